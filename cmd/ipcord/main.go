@@ -1,0 +1,103 @@
+// Command ipcord runs the ipcord toolkit from the shell: the demo, an IPC
+// server, calls to its routes, a load generator, and the Discord helpers.
+//
+// Each subcommand lives in its own file and registers itself in init, so a
+// new subcommand never touches another's file.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// command is one ipcord subcommand.
+type command struct {
+	name    string
+	summary string // one line for the command list
+	run     func(ctx context.Context, env *env, args []string) error
+}
+
+// env is what a subcommand may touch of the outside world, so tests can run
+// subcommands in process.
+type env struct {
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+var commands = map[string]*command{}
+
+// register adds c to the command list; it runs from init functions only, so
+// a duplicate name is a programming error caught by any test.
+func register(c *command) {
+	if _, dup := commands[c.name]; dup {
+		panic("ipcord: command registered twice: " + c.name)
+	}
+	commands[c.name] = c
+}
+
+// errUsage marks an error already explained to the user on stderr; main
+// exits 2 without printing it again.
+var errUsage = errors.New("usage")
+
+// exitError carries a specific exit status (1 for a failed call).
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := runMain(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// runMain dispatches args to a subcommand and returns the exit status.
+func runMain(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printCommands(e.stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "ipcord: unknown command %q\n\n", args[0])
+		printCommands(e.stderr)
+		return 2
+	}
+	err := c.run(ctx, e, args[1:])
+	var ee exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.As(err, &ee):
+		return ee.code
+	default:
+		fmt.Fprintf(e.stderr, "ipcord %s: %v\n", c.name, err)
+		return 1
+	}
+}
+
+func printCommands(w io.Writer) {
+	fmt.Fprintln(w, "usage: ipcord <command> [flags]")
+	fmt.Fprintln(w)
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'ipcord <command> -h' for a command's flags.")
+}

@@ -1,0 +1,3 @@
+module github.com/ipcord/ipcord
+
+go 1.26
