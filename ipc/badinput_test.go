@@ -165,4 +165,3 @@ func TestClientThatStopsReading(t *testing.T) {
 		t.Fatalf("healthy client: %d, %v", n, err)
 	}
 }
-

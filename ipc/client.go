@@ -66,10 +66,10 @@ type Client struct {
 	url  *url.URL
 	conf connConfig
 
-	mu     sync.Mutex
-	cur    *conn
-	ready  chan struct{} // closed while cur is usable
-	closed bool
+	mu      sync.Mutex
+	cur     *conn
+	ready   chan struct{} // closed while cur is usable
+	closed  bool
 	lastErr error
 
 	stop chan struct{}

@@ -62,10 +62,10 @@ var (
 // everything queued so far in one syscall, and frames queued meanwhile go
 // out together in the next one.
 type conn struct {
-	cfg  *connConfig
-	nc   net.Conn
-	role wsproto.Role
-	dec  wsproto.Decoder
+	cfg        *connConfig
+	nc         net.Conn
+	role       wsproto.Role
+	dec        wsproto.Decoder
 	peer       string   // the remote side's identifier
 	peerRoutes []string // the routes the peer announced in its hello
 
