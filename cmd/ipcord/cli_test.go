@@ -44,7 +44,9 @@ func startServe(t *testing.T) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	e, out, _ := testEnv(nil)
 	done := make(chan int, 1)
-	go func() { done <- runMain(ctx, e, []string{"serve", "--addr", "127.0.0.1:0", "--secret", "s3", "--name", "t"}) }()
+	go func() {
+		done <- runMain(ctx, e, []string{"serve", "--addr", "127.0.0.1:0", "--secret", "s3", "--name", "t"})
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if code := <-done; code != 0 {
