@@ -59,7 +59,7 @@ func TestSnowflakeTimestampAndShard(t *testing.T) {
 	if !id.Timestamp().Equal(want) {
 		t.Fatalf("timestamp %v, want %v", id.Timestamp(), want)
 	}
-	
+
 	if got, want := id.ShardID(16), int((uint64(id)>>22)%16); got != want {
 		t.Fatalf("shard %d want %d", got, want)
 	}

@@ -10,12 +10,12 @@ import (
 
 // Sentinel errors an *Error matches with errors.Is, by HTTP status.
 var (
-	ErrRateLimited  = errors.New("rest: rate limited")  // 429 after the retries
-	ErrNotFound     = errors.New("rest: not found")     // 404 (also an expired interaction token)
-	ErrUnauthorized = errors.New("rest: unauthorized")  // 401: bad token
-	ErrForbidden    = errors.New("rest: forbidden")     // 403: missing permission
-	ErrServer       = errors.New("rest: server error")  // 5xx
-	ErrBadResponse  = errors.New("rest: bad response")  // a 2xx body that does not decode
+	ErrRateLimited  = errors.New("rest: rate limited") // 429 after the retries
+	ErrNotFound     = errors.New("rest: not found")    // 404 (also an expired interaction token)
+	ErrUnauthorized = errors.New("rest: unauthorized") // 401: bad token
+	ErrForbidden    = errors.New("rest: forbidden")    // 403: missing permission
+	ErrServer       = errors.New("rest: server error") // 5xx
+	ErrBadResponse  = errors.New("rest: bad response") // a 2xx body that does not decode
 	ErrNoToken      = errors.New("rest: client has no token for a route that needs one")
 )
 

@@ -90,4 +90,3 @@ func FilesSize(files []File) int {
 	}
 	return n
 }
-
