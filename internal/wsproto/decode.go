@@ -67,9 +67,10 @@ type Message struct {
 }
 
 // Feed appends received bytes to the decoder. Bytes may be split anywhere;
-// feeding one byte at a time works. Feed keeps no reference to p.
+// feeding one byte at a time works. Feed keeps no reference to p. After a
+// protocol error Feed drops p: the connection is finished.
 func (d *Decoder) Feed(p []byte) {
-	if len(p) == 0 {
+	if len(p) == 0 || d.err != nil {
 		return
 	}
 	d.makeRoom(len(p))
