@@ -370,3 +370,37 @@ func TestDecoderCloseForms(t *testing.T) {
 		{Op: wsproto.OpClose, Payload: "\x03\xe8bye ✓", Code: wsproto.CloseNormal, Reason: "bye ✓"},
 	})
 }
+
+// TestDecoderUTF8AcrossFragments checks runes cut by fragment boundaries
+// are accepted, and that invalid text is refused at the first bad fragment
+// instead of when the message ends.
+func TestDecoderUTF8AcrossFragments(t *testing.T) {
+	s := wsproto.Server
+	text := "a€𝄞z" // 1-, 3- and 4-byte runes
+	var data []byte
+	for i := range len(text) {
+		op := wsproto.OpContinuation
+		if i == 0 {
+			op = wsproto.OpText
+		}
+		data = append(data, frame(s, op, i == len(text)-1, text[i:i+1])...)
+	}
+	d := wsproto.Decoder{Role: wsproto.Client, ValidateUTF8: true}
+	d.Feed(data)
+	got, err := drain(&d)
+	if err != nil || len(got) != 1 || got[0].Payload != text {
+		t.Fatalf("got %v, %v; want %q", got, err, text)
+	}
+
+	d = wsproto.Decoder{Role: wsproto.Client, ValidateUTF8: true}
+	d.Feed(frame(s, wsproto.OpText, false, "ok \xf0\x9d")) // a cut rune: fine so far
+	if _, ok, err := d.Next(); ok || err != nil {
+		t.Fatalf("cut rune: ok=%v err=%v, want more bytes needed", ok, err)
+	}
+	d.Feed(frame(s, wsproto.OpContinuation, false, "\x84\x9e \xc0\xaf")) // overlong: invalid
+	_, _, err = d.Next()
+	var pe *wsproto.ProtocolError
+	if !errors.As(err, &pe) || pe.Code != wsproto.CloseInvalidPayload {
+		t.Fatalf("invalid fragment: %v, want close 1007 before the message ends", err)
+	}
+}
