@@ -2,6 +2,7 @@ package wsproto_test
 
 import (
 	"bytes"
+	"io"
 	"strconv"
 	"testing"
 
@@ -63,32 +64,47 @@ func BenchmarkDecodeReadFrom(b *testing.B) {
 			for len(stream) < 1<<20 {
 				stream = wsproto.AppendFrame(stream, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, payload)
 			}
-			r := bytes.NewReader(stream)
+			r := &loopReader{data: stream}
 			d := wsproto.Decoder{Role: wsproto.Client}
 			b.SetBytes(int64(n))
 			b.ReportAllocs()
 			for b.Loop() {
-				for {
-					m, ok, err := d.Next()
-					if err != nil {
-						b.Fatal(err)
-					}
-					if ok {
-						if len(m.Payload) != n {
-							b.Fatalf("payload %d", len(m.Payload))
-						}
-						break
-					}
-					if r.Len() == 0 {
-						r.Reset(stream)
-					}
-					if _, err := d.ReadFrom(r); err != nil {
-						b.Fatal(err)
-					}
+				m, err := readMessage(&d, r)
+				if err != nil || len(m.Payload) != n {
+					b.Fatalf("payload %d, %v", len(m.Payload), err)
 				}
 			}
 		})
 	}
+}
+
+// readMessage returns the next message from d, reading from r as needed:
+// the receive loop every user of a Decoder writes.
+func readMessage(d *wsproto.Decoder, r io.Reader) (wsproto.Message, error) {
+	for {
+		m, ok, err := d.Next()
+		if err != nil || ok {
+			return m, err
+		}
+		if _, err := d.ReadFrom(r); err != nil {
+			return m, err
+		}
+	}
+}
+
+// loopReader reads data over and over, like a peer that never stops.
+type loopReader struct {
+	data []byte
+	off  int
+}
+
+func (l *loopReader) Read(p []byte) (int, error) {
+	if l.off == len(l.data) {
+		l.off = 0
+	}
+	n := copy(p, l.data[l.off:])
+	l.off += n
+	return n, nil
 }
 
 // BenchmarkMask compares the 8-bytes-at-a-time masking (through

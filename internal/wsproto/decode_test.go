@@ -199,25 +199,36 @@ func equalMsgs(t *testing.T, what string, got, want []msg) {
 	}
 }
 
-// feedInPieces feeds data cut at the given offsets, draining after each.
+// feedInPieces feeds data cut at the given offsets, draining after each,
+// and fails on any error or leftover byte.
 func feedInPieces(t *testing.T, local wsproto.Role, data []byte, cuts []int) []msg {
 	t.Helper()
 	d := wsproto.Decoder{Role: local, ValidateUTF8: true}
-	var got []msg
-	prev := 0
-	for _, c := range append(cuts, len(data)) {
-		d.Feed(data[prev:c])
-		prev = c
-		ms, err := drain(&d)
-		if err != nil {
-			t.Fatalf("cuts %v: %v", cuts, err)
-		}
-		got = append(got, ms...)
+	got, err := decodeInto(&d, data, cuts)
+	if err != nil {
+		t.Fatalf("cuts %v: %v", cuts, err)
 	}
 	if d.Buffered() != 0 {
 		t.Fatalf("cuts %v: %d bytes left over", cuts, d.Buffered())
 	}
 	return got
+}
+
+// decodeInto runs data through d in the given pieces and returns the
+// messages and the error that ended them.
+func decodeInto(d *wsproto.Decoder, data []byte, cuts []int) ([]msg, error) {
+	var out []msg
+	prev := 0
+	for _, c := range append(cuts, len(data)) {
+		d.Feed(data[prev:c])
+		prev = c
+		ms, err := drain(d)
+		out = append(out, ms...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 func TestDecoderEverySplit(t *testing.T) {

@@ -10,21 +10,9 @@ import (
 	"github.com/ipcord/ipcord/internal/wsproto"
 )
 
-// decodeAll runs data through a fresh decoder in the given pieces and
-// returns the messages and the error that ended them.
-func decodeAll(t *testing.T, d wsproto.Decoder, data []byte, cuts []int) ([]msg, error) {
-	var out []msg
-	prev := 0
-	for _, c := range append(cuts, len(data)) {
-		d.Feed(data[prev:c])
-		prev = c
-		ms, err := drain(&d)
-		out = append(out, ms...)
-		if err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+// decodeAll runs data through a copy of d in the given pieces.
+func decodeAll(d wsproto.Decoder, data []byte, cuts []int) ([]msg, error) {
+	return decodeInto(&d, data, cuts)
 }
 
 func sameError(a, b error) bool {
@@ -54,7 +42,7 @@ func FuzzDecoder(f *testing.F) {
 		if max == 0 {
 			max = wsproto.DefaultMaxMessage
 		}
-		whole, wholeErr := decodeAll(t, d, data, nil)
+		whole, wholeErr := decodeAll(d, data, nil)
 		if wholeErr != nil && !errors.Is(wholeErr, wsproto.ErrProtocol) {
 			t.Fatalf("error %v is not a ProtocolError", wholeErr)
 		}
@@ -83,7 +71,7 @@ func FuzzDecoder(f *testing.F) {
 			ones = append(ones, i)
 		}
 		for name, cs := range map[string][]int{"random pieces": cuts, "one byte": ones} {
-			got, err := decodeAll(t, d, data, cs)
+			got, err := decodeAll(d, data, cs)
 			if !sameError(err, wholeErr) || len(got) != len(whole) {
 				t.Fatalf("%s: %d messages, err %v; whole: %d messages, err %v", name, len(got), err, len(whole), wholeErr)
 			}
@@ -124,7 +112,7 @@ func FuzzDecoder(f *testing.F) {
 			}
 			again = wsproto.AppendFrame(again, sender, m.Op, true, m.Compressed, wsproto.MaskKey(), []byte(m.Payload))
 		}
-		re, err := decodeAll(t, d, again, nil)
+		re, err := decodeAll(d, again, nil)
 		if err != nil || len(re) != len(whole) {
 			t.Fatalf("re-encoded: %d messages, err %v; want %d", len(re), err, len(whole))
 		}
@@ -172,7 +160,7 @@ func FuzzRoundTrip(f *testing.F) {
 			wire = wsproto.AppendFrame(wire, sender, wsproto.OpPing, true, false, wsproto.MaskKey(), []byte("k"))
 		}
 		d := wsproto.Decoder{Role: local, MaxMessage: len(payload) + 1}
-		got, err := decodeAll(t, d, wire, nil)
+		got, err := decodeAll(d, wire, nil)
 		if err != nil || len(got) == 0 {
 			t.Fatalf("%d messages, err %v", len(got), err)
 		}

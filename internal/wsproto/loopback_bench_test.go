@@ -129,20 +129,9 @@ func BenchmarkLoopbackRead(b *testing.B) {
 			b.SetBytes(int64(n))
 			b.ReportAllocs()
 			for b.Loop() {
-				for {
-					m, ok, err := p.dec.Next()
-					if err != nil {
-						b.Fatal(err)
-					}
-					if ok {
-						if len(m.Payload) != n {
-							b.Fatalf("payload %d", len(m.Payload))
-						}
-						break
-					}
-					if _, err := p.dec.ReadFrom(p.conn); err != nil {
-						b.Fatal(err)
-					}
+				m, err := readMessage(&p.dec, p.conn)
+				if err != nil || len(m.Payload) != n {
+					b.Fatalf("payload %d, %v", len(m.Payload), err)
 				}
 			}
 		})
