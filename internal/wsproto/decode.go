@@ -153,7 +153,8 @@ func (d *Decoder) maxMessage() uint64 {
 // nil error means more bytes are needed. Data messages are reassembled from
 // their fragments; control frames that arrive between fragments are
 // returned at once. A violation of the protocol is a *ProtocolError, and
-// from then on Next returns that same error.
+// from then on Next returns that same error. The Decoder does not track the
+// closing handshake: after a close frame the caller stops reading.
 func (d *Decoder) Next() (m Message, ok bool, err error) {
 	if d.err != nil {
 		return Message{}, false, d.err
