@@ -1,8 +1,12 @@
 package wsproto_test
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/base64"
 	"errors"
+	"net/http"
+	"strings"
 	"math/rand/v2"
 	"testing"
 	"testing/iotest"
@@ -209,6 +213,42 @@ func FuzzParseResponse(f *testing.F) {
 		resp2, n2, ok2, err2 := wsproto.ParseResponse(append(bytes.Clone(buf), "\x81\x05trail"...), req)
 		if !ok2 || err2 != nil || n2 != n || resp2.Subprotocol != resp.Subprotocol {
 			t.Fatalf("with trailing frame bytes: n=%d ok=%v err=%v, want n=%d", n2, ok2, err2, n)
+		}
+	})
+}
+
+// FuzzCheckRequest parses arbitrary upgrade requests with net/http and
+// checks CheckRequest's contract: a key of 16 bytes in base64 on success,
+// a 400 or 426 HandshakeError otherwise, and a reply that our own client
+// accepts.
+func FuzzCheckRequest(f *testing.F) {
+	f.Add([]byte("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: a, b\r\n\r\n"))
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
+		if err != nil {
+			return
+		}
+		key, err := wsproto.CheckRequest(r)
+		if err != nil {
+			var he *wsproto.HandshakeError
+			if !errors.As(err, &he) || (he.Status != 400 && he.Status != 426) || key != "" {
+				t.Fatalf("refusal %v with key %q", err, key)
+			}
+			return
+		}
+		if k, err := base64.StdEncoding.DecodeString(key); err != nil || len(k) != 16 {
+			t.Fatalf("accepted key %q", key)
+		}
+		subs := wsproto.Subprotocols(r)
+		sub := ""
+		if len(subs) > 0 {
+			sub = subs[0]
+		}
+		reply := wsproto.AppendResponse(nil, key, sub, "", nil)
+		resp, n, ok, err := wsproto.ParseResponse(reply, &wsproto.Request{Key: key, Subprotocols: subs})
+		if !ok || err != nil || n != len(reply) || resp.Subprotocol != strings.TrimSpace(sub) {
+			t.Fatalf("our client refused our reply %q: %v", reply, err)
 		}
 	})
 }
