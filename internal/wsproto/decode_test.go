@@ -264,9 +264,10 @@ func TestDecoderEverySplit(t *testing.T) {
 func TestDecoderReadFrom(t *testing.T) {
 	data, want := stream(wsproto.Server, 70000)
 	for name, r := range map[string]func() io.Reader{
-		"bytes.Reader": func() io.Reader { return bytes.NewReader(data) },
-		"one byte":     func() io.Reader { return iotest.OneByteReader(bytes.NewReader(data)) },
-		"half":         func() io.Reader { return iotest.HalfReader(bytes.NewReader(data)) },
+		"bytes.Reader":  func() io.Reader { return bytes.NewReader(data) },
+		"one byte":      func() io.Reader { return iotest.OneByteReader(bytes.NewReader(data)) },
+		"half":          func() io.Reader { return iotest.HalfReader(bytes.NewReader(data)) },
+		"data with EOF": func() io.Reader { return iotest.DataErrReader(bytes.NewReader(data)) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			d := wsproto.Decoder{Role: wsproto.Client}
