@@ -5,9 +5,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"strings"
-	"math/rand/v2"
 	"testing"
 	"testing/iotest"
 
