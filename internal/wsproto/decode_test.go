@@ -416,3 +416,32 @@ func TestDecoderUTF8AcrossFragments(t *testing.T) {
 		t.Fatalf("invalid fragment: %v, want close 1007 before the message ends", err)
 	}
 }
+
+// TestDecoderNoAllocSteadyState checks decoding allocates nothing once the
+// buffers are warm: whole frames, fragmented messages and control frames.
+func TestDecoderNoAllocSteadyState(t *testing.T) {
+	for _, local := range []wsproto.Role{wsproto.Client, wsproto.Server} {
+		p := strings.Repeat("x", 1024)
+		data := cat(
+			frame(1-local, wsproto.OpBinary, true, p),
+			frame(1-local, wsproto.OpText, false, p[:100]),
+			frame(1-local, wsproto.OpPing, true, "ping"),
+			frame(1-local, wsproto.OpContinuation, true, p[100:]),
+		)
+		d := wsproto.Decoder{Role: local, ValidateUTF8: true}
+		run := func() {
+			// Feed copies, and unmasking happens in the copy, so the same
+			// bytes can be fed again.
+			d.Feed(data)
+			for n := 0; n < 3; n++ {
+				if _, ok, err := d.Next(); !ok || err != nil {
+					t.Fatalf("message %d: ok=%v err=%v", n, ok, err)
+				}
+			}
+		}
+		run()
+		if allocs := testing.AllocsPerRun(200, run); allocs != 0 {
+			t.Errorf("%s: %v allocations per run, want 0", local, allocs)
+		}
+	}
+}
