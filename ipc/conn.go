@@ -50,9 +50,9 @@ func (e *CloseError) Error() string {
 var (
 	// errNotSent: the connection ended before the request was written, so
 	// the caller may safely try the next connection.
-	errNotSent        = errors.New("ipc: request not sent")
-	errKeepalive      = errors.New("ipc: peer stopped answering pings")
-	errSlowPeer       = errors.New("ipc: peer stopped reading (send queue full)")
+	errNotSent   = errors.New("ipc: request not sent")
+	errKeepalive = errors.New("ipc: peer stopped answering pings")
+	errSlowPeer  = errors.New("ipc: peer stopped reading (send queue full)")
 )
 
 // conn is one WebSocket connection speaking ipcord.v1, on either side. It
