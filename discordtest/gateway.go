@@ -1,0 +1,369 @@
+package discordtest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Errors returned by the Gateway's Go API.
+var (
+	// ErrGatewayStarted is returned by Start on a Gateway already started.
+	ErrGatewayStarted = errors.New("discordtest: gateway already started")
+	// ErrGatewayNotStarted is returned by calls that need a running Gateway.
+	ErrGatewayNotStarted = errors.New("discordtest: gateway not started")
+	// ErrGatewayClosed is returned once Close has been called.
+	ErrGatewayClosed = errors.New("discordtest: gateway closed")
+	// ErrNoSession is returned when a shard (or a guild's shard) has no session.
+	ErrNoSession = errors.New("discordtest: no session for shard")
+	// ErrNoConnection is returned by a fault aimed at a shard with no live connection.
+	ErrNoConnection = errors.New("discordtest: no live connection for shard")
+	// ErrBadGuild is returned for a sample guild that is not a JSON object with a snowflake "id".
+	ErrBadGuild = errors.New("discordtest: bad sample guild")
+)
+
+// SessionStarts is what the Gateway asks before an IDENTIFY starts a new
+// session. discordtest.Server implements it, so the budget that Get Gateway
+// Bot reports is the one the gateway spends.
+type SessionStarts interface {
+	// ConsumeSessionStart takes one session start from the budget and
+	// reports whether one was left.
+	ConsumeSessionStart() bool
+}
+
+// Gateway is a fake Discord gateway on 127.0.0.1 for offline tests. It
+// speaks the real protocol (HELLO, IDENTIFY/READY, RESUME/RESUMED,
+// heartbeats, zlib-stream and zstd-stream, the limits and close codes) and
+// lets a test push dispatches, hold sample guilds, inject faults and read
+// back everything each client sent.
+//
+// Set the fields, then call Start; the zero value is a one-shard gateway
+// that accepts any token. Fields must not change after Start.
+type Gateway struct {
+	// Addr is where the main listener binds; empty means 127.0.0.1:0.
+	Addr string
+	// ResumeAddr is where the listener named in READY's resume_gateway_url
+	// binds; empty means 127.0.0.1:0.
+	ResumeAddr string
+	// HeartbeatInterval is sent in HELLO; zero means Discord's 41.25 s.
+	HeartbeatInterval time.Duration
+	// Token, when set, is the only token IDENTIFY and RESUME accept (else
+	// close 4004). Empty accepts any non-empty token.
+	Token string
+	// Shards is the shard count the fake requires at least (else close
+	// 4011); zero means 1.
+	Shards int
+	// MaxConcurrency is the number of identify buckets; zero means 1.
+	MaxConcurrency int
+	// SessionStarts, when set, is asked before every new session; a refusal
+	// is answered with INVALID_SESSION d:false.
+	SessionStarts SessionStarts
+	// DisallowedIntents are intent bits refused with close 4014, as when a
+	// privileged intent is not enabled for the application. Zero allows all.
+	DisallowedIntents int64
+	// Guilds are sample guilds, JSON objects with a snowflake "id". Each is
+	// listed unavailable in READY and sent as GUILD_CREATE after READY, on
+	// the shard the sharding formula gives.
+	Guilds []json.RawMessage
+	// ReplayLimit bounds the dispatches kept per session for RESUME; zero
+	// means 10,000. A RESUME from before the oldest kept one is answered
+	// with INVALID_SESSION d:false.
+	ReplayLimit int
+	// UserID is the bot's user id in READY; zero means 1000000000000000001.
+	UserID uint64
+	// Now is the clock for rate limits, identify buckets and refusals;
+	// nil means time.Now.
+	Now func() time.Time
+	// Logger receives debug logs; nil is silent.
+	Logger *slog.Logger
+
+	mu        sync.Mutex
+	state     int // 0 new, 1 running, 2 closed
+	servers   [2]*http.Server
+	urls      [2]string
+	wg        sync.WaitGroup
+	conns     map[*gwConn]struct{}
+	nconns    int
+	sessions  map[string]*gwSession
+	current   map[int]*gwSession // a shard's newest session
+	guilds    []sampleGuild
+	buckets   map[int]time.Time // identify bucket -> last accepted IDENTIFY
+	refuse    time.Time         // refuse new connections until
+	refused   int
+	received  []Received
+	connInfo  []ConnInfo
+	changed   chan struct{} // closed and replaced on every recorded change
+	sessCount int
+}
+
+// Listener names one of the Gateway's two listeners.
+type Listener int
+
+const (
+	// MainListener is the one URL returns.
+	MainListener Listener = iota
+	// ResumeListener is the one READY's resume_gateway_url points at.
+	ResumeListener
+)
+
+func (l Listener) String() string {
+	if l == ResumeListener {
+		return "resume"
+	}
+	return "main"
+}
+
+// Start binds both listeners and starts serving.
+func (g *Gateway) Start() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch g.state {
+	case 1:
+		return ErrGatewayStarted
+	case 2:
+		return ErrGatewayClosed
+	}
+	guilds, err := parseGuilds(g.Guilds)
+	if err != nil {
+		return err
+	}
+	g.guilds = guilds
+	g.conns = map[*gwConn]struct{}{}
+	g.sessions = map[string]*gwSession{}
+	g.current = map[int]*gwSession{}
+	g.buckets = map[int]time.Time{}
+	g.changed = make(chan struct{})
+	var lns [2]net.Listener
+	for i, addr := range [2]string{g.Addr, g.ResumeAddr} {
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			if i == 1 {
+				lns[0].Close()
+			}
+			return fmt.Errorf("discordtest: gateway listen: %w", err)
+		}
+		lns[i] = ln
+		g.urls[i] = "ws://" + ln.Addr().String()
+	}
+	for i := range lns {
+		which := Listener(i)
+		srv := &http.Server{
+			Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { g.serveHTTP(w, r, which) }),
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(g.logger().Handler(), slog.LevelDebug),
+		}
+		g.servers[i] = srv
+		g.wg.Add(1)
+		go func(ln net.Listener) {
+			defer g.wg.Done()
+			srv.Serve(ln)
+		}(lns[i])
+	}
+	g.state = 1
+	return nil
+}
+
+// Close stops both listeners, drops every connection and waits for the
+// Gateway's goroutines to end. Sessions are forgotten.
+func (g *Gateway) Close() error {
+	g.mu.Lock()
+	if g.state != 1 {
+		g.state = 2
+		g.mu.Unlock()
+		return nil
+	}
+	g.state = 2
+	conns := make([]*gwConn, 0, len(g.conns))
+	for c := range g.conns {
+		conns = append(conns, c)
+	}
+	g.mu.Unlock()
+	for _, s := range g.servers {
+		s.Close()
+	}
+	for _, c := range conns {
+		c.end()
+	}
+	g.wg.Wait()
+	return nil
+}
+
+// URL is the gateway URL clients connect to, without query, as Get Gateway
+// Bot would report it ("ws://127.0.0.1:port").
+func (g *Gateway) URL() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.urls[0]
+}
+
+// ResumeURL is the resume_gateway_url sent in READY, served by a second
+// listener so that tests can prove a client resumes there.
+func (g *Gateway) ResumeURL() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.urls[1]
+}
+
+func (g *Gateway) logger() *slog.Logger {
+	if g.Logger != nil {
+		return g.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (g *Gateway) now() time.Time {
+	if g.Now != nil {
+		return g.Now()
+	}
+	return time.Now()
+}
+
+func (g *Gateway) heartbeatInterval() time.Duration {
+	if g.HeartbeatInterval > 0 {
+		return g.HeartbeatInterval
+	}
+	return 41250 * time.Millisecond
+}
+
+// notifyLocked wakes everything waiting in a Wait method.
+func (g *Gateway) notifyLocked() {
+	close(g.changed)
+	g.changed = make(chan struct{})
+}
+
+// serveHTTP checks the query and upgrade request, then hands the hijacked
+// connection to a gwConn.
+func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request, which Listener) {
+	q := r.URL.Query()
+	version := 10
+	if v := q.Get("v"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			http.Error(w, "invalid v", http.StatusBadRequest)
+			return
+		}
+		version = n
+	}
+	if e := q.Get("encoding"); e != "" && e != "json" {
+		http.Error(w, "discordtest: only encoding=json is supported", http.StatusBadRequest)
+		return
+	}
+	comp := q.Get("compress")
+	if comp != "" && comp != compressZlib && comp != compressZstd {
+		http.Error(w, "discordtest: compress must be zlib-stream or zstd-stream", http.StatusBadRequest)
+		return
+	}
+	key, err := wsCheckRequest(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	g.mu.Lock()
+	if g.state != 1 {
+		g.mu.Unlock()
+		http.Error(w, "closed", http.StatusServiceUnavailable)
+		return
+	}
+	if g.now().Before(g.refuse) {
+		g.refused++
+		g.notifyLocked()
+		g.mu.Unlock()
+		http.Error(w, "discordtest: refusing connections", http.StatusServiceUnavailable)
+		return
+	}
+	g.mu.Unlock()
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		http.Error(w, "cannot hijack", http.StatusInternalServerError)
+		return
+	}
+	nc, brw, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	if _, err := nc.Write(wsAppendResponse(nil, key)); err != nil {
+		nc.Close()
+		return
+	}
+	g.mu.Lock()
+	if g.state != 1 {
+		g.mu.Unlock()
+		nc.Close()
+		return
+	}
+	g.nconns++
+	c := newConn(g, nc, g.nconns, which, version, comp)
+	g.conns[c] = struct{}{}
+	g.connInfo = append(g.connInfo, ConnInfo{Num: c.num, Listener: which, Version: version, Compress: comp, Query: r.URL.RawQuery})
+	g.notifyLocked()
+	g.wg.Add(2) // readLoop and writeLoop
+	g.mu.Unlock()
+	go c.writeLoop()
+	c.readLoop(bufio.NewReader(readerWithBuffered{brw.Reader, nc}))
+}
+
+// readerWithBuffered reads first what net/http already buffered from the
+// hijacked connection, then the connection itself.
+type readerWithBuffered struct {
+	br *bufio.Reader
+	nc net.Conn
+}
+
+func (r readerWithBuffered) Read(p []byte) (int, error) {
+	if r.br.Buffered() > 0 {
+		return r.br.Read(p)
+	}
+	return r.nc.Read(p)
+}
+
+// RefuseConnections makes the Gateway answer new upgrade requests with 503
+// for d (by the Gateway's clock); zero or negative stops refusing.
+func (g *Gateway) RefuseConnections(d time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if d <= 0 {
+		g.refuse = time.Time{}
+		return
+	}
+	g.refuse = g.now().Add(d)
+}
+
+// Refused is the number of connections refused so far.
+func (g *Gateway) Refused() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.refused
+}
+
+// waitFor blocks until cond (called with g.mu held) is true or ctx ends.
+func (g *Gateway) waitFor(ctx context.Context, cond func() bool) error {
+	for {
+		g.mu.Lock()
+		if g.changed == nil {
+			g.mu.Unlock()
+			return ErrGatewayNotStarted
+		}
+		if cond() {
+			g.mu.Unlock()
+			return nil
+		}
+		ch := g.changed
+		g.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
