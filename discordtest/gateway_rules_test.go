@@ -13,7 +13,9 @@ import (
 // Each protocol rule ends the connection with Discord's close code.
 func TestGatewayCloseCodes(t *testing.T) {
 	text := func(s string) func(context.Context, *testClient) error {
-		return func(ctx context.Context, c *testClient) error { return c.ws.Write(ctx, websocket.MessageText, []byte(s)) }
+		return func(ctx context.Context, c *testClient) error {
+			return c.ws.Write(ctx, websocket.MessageText, []byte(s))
+		}
 	}
 	send := func(vs ...any) func(context.Context, *testClient) error {
 		return func(ctx context.Context, c *testClient) error {
@@ -28,40 +30,39 @@ func TestGatewayCloseCodes(t *testing.T) {
 	ident := identifyPayload("tok", 0, 1, 513)
 	cases := []struct {
 		name  string
-		cfg   Gateway
+		cfg   *Gateway
 		query string
 		act   func(context.Context, *testClient) error
 		want  int
 	}{
-		{"payload over 4096 bytes", Gateway{}, "v=10", text(`{"op":1,"d":"` + strings.Repeat("x", 4090) + `"}`), closeDecodeError},
-		{"not JSON", Gateway{}, "v=10", text(`{"op":1,`), closeDecodeError},
-		{"op a string", Gateway{}, "v=10", text(`{"op":"1"}`), closeDecodeError},
-		{"no op", Gateway{}, "v=10", text(`{"d":1}`), closeDecodeError},
-		{"identify d wrong type", Gateway{}, "v=10", text(`{"op":2,"d":"token"}`), closeDecodeError},
-		{"identify shard wrong type", Gateway{}, "v=10", text(`{"op":2,"d":{"token":"t","shard":"0"}}`), closeDecodeError},
-		{"binary not JSON", Gateway{}, "v=10", func(ctx context.Context, c *testClient) error {
+		{"payload over 4096 bytes", &Gateway{}, "v=10", text(`{"op":1,"d":"` + strings.Repeat("x", 4090) + `"}`), closeDecodeError},
+		{"not JSON", &Gateway{}, "v=10", text(`{"op":1,`), closeDecodeError},
+		{"op a string", &Gateway{}, "v=10", text(`{"op":"1"}`), closeDecodeError},
+		{"no op", &Gateway{}, "v=10", text(`{"d":1}`), closeDecodeError},
+		{"identify d wrong type", &Gateway{}, "v=10", text(`{"op":2,"d":"token"}`), closeDecodeError},
+		{"identify shard wrong type", &Gateway{}, "v=10", text(`{"op":2,"d":{"token":"t","shard":"0"}}`), closeDecodeError},
+		{"binary not JSON", &Gateway{}, "v=10", func(ctx context.Context, c *testClient) error {
 			return c.ws.Write(ctx, websocket.MessageBinary, []byte{0x83, 0x01})
 		}, closeDecodeError},
-		{"presence before identify", Gateway{}, "v=10", send(map[string]any{"op": 3, "d": map[string]any{}}), closeNotAuth},
-		{"dispatch op before identify", Gateway{}, "v=10", send(map[string]any{"op": 0}), closeNotAuth},
-		{"bad token", Gateway{Token: "secret"}, "v=10", send(ident), closeAuthFailed},
-		{"empty token", Gateway{}, "v=10", send(identifyPayload("", 0, 1, 0)), closeAuthFailed},
-		{"second identify", Gateway{}, "v=10", send(ident, ident), closeAlreadyAuth},
-		{"resume after identify", Gateway{}, "v=10", send(ident, resumePayload("tok", "x", 1)), closeAlreadyAuth},
-		{"shard id past count", Gateway{}, "v=10", send(identifyPayload("tok", 2, 2, 0)), closeInvalidShard},
-		{"shard of three numbers", Gateway{}, "v=10", text(`{"op":2,"d":{"token":"t","shard":[0,1,2]}}`), closeInvalidShard},
-		{"sharding required", Gateway{Shards: 2}, "v=10", send(identifyPayload("tok", 0, 1, 0)), closeShardingNeeded},
-		{"API version 8", Gateway{}, "v=8", func(context.Context, *testClient) error { return nil }, closeInvalidVersion},
-		{"unknown intent bit", Gateway{}, "v=10", send(identifyPayload("tok", 0, 1, 1<<40)), closeInvalidIntents},
-		{"privileged intent disallowed", Gateway{DisallowedIntents: PrivilegedIntents}, "v=10", send(identifyPayload("tok", 0, 1, IntentMessageContent)), closeDisallowIntents},
-		{"unknown opcode after identify", Gateway{}, "v=10", send(ident, map[string]any{"op": 5}), closeUnknownOpcode},
+		{"presence before identify", &Gateway{}, "v=10", send(map[string]any{"op": 3, "d": map[string]any{}}), closeNotAuth},
+		{"dispatch op before identify", &Gateway{}, "v=10", send(map[string]any{"op": 0}), closeNotAuth},
+		{"bad token", &Gateway{Token: "secret"}, "v=10", send(ident), closeAuthFailed},
+		{"empty token", &Gateway{}, "v=10", send(identifyPayload("", 0, 1, 0)), closeAuthFailed},
+		{"second identify", &Gateway{}, "v=10", send(ident, ident), closeAlreadyAuth},
+		{"resume after identify", &Gateway{}, "v=10", send(ident, resumePayload("tok", "x", 1)), closeAlreadyAuth},
+		{"shard id past count", &Gateway{}, "v=10", send(identifyPayload("tok", 2, 2, 0)), closeInvalidShard},
+		{"shard of three numbers", &Gateway{}, "v=10", text(`{"op":2,"d":{"token":"t","shard":[0,1,2]}}`), closeInvalidShard},
+		{"sharding required", &Gateway{Shards: 2}, "v=10", send(identifyPayload("tok", 0, 1, 0)), closeShardingNeeded},
+		{"API version 8", &Gateway{}, "v=8", func(context.Context, *testClient) error { return nil }, closeInvalidVersion},
+		{"unknown intent bit", &Gateway{}, "v=10", send(identifyPayload("tok", 0, 1, 1<<40)), closeInvalidIntents},
+		{"privileged intent disallowed", &Gateway{DisallowedIntents: PrivilegedIntents}, "v=10", send(identifyPayload("tok", 0, 1, IntentMessageContent)), closeDisallowIntents},
+		{"unknown opcode after identify", &Gateway{}, "v=10", send(ident, map[string]any{"op": 5}), closeUnknownOpcode},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			leaktest.Check(t)
 			ctx := testCtx(t)
-			g := tc.cfg
-			startGateway(t, &g)
+			g := startGateway(t, tc.cfg)
 			c := mustDial(t, g.URL(), tc.query)
 			if err := tc.act(ctx, c); err != nil {
 				t.Fatal(err)
