@@ -1,7 +1,6 @@
 package discordtest
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/ipcord/ipcord/internal/wsproto"
 )
 
 // Errors returned by the Gateway's Go API.
@@ -264,9 +265,14 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request, which Listen
 		http.Error(w, "discordtest: compress must be zlib-stream or zstd-stream", http.StatusBadRequest)
 		return
 	}
-	key, err := wsCheckRequest(r)
+	key, err := wsproto.CheckRequest(r)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		var he *wsproto.HandshakeError
+		if errors.As(err, &he) {
+			he.Respond(w)
+		} else {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
 		return
 	}
 	g.mu.Lock()
@@ -283,16 +289,11 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request, which Listen
 		return
 	}
 	g.mu.Unlock()
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		http.Error(w, "cannot hijack", http.StatusInternalServerError)
-		return
-	}
-	nc, brw, err := hj.Hijack()
+	nc, early, err := wsproto.Hijack(w)
 	if err != nil {
 		return
 	}
-	if _, err := nc.Write(wsAppendResponse(nil, key)); err != nil {
+	if _, err := nc.Write(wsproto.AppendResponse(nil, key, "", "", nil)); err != nil {
 		nc.Close()
 		return
 	}
@@ -310,21 +311,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request, which Listen
 	g.wg.Add(2) // readLoop and writeLoop
 	g.mu.Unlock()
 	go c.writeLoop()
-	c.readLoop(bufio.NewReader(readerWithBuffered{brw.Reader, nc}))
-}
-
-// readerWithBuffered reads first what net/http already buffered from the
-// hijacked connection, then the connection itself.
-type readerWithBuffered struct {
-	br *bufio.Reader
-	nc net.Conn
-}
-
-func (r readerWithBuffered) Read(p []byte) (int, error) {
-	if r.br.Buffered() > 0 {
-		return r.br.Read(p)
-	}
-	return r.nc.Read(p)
+	c.readLoop(early)
 }
 
 // RefuseConnections makes the Gateway answer new upgrade requests with 503

@@ -1,13 +1,24 @@
 package discordtest
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/ipcord/ipcord/internal/wsproto"
 )
+
+// wsMaxMessage bounds a reassembled client message. Anything past 4096
+// bytes is already a 4002 for Discord; the larger bound only keeps a
+// misbehaving client from making the fake buffer without limit.
+const wsMaxMessage = 1 << 16
+
+// appendFrame appends one final, unmasked server frame.
+func appendFrame(dst []byte, op wsproto.Opcode, payload []byte) []byte {
+	return wsproto.AppendFrame(dst, wsproto.Server, op, true, false, [4]byte{}, payload)
+}
 
 // closeLinger is how long the fake waits for the client's half of the
 // closing handshake before dropping the TCP connection. Closing at once
@@ -124,35 +135,47 @@ func (c *gwConn) end() {
 	})
 }
 
-func (c *gwConn) readLoop(br *bufio.Reader) {
+// readLoop decodes the client's frames; early is what the client sent
+// with its upgrade request.
+func (c *gwConn) readLoop(early []byte) {
 	defer c.g.wg.Done()
 	defer c.end()
 	c.g.hello(c)
-	rd := wsReader{r: br}
+	dec := wsproto.Decoder{Role: wsproto.Server, MaxMessage: wsMaxMessage, ValidateUTF8: true}
+	dec.Feed(early)
+	var rerr error
 	for {
-		m, err := rd.next()
+		m, ok, err := dec.Next()
 		if err != nil {
 			// The stream cannot be parsed further: say why, then drain
 			// until the client or the linger timer ends the connection.
+			var pe *wsproto.ProtocolError
 			switch {
-			case errors.Is(err, errWSTooBig):
+			case errors.Is(err, wsproto.ErrMessageTooBig):
 				c.g.closeConn(c, closeDecodeError, "payload too large")
-			case errors.Is(err, errWSProtocol):
-				c.g.closeConn(c, 1002, "websocket protocol error")
-			default:
-				return
+			case errors.As(err, &pe):
+				c.g.closeConn(c, int(pe.Code), pe.Reason)
 			}
-			io.Copy(io.Discard, br)
+			io.Copy(io.Discard, c.nc)
 			return
 		}
-		switch m.op {
-		case wsPing:
-			c.send(outItem{kind: outPong, data: m.payload})
-		case wsPong:
-		case wsClose:
-			c.g.clientClosed(c, m.closeCode, m.closeReason)
+		if !ok {
+			if rerr != nil {
+				return
+			}
+			_, rerr = dec.ReadFrom(c.nc)
+			continue
+		}
+		// m.Payload is only valid until the next Next: keep a copy.
+		p := append([]byte(nil), m.Payload...)
+		switch m.Op {
+		case wsproto.OpPing:
+			c.send(outItem{kind: outPong, data: p})
+		case wsproto.OpPong:
+		case wsproto.OpClose:
+			c.g.clientClosed(c, int(m.CloseCode), m.CloseReason)
 		default:
-			c.g.handle(c, m.payload)
+			c.g.handle(c, p)
 		}
 	}
 }
@@ -185,33 +208,29 @@ func (c *gwConn) writeLoop() {
 		for _, it := range batch {
 			switch it.kind {
 			case outPayload:
-				op := byte(wsText)
+				op := wsproto.OpText
 				data := it.data
 				if comp != nil {
-					op = wsBinary
+					op = wsproto.OpBinary
 					data = comp.encode(it.data)
 				}
-				buf = wsAppendFrame(buf, op, data)
+				buf = appendFrame(buf, op, data)
 			case outPong:
-				buf = wsAppendFrame(buf, wsPong, it.data)
+				buf = appendFrame(buf, wsproto.OpPong, it.data)
 			case outCorrupt:
-				op := byte(wsText)
-				if comp != nil {
-					op = wsBinary
-				}
-				buf = wsAppendFrame(buf, op, it.data)
+				buf = appendFrame(buf, wsproto.OpBinary, it.data)
 			case outCut:
 				data := it.data
 				if comp != nil {
 					data = comp.encode(data)
 				}
-				frame := wsAppendFrame(nil, wsBinary, data)
+				frame := appendFrame(nil, wsproto.OpBinary, data)
 				buf = append(buf, frame[:len(frame)/2]...)
 				c.nc.Write(buf)
 				c.end()
 				return
 			case outClose:
-				buf = wsAppendClose(buf, it.code, it.reason)
+				buf = wsproto.AppendClose(buf, wsproto.Server, [4]byte{}, wsproto.CloseCode(it.code), it.reason)
 				c.nc.Write(buf)
 				c.lingerClose()
 				return

@@ -36,6 +36,7 @@ func TestGatewayCloseCodes(t *testing.T) {
 		want  int
 	}{
 		{"payload over 4096 bytes", &Gateway{}, "v=10", text(`{"op":1,"d":"` + strings.Repeat("x", 4090) + `"}`), closeDecodeError},
+		{"message over the WebSocket limit", &Gateway{}, "v=10", text(strings.Repeat("x", 70000)), closeDecodeError},
 		{"not JSON", &Gateway{}, "v=10", text(`{"op":1,`), closeDecodeError},
 		{"op a string", &Gateway{}, "v=10", text(`{"op":"1"}`), closeDecodeError},
 		{"no op", &Gateway{}, "v=10", text(`{"d":1}`), closeDecodeError},
