@@ -103,6 +103,8 @@ type Gateway struct {
 	connInfo  []ConnInfo
 	changed   chan struct{} // closed and replaced on every recorded change
 	sessCount int
+	// reconnectFirst is how many new connections get op 7 before HELLO.
+	reconnectFirst int
 }
 
 // Listener names one of the Gateway's two listeners.
@@ -305,6 +307,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request, which Listen
 	}
 	g.nconns++
 	c := newConn(g, nc, g.nconns, which, version, comp)
+	g.logger().Debug("discordtest: gateway connection", "conn", c.num, "listener", which, "query", r.URL.RawQuery)
 	g.conns[c] = struct{}{}
 	g.connInfo = append(g.connInfo, ConnInfo{Num: c.num, Listener: which, Version: version, Compress: comp, Query: r.URL.RawQuery})
 	g.notifyLocked()

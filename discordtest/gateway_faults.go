@@ -148,3 +148,11 @@ func (g *Gateway) CorruptStream(shard int) error {
 	c.send(outItem{kind: outCorrupt, data: corruptBlock})
 	return nil
 }
+
+// ReconnectBeforeHello makes the next n connections receive op 7 RECONNECT
+// before HELLO, which Discord may send and clients must handle.
+func (g *Gateway) ReconnectBeforeHello(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.reconnectFirst = max(n, 0)
+}

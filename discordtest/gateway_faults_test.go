@@ -3,8 +3,10 @@ package discordtest
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -298,4 +300,57 @@ func TestGatewayStartErrors(t *testing.T) {
 	if _, err := zero.Dispatch(0, "X", nil); !errors.Is(err, ErrGatewayNotStarted) {
 		t.Fatalf("Dispatch before Start = %v", err)
 	}
+}
+
+func TestGatewayReconnectBeforeHello(t *testing.T) {
+	leaktest.Check(t)
+	ctx := testCtx(t)
+	g := startGateway(t, &Gateway{})
+	g.ReconnectBeforeHello(1)
+	c := mustDial(t, g.URL(), "v=10")
+	if p := c.mustRead(ctx); p.Op != opReconnect {
+		t.Fatalf("first payload %+v, want op 7", p)
+	}
+	if p := c.mustRead(ctx); p.Op != opHello {
+		t.Fatalf("second payload %+v, want HELLO", p)
+	}
+	c2 := mustDial(t, g.URL(), "v=10")
+	if p := c2.mustRead(ctx); p.Op != opHello {
+		t.Fatalf("next connection's first payload %+v, want HELLO", p)
+	}
+}
+
+// The logger sees connections and closes but never the token.
+func TestGatewayLogsWithoutToken(t *testing.T) {
+	leaktest.Check(t)
+	ctx := testCtx(t)
+	var buf safeBuffer
+	g := startGateway(t, &Gateway{Token: "very-secret-token", Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	c := mustDial(t, g.URL(), "v=10")
+	c.mustRead(ctx)
+	c.mustSend(ctx, identifyPayload("very-secret-token", 0, 1, 0))
+	c.readUntil(ctx, 0, "READY")
+	g.CloseShard(0, 4000, "x")
+	c.closeCode(ctx)
+	out := buf.String()
+	if !strings.Contains(out, "session started") || !strings.Contains(out, "code=4000") || strings.Contains(out, "very-secret-token") {
+		t.Fatalf("log:\n%s", out)
+	}
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -69,6 +69,10 @@ func (g *Gateway) hello(c *gwConn) {
 		g.closeConnLocked(c, closeInvalidVersion, "invalid API version")
 		return
 	}
+	if g.reconnectFirst > 0 {
+		g.reconnectFirst--
+		c.send(outItem{data: []byte(`{"op":7,"d":null,"s":null,"t":null}`)})
+	}
 	ms := g.heartbeatInterval().Milliseconds()
 	c.send(outItem{data: []byte(`{"op":10,"d":{"heartbeat_interval":` + strconv.FormatInt(ms, 10) + `},"s":null,"t":null}`)})
 }
@@ -203,6 +207,7 @@ func (g *Gateway) identifyLocked(c *gwConn, raw json.RawMessage, now time.Time) 
 	g.sessions[s.id] = s
 	g.current[shard] = s
 	c.authed, c.shard, c.sess, s.conn = true, shard, s, c
+	g.logger().Debug("discordtest: gateway session started", "conn", c.num, "shard", shard, "num_shards", num, "session", s.id)
 	g.dispatchLocked(s, "READY", g.readyData(c, s))
 	for _, gd := range g.guilds {
 		if shardFor(gd.id, num) == shard {
@@ -251,6 +256,7 @@ func (g *Gateway) resumeLocked(c *gwConn, raw json.RawMessage) {
 		old.nc.Close()
 	}
 	c.authed, c.shard, c.sess, s.conn = true, s.shard, s, c
+	g.logger().Debug("discordtest: gateway session resumed", "conn", c.num, "listener", c.listener, "shard", s.shard, "session", s.id, "from_seq", seq, "to_seq", s.seq)
 	for _, p := range s.buf[seq-s.first+1:] {
 		c.send(outItem{data: p})
 	}
@@ -301,6 +307,7 @@ func (g *Gateway) closeConnLocked(c *gwConn, code int, reason string) {
 		return
 	}
 	c.closing = true
+	g.logger().Debug("discordtest: gateway closing connection", "conn", c.num, "shard", c.shard, "code", code, "reason", reason)
 	switch code {
 	case closeInvalidSeq, closeSessionTimeout, closeAuthFailed, closeInvalidShard,
 		closeShardingNeeded, closeInvalidVersion, closeInvalidIntents, closeDisallowIntents:
