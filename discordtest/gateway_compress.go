@@ -25,48 +25,43 @@ type compressor interface {
 func newCompressor(kind string) compressor {
 	switch kind {
 	case compressZlib:
-		z := &zlibStream{}
+		z := &flushStream{}
 		z.w = zlib.NewWriter(&z.buf)
 		return z
 	case compressZstd:
-		z := &zstdStream{}
+		z := &flushStream{}
 		// One goroutine-free encoder per connection; a 1 MiB window keeps
 		// the fake light while clients still need a real streaming decoder.
-		z.w, _ = zstd.NewWriter(&z.buf, zstd.WithEncoderConcurrency(1),
+		enc, _ := zstd.NewWriter(&z.buf, zstd.WithEncoderConcurrency(1),
 			zstd.WithWindowSize(1<<20), zstd.WithEncoderLevel(zstd.SpeedFastest))
+		z.w, z.closeW = enc, func() { enc.Close() }
 		return z
 	}
 	return nil
 }
 
-// zlibStream is Discord's zlib-stream: one zlib stream per connection, each
-// message ended by a sync flush, so it ends in 00 00 ff ff.
-type zlibStream struct {
+// flushStream is one compressed stream per connection: each message is
+// written and flushed, so the client can decode it without waiting for more.
+// For zlib the flush is a sync flush, so every message ends in 00 00 ff ff;
+// for zstd it ends a block, never the frame.
+type flushStream struct {
 	buf bytes.Buffer
-	w   *zlib.Writer
+	w   interface {
+		Write([]byte) (int, error)
+		Flush() error
+	}
+	closeW func()
 }
 
-func (z *zlibStream) encode(msg []byte) []byte {
+func (z *flushStream) encode(msg []byte) []byte {
 	z.buf.Reset()
-	z.w.Write(msg)
+	z.w.Write(msg) // writes to a bytes.Buffer cannot fail
 	z.w.Flush()
 	return z.buf.Bytes()
 }
 
-func (z *zlibStream) close() {}
-
-// zstdStream is Discord's zstd-stream: one zstd frame per connection that
-// never ends; each message is flushed as whole blocks.
-type zstdStream struct {
-	buf bytes.Buffer
-	w   *zstd.Encoder
+func (z *flushStream) close() {
+	if z.closeW != nil {
+		z.closeW()
+	}
 }
-
-func (z *zstdStream) encode(msg []byte) []byte {
-	z.buf.Reset()
-	z.w.Write(msg)
-	z.w.Flush()
-	return z.buf.Bytes()
-}
-
-func (z *zstdStream) close() { z.w.Close() }

@@ -13,6 +13,17 @@ var ErrNotCompressed = errors.New("discordtest: connection has no compressed str
 // returns ErrNoConnection when there is none. A fault on a connection does
 // not carry over to the client's next connection.
 
+// withLiveConn runs f with g.mu held on the shard's live connection.
+func (g *Gateway) withLiveConn(shard int, f func(*gwConn) error) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	c, err := g.liveConnLocked(shard)
+	if err != nil {
+		return err
+	}
+	return f(c)
+}
+
 // liveConnLocked returns the shard's live connection.
 func (g *Gateway) liveConnLocked(shard int) (*gwConn, error) {
 	if g.state != 1 {
@@ -28,102 +39,76 @@ func (g *Gateway) liveConnLocked(shard int) (*gwConn, error) {
 // StopHeartbeatACKs stops answering the shard connection's heartbeats, as a
 // zombied connection does.
 func (g *Gateway) StopHeartbeatACKs(shard int) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	c, err := g.liveConnLocked(shard)
-	if err != nil {
-		return err
-	}
-	c.noACK = true
-	return nil
+	return g.withLiveConn(shard, func(c *gwConn) error {
+		c.noACK = true
+		return nil
+	})
 }
 
 // HoldFrames stops writing to the shard's connection until release is
 // called; what is sent meanwhile (ACKs included) queues up behind it, as
 // behind a large GUILD_CREATE burst on a slow link.
 func (g *Gateway) HoldFrames(shard int) (release func(), err error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	c, err := g.liveConnLocked(shard)
-	if err != nil {
-		return nil, err
-	}
-	return c.hold(), nil
+	err = g.withLiveConn(shard, func(c *gwConn) error {
+		release = c.hold()
+		return nil
+	})
+	return release, err
 }
 
 // DelayFrames holds the shard connection's writes for d of real time.
 func (g *Gateway) DelayFrames(shard int, d time.Duration) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	c, err := g.liveConnLocked(shard)
-	if err != nil {
-		return err
-	}
-	release := c.hold()
-	t := time.AfterFunc(d, release)
-	c.qmu.Lock()
-	c.timers = append(c.timers, t)
-	c.qmu.Unlock()
-	return nil
+	return g.withLiveConn(shard, func(c *gwConn) error {
+		release := c.hold()
+		t := time.AfterFunc(d, release)
+		c.qmu.Lock()
+		c.timers = append(c.timers, t)
+		c.qmu.Unlock()
+		return nil
+	})
 }
 
 // CloseShard closes the shard's connection with code and reason. Codes on
 // which Discord ends the session (4004, 4007, 4009-4014) end it here too.
 func (g *Gateway) CloseShard(shard, code int, reason string) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	c, err := g.liveConnLocked(shard)
-	if err != nil {
-		return err
-	}
-	g.closeConnLocked(c, code, reason)
-	return nil
+	return g.withLiveConn(shard, func(c *gwConn) error {
+		g.closeConnLocked(c, code, reason)
+		return nil
+	})
 }
 
 // SendReconnect sends op 7 RECONNECT to the shard's connection.
 func (g *Gateway) SendReconnect(shard int) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	c, err := g.liveConnLocked(shard)
-	if err != nil {
-		return err
-	}
-	c.send(outItem{data: []byte(`{"op":7,"d":null,"s":null,"t":null}`)})
-	return nil
+	return g.withLiveConn(shard, func(c *gwConn) error {
+		c.send(outItem{data: []byte(`{"op":7,"d":null,"s":null,"t":null}`)})
+		return nil
+	})
 }
 
 // SendInvalidSession sends op 9 INVALID_SESSION to the shard's connection.
 // With resumable false the session is dropped, so a RESUME of it fails.
 func (g *Gateway) SendInvalidSession(shard int, resumable bool) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	c, err := g.liveConnLocked(shard)
-	if err != nil {
-		return err
-	}
-	if resumable {
-		c.send(outItem{data: []byte(`{"op":9,"d":true,"s":null,"t":null}`)})
+	return g.withLiveConn(shard, func(c *gwConn) error {
+		if resumable {
+			c.send(outItem{data: []byte(`{"op":9,"d":true,"s":null,"t":null}`)})
+			return nil
+		}
+		g.dropSessionLocked(c.sess)
+		g.invalidSessionLocked(c)
 		return nil
-	}
-	g.dropSessionLocked(c.sess)
-	g.invalidSessionLocked(c)
-	return nil
+	})
 }
 
 // CutMidFrame writes the first half of a frame and then drops the TCP
 // connection without a close frame. The cut frame carries no dispatch, so
 // the session's sequence is unchanged and the session stays resumable.
 func (g *Gateway) CutMidFrame(shard int) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	c, err := g.liveConnLocked(shard)
-	if err != nil {
-		return err
-	}
-	c.closing = true
-	c.send(outItem{kind: outCut, data: []byte(`{"op":11,"d":null,"s":null,"t":null,"_cut":"` +
-		"the client never sees this payload whole: the connection ends in its middle" + `"}`)})
-	return nil
+	return g.withLiveConn(shard, func(c *gwConn) error {
+		c.closing = true
+		c.send(outItem{kind: outCut, data: []byte(`{"op":11,"d":null,"s":null,"t":null,"_cut":"` +
+			"the client never sees this payload whole: the connection ends in its middle" + `"}`)})
+		return nil
+	})
 }
 
 // corruptBlock starts a block of reserved type in both DEFLATE (BFINAL=1,
@@ -136,17 +121,13 @@ var corruptBlock = []byte{0x07, 0xff, 0xff, 0xff, 0x00, 0x00, 0xff, 0xff}
 // compressed stream; every message after it is undecodable too, as after
 // real corruption.
 func (g *Gateway) CorruptStream(shard int) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	c, err := g.liveConnLocked(shard)
-	if err != nil {
-		return err
-	}
-	if c.comp == "" {
-		return ErrNotCompressed
-	}
-	c.send(outItem{kind: outCorrupt, data: corruptBlock})
-	return nil
+	return g.withLiveConn(shard, func(c *gwConn) error {
+		if c.comp == "" {
+			return ErrNotCompressed
+		}
+		c.send(outItem{kind: outCorrupt, data: corruptBlock})
+		return nil
+	})
 }
 
 // ReconnectBeforeHello makes the next n connections receive op 7 RECONNECT
