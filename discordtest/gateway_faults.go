@@ -85,6 +85,15 @@ func (g *Gateway) SendReconnect(shard int) error {
 	})
 }
 
+// RequestHeartbeat sends op 1 HEARTBEAT to the shard's connection, which
+// Discord uses to ask for an immediate heartbeat.
+func (g *Gateway) RequestHeartbeat(shard int) error {
+	return g.withLiveConn(shard, func(c *gwConn) error {
+		c.send(outItem{data: []byte(`{"op":1,"d":null,"s":null,"t":null}`)})
+		return nil
+	})
+}
+
 // SendInvalidSession sends op 9 INVALID_SESSION to the shard's connection.
 // With resumable false the session is dropped, so a RESUME of it fails.
 func (g *Gateway) SendInvalidSession(shard int, resumable bool) error {

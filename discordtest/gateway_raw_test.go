@@ -1,0 +1,153 @@
+package discordtest
+
+// A raw client built on wsproto's client role, for what a full WebSocket
+// library hides: exactly which bytes arrived before the connection ended.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/ipcord/ipcord/internal/leaktest"
+	"github.com/ipcord/ipcord/internal/wsproto"
+)
+
+type rawClient struct {
+	t   *testing.T
+	nc  net.Conn
+	dec wsproto.Decoder
+	eof bool
+}
+
+func rawDial(t *testing.T, base, query string) *rawClient {
+	t.Helper()
+	u, err := url.Parse(base + "/?" + query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	req := &wsproto.Request{URL: u, Key: wsproto.NewKey()}
+	if _, err := nc.Write(req.Append(nil)); err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	tmp := make([]byte, 4096)
+	for {
+		n, err := nc.Read(tmp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf = append(buf, tmp[:n]...)
+		_, used, ok, err := wsproto.ParseResponse(buf, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			c := &rawClient{t: t, nc: nc, dec: wsproto.Decoder{Role: wsproto.Client}}
+			c.dec.Feed(buf[used:])
+			return c
+		}
+	}
+}
+
+// next returns the next message, or ok=false once the connection ended.
+func (c *rawClient) next() (wsproto.Message, bool) {
+	for {
+		m, ok, err := c.dec.Next()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if ok {
+			m.Payload = append([]byte(nil), m.Payload...)
+			return m, true
+		}
+		if c.eof {
+			return m, false
+		}
+		if _, err := c.dec.ReadFrom(c.nc); err != nil {
+			if !errors.Is(err, io.EOF) {
+				c.t.Fatal(err)
+			}
+			c.eof = true
+		}
+	}
+}
+
+func (c *rawClient) send(v any) {
+	b, _ := json.Marshal(v)
+	if _, err := c.nc.Write(wsproto.AppendFrame(nil, wsproto.Client, wsproto.OpText, true, false, wsproto.MaskKey(), b)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func TestGatewayCutLeavesHalfAFrame(t *testing.T) {
+	leaktest.Check(t)
+	g := startGateway(t, &Gateway{})
+	c := rawDial(t, g.URL(), "v=10")
+	if m, ok := c.next(); !ok || m.Op != wsproto.OpText {
+		t.Fatalf("HELLO: %+v %v", m, ok)
+	}
+	c.send(identifyPayload("tok", 0, 1, 0))
+	if m, ok := c.next(); !ok || !json.Valid(m.Payload) {
+		t.Fatalf("READY: %+v %v", m, ok)
+	}
+	if err := g.CutMidFrame(0); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := c.next(); ok {
+		t.Fatalf("got a whole message after the cut: %+v", m)
+	}
+	if c.dec.Buffered() == 0 {
+		t.Fatal("the connection ended on a frame boundary, not mid-frame")
+	}
+}
+
+func TestGatewayRequestHeartbeat(t *testing.T) {
+	leaktest.Check(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	g := startGateway(t, &Gateway{})
+	c := rawDial(t, g.URL(), "v=10&encoding=json")
+	c.next()
+	c.send(identifyPayload("tok", 0, 1, 0))
+	c.next()
+	if err := g.RequestHeartbeat(0); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := c.next()
+	var p payload
+	if json.Unmarshal(m.Payload, &p); p.Op != opHeartbeat {
+		t.Fatalf("got %s, want op 1", m.Payload)
+	}
+	c.send(map[string]any{"op": 1, "d": 1})
+	if m, _ := c.next(); json.Unmarshal(m.Payload, &p) != nil || p.Op != opHeartbeatACK {
+		t.Fatalf("got %s, want an ACK", m.Payload)
+	}
+	if _, err := g.WaitReceived(ctx, func(r Received) bool { return r.Op == opHeartbeat }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Only encoding=json and the two stream compressions are served.
+func TestGatewayRefusesUnsupportedQuery(t *testing.T) {
+	leaktest.Check(t)
+	g := startGateway(t, &Gateway{})
+	for _, q := range []string{"v=10&encoding=etf", "v=10&compress=zlib", "v=ten"} {
+		if _, err := dialGateway(t, g.URL(), q); err == nil {
+			t.Errorf("%s: dial succeeded", q)
+		}
+	}
+	if n := len(g.Connections()); n != 0 {
+		t.Fatalf("%d connections accepted", n)
+	}
+}
