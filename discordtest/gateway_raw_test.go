@@ -18,13 +18,13 @@ import (
 )
 
 type rawClient struct {
-	t   *testing.T
+	t   testing.TB
 	nc  net.Conn
 	dec wsproto.Decoder
 	eof bool
 }
 
-func rawDial(t *testing.T, base, query string) *rawClient {
+func rawDial(t testing.TB, base, query string) *rawClient {
 	t.Helper()
 	u, err := url.Parse(base + "/?" + query)
 	if err != nil {
