@@ -74,6 +74,11 @@ type Gateway struct {
 	// listed unavailable in READY and sent as GUILD_CREATE after READY, on
 	// the shard the sharding formula gives.
 	Guilds []json.RawMessage
+	// Members are the members of sample guilds, by guild id, each a JSON
+	// member object with a "user". REQUEST_GUILD_MEMBERS is answered with
+	// one GUILD_MEMBERS_CHUNK of those that match; a second request for all
+	// members of a guild within 30 s gets a RATE_LIMITED dispatch.
+	Members map[uint64][]json.RawMessage
 	// ReplayLimit bounds the dispatches kept per session for RESUME; zero
 	// means 10,000. A RESUME from before the oldest kept one is answered
 	// with INVALID_SESSION d:false.
@@ -86,23 +91,24 @@ type Gateway struct {
 	// Logger receives debug logs; nil is silent.
 	Logger *slog.Logger
 
-	mu        sync.Mutex
-	state     int // 0 new, 1 running, 2 closed
-	servers   [2]*http.Server
-	urls      [2]string
-	wg        sync.WaitGroup
-	conns     map[*gwConn]struct{}
-	nconns    int
-	sessions  map[string]*gwSession
-	current   map[int]*gwSession // a shard's newest session
-	guilds    []sampleGuild
-	buckets   map[int]time.Time // identify bucket -> last accepted IDENTIFY
-	refuse    time.Time         // refuse new connections until
-	refused   int
-	received  []Received
-	connInfo  []ConnInfo
-	changed   chan struct{} // closed and replaced on every recorded change
-	sessCount int
+	mu         sync.Mutex
+	state      int // 0 new, 1 running, 2 closed
+	servers    [2]*http.Server
+	urls       [2]string
+	wg         sync.WaitGroup
+	conns      map[*gwConn]struct{}
+	nconns     int
+	sessions   map[string]*gwSession
+	current    map[int]*gwSession // a shard's newest session
+	guilds     []sampleGuild
+	buckets    map[int]time.Time    // identify bucket -> last accepted IDENTIFY
+	allMembers map[uint64]time.Time // guild -> last request for all members
+	refuse     time.Time            // refuse new connections until
+	refused    int
+	received   []Received
+	connInfo   []ConnInfo
+	changed    chan struct{} // closed and replaced on every recorded change
+	sessCount  int
 	// reconnectFirst is how many new connections get op 7 before HELLO.
 	reconnectFirst int
 }
@@ -143,6 +149,7 @@ func (g *Gateway) Start() error {
 	g.sessions = map[string]*gwSession{}
 	g.current = map[int]*gwSession{}
 	g.buckets = map[int]time.Time{}
+	g.allMembers = map[uint64]time.Time{}
 	g.changed = make(chan struct{})
 	var lns [2]net.Listener
 	for i, addr := range [2]string{g.Addr, g.ResumeAddr} {

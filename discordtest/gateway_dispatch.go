@@ -3,6 +3,7 @@ package discordtest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -25,7 +26,7 @@ type SessionInfo struct {
 // as is). With the session's connection down the event is kept and
 // replayed on RESUME, as Discord does.
 func (g *Gateway) Dispatch(shard int, event string, data any) (int64, error) {
-	raw, err := marshalData(data)
+	raw, err := marshalData(event, data)
 	if err != nil {
 		return 0, err
 	}
@@ -45,7 +46,7 @@ func (g *Gateway) Dispatch(shard int, event string, data any) (int64, error) {
 // sharding formula, (guild_id >> 22) % num_shards, and returns the shard
 // and sequence number.
 func (g *Gateway) DispatchGuild(guildID uint64, event string, data any) (shard int, seq int64, err error) {
-	raw, err := marshalData(data)
+	raw, err := marshalData(event, data)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -138,16 +139,23 @@ func parseGuilds(raws []json.RawMessage) ([]sampleGuild, error) {
 	return out, nil
 }
 
-func marshalData(data any) ([]byte, error) {
+// ErrBadDispatch is returned for a dispatch without an event name or with
+// data that is not JSON.
+var ErrBadDispatch = errors.New("discordtest: bad dispatch")
+
+func marshalData(event string, data any) ([]byte, error) {
+	if event == "" {
+		return nil, fmt.Errorf("%w: empty event name", ErrBadDispatch)
+	}
 	if raw, ok := data.(json.RawMessage); ok {
 		if !json.Valid(raw) {
-			return nil, fmt.Errorf("discordtest: dispatch data is not valid JSON")
+			return nil, fmt.Errorf("%w: data is not valid JSON", ErrBadDispatch)
 		}
 		return raw, nil
 	}
 	b, err := json.Marshal(data)
 	if err != nil {
-		return nil, fmt.Errorf("discordtest: marshal dispatch data: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrBadDispatch, err)
 	}
 	return b, nil
 }

@@ -2,6 +2,7 @@ package discordtest
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -145,4 +146,22 @@ func (g *Gateway) ReconnectBeforeHello(n int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.reconnectFirst = max(n, 0)
+}
+
+// DropSession ends the shard's session as if Discord had expired it,
+// without touching its connection: a later RESUME of it is answered with
+// INVALID_SESSION d:false, and dispatches to the shard fail with
+// ErrNoSession until a new IDENTIFY.
+func (g *Gateway) DropSession(shard int) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.state != 1 {
+		return ErrGatewayNotStarted
+	}
+	s := g.current[shard]
+	if s == nil {
+		return fmt.Errorf("%w %d", ErrNoSession, shard)
+	}
+	g.dropSessionLocked(s)
+	return nil
 }

@@ -354,3 +354,38 @@ func (s *safeBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestGatewayDropSession(t *testing.T) {
+	leaktest.Check(t)
+	ctx := testCtx(t)
+	g, c, r := connected(t, &Gateway{}, "v=10")
+	if err := g.DropSession(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Dispatch(0, "X", nil); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("Dispatch after DropSession = %v", err)
+	}
+	if err := g.DropSession(0); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("second DropSession = %v", err)
+	}
+	c.ws.Close(4000, "")
+	c2 := mustDial(t, g.ResumeURL(), "v=10")
+	c2.mustRead(ctx)
+	c2.mustSend(ctx, resumePayload("tok", r.SessionID, 1))
+	if p := c2.mustRead(ctx); p.Op != opInvalidSession || string(p.D) != "false" {
+		t.Fatalf("RESUME of a dropped session: %+v", p)
+	}
+}
+
+func TestGatewayBadDispatch(t *testing.T) {
+	leaktest.Check(t)
+	g, _, _ := connected(t, &Gateway{}, "v=10")
+	for _, tc := range []struct {
+		event string
+		data  any
+	}{{"", nil}, {"X", json.RawMessage(`{"a":`)}, {"X", func() {}}} {
+		if _, err := g.Dispatch(0, tc.event, tc.data); !errors.Is(err, ErrBadDispatch) {
+			t.Errorf("Dispatch(%q, %v) = %v", tc.event, tc.data, err)
+		}
+	}
+}

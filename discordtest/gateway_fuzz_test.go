@@ -19,6 +19,7 @@ func offlineGateway() *Gateway {
 	g.sessions = map[string]*gwSession{}
 	g.current = map[int]*gwSession{}
 	g.buckets = map[int]time.Time{}
+	g.allMembers = map[uint64]time.Time{}
 	g.changed = make(chan struct{})
 	g.state = 1
 	return g
@@ -52,6 +53,7 @@ func FuzzGatewayPayload(f *testing.F) {
 		`{"op":2,"d":{"token":"tok","shard":[0,1],"intents":513}}` + "\n" + `{"op":1,"d":1}`,
 		`{"op":6,"d":{"token":"tok","session_id":"x","seq":1}}`,
 		`{"op":2,"d":{"token":"tok"}}` + "\n" + `{"op":3,"d":{}}` + "\n" + `{"op":2,"d":{"token":"tok"}}`,
+		`{"op":2,"d":{"token":"tok"}}` + "\n" + `{"op":8,"d":{"guild_id":"1","query":"","limit":0,"nonce":"n"}}` + "\n" + `{"op":8,"d":{"guild_id":"1","user_ids":["2"]}}`,
 		`{"op":"1"}`, `{"op":1.5}`, `[]`, `null`, `{"op":2,"d":"x"}`, `{"op":2,"d":{"shard":{}}}`,
 		`{"op":2,"d":{"token":"tok","intents":-1}}`, `{"op":6,"d":{"seq":"1"}}`, "\xff",
 	} {

@@ -133,7 +133,9 @@ func (g *Gateway) handle(c *gwConn, payload []byte) {
 			return
 		}
 		switch *p.Op {
-		case opPresenceUpdate, opVoiceState, opRequestMembers, opSoundboard, opChannelInfo:
+		case opRequestMembers:
+			g.requestMembersLocked(c, p.D, now)
+		case opPresenceUpdate, opVoiceState, opSoundboard, opChannelInfo:
 		default:
 			g.closeConnLocked(c, closeUnknownOpcode, "unknown opcode")
 		}
