@@ -27,15 +27,16 @@ type Received struct {
 
 // ConnInfo describes one accepted connection.
 type ConnInfo struct {
-	Num      int
-	Listener Listener
-	Version  int    // the v parameter (10 when absent)
-	Compress string // "", "zlib-stream" or "zstd-stream"
-	Query    string // the raw query of the connect URL
+	Num      int      // the connection's number, as in Received.Conn
+	Listener Listener // where it arrived
+	Version  int      // the v parameter (10 when absent)
+	Compress string   // "", "zlib-stream" or "zstd-stream"
+	Query    string   // the raw query of the connect URL
 	// ServerClose is the close code the Gateway sent, 0 if none.
 	ServerClose int
 	// ClientClose is the close code the client sent (1005 for a close frame
-	// without one), 0 if none.
+	// without one), 0 if none. After a close by the Gateway it is the
+	// client's echo of ServerClose.
 	ClientClose int
 }
 
