@@ -4,6 +4,7 @@ package discordtest
 // library hides: exactly which bytes arrived before the connection ended.
 
 import (
+	"compress/zlib"
 	"context"
 	"encoding/json"
 	"errors"
@@ -150,4 +151,83 @@ func TestGatewayRefusesUnsupportedQuery(t *testing.T) {
 	if n := len(g.Connections()); n != 0 {
 		t.Fatalf("%d connections accepted", n)
 	}
+}
+
+func TestGatewayAnswersPing(t *testing.T) {
+	leaktest.Check(t)
+	g := startGateway(t, &Gateway{})
+	c := rawDial(t, g.URL(), "v=10")
+	c.next() // HELLO
+	if _, err := c.nc.Write(wsproto.AppendFrame(nil, wsproto.Client, wsproto.OpPing, true, false, wsproto.MaskKey(), []byte("are you there"))); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := c.next(); !ok || m.Op != wsproto.OpPong || string(m.Payload) != "are you there" {
+		t.Fatalf("got %+v, want the pong", m)
+	}
+}
+
+// Concurrent Dispatch calls get consecutive sequence numbers, delivered in
+// order, with no gap and no duplicate.
+func TestGatewayConcurrentDispatchSequence(t *testing.T) {
+	leaktest.Check(t)
+	g := startGateway(t, &Gateway{})
+	c := rawDial(t, g.URL(), "v=10&compress=zlib-stream")
+	zr, err := zlib.NewReader(&rawStream{c: c}) // reads HELLO's first bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(zr)
+	var p payload
+	if err := dec.Decode(&p); err != nil || p.Op != opHello {
+		t.Fatalf("HELLO: %+v %v", p, err)
+	}
+	c.send(identifyPayload("tok", 0, 1, 0))
+	if err := dec.Decode(&p); err != nil || p.T != "READY" {
+		t.Fatalf("READY: %+v %v", p, err)
+	}
+	const workers, each = 4, 100
+	errs := make(chan error, workers)
+	for range workers {
+		go func() {
+			for range each {
+				if _, err := g.Dispatch(0, "E", nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for want := int64(2); want <= workers*each+1; want++ {
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		if p.S == nil || *p.S != want {
+			t.Fatalf("seq %v, want %d", p.S, want)
+		}
+	}
+}
+
+// rawStream is the concatenated payloads of a raw client's messages.
+type rawStream struct {
+	c   *rawClient
+	buf []byte
+}
+
+func (r *rawStream) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		m, ok := r.c.next()
+		if !ok {
+			return 0, io.EOF
+		}
+		r.buf = m.Payload
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
 }
