@@ -47,7 +47,10 @@ type SessionStarts interface {
 // back everything each client sent.
 //
 // Set the fields, then call Start; the zero value is a one-shard gateway
-// that accepts any token. Fields must not change after Start.
+// that accepts any token. Fields must not change after Start; the methods
+// are safe for concurrent use. Each connection's outgoing queue is
+// unbounded, so a client that stops reading holds what is dispatched to it
+// in memory until it is closed.
 type Gateway struct {
 	// Addr is where the main listener binds; empty means 127.0.0.1:0.
 	Addr string

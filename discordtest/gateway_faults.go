@@ -38,7 +38,8 @@ func (g *Gateway) liveConnLocked(shard int) (*gwConn, error) {
 }
 
 // StopHeartbeatACKs stops answering the shard connection's heartbeats, as a
-// zombied connection does.
+// zombied connection does. Dispatches still flow; add HoldFrames for a
+// connection that sends nothing at all.
 func (g *Gateway) StopHeartbeatACKs(shard int) error {
 	return g.withLiveConn(shard, func(c *gwConn) error {
 		c.noACK = true
