@@ -212,6 +212,29 @@ func (g *Gateway) Close() error {
 	return nil
 }
 
+// Shutdown stops accepting connections, closes every connection with 1001
+// (going away, as a restarting gateway does; sessions stay resumable until
+// Close), waits for the clients to finish the closing handshake or for ctx
+// to end, and then closes the Gateway.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	if g.state != 1 {
+		g.mu.Unlock()
+		return g.Close()
+	}
+	g.refuse = time.Unix(1<<62, 0) // for ever, whatever the clock says
+	for c := range g.conns {
+		g.closeConnLocked(c, 1001, "going away")
+	}
+	g.mu.Unlock()
+	for _, s := range g.servers {
+		s.Close()
+	}
+	err := g.waitFor(ctx, func() bool { return len(g.conns) == 0 })
+	g.Close()
+	return err
+}
+
 // URL is the gateway URL clients connect to, without query, as Get Gateway
 // Bot would report it ("ws://127.0.0.1:port").
 func (g *Gateway) URL() string {

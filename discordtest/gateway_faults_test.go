@@ -389,3 +389,26 @@ func TestGatewayBadDispatch(t *testing.T) {
 		}
 	}
 }
+
+func TestGatewayShutdown(t *testing.T) {
+	leaktest.Check(t)
+	ctx := testCtx(t)
+	g := startGateway(t, &Gateway{})
+	c0 := mustDial(t, g.URL(), "v=10")
+	c0.identify(ctx, 0, 1)
+	c1 := mustDial(t, g.ResumeURL(), "v=10")
+	c1.mustRead(ctx)
+	done := make(chan error, 1)
+	go func() { done <- g.Shutdown(ctx) }()
+	for i, c := range []*testClient{c0, c1} {
+		if code := c.closeCode(ctx); code != 1001 {
+			t.Fatalf("client %d: close code %d, want 1001", i, code)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Shutdown = %v", err)
+	}
+	if _, err := dialGateway(t, g.URL(), "v=10"); err == nil {
+		t.Fatal("dial after Shutdown succeeded")
+	}
+}
