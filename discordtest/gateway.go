@@ -95,7 +95,7 @@ type Gateway struct {
 	Logger *slog.Logger
 
 	mu         sync.Mutex
-	state      int // 0 new, 1 running, 2 closed
+	state      int // stateNew, stateRunning or stateClosed
 	servers    [2]*http.Server
 	urls       [2]string
 	wg         sync.WaitGroup
@@ -115,6 +115,13 @@ type Gateway struct {
 	// reconnectFirst is how many new connections get op 7 before HELLO.
 	reconnectFirst int
 }
+
+// The life of a Gateway: Start moves it from new to running, Close to closed.
+const (
+	stateNew = iota
+	stateRunning
+	stateClosed
+)
 
 // Listener names one of the Gateway's two listeners.
 type Listener int
@@ -138,9 +145,9 @@ func (g *Gateway) Start() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch g.state {
-	case 1:
+	case stateRunning:
 		return ErrGatewayStarted
-	case 2:
+	case stateClosed:
 		return ErrGatewayClosed
 	}
 	guilds, err := parseGuilds(g.Guilds)
@@ -183,7 +190,7 @@ func (g *Gateway) Start() error {
 			srv.Serve(ln)
 		}(lns[i])
 	}
-	g.state = 1
+	g.state = stateRunning
 	return nil
 }
 
@@ -191,12 +198,12 @@ func (g *Gateway) Start() error {
 // Gateway's goroutines to end. Sessions are forgotten.
 func (g *Gateway) Close() error {
 	g.mu.Lock()
-	if g.state != 1 {
-		g.state = 2
+	if g.state != stateRunning {
+		g.state = stateClosed
 		g.mu.Unlock()
 		return nil
 	}
-	g.state = 2
+	g.state = stateClosed
 	conns := make([]*gwConn, 0, len(g.conns))
 	for c := range g.conns {
 		conns = append(conns, c)
@@ -218,7 +225,7 @@ func (g *Gateway) Close() error {
 // to end, and then closes the Gateway.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
-	if g.state != 1 {
+	if g.state != stateRunning {
 		g.mu.Unlock()
 		return g.Close()
 	}
@@ -311,7 +318,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request, which Listen
 		return
 	}
 	g.mu.Lock()
-	if g.state != 1 {
+	if g.state != stateRunning {
 		g.mu.Unlock()
 		http.Error(w, "closed", http.StatusServiceUnavailable)
 		return
@@ -333,7 +340,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request, which Listen
 		return
 	}
 	g.mu.Lock()
-	if g.state != 1 {
+	if g.state != stateRunning {
 		g.mu.Unlock()
 		nc.Close()
 		return

@@ -32,7 +32,7 @@ func (g *Gateway) Dispatch(shard int, event string, data any) (int64, error) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.state != 1 {
+	if g.state != stateRunning {
 		return 0, ErrGatewayNotStarted
 	}
 	s := g.current[shard]
@@ -52,7 +52,7 @@ func (g *Gateway) DispatchGuild(guildID uint64, event string, data any) (shard i
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.state != 1 {
+	if g.state != stateRunning {
 		return 0, 0, ErrGatewayNotStarted
 	}
 	for sh, s := range g.current {
@@ -73,7 +73,7 @@ func (g *Gateway) AddGuild(guild json.RawMessage) error {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.state != 1 {
+	if g.state != stateRunning {
 		return ErrGatewayNotStarted
 	}
 	g.guilds = append(g.guilds, gs[0])

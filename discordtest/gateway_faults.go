@@ -27,7 +27,7 @@ func (g *Gateway) withLiveConn(shard int, f func(*gwConn) error) error {
 
 // liveConnLocked returns the shard's live connection.
 func (g *Gateway) liveConnLocked(shard int) (*gwConn, error) {
-	if g.state != 1 {
+	if g.state != stateRunning {
 		return nil, ErrGatewayNotStarted
 	}
 	s := g.current[shard]
@@ -156,7 +156,7 @@ func (g *Gateway) ReconnectBeforeHello(n int) {
 func (g *Gateway) DropSession(shard int) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.state != 1 {
+	if g.state != stateRunning {
 		return ErrGatewayNotStarted
 	}
 	s := g.current[shard]

@@ -21,7 +21,7 @@ func offlineGateway() *Gateway {
 	g.buckets = map[int]time.Time{}
 	g.allMembers = map[uint64]time.Time{}
 	g.changed = make(chan struct{})
-	g.state = 1
+	g.state = stateRunning
 	return g
 }
 

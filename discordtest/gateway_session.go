@@ -81,7 +81,7 @@ func (g *Gateway) hello(c *gwConn) {
 func (g *Gateway) handle(c *gwConn, payload []byte) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if c.closing || g.state != 1 {
+	if c.closing || g.state != stateRunning {
 		return
 	}
 	now := g.now()
