@@ -155,12 +155,7 @@ func (g *Gateway) Start() error {
 		return err
 	}
 	g.guilds = guilds
-	g.conns = map[*gwConn]struct{}{}
-	g.sessions = map[string]*gwSession{}
-	g.current = map[int]*gwSession{}
-	g.buckets = map[int]time.Time{}
-	g.allMembers = map[uint64]time.Time{}
-	g.changed = make(chan struct{})
+	g.initLocked()
 	var lns [2]net.Listener
 	for i, addr := range [2]string{g.Addr, g.ResumeAddr} {
 		if addr == "" {
@@ -192,6 +187,16 @@ func (g *Gateway) Start() error {
 	}
 	g.state = stateRunning
 	return nil
+}
+
+// initLocked makes the Gateway's maps.
+func (g *Gateway) initLocked() {
+	g.conns = map[*gwConn]struct{}{}
+	g.sessions = map[string]*gwSession{}
+	g.current = map[int]*gwSession{}
+	g.buckets = map[int]time.Time{}
+	g.allMembers = map[uint64]time.Time{}
+	g.changed = make(chan struct{})
 }
 
 // Close stops both listeners, drops every connection and waits for the

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/ipcord/ipcord/internal/wsproto"
 )
@@ -15,12 +14,7 @@ import (
 // session logic directly.
 func offlineGateway() *Gateway {
 	g := &Gateway{Token: "tok"}
-	g.conns = map[*gwConn]struct{}{}
-	g.sessions = map[string]*gwSession{}
-	g.current = map[int]*gwSession{}
-	g.buckets = map[int]time.Time{}
-	g.allMembers = map[uint64]time.Time{}
-	g.changed = make(chan struct{})
+	g.initLocked()
 	g.state = stateRunning
 	return g
 }

@@ -23,8 +23,7 @@ func (g *Gateway) requestMembersLocked(c *gwConn, raw json.RawMessage, now time.
 		UserIDs []string `json:"user_ids"`
 		Nonce   string   `json:"nonce"`
 	}
-	if isNull(raw) || json.Unmarshal(raw, &d) != nil {
-		g.closeConnLocked(c, closeDecodeError, "decode error")
+	if !g.decodeLocked(c, raw, &d) {
 		return
 	}
 	gid, err := strconv.ParseUint(d.GuildID, 10, 64)

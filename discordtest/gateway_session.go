@@ -142,11 +142,22 @@ func (g *Gateway) handle(c *gwConn, payload []byte) {
 	}
 }
 
-func (g *Gateway) tokenOK(token string) bool {
-	if g.Token == "" {
-		return token != ""
+// decodeLocked unmarshals a payload's d into v, or closes with 4002.
+func (g *Gateway) decodeLocked(c *gwConn, raw json.RawMessage, v any) bool {
+	if isNull(raw) || json.Unmarshal(raw, v) != nil {
+		g.closeConnLocked(c, closeDecodeError, "decode error")
+		return false
 	}
-	return token == g.Token
+	return true
+}
+
+// authLocked checks an IDENTIFY's or RESUME's token, or closes with 4004.
+func (g *Gateway) authLocked(c *gwConn, token string) bool {
+	if token != "" && (g.Token == "" || token == g.Token) {
+		return true
+	}
+	g.closeConnLocked(c, closeAuthFailed, "authentication failed")
+	return false
 }
 
 func (g *Gateway) identifyLocked(c *gwConn, raw json.RawMessage, now time.Time) {
@@ -155,12 +166,7 @@ func (g *Gateway) identifyLocked(c *gwConn, raw json.RawMessage, now time.Time) 
 		Intents *int64 `json:"intents"`
 		Shard   []int  `json:"shard"`
 	}
-	if isNull(raw) || json.Unmarshal(raw, &d) != nil {
-		g.closeConnLocked(c, closeDecodeError, "decode error")
-		return
-	}
-	if !g.tokenOK(d.Token) {
-		g.closeConnLocked(c, closeAuthFailed, "authentication failed")
+	if !g.decodeLocked(c, raw, &d) || !g.authLocked(c, d.Token) {
 		return
 	}
 	shard, num := 0, 1
@@ -224,12 +230,7 @@ func (g *Gateway) resumeLocked(c *gwConn, raw json.RawMessage) {
 		SessionID string `json:"session_id"`
 		Seq       *int64 `json:"seq"`
 	}
-	if isNull(raw) || json.Unmarshal(raw, &d) != nil {
-		g.closeConnLocked(c, closeDecodeError, "decode error")
-		return
-	}
-	if !g.tokenOK(d.Token) {
-		g.closeConnLocked(c, closeAuthFailed, "authentication failed")
+	if !g.decodeLocked(c, raw, &d) || !g.authLocked(c, d.Token) {
 		return
 	}
 	s := g.sessions[d.SessionID]
