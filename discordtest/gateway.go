@@ -36,7 +36,8 @@ var (
 // Bot reports is the one the gateway spends.
 type SessionStarts interface {
 	// ConsumeSessionStart takes one session start from the budget and
-	// reports whether one was left.
+	// reports whether one was left. The Gateway calls it with its own lock
+	// held, so it must not call back into the Gateway.
 	ConsumeSessionStart() bool
 }
 
@@ -57,7 +58,8 @@ type Gateway struct {
 	// ResumeAddr is where the listener named in READY's resume_gateway_url
 	// binds; empty means 127.0.0.1:0.
 	ResumeAddr string
-	// HeartbeatInterval is sent in HELLO; zero means Discord's 41.25 s.
+	// HeartbeatInterval is sent in HELLO, in whole milliseconds; zero means
+	// Discord's 41.25 s.
 	HeartbeatInterval time.Duration
 	// Token, when set, is the only token IDENTIFY and RESUME accept (else
 	// close 4004). Empty accepts any non-empty token.
