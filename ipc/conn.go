@@ -28,6 +28,7 @@ type connConfig struct {
 	pingMisses     int
 	writeTimeout   time.Duration
 	defaultTimeout time.Duration
+	workers        *workers // runs handlers
 }
 
 // maxQueued bounds the bytes waiting to be written to one peer: past it the
@@ -49,9 +50,9 @@ func (e *CloseError) Error() string {
 var (
 	// errNotSent: the connection ended before the request was written, so
 	// the caller may safely try the next connection.
-	errNotSent   = errors.New("ipc: request not sent")
-	errKeepalive = errors.New("ipc: peer stopped answering pings")
-	errSlowPeer  = errors.New("ipc: peer stopped reading (send queue full)")
+	errNotSent        = errors.New("ipc: request not sent")
+	errKeepalive      = errors.New("ipc: peer stopped answering pings")
+	errSlowPeer       = errors.New("ipc: peer stopped reading (send queue full)")
 )
 
 // conn is one WebSocket connection speaking ipcord.v1, on either side. It
@@ -78,12 +79,11 @@ type conn struct {
 	mu       sync.Mutex
 	nextID   uint64
 	pending  map[uint64]chan reply
-	inbound  map[uint64]context.CancelFunc
+	inbound  map[uint64]*handlerCtx
 	shutdown bool // answer new requests shutting_down
+	failed   bool // no new handlers: the connection has ended
 
 	handlers sync.WaitGroup
-	base     context.Context // parent of handler contexts; canceled on failure
-	cancel   context.CancelCauseFunc
 
 	readAny   atomic.Bool
 	pingTimer atomic.Pointer[time.Timer]
@@ -107,11 +107,10 @@ func newConn(cfg *connConfig, nc net.Conn, role wsproto.Role) *conn {
 		role:    role,
 		dec:     wsproto.Decoder{Role: role, MaxMessage: cfg.maxMessage},
 		pending: make(map[uint64]chan reply),
-		inbound: make(map[uint64]context.CancelFunc),
+		inbound: make(map[uint64]*handlerCtx),
 		done:    make(chan struct{}),
 		nextID:  1,
 	}
-	c.base, c.cancel = context.WithCancelCause(context.Background())
 	return c
 }
 
@@ -220,11 +219,11 @@ func (c *conn) handle(payload []byte) error {
 		c.deliver(f.ID, reply{err: &Error{Code: f.Code, Message: f.Message}})
 	case wire.TypeCancel:
 		c.mu.Lock()
-		cancel := c.inbound[f.ID]
+		h := c.inbound[f.ID]
 		delete(c.inbound, f.ID) // nothing more is sent for this id
 		c.mu.Unlock()
-		if cancel != nil {
-			cancel()
+		if h != nil {
+			h.cancel(context.Canceled)
 		}
 	case wire.TypeHello:
 		// Only the first frame may be a hello; a later one changes nothing.
@@ -272,28 +271,32 @@ func (c *conn) serve(f *wire.Frame) {
 	if f.TimeoutMS > 0 {
 		timeout = time.Duration(f.TimeoutMS) * time.Millisecond
 	}
-	ctx, cancel := context.WithTimeout(c.base, timeout)
-	c.inbound[id] = cancel
+	if c.failed {
+		c.mu.Unlock()
+		return
+	}
+	hc := newHandlerCtx(timeout)
+	c.inbound[id] = hc
 	c.handlers.Add(1)
 	c.mu.Unlock()
 
-	req := &Request{
+	hc.req = Request{
 		Route:  f.Route,
 		Args:   append(json.RawMessage(nil), f.Args...), // f.Args aliases the read buffer
 		Meta:   f.Meta,
 		Peer:   c.peer,
 		Caller: c,
 	}
-	if len(req.Route) > 0 && req.Route[0] == '/' {
-		req.Route = req.Route[1:]
+	if len(hc.req.Route) > 0 && hc.req.Route[0] == '/' {
+		hc.req.Route = hc.req.Route[1:]
 	}
-	go c.run(ctx, cancel, id, h, req)
+	c.cfg.workers.run(func() { c.run(hc, id, h) })
 }
 
-func (c *conn) run(ctx context.Context, cancel context.CancelFunc, id uint64, h Handler, req *Request) {
+func (c *conn) run(ctx *handlerCtx, id uint64, h Handler) {
 	defer c.handlers.Done()
-	defer cancel()
-	ctx = context.WithValue(ctx, requestKey{}, req)
+	defer ctx.release()
+	req := &ctx.req
 	start := time.Now()
 	data, err := callHandler(ctx, c.cfg, h, req)
 	c.mu.Lock()
@@ -351,7 +354,7 @@ func encodeResult(route string, v any) ([]byte, error) {
 		}
 		return x, nil
 	}
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		return nil, &Error{Code: CodeEncodeError, Message: fmt.Sprintf("route %q: result cannot be encoded: %v", route, err)}
 	}
@@ -361,18 +364,20 @@ func encodeResult(route string, v any) ([]byte, error) {
 // Call calls route on the peer of this connection; it makes a connection a
 // Caller, so handlers can call back whoever called them.
 func (c *conn) Call(ctx context.Context, route string, args, out any) error {
-	return callWith(ctx, c.cfg.defaultTimeout, route, args, out, func(ctx context.Context, a []byte) ([]byte, error) {
-		return c.call(ctx, route, a)
+	return callWith(ctx, c.cfg.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
+		return c.call(ctx, route, a, timeout)
 	})
 }
 
-// call sends one request and waits for its reply, the context, or the
-// end of the connection, whichever comes first.
-func (c *conn) call(ctx context.Context, route string, args []byte) ([]byte, error) {
-	ch := make(chan reply, 1)
+// call sends one request and waits for its reply, the context, the
+// timeout (when > 0: the default deadline of a ctx without one), or the end
+// of the connection, whichever comes first.
+func (c *conn) call(ctx context.Context, route string, args []byte, timeout time.Duration) ([]byte, error) {
+	ch := replyPool.Get().(chan reply)
 	c.mu.Lock()
 	if c.isDone() {
 		c.mu.Unlock()
+		replyPool.Put(ch)
 		return nil, errNotSent
 	}
 	id := c.nextID
@@ -381,7 +386,14 @@ func (c *conn) call(ctx context.Context, route string, args []byte) ([]byte, err
 	c.mu.Unlock()
 
 	var timeoutMS int64
-	if dl, ok := ctx.Deadline(); ok {
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := timerPool.Get().(*time.Timer)
+		t.Reset(timeout)
+		defer func() { t.Stop(); timerPool.Put(t) }()
+		expired = t.C
+		timeoutMS = timeout.Milliseconds()
+	} else if dl, ok := ctx.Deadline(); ok {
 		timeoutMS = max(time.Until(dl).Milliseconds(), 1)
 	}
 	buf := getBuf()
@@ -389,26 +401,18 @@ func (c *conn) call(ctx context.Context, route string, args []byte) ([]byte, err
 	queued := c.writeFrame(*buf)
 	putBuf(buf)
 	if !queued {
-		c.mu.Lock()
-		delete(c.pending, id)
-		c.mu.Unlock()
+		c.forget(id, ch)
 		return nil, errNotSent
 	}
 
 	select {
 	case r := <-ch:
+		replyPool.Put(ch)
 		return r.data, r.err
 	case <-ctx.Done():
-		c.mu.Lock()
-		_, waiting := c.pending[id]
-		delete(c.pending, id)
-		c.mu.Unlock()
-		if waiting {
-			c.writeFrame(wire.AppendCancel(nil, id))
-			return nil, ctxError(ctx)
-		}
-		r := <-ch // the reply won the race
-		return r.data, r.err
+		return c.abandon(id, ch, ctxError(ctx))
+	case <-expired:
+		return c.abandon(id, ch, fmt.Errorf("%w: %w", ErrTimeout, context.DeadlineExceeded))
 	case <-c.done:
 		select {
 		case r := <-ch:
@@ -418,6 +422,43 @@ func (c *conn) call(ctx context.Context, route string, args []byte) ([]byte, err
 		}
 	}
 }
+
+// abandon gives up waiting for request id: the peer is told to cancel, and
+// a reply that won the race is returned instead of err.
+func (c *conn) abandon(id uint64, ch chan reply, err error) ([]byte, error) {
+	if !c.forget(id, ch) {
+		r := <-ch // deliver took it from pending: the reply is on its way
+		replyPool.Put(ch)
+		return r.data, r.err
+	}
+	c.writeFrame(wire.AppendCancel(nil, id))
+	return nil, err
+}
+
+// forget removes a pending call; it reports whether it was still pending
+// (and so returned ch to the pool).
+func (c *conn) forget(id uint64, ch chan reply) bool {
+	c.mu.Lock()
+	_, waiting := c.pending[id]
+	delete(c.pending, id)
+	c.mu.Unlock()
+	if waiting {
+		replyPool.Put(ch)
+	}
+	return waiting
+}
+
+// Reply channels and timers are reused: every call needs one of each.
+// A channel goes back to the pool only once nobody can send on it: after
+// its reply was received, or after it was removed from pending unsent.
+var (
+	replyPool = sync.Pool{New: func() any { return make(chan reply, 1) }}
+	timerPool = sync.Pool{New: func() any {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return t
+	}}
+)
 
 func (c *conn) isDone() bool {
 	select {
@@ -542,7 +583,14 @@ func (c *conn) fail(err error) {
 		if t := c.pingTimer.Load(); t != nil {
 			t.Stop()
 		}
-		c.cancel(fmt.Errorf("%w: %w", ErrConnectionLost, err))
+		c.mu.Lock()
+		c.failed = true
+		in := c.inbound
+		c.inbound = nil
+		c.mu.Unlock()
+		for _, h := range in {
+			h.cancel(context.Canceled)
+		}
 		// Owners forget the connection before anyone can see it done, so
 		// nobody picks a dead connection for a new call.
 		if c.onClose != nil {
@@ -585,10 +633,10 @@ func (c *conn) beginShutdown() {
 func (c *conn) abortHandlers() {
 	c.mu.Lock()
 	in := c.inbound
-	c.inbound = make(map[uint64]context.CancelFunc)
+	c.inbound = make(map[uint64]*handlerCtx)
 	c.mu.Unlock()
-	for id, cancel := range in {
-		cancel()
+	for id, h := range in {
+		h.cancel(context.Canceled)
 		c.writeFrame(wire.AppendError(nil, id, CodeShuttingDown, "server shut down before the handler finished"))
 	}
 }

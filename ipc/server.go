@@ -108,6 +108,7 @@ func (s *Server) init() {
 			pingMisses:     orDefault(s.PingMisses, 2),
 			writeTimeout:   orDefault(s.WriteTimeout, 10*time.Second),
 			defaultTimeout: orDefault(s.CallTimeout, 30*time.Second),
+			workers:        newWorkers(256),
 		}
 		if s.cfg.router == nil {
 			s.cfg.router = NewRouter()
@@ -380,6 +381,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		wg.Go(func() { c.close(int(wsproto.CloseGoingAway), "server shutting down") })
 	}
 	wg.Wait()
+	s.cfg.workers.stop()
 	return err
 }
 
