@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -85,6 +86,7 @@ type conn struct {
 
 	handlers sync.WaitGroup
 
+	active    atomic.Int32 // calls in flight either way, for write batching
 	readAny   atomic.Bool
 	pingTimer atomic.Pointer[time.Timer]
 	misses    int // owned by the keepalive timer function
@@ -278,6 +280,7 @@ func (c *conn) serve(f *wire.Frame) {
 	hc := newHandlerCtx(timeout)
 	c.inbound[id] = hc
 	c.handlers.Add(1)
+	c.active.Add(1)
 	c.mu.Unlock()
 
 	hc.req = Request{
@@ -295,6 +298,7 @@ func (c *conn) serve(f *wire.Frame) {
 
 func (c *conn) run(ctx *handlerCtx, id uint64, h Handler) {
 	defer c.handlers.Done()
+	defer c.active.Add(-1)
 	defer ctx.release()
 	req := &ctx.req
 	start := time.Now()
@@ -373,6 +377,8 @@ func (c *conn) Call(ctx context.Context, route string, args, out any) error {
 // timeout (when > 0: the default deadline of a ctx without one), or the end
 // of the connection, whichever comes first.
 func (c *conn) call(ctx context.Context, route string, args []byte, timeout time.Duration) ([]byte, error) {
+	c.active.Add(1)
+	defer c.active.Add(-1)
 	ch := replyPool.Get().(chan reply)
 	c.mu.Lock()
 	if c.isDone() {
@@ -518,6 +524,14 @@ func (c *conn) flushLocked() {
 		return
 	}
 	c.writing = true
+	if c.active.Load() > 1 {
+		// Other calls are in flight on this connection: let goroutines
+		// about to queue their frames do so first, so they share this
+		// write instead of each making a syscall. Alone, write at once.
+		c.wmu.Unlock()
+		runtime.Gosched()
+		c.wmu.Lock()
+	}
 	for len(c.wbuf) > 0 {
 		buf := c.wbuf
 		c.wbuf, c.spare = c.spare[:0], nil
