@@ -635,6 +635,10 @@ func (c *conn) keepalive() {
 	}
 }
 
+func (c *conn) identifier() string { return c.peer }
+
+func (c *conn) waitHandlers() { c.handlers.Wait() }
+
 // beginShutdown makes the connection answer new requests shutting_down.
 func (c *conn) beginShutdown() {
 	c.mu.Lock()
