@@ -1,0 +1,119 @@
+package ipc
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+// The dialect decoders face whatever a Python process (or anyone on the
+// port) sends: they must never panic, and what they accept must be
+// consistent with what the encoders produce.
+
+func FuzzDecodeExtIPC(f *testing.F) {
+	f.Add([]byte(`{"endpoint": "echo", "data": {"a": 1}, "headers": {"Authorization": "s"}}`))
+	f.Add([]byte(`{"endpoint": null, "headers": {"Authorization": null}}`))
+	f.Add([]byte(`{"headers": 5}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		r, err := decodeExtIPC(p)
+		if err != nil {
+			if !errors.Is(err, errExtIPCFrame) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if r.Data != nil && !json.Valid(r.Data) {
+			t.Fatalf("invalid data %q", r.Data)
+		}
+		// A request we encode decodes back to the same thing.
+		if r.HasEndpoint {
+			back, err := decodeExtIPC(appendExtIPCRequest(nil, r.Endpoint, r.Data, r.Authorization))
+			if err != nil || back.Endpoint != r.Endpoint || (r.Authorization != "" && back.Authorization != r.Authorization) {
+				t.Fatalf("round trip: %+v → %+v (%v)", r, back, err)
+			}
+		}
+		// Every reply, error or not, is valid JSON a client can decode.
+		codec := extIPCCodec{secret: "s"}
+		route, args, e := codec.decode(p)
+		if e != nil {
+			out := codec.failure(e)
+			if _, err := decodeExtIPCReply(out); !json.Valid(out) || err == nil {
+				t.Fatalf("failure %q does not decode as an error", out)
+			}
+		} else if route != r.Endpoint || (args != nil && !json.Valid(args)) {
+			t.Fatalf("decode: %q %q", route, args)
+		}
+		decodeExtIPCReply(p)
+	})
+}
+
+func FuzzDecodeBetterIPC(f *testing.F) {
+	f.Add([]byte(`{"endpoint": "echo", "secret": "s", "kwargs": {"a": 1}}`))
+	f.Add([]byte(`{"decoding": "JSON", "code": 200, "response": "{\"a\": 1}"}`))
+	f.Add([]byte(`{"decoding": null, "code": 500, "response": null, "error": "x", "error_details": "timeout"}`))
+	f.Add([]byte(`{"code": 422}`))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		r, err := decodeBetter(p)
+		if err == nil && r.Kwargs != nil && !json.Valid(r.Kwargs) {
+			t.Fatalf("invalid kwargs %q", r.Kwargs)
+		}
+		if err != nil && !errors.Is(err, errBetterFrame) {
+			t.Fatalf("untyped error %v", err)
+		}
+		data, err := decodeBetterReply(p)
+		if err == nil && !json.Valid(data) {
+			t.Fatalf("reply decoded to invalid JSON %q", data)
+		}
+		// Whatever a route returns survives the envelope.
+		if json.Valid(p) {
+			var c betterCodec
+			back, err := decodeBetterReply(c.result(p))
+			if err != nil || !jsonEqual(back, p) {
+				t.Fatalf("envelope round trip of %q: %q %v", p, back, err)
+			}
+		}
+	})
+}
+
+func FuzzDecodeZonis(f *testing.F) {
+	f.Add([]byte(`{"packet_id": "00000000000000000000000000000001", "type": "request", "data": {"identifier": "DEFAULT", "type": "IDENTIFY", "data": {"secret_key": "s", "override_key": null}}}`))
+	f.Add([]byte(`{"packet_id": "ab", "type": "response", "data": {"identifier": "SERVER", "type": "FAILURE_RESPONSE", "data": "x is not a valid route name."}}`))
+	f.Add([]byte(`{"packet_id": "ab", "type": "request", "data": {"identifier": "D", "type": "CLIENT_REQUEST", "data": {"route": "echo", "arguments": [1]}}}`))
+	f.Add([]byte(`{"packet_id": 5}`))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		fr, err := decodeZonis(p)
+		if err != nil {
+			if !errors.Is(err, errZonisFrame) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if fr.Data.Data != nil && !json.Valid(fr.Data.Data) {
+			t.Fatalf("invalid packet data %q", fr.Data.Data)
+		}
+		if c, err := decodeZonisCall(fr.Data.Data); err == nil {
+			out := appendZonisFrame(nil, fr.PacketID, fr.Type, fr.Data.Identifier, fr.Data.Type, appendZonisCall(nil, c.Route, c.Arguments))
+			back, err := decodeZonis(out)
+			if err != nil || back.PacketID != fr.PacketID || back.Data.Identifier != fr.Data.Identifier {
+				t.Fatalf("round trip %q: %v", out, err)
+			}
+			if c2, err := decodeZonisCall(back.Data.Data); err != nil || c2.Route != c.Route {
+				t.Fatalf("call round trip %q: %v", back.Data.Data, err)
+			}
+		}
+		if e := zonisFailureError(fr.Data.Data); e == nil || e.Code == "" {
+			t.Fatalf("failure text %q gave no code", fr.Data.Data)
+		}
+	})
+}
+
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
+}
