@@ -34,7 +34,7 @@ type fixture struct {
 	errsCh chan error
 }
 
-func newFixture(t *testing.T, cfg interactions.Config) *fixture {
+func newFixture(t *testing.T, cfg interactions.Config, setup ...func(*discordtest.Server)) *fixture {
 	t.Helper()
 	signer, err := discordtest.NewSigner()
 	if err != nil {
@@ -45,6 +45,9 @@ func newFixture(t *testing.T, cfg interactions.Config) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, signer: signer, fake: fake, errsCh: make(chan error, 64)}
+	for _, s := range setup {
+		s(fake)
+	}
 	tr := &http.Transport{}
 	if cfg.REST == nil {
 		cfg.REST = &rest.Client{Token: "bot-token", BaseURL: fake.URL, HTTPClient: &http.Client{Transport: tr, Timeout: 5 * time.Second}}
