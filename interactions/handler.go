@@ -57,7 +57,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.writeFail(w, jsonReply(http.StatusMethodNotAllowed, bodyMethod), errMethod)
 		return
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != contentJSON {
+	if ct := r.Header.Get("Content-Type"); ct != contentJSON && !isJSONMediaType(ct) {
 		e.writeFail(w, jsonReply(http.StatusUnsupportedMediaType, bodyMediaType), errMediaType)
 		return
 	}
@@ -197,12 +197,30 @@ func (e *Endpoint) logFail(rep Result, err error) {
 	e.log.Debug("interactions: request refused", "status", rep.Status, "err", err)
 }
 
+// isJSONMediaType parses a Content-Type other than the exact
+// "application/json" (parameters, case, spacing).
+func isJSONMediaType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == contentJSON
+}
+
+// headerJSON is shared by every JSON answer; net/http only reads it.
+var headerJSON = []string{contentJSON}
+
 func writeReply(w http.ResponseWriter, rep Result) {
 	h := w.Header()
-	if rep.ContentType != "" {
+	switch rep.ContentType {
+	case "":
+	case contentJSON:
+		h["Content-Type"] = headerJSON
+	default:
 		h.Set("Content-Type", rep.ContentType)
 	}
-	h.Set("Content-Length", strconv.Itoa(len(rep.Body)))
+	// net/http fills in Content-Length itself for a small body written at
+	// once; set it for the rest so large answers are not chunked.
+	if len(rep.Body) >= 2048 || len(rep.Body) == 0 {
+		h.Set("Content-Length", strconv.Itoa(len(rep.Body)))
+	}
 	w.WriteHeader(rep.Status)
 	w.Write(rep.Body)
 }
