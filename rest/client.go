@@ -224,8 +224,10 @@ func readError(r *request, resp *http.Response) *Error {
 	return e
 }
 
+// seconds converts Discord's float seconds, treating nonsense (negative,
+// NaN, over a day) as 0 so a bad header cannot stall or corrupt a wait.
 func seconds(f float64) time.Duration {
-	if f < 0 || f > 24*3600 {
+	if !(f >= 0 && f <= 24*3600) {
 		return 0
 	}
 	return time.Duration(f * float64(time.Second))
