@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"io"
 	"net"
 	"net/http"
@@ -136,4 +137,41 @@ func BenchmarkPingLoopback(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkPingSplit alternates a PING through the handler (verification
+// stubbed out) with the Ed25519 verification alone, in one loop, so both
+// figures see the same machine load; it reports each and their ratio.
+func BenchmarkPingSplit(b *testing.B) {
+	e, signer := newBenchEndpoint(b, false)
+	sig, ts := signer.Headers(benchPing)
+	req, _ := http.NewRequest("POST", "/interactions", nil)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(interactions.HeaderSignature, sig)
+	req.Header.Set(interactions.HeaderTimestamp, ts)
+	rd := bytes.NewReader(benchPing)
+	w := &discardWriter{h: http.Header{}}
+	v, _ := interactions.StdVerifier(signer.PublicKey())
+	sigBytes, _ := hex.DecodeString(sig)
+	msg := append([]byte(ts), benchPing...)
+	var tHandler, tVerify time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		rd.Reset(benchPing)
+		req.Body = io.NopCloser(rd)
+		clear(w.h)
+		t0 := time.Now()
+		e.ServeHTTP(w, req)
+		t1 := time.Now()
+		ok := v.Verify(msg, sigBytes)
+		t2 := time.Now()
+		if w.status != 200 || !ok {
+			b.Fatal("failed")
+		}
+		tHandler += t1.Sub(t0)
+		tVerify += t2.Sub(t1)
+	}
+	b.ReportMetric(float64(tHandler.Nanoseconds())/float64(b.N), "handler-ns/ping")
+	b.ReportMetric(float64(tVerify.Nanoseconds())/float64(b.N), "verify-ns/ping")
+	b.ReportMetric(float64(tVerify)/float64(tHandler), "verify/handler")
 }
