@@ -27,7 +27,7 @@ func slow(release <-chan struct{}, r *interactions.Response) interactions.Listen
 
 func TestDeferralPaths(t *testing.T) {
 	leaktest.Check(t)
-	f := newFixture(t, interactions.Config{DeferAfter: 30 * time.Millisecond})
+	f := newFixture(t, interactions.Config{DeferAfter: 250 * time.Millisecond})
 
 	t.Run("command, ephemeral defer, then edit @original", func(t *testing.T) {
 		release := make(chan struct{})
@@ -38,7 +38,7 @@ func TestDeferralPaths(t *testing.T) {
 		if status != 200 || r.Type != discord.ResponseDeferredMessage || r.Data == nil || r.Data.Flags != discord.MessageFlagEphemeral {
 			t.Fatalf("defer: %d %s", status, body)
 		}
-		if d := time.Since(start); d < 30*time.Millisecond || d > 2*time.Second {
+		if d := time.Since(start); d < 250*time.Millisecond || d > 3*time.Second {
 			t.Fatalf("deferred after %v", d)
 		}
 		close(release)
@@ -145,7 +145,7 @@ func TestFilesInlineAndLarge(t *testing.T) {
 
 func TestRespond202(t *testing.T) {
 	leaktest.Check(t)
-	f := newFixture(t, interactions.Config{Respond202: true, DeferAfter: 30 * time.Millisecond})
+	f := newFixture(t, interactions.Config{Respond202: true, DeferAfter: 250 * time.Millisecond})
 	f.e.Command(1, "ping", reply("pong"))
 	release := make(chan struct{})
 	f.e.Command(1, "slow", slow(release, interactions.Reply("later")))

@@ -31,7 +31,7 @@ func TestInteractionsCommand(t *testing.T) {
 	go func() {
 		done <- runMain(ctx, &env{stdout: pw, stderr: &lockedWriter{w: &errb}, getenv: func(string) string { return "" }},
 			[]string{"interactions", "--listen", "127.0.0.1:0", "--public-key", signer.PublicKeyHex(),
-				"--rest-url", fake.URL, "--defer-after", "50ms", "--slow", "200ms"})
+				"--rest-url", fake.URL, "--defer-after", "500ms", "--slow", "800ms"})
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -76,7 +76,7 @@ func TestInteractionsCommand(t *testing.T) {
 	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
 	defer wcancel()
 	r, err := fake.Wait(wctx, discordtest.Route("PATCH /webhooks/11/tok/messages/@original"))
-	if err != nil || !strings.Contains(string(r.JSON), "done after 200ms") {
+	if err != nil || !strings.Contains(string(r.JSON), "done after 800ms") {
 		t.Fatalf("slow edit: %s %v", r.JSON, err)
 	}
 
