@@ -87,7 +87,8 @@ type Endpoint struct {
 
 	base      context.Context // parent of listener contexts; canceled by Shutdown
 	cancel    context.CancelFunc
-	listeners sync.WaitGroup // running listener goroutines
+	lmu       sync.Mutex     // orders listeners.Add against Shutdown's Wait
+	listeners sync.WaitGroup // running listener goroutines and deliveries
 	bg        sync.WaitGroup // key fetch loop
 	closed    atomic.Bool
 
@@ -157,6 +158,18 @@ func (e *Endpoint) setKey(hexKey string) error {
 	}
 	e.verifier.Store(&verifierBox{v})
 	return nil
+}
+
+// track counts a new listener goroutine or delivery, unless the endpoint
+// is shutting down (a WaitGroup must not grow while Shutdown waits on it).
+func (e *Endpoint) track() bool {
+	e.lmu.Lock()
+	defer e.lmu.Unlock()
+	if e.closed.Load() {
+		return false
+	}
+	e.listeners.Add(1)
+	return true
 }
 
 // ErrKeyUnavailable is the 503 cause while the public key is being fetched.

@@ -50,6 +50,9 @@ func FuzzRequest(f *testing.F) {
 			ts += "0"
 		}
 		res := e.Handle(t.Context(), sig, ts, body)
+		if res.Sent != nil {
+			res.Sent()
+		}
 		if tamper {
 			if res.Status != http.StatusUnauthorized {
 				t.Fatalf("tampered timestamp: %d", res.Status)

@@ -18,6 +18,10 @@ type Result struct {
 	Status      int
 	ContentType string // empty when Body is empty
 	Body        []byte
+	// Sent, when not nil, must be called once the answer has been written
+	// to Discord: an answer that comes after a defer (and a large-file
+	// upload) is delivered only then, so that it cannot overtake the defer.
+	Sent func()
 }
 
 // The fixed bodies of error answers. Every 401 has the same body, so a
@@ -98,7 +102,8 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Handle is the framework-neutral core: it checks the signature headers'
 // values and the body (all the checks of ServeHTTP after the method and
 // media type) and returns the answer. Use it to adapt the endpoint to
-// something other than net/http; the request's arrival is the call.
+// something other than net/http; the request's arrival is the call. After
+// writing the answer, call its Sent function when it has one.
 func (e *Endpoint) Handle(ctx context.Context, signature, timestamp string, body []byte) Result {
 	arrival := time.Now()
 	v, fail, err := e.precheck(signature, timestamp)
@@ -122,9 +127,7 @@ func (e *Endpoint) Handle(ctx context.Context, signature, timestamp string, body
 		return fail
 	}
 	res, after := e.dispatch(ctx, arrival, body)
-	if after != nil {
-		after()
-	}
+	res.Sent = after
 	return res
 }
 

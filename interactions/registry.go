@@ -193,7 +193,11 @@ func (r *registry) find(ev *Event) *entry {
 	defer r.mu.RUnlock()
 	switch ev.Interaction.Type {
 	case discord.InteractionApplicationCommand:
-		return r.commands[commandKey{ev.Command.Type, ev.CommandName()}]
+		t := ev.Command.Type
+		if t == 0 {
+			t = discord.CommandChatInput // Discord always sends it; tolerate its absence
+		}
+		return r.commands[commandKey{t, ev.CommandName()}]
 	case discord.InteractionAutocomplete:
 		return r.autocomplete[ev.CommandName()]
 	case discord.InteractionMessageComponent:

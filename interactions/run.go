@@ -69,7 +69,11 @@ func (e *Endpoint) run(reqCtx context.Context, en *entry, ev *Event) (Result, fu
 	ctx, cancel := context.WithDeadline(context.WithoutCancel(reqCtx), ev.Arrival.Add(e.cfg.ListenerTimeout))
 	stop := context.AfterFunc(e.base, cancel)
 	c := &call{ev: ev, en: en, result: make(chan outcome, 1), replied: make(chan bool, 1)}
-	e.listeners.Add(1)
+	if !e.track() {
+		stop()
+		cancel()
+		return jsonReply(http.StatusServiceUnavailable, bodyShuttingDown), nil
+	}
 	go func() {
 		defer e.listeners.Done()
 		defer cancel()
@@ -115,7 +119,8 @@ func (e *Endpoint) run(reqCtx context.Context, en *entry, ev *Event) (Result, fu
 		c.replied <- false // the listener's answer has nowhere to go
 		return res, nil
 	}
-	return res, func() { c.replied <- true }
+	var once sync.Once
+	return res, func() { once.Do(func() { c.replied <- true }) }
 }
 
 // deferFor returns the automatic defer for c's interaction type.
@@ -159,7 +164,10 @@ func (e *Endpoint) answer(c *call, o outcome) (Result, func()) {
 			return res, nil
 		}
 		return res, func() {
-			e.listeners.Add(1)
+			if !e.track() {
+				e.report(ev, fmt.Errorf("%w: shutting down before the large files were uploaded", ErrTooLate))
+				return
+			}
 			go func() {
 				defer e.listeners.Done()
 				ctx, cancel := context.WithDeadline(e.base, ev.Arrival.Add(e.cfg.ListenerTimeout))

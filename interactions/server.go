@@ -83,7 +83,9 @@ func (e *Endpoint) ListenAndServe(ctx context.Context, addr string) error {
 // ends, then cancels the rest and returns ctx's error.
 func (e *Endpoint) Shutdown(ctx context.Context) error {
 	e.srvMu.Lock()
+	e.lmu.Lock()
 	e.closed.Store(true)
+	e.lmu.Unlock()
 	servers := make([]*http.Server, 0, len(e.servers))
 	for s := range e.servers {
 		servers = append(servers, s)

@@ -160,3 +160,27 @@ func TestKeyUnavailable(t *testing.T) {
 		t.Fatal("ready without a key")
 	}
 }
+
+// TestHandleSentOrdersDeliveries: through the core, a late answer waits
+// for Sent, so it cannot overtake the defer the adapter is writing.
+func TestHandleSentOrdersDeliveries(t *testing.T) {
+	leaktest.Check(t)
+	f := newFixture(t, interactions.Config{DeferAfter: 50 * time.Millisecond})
+	release := make(chan struct{})
+	f.e.Command(1, "slow", slow(release, interactions.Reply("late")))
+	body := []byte(command("slow", ""))
+	sig, ts := f.signer.Headers(body)
+	f.since = time.Now()
+	res := f.e.Handle(t.Context(), sig, ts, body)
+	if res.Status != 200 || string(res.Body) != `{"type":5}` || res.Sent == nil {
+		t.Fatalf("defer: %d %s sent=%v", res.Status, res.Body, res.Sent != nil)
+	}
+	close(release)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := f.fake.Wait(ctx, func(r discordtest.Request) bool { return !r.Received.Before(f.since) }); err == nil {
+		t.Fatal("late answer delivered before Sent was called")
+	}
+	res.Sent()
+	f.waitRequest("PATCH /webhooks/11/tok/messages/@original")
+}
