@@ -192,3 +192,29 @@ func TestBucketsFromHeaders(t *testing.T) {
 		t.Fatalf("waiting request: %v, refused %d", err, srv.RateLimited())
 	}
 }
+
+func TestClientSideGlobalLimit(t *testing.T) {
+	leaktest.Check(t)
+	srv := newServer(t, nil)
+	c := client(t, srv, "tok")
+	c.GlobalLimit = 3
+	start := time.Now()
+	for range 4 {
+		if _, err := c.GatewayBot(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Fatalf("4 requests at 3 per second took %v", d)
+	}
+	// Webhooks are exempt.
+	start = time.Now()
+	for range 4 {
+		if _, err := c.CreateFollowup(t.Context(), 1, "t", &discord.MessageParams{Content: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Fatalf("webhooks waited for the global limit: %v", d)
+	}
+}
