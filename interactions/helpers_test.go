@@ -81,6 +81,9 @@ func newFixture(t *testing.T, cfg interactions.Config, setup ...func(*discordtes
 	ctr := &http.Transport{}
 	f.client = &http.Client{Transport: ctr, Timeout: 10 * time.Second}
 	t.Cleanup(func() {
+		// Connections the client dialed but never used sit in the server's
+		// StateNew, which http.Server.Shutdown waits for; close them first.
+		ctr.CloseIdleConnections()
 		cancel()
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()
@@ -104,7 +107,9 @@ func (f *fixture) post(body string) (int, http.Header, []byte) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	f.mu.Lock()
 	f.since = time.Now()
+	f.mu.Unlock()
 	return f.do(req)
 }
 
@@ -140,7 +145,10 @@ func (f *fixture) waitRequest(route string) discordtest.Request {
 	ctx, cancel := context.WithTimeout(f.t.Context(), 5*time.Second)
 	defer cancel()
 	match := discordtest.Route(route)
-	r, err := f.fake.Wait(ctx, func(r discordtest.Request) bool { return !r.Received.Before(f.since) && match(r) })
+	f.mu.Lock()
+	since := f.since
+	f.mu.Unlock()
+	r, err := f.fake.Wait(ctx, func(r discordtest.Request) bool { return !r.Received.Before(since) && match(r) })
 	if err != nil {
 		f.t.Fatalf("waiting for %s: %v", route, err)
 	}

@@ -170,7 +170,7 @@ func TestHandleSentOrdersDeliveries(t *testing.T) {
 	f.e.Command(1, "slow", slow(release, interactions.Reply("late")))
 	body := []byte(command("slow", ""))
 	sig, ts := f.signer.Headers(body)
-	f.since = time.Now()
+	since := time.Now()
 	res := f.e.Handle(t.Context(), sig, ts, body)
 	if res.Status != 200 || string(res.Body) != `{"type":5}` || res.Sent == nil {
 		t.Fatalf("defer: %d %s sent=%v", res.Status, res.Body, res.Sent != nil)
@@ -178,7 +178,7 @@ func TestHandleSentOrdersDeliveries(t *testing.T) {
 	close(release)
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
-	if _, err := f.fake.Wait(ctx, func(r discordtest.Request) bool { return !r.Received.Before(f.since) }); err == nil {
+	if _, err := f.fake.Wait(ctx, func(r discordtest.Request) bool { return !r.Received.Before(since) }); err == nil {
 		t.Fatal("late answer delivered before Sent was called")
 	}
 	res.Sent()
