@@ -47,7 +47,9 @@ func (e *Endpoint) serve(ctx context.Context, ln net.Listener, h http.Handler) e
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		srv.Shutdown(sctx)
+		if srv.Shutdown(sctx) != nil {
+			srv.Close() // connections still busy after the grace period
+		}
 	})
 	defer stop()
 	var err error
