@@ -34,6 +34,8 @@ type PanicError struct {
 func (p *PanicError) Error() string {
 	return fmt.Sprintf("interactions: listener panicked: %v", p.Value)
 }
+
+// Unwrap makes errors.Is(err, ErrPanic) true.
 func (p *PanicError) Unwrap() error { return ErrPanic }
 
 func safeCall(ctx context.Context, l Listener, ev *Event) (r *Response, err error) {

@@ -52,6 +52,7 @@ func StdVerifier(key ed25519.PublicKey) (Verifier, error) {
 
 type stdVerifier ed25519.PublicKey
 
+// Verify reports whether sig signs message.
 func (v stdVerifier) Verify(message, sig []byte) bool {
 	return ed25519.Verify(ed25519.PublicKey(v), message, sig)
 }
