@@ -217,3 +217,38 @@ func TestShutdownWithLateListener(t *testing.T) {
 		t.Fatalf("after shutdown: %d", res.Status)
 	}
 }
+
+func TestEventGoSendsFollowupsAfterTheReply(t *testing.T) {
+	leaktest.Check(t)
+	f := newFixture(t, interactions.Config{})
+	f.e.Command(1, "multi", func(_ context.Context, ev *interactions.Event) (*interactions.Response, error) {
+		ev.Go(func(ctx context.Context) {
+			if _, err := ev.Followup(ctx, interactions.Reply("second")); err != nil {
+				t.Errorf("follow-up: %v", err)
+			}
+		})
+		return interactions.Reply("first"), nil
+	})
+	f.e.Command(1, "fails", func(_ context.Context, ev *interactions.Event) (*interactions.Response, error) {
+		ev.Go(func(context.Context) { t.Error("follow-up work ran for a failed interaction") })
+		return nil, errors.New("no")
+	})
+	status, _, body := f.post(command("multi", ""))
+	if r := decodeResponse(t, body); status != 200 || r.Data.Content != "first" {
+		t.Fatalf("reply: %d %s", status, body)
+	}
+	req := f.waitRequest("POST /webhooks/11/tok")
+	if !strings.Contains(string(req.JSON), `"second"`) {
+		t.Fatalf("follow-up %s", req.JSON)
+	}
+	if status, _, _ := f.post(command("fails", "")); status != 500 {
+		t.Fatalf("failing: %d", status)
+	}
+	// The listener's own error, then the dropped work.
+	if err := f.waitErr(); err.Error() != "no" {
+		t.Fatalf("first report: %v", err)
+	}
+	if err := f.waitErr(); !errors.Is(err, interactions.ErrNotAnswered) {
+		t.Fatalf("second report: %v", err)
+	}
+}

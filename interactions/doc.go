@@ -42,8 +42,10 @@
 //
 // Listeners run on a context detached from the HTTP request whose deadline
 // is 14 minutes after arrival, within the 15 minutes the interaction token
-// works for follow-ups (Event.Followup, Event.EditOriginal). Shutdown waits
-// for running listeners until its context ends, then cancels them.
+// works for follow-ups: Event.Go runs work once the first response has
+// reached Discord, where Event.Followup and Event.EditOriginal can be
+// called. Shutdown waits for running listeners and such work until its
+// context ends, then cancels them.
 //
 // # Responses
 //

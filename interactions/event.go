@@ -2,7 +2,11 @@ package interactions
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipcord/ipcord/discord"
@@ -22,7 +26,73 @@ type Event struct {
 	// Arrival is when the request arrived (with a monotonic reading).
 	Arrival time.Time
 
-	e *Endpoint
+	e       *Endpoint
+	mu      sync.Mutex
+	sent    bool // the first response reached Discord (or failed: failed)
+	failed  bool
+	pending []func(context.Context)
+}
+
+// ErrNotAnswered is reported for work passed to Event.Go when the
+// interaction's first response failed, so there is nothing to follow up.
+var ErrNotAnswered = errors.New("interactions: first response failed; follow-up work dropped")
+
+// Go runs f once the first response has been sent to Discord — the place
+// to send follow-ups (Followup) or further edits (EditOriginal), which
+// Discord refuses before it. f gets a context that ends with the token's
+// useful life (Config.ListenerTimeout after arrival) or when Shutdown gives
+// up; Shutdown waits for f like for listeners. A panic in f is recovered
+// and reported.
+func (ev *Event) Go(f func(ctx context.Context)) {
+	ev.mu.Lock()
+	switch {
+	case ev.failed:
+		ev.mu.Unlock()
+		ev.e.report(ev, ErrNotAnswered)
+		return
+	case !ev.sent:
+		ev.pending = append(ev.pending, f)
+		ev.mu.Unlock()
+		return
+	}
+	ev.mu.Unlock()
+	ev.e.goAfter(ev, f)
+}
+
+// markSent records the first response as sent (ok) or failed and starts
+// or drops the pending work.
+func (ev *Event) markSent(ok bool) {
+	ev.mu.Lock()
+	ev.sent, ev.failed = true, !ok
+	fs := ev.pending
+	ev.pending = nil
+	ev.mu.Unlock()
+	for _, f := range fs {
+		if !ok {
+			ev.e.report(ev, ErrNotAnswered)
+			continue
+		}
+		ev.e.goAfter(ev, f)
+	}
+}
+
+// goAfter runs f as tracked work of ev.
+func (e *Endpoint) goAfter(ev *Event, f func(context.Context)) {
+	if !e.track() {
+		e.report(ev, fmt.Errorf("%w: shutting down", ErrNotAnswered))
+		return
+	}
+	go func() {
+		defer e.listeners.Done()
+		ctx, cancel := context.WithDeadline(e.base, ev.Arrival.Add(e.cfg.ListenerTimeout))
+		defer cancel()
+		defer func() {
+			if p := recover(); p != nil {
+				e.report(ev, &PanicError{Value: p, Stack: debug.Stack()})
+			}
+		}()
+		f(ctx)
+	}()
 }
 
 // CommandName returns the command's full name — command, subcommand group,

@@ -259,7 +259,13 @@ func (e *Endpoint) dispatch(ctx context.Context, arrival time.Time, body []byte)
 		e.log.Warn("interactions: no listener", "type", in.Type, "command", ev.CommandName(), "custom_id", customID(ev))
 		return jsonReply(http.StatusNotImplemented, bodyNoListener), nil
 	}
-	return e.run(ctx, en, ev)
+	res, after := e.run(ctx, en, ev)
+	return res, func() {
+		if after != nil {
+			after()
+		}
+		ev.markSent(res.Status < 300)
+	}
 }
 
 func customID(ev *Event) string {
