@@ -17,7 +17,7 @@ import (
 type Result struct {
 	Status      int
 	ContentType string // empty when Body is empty
-	Body        []byte
+	Body        []byte // may be shared between answers: do not modify
 	// Sent, when not nil, must be called once the answer has been written
 	// to Discord: an answer that comes after a defer (and a large-file
 	// upload) is delivered only then, so that it cannot overtake the defer.
@@ -27,23 +27,21 @@ type Result struct {
 // The fixed bodies of error answers. Every 401 has the same body, so a
 // prober learns nothing about which check failed.
 var (
-	bodyUnauthorized     = []byte(`{"message":"invalid request signature"}`)
-	bodyMethod           = []byte(`{"message":"method not allowed: use POST"}`)
-	bodyMediaType        = []byte(`{"message":"content type must be application/json"}`)
-	bodyTooLarge         = []byte(`{"message":"request body too large"}`)
-	bodyBadJSON          = []byte(`{"message":"body is not a valid interaction"}`)
-	bodyUnavailable      = []byte(`{"message":"public key not available yet"}`)
-	bodyShuttingDown     = []byte(`{"message":"shutting down"}`)
-	bodyNoListener       = []byte(`{"message":"no listener for this interaction"}`)
-	bodyListenerFailed   = []byte(`{"message":"listener failed"}`)
-	bodyPong             = []byte(`{"type":1}`)
-	errMethod            = errors.New("interactions: method not POST")
-	errMediaType         = errors.New("interactions: content type not application/json")
-	errTooLarge          = errors.New("interactions: body over the limit")
-	errBadJSON           = errors.New("interactions: body is not an interaction")
-	errUnknownListener   = errors.New("interactions: no listener registered")
-	errReadBody          = errors.New("interactions: reading the body failed")
-	errShuttingDownReply = errors.New("interactions: endpoint shut down")
+	bodyUnauthorized   = []byte(`{"message":"invalid request signature"}`)
+	bodyMethod         = []byte(`{"message":"method not allowed: use POST"}`)
+	bodyMediaType      = []byte(`{"message":"content type must be application/json"}`)
+	bodyTooLarge       = []byte(`{"message":"request body too large"}`)
+	bodyBadJSON        = []byte(`{"message":"body is not a valid interaction"}`)
+	bodyUnavailable    = []byte(`{"message":"public key not available yet"}`)
+	bodyShuttingDown   = []byte(`{"message":"shutting down"}`)
+	bodyNoListener     = []byte(`{"message":"no listener for this interaction"}`)
+	bodyListenerFailed = []byte(`{"message":"listener failed"}`)
+	bodyPong           = []byte(`{"type":1}`)
+	errMethod          = errors.New("interactions: method not POST")
+	errMediaType       = errors.New("interactions: content type not application/json")
+	errTooLarge        = errors.New("interactions: body over the limit")
+	errBadJSON         = errors.New("interactions: body is not an interaction")
+	errReadBody        = errors.New("interactions: reading the body failed")
 )
 
 const contentJSON = "application/json"
@@ -141,7 +139,7 @@ func (e *Endpoint) precheck(sigHex, ts string) (Verifier, Result, error) {
 		return nil, jsonReply(http.StatusUnauthorized, bodyUnauthorized), err
 	}
 	if e.closed.Load() {
-		return nil, jsonReply(http.StatusServiceUnavailable, bodyShuttingDown), errShuttingDownReply
+		return nil, jsonReply(http.StatusServiceUnavailable, bodyShuttingDown), ErrClosed
 	}
 	v := e.currentVerifier()
 	if v == nil {
