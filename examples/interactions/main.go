@@ -29,23 +29,27 @@ func main() {
 		log.Error("config", "err", err)
 		os.Exit(1)
 	}
-	ep.Command(discord.CommandChatInput, "hello", func(ctx context.Context, ev *interactions.Event) (*interactions.Response, error) {
+	err = errors.Join(ep.Command(discord.CommandChatInput, "hello", func(ctx context.Context, ev *interactions.Event) (*interactions.Response, error) {
 		return interactions.Reply("Hello, " + ev.Interaction.Author().DisplayName() + "!").
 			WithComponents(discord.ActionRow(discord.Button(discord.ButtonPrimary, "Again", "hello:again"))), nil
-	})
-	ep.ComponentPrefix("hello:", func(ctx context.Context, ev *interactions.Event) (*interactions.Response, error) {
-		return interactions.Update("Hello again!"), nil
-	})
-	// Takes longer than Discord's 3 s: the endpoint answers "thinking..."
-	// at 2 s and edits the message when this returns.
-	ep.Command(discord.CommandChatInput, "report", func(ctx context.Context, ev *interactions.Event) (*interactions.Response, error) {
-		select {
-		case <-time.After(5 * time.Second):
-			return interactions.Reply("Report ready."), nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}, interactions.Ephemeral)
+	}),
+		ep.ComponentPrefix("hello:", func(ctx context.Context, ev *interactions.Event) (*interactions.Response, error) {
+			return interactions.Update("Hello again!"), nil
+		}),
+		// Takes longer than Discord's 3 s: the endpoint answers "thinking..."
+		// at 2 s and edits the message when this returns.
+		ep.Command(discord.CommandChatInput, "report", func(ctx context.Context, ev *interactions.Event) (*interactions.Response, error) {
+			select {
+			case <-time.After(5 * time.Second):
+				return interactions.Reply("Report ready."), nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}, interactions.Ephemeral))
+	if err != nil { // a name registered twice
+		log.Error("listeners", "err", err)
+		os.Exit(1)
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /interactions", ep)
