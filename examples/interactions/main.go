@@ -29,23 +29,11 @@ func main() {
 		log.Error("config", "err", err)
 		os.Exit(1)
 	}
-	err = errors.Join(ep.Command(discord.CommandChatInput, "hello", func(ctx context.Context, ev *interactions.Event) (*interactions.Response, error) {
-		return interactions.Reply("Hello, " + ev.Interaction.Author().DisplayName() + "!").
-			WithComponents(discord.ActionRow(discord.Button(discord.ButtonPrimary, "Again", "hello:again"))), nil
-	}),
-		ep.ComponentPrefix("hello:", func(ctx context.Context, ev *interactions.Event) (*interactions.Response, error) {
-			return interactions.Update("Hello again!"), nil
-		}),
-		// Takes longer than Discord's 3 s: the endpoint answers "thinking..."
-		// at 2 s and edits the message when this returns.
-		ep.Command(discord.CommandChatInput, "report", func(ctx context.Context, ev *interactions.Event) (*interactions.Response, error) {
-			select {
-			case <-time.After(5 * time.Second):
-				return interactions.Reply("Report ready."), nil
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}, interactions.Ephemeral))
+	err = errors.Join(
+		ep.Command(discord.CommandChatInput, "hello", hello),
+		ep.ComponentPrefix("hello:", again),
+		ep.Command(discord.CommandChatInput, "report", report, interactions.Ephemeral),
+	)
 	if err != nil { // a name registered twice
 		log.Error("listeners", "err", err)
 		os.Exit(1)
@@ -69,4 +57,24 @@ func main() {
 		os.Exit(1)
 	}
 	<-stopped // ListenAndServe returns as soon as Shutdown starts
+}
+
+func hello(ctx context.Context, ev *interactions.Event) (*interactions.Response, error) {
+	return interactions.Reply("Hello, " + ev.Interaction.Author().DisplayName() + "!").
+		WithComponents(discord.ActionRow(discord.Button(discord.ButtonPrimary, "Again", "hello:again"))), nil
+}
+
+func again(ctx context.Context, ev *interactions.Event) (*interactions.Response, error) {
+	return interactions.Update("Hello again!"), nil
+}
+
+// report takes longer than Discord's 3 s: the endpoint answers "thinking..."
+// at 2 s (ephemeral, as registered) and edits the message when this returns.
+func report(ctx context.Context, ev *interactions.Event) (*interactions.Response, error) {
+	select {
+	case <-time.After(5 * time.Second):
+		return interactions.Reply("Report ready."), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
