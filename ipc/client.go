@@ -61,6 +61,11 @@ type ClientConfig struct {
 	// Zonis), to call a Python bot or dashboard. Call and CallAs work the
 	// same; Router serves the server's calls under Zonis only.
 	Dialect Dialect
+	// ExtIPCDiscovery, with ExtIPC, makes URL a discovery listener (the
+	// family's "multicast" port, 20000 by default): the client asks it for
+	// the server's port and connects there, as a Python client created
+	// without a port does.
+	ExtIPCDiscovery bool
 	// ZonisOverrideKey is sent in a Zonis IDENTIFY to replace a client
 	// already connected with the same Identifier. Optional.
 	ZonisOverrideKey string

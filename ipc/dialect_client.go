@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/ipcord/ipcord/internal/wsproto"
@@ -42,29 +43,29 @@ func dialDialect(ctx context.Context, c *Client) (*Client, error) {
 
 // dialPlain opens a WebSocket connection without a subprotocol, as the
 // Python libraries' servers expect. ctx bounds the whole handshake.
-func (c *Client) dialPlain(ctx context.Context, header http.Header) (*conn, error) {
+func (c *Client) dialPlain(ctx context.Context, u *url.URL, header http.Header) (*conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, orDefault(c.cfg.HandshakeTimeout, 10*time.Second))
 	defer cancel()
-	host := c.url.Host
-	if c.url.Port() == "" {
+	host := u.Host
+	if u.Port() == "" {
 		port := "80"
-		if c.url.Scheme == "wss" {
+		if u.Scheme == "wss" {
 			port = "443"
 		}
-		host = net.JoinHostPort(c.url.Hostname(), port)
+		host = net.JoinHostPort(u.Hostname(), port)
 	}
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", host)
 	if err != nil {
 		return nil, err
 	}
-	if c.url.Scheme == "wss" {
+	if u.Scheme == "wss" {
 		cfg := c.cfg.TLSConfig.Clone()
 		if cfg == nil {
 			cfg = &tls.Config{}
 		}
 		if cfg.ServerName == "" {
-			cfg.ServerName = c.url.Hostname()
+			cfg.ServerName = u.Hostname()
 		}
 		tc := tls.Client(nc, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
@@ -78,7 +79,7 @@ func (c *Client) dialPlain(ctx context.Context, header http.Header) (*conn, erro
 	}
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	req := &wsproto.Request{URL: c.url, Key: wsproto.NewKey(), Header: header}
+	req := &wsproto.Request{URL: u, Key: wsproto.NewKey(), Header: header}
 	if _, err := nc.Write(req.Append(nil)); err != nil {
 		nc.Close()
 		return nil, err
@@ -102,7 +103,7 @@ func (c *Client) dialPlain(ctx context.Context, header http.Header) (*conn, erro
 		if rerr != nil {
 			nc.Close()
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("ipc: connecting to %s: %w", c.cfg.URL, ctx.Err())
+				return nil, fmt.Errorf("ipc: connecting to %s: %w", u, ctx.Err())
 			}
 			return nil, fmt.Errorf("ipc: reading upgrade response: %w", rerr)
 		}

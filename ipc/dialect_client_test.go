@@ -522,3 +522,29 @@ func TestZonisBotGoToGo(t *testing.T) {
 		t.Fatalf("after override: %v %v", out, err)
 	}
 }
+
+func TestExtIPCClientDiscovery(t *testing.T) {
+	leaktest.Check(t)
+	_, u, _ := dialectServer(t, nil)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(u, "ws://"))
+	disc := startPyServer(t)
+	go func() {
+		pc := <-disc.conns
+		pc.expect(`{"connect": true, "headers": {"Authorization": "s3cret"}}`)
+		pc.send(`{"message": "Connection success", "port": ` + port + `, "code": 200}`)
+		pc.next() // the client closes the discovery connection
+		pc = <-disc.conns
+		pc.expect(`{"connect": true, "headers": {"Authorization": "wrong"}}`)
+		pc.send(`{"error": "Invalid or no token provided.", "code": 403}`)
+		pc.next()
+	}()
+	ctx := ctxTimeout(t, 5*time.Second)
+	c := dial(t, ipc.ClientConfig{URL: disc.url, Dialect: ipc.ExtIPC, ExtIPCDiscovery: true})
+	if s, err := ipc.CallAs[string](ctx, c, "hello", nil); err != nil || s != "hi" {
+		t.Fatalf("call through discovery: %q %v", s, err)
+	}
+	_, err := ipc.Dial(ctx, ipc.ClientConfig{URL: disc.url, Dialect: ipc.ExtIPC, ExtIPCDiscovery: true, Secret: "wrong"})
+	if !errors.Is(err, ipc.ErrUnauthorized) {
+		t.Fatalf("discovery with a wrong secret: %v", err)
+	}
+}

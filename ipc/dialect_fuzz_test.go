@@ -15,6 +15,8 @@ func FuzzDecodeExtIPC(f *testing.F) {
 	f.Add([]byte(`{"endpoint": null, "headers": {"Authorization": null}}`))
 	f.Add([]byte(`{"headers": 5}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"message": "Connection success", "port": 8765, "code": 200}`))
+	f.Add([]byte(`{"error": "Invalid or no token provided.", "code": 403}`))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		r, err := decodeExtIPC(p)
 		if err != nil {
@@ -45,6 +47,11 @@ func FuzzDecodeExtIPC(f *testing.F) {
 			t.Fatalf("decode: %q %q", route, args)
 		}
 		decodeExtIPCReply(p)
+		if port, err := decodeExtIPCDiscovery(p); err == nil && (port <= 0 || port > 65535) {
+			t.Fatalf("discovery gave port %d", port)
+		} else if err != nil && !errors.Is(err, errExtIPCFrame) && !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("untyped discovery error %v", err)
+		}
 	})
 }
 

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -24,7 +27,8 @@ type seqClient struct {
 
 	// owned by the holder of turn
 	cur        *seqConn
-	perRequest bool // the server closes after each reply (ipcx), or multicast
+	perRequest bool     // the server closes after each reply (ipcx), or multicast
+	server     *url.URL // the server discovery pointed at (ExtIPCDiscovery)
 
 	mu     sync.Mutex
 	closed bool
@@ -64,6 +68,9 @@ func (s *seqClient) warm(ctx context.Context) error {
 			s.cur = sc
 			return nil
 		}
+		if permanent(err) {
+			return err
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w: %w (last attempt: %w)", ErrNotConnected, ctx.Err(), err)
@@ -77,8 +84,16 @@ func (s *seqClient) connect(ctx context.Context) (*seqConn, error) {
 	if s.dialect == BetterIPC {
 		h = http.Header{"ID": {s.id}}
 	}
-	p, err := s.c.dialPlain(ctx, h)
+	u := s.c.url
+	if s.c.cfg.ExtIPCDiscovery && s.dialect == ExtIPC {
+		var err error
+		if u, err = s.discover(ctx); err != nil {
+			return nil, err
+		}
+	}
+	p, err := s.c.dialPlain(ctx, u, h)
 	if err != nil {
+		s.server = nil // ask discovery again next time: the server may have moved
 		return nil, err
 	}
 	sc := &seqConn{c: p, msgs: make(chan []byte, 1)}
@@ -224,4 +239,38 @@ func (s *seqClient) close() {
 	}
 	wg.Wait()
 	s.conns.Wait()
+}
+
+// discover asks an ext-ipc discovery listener (the client's URL) for the
+// server's port, with the family's handshake:
+// {"connect": true, "headers": {"Authorization": <secret>}} answered by
+// {"message": "Connection success", "port": <port>, "code": 200} or a 403.
+func (s *seqClient) discover(ctx context.Context) (*url.URL, error) {
+	if s.server != nil {
+		return s.server, nil
+	}
+	p, err := s.c.dialPlain(ctx, s.c.url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("ipc: ext-ipc discovery: %w", err)
+	}
+	defer p.close(1000, "")
+	secret := []byte("null")
+	if s.c.cfg.Secret != "" {
+		secret = appendJSONString(nil, s.c.cfg.Secret)
+	}
+	p.writeFrame(append(append([]byte(`{"connect": true, "headers": {"Authorization": `), secret...), "}}"...))
+	stop := context.AfterFunc(ctx, func() { p.nc.SetReadDeadline(time.Unix(1, 0)) })
+	m, err := p.readMessage()
+	stop()
+	if err != nil {
+		return nil, fmt.Errorf("ipc: ext-ipc discovery: %w", err)
+	}
+	port, err := decodeExtIPCDiscovery(m.Payload)
+	if err != nil {
+		return nil, err
+	}
+	u := *s.c.url
+	u.Host = net.JoinHostPort(s.c.url.Hostname(), strconv.Itoa(port))
+	s.server = &u
+	return s.server, nil
 }

@@ -156,3 +156,23 @@ func appendJSONString(dst []byte, s string) []byte {
 	b, _ := json.Marshal(s) // a string always encodes
 	return append(dst, b...)
 }
+
+// decodeExtIPCDiscovery reads a discovery listener's answer to the
+// connect handshake: the server's port, or a typed refusal.
+func decodeExtIPCDiscovery(payload []byte) (int, error) {
+	var r struct {
+		Port  *int   `json:"port"`
+		Code  int    `json:"code"`
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal(payload, &r); err != nil {
+		return 0, fmt.Errorf("%w: discovery answer: %w", errExtIPCFrame, err)
+	}
+	switch {
+	case r.Code == 403:
+		return 0, fmt.Errorf("%w: %s", ErrUnauthorized, r.Error)
+	case r.Code != 200 || r.Port == nil || *r.Port <= 0 || *r.Port > 65535:
+		return 0, fmt.Errorf("%w: discovery answered code %d without a valid port", errExtIPCFrame, r.Code)
+	}
+	return *r.Port, nil
+}

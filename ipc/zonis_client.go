@@ -54,7 +54,7 @@ func dialZonis(ctx context.Context, c *Client) (*zonisClient, error) {
 // connect dials and identifies: IDENTIFY with the secret and override key,
 // answered by a response with the same packet_id or a close 4100/4101/4102.
 func (zc *zonisClient) connect(ctx context.Context) (*zonisPeer, error) {
-	p, err := zc.c.dialPlain(ctx, nil)
+	p, err := zc.c.dialPlain(ctx, zc.c.url, nil)
 	if err != nil {
 		return nil, err
 	}
