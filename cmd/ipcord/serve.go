@@ -31,6 +31,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	srv := &ipc.Server{Router: diagnosticRouter(), Secret: s, Name: *name}
+	// Forwarding lets `ipcord call --client ID` reach the clients (bots)
+	// connected here, whatever dialect they speak.
+	if err := srv.Router.Handle(ipc.ForwardRoute, ipc.Forwarder(srv)); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "ipcord: serving %q on ws://%s (routes: %v)\n", *name, ln.Addr(), srv.Router.Routes())
 	return serveUntilDone(ctx, srv, ln)
 }
