@@ -3,6 +3,7 @@ package ipc
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -123,4 +124,56 @@ func jsonEqual(a, b []byte) bool {
 	xa, _ := json.Marshal(x)
 	ya, _ := json.Marshal(y)
 	return string(xa) == string(ya)
+}
+
+// Every error code, the protocol's and a handler's own, lands on a form
+// the dialect's real client accepts.
+func TestDialectErrorMapping(t *testing.T) {
+	codes := []string{CodeUnknownRoute, CodeUnknownClient, CodeBadRequest, CodeHandlerError, CodeEncodeError,
+		CodeTimeout, CodeCanceled, CodeOverloaded, CodeUnauthorized, CodeShuttingDown, CodeUnsupported, "guild_not_found"}
+	for _, code := range codes {
+		e := &Error{Code: code, Message: "secret detail"}
+
+		var better struct {
+			Code         int     `json:"code"`
+			Decoding     *string `json:"decoding"`
+			Response     any     `json:"response"`
+			Error        string  `json:"error"`
+			ErrorDetails string  `json:"error_details"`
+		}
+		out := betterCodec{}.failure(e)
+		if err := json.Unmarshal(out, &better); err != nil {
+			t.Fatalf("%s: better-ipc failure %q: %v", code, out, err)
+		}
+		want := map[string]int{CodeUnauthorized: 403, CodeUnknownRoute: 404}[code]
+		if want == 0 {
+			want = 500
+		}
+		if better.Code != want || better.Decoding != nil || better.Response != nil || better.Error == "" {
+			t.Errorf("%s: better-ipc %s", code, out)
+		}
+		if strings.Contains(string(out), "secret detail") {
+			t.Errorf("%s: better-ipc leaks the message: %s", code, out)
+		}
+
+		var ext map[string]any
+		out = extIPCCodec{}.failure(e)
+		if err := json.Unmarshal(out, &ext); err != nil || len(ext) != 2 {
+			t.Fatalf("%s: ext-ipc failure %q: %v", code, out, err)
+		}
+		want = map[string]int{CodeUnauthorized: 403, CodeUnknownRoute: 400}[code]
+		if want == 0 {
+			want = 500
+		}
+		if ext["code"] != float64(want) || strings.Contains(string(out), "secret detail") {
+			t.Errorf("%s: ext-ipc %s", code, out)
+		}
+		// What our own client makes of it.
+		if _, err := decodeExtIPCReply(out); err == nil {
+			t.Errorf("%s: ext-ipc error object decoded as a value", code)
+		}
+	}
+	if got := typeName("guild_not_found"); got != "GuildNotFound" {
+		t.Errorf("typeName = %q", got)
+	}
 }
