@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -576,5 +577,124 @@ func TestForwarderReachesAConnectedClient(t *testing.T) {
 	}
 	if err := tool.Call(ctx, ipc.ForwardRoute, map[string]int{"x": 1}, nil); !errors.Is(err, ipc.ErrBadRequest) {
 		t.Fatalf("bad forward args: %v", err)
+	}
+}
+
+// TestZonisClientGoldenFrames plays a Python Zonis server to our bot: the
+// frames it sends must be Zonis's, packet ids aside.
+func TestZonisClientGoldenFrames(t *testing.T) {
+	leaktest.Check(t)
+	ps := startPyServer(t)
+	r := ipc.NewRouter()
+	r.HandleFunc("stats", func(ctx context.Context, req *ipc.Request) (any, error) {
+		return map[string]int{"guilds": 3}, nil
+	})
+	v := vars{}
+	expect := func(pc *pyConn, want string) {
+		t.Helper()
+		m, err := pc.next()
+		if err != nil || m.Op != wsproto.OpText {
+			t.Fatalf("want %s, got %v %v", want, m.Op, err)
+		}
+		if !v.match(decodeAny(t, 0, want), decodeAny(t, 0, string(m.Payload))) {
+			t.Fatalf("bot sent\n %s\nwant\n %s", m.Payload, want)
+		}
+	}
+	dialed := make(chan *ipc.Client, 1)
+	go func() {
+		c, err := ipc.Dial(ctxTimeout(t, 5*time.Second), ipc.ClientConfig{URL: ps.url, Secret: secret, Identifier: "bot", Dialect: ipc.Zonis, Router: r})
+		if err != nil {
+			t.Error(err)
+		}
+		dialed <- c
+	}()
+	pc := ps.accept()
+	expect(pc, `{"packet_id": "$id", "type": "request", "data": {"identifier": "bot", "type": "IDENTIFY", "data": {"secret_key": "s3cret", "override_key": null}}}`)
+	pc.send(v.expand(`{"packet_id": "$id", "type": "response", "data": {"identifier": "bot", "type": "IDENTIFY", "data": null}}`))
+	c := <-dialed
+	if c == nil {
+		t.FailNow()
+	}
+	defer c.Close()
+	if len(v["id"].(string)) != 32 {
+		t.Fatalf("packet_id %q is not 32 hex digits", v["id"])
+	}
+
+	// The server calls the bot.
+	pc.send(`{"packet_id": "a1", "type": "request", "data": {"identifier": "bot", "type": "REQUEST", "data": {"route": "stats", "arguments": {}}}}`)
+	expect(pc, `{"packet_id": "a1", "type": "response", "data": {"identifier": "bot", "type": "SUCCESS_RESPONSE", "data": {"guilds": 3}}}`)
+	pc.send(`{"packet_id": "a2", "type": "request", "data": {"identifier": "bot", "type": "REQUEST", "data": {"route": "nope", "arguments": {}}}}`)
+	expect(pc, `{"packet_id": "a2", "type": "response", "data": {"identifier": "bot", "type": "FAILURE_RESPONSE", "data": "nope is not a valid route name."}}`)
+
+	// The bot calls the server, twice at once; the replies come back in
+	// the other order.
+	type res struct {
+		out map[string]int
+		err error
+	}
+	results := make(chan res, 2)
+	for i := range 2 {
+		go func() {
+			out, err := ipc.CallAs[map[string]int](ctxTimeout(t, 5*time.Second), c, "guild", map[string]int{"i": i})
+			results <- res{out, err}
+		}()
+	}
+	var ids [2]string
+	for range 2 {
+		m, err := pc.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct {
+			PacketID string `json:"packet_id"`
+			Data     struct {
+				Identifier, Type string
+				Data             struct {
+					Route     string
+					Arguments struct{ I int }
+				}
+			}
+		}
+		json.Unmarshal(m.Payload, &f)
+		if f.Data.Type != "CLIENT_REQUEST" || f.Data.Identifier != "bot" || f.Data.Data.Route != "guild" {
+			t.Fatalf("bot's call: %s", m.Payload)
+		}
+		ids[f.Data.Data.Arguments.I] = f.PacketID
+	}
+	pc.send(`{"packet_id": "` + ids[1] + `", "type": "response", "data": {"identifier": "SERVER", "type": "SUCCESS_RESPONSE", "data": {"i": 1}}}`)
+	pc.send(`{"packet_id": "` + ids[0] + `", "type": "response", "data": {"identifier": "SERVER", "type": "FAILURE_RESPONSE", "data": "Traceback (most recent call last): KeyError"}}`)
+	got := map[int]bool{}
+	for range 2 {
+		r := <-results
+		switch {
+		case r.err == nil && r.out["i"] == 1:
+			got[1] = true
+		case errors.Is(r.err, ipc.ErrHandler):
+			got[0] = true
+		default:
+			t.Fatalf("unexpected result %v %v", r.out, r.err)
+		}
+	}
+	if !got[0] || !got[1] {
+		t.Fatalf("results %v", got)
+	}
+}
+
+func TestZonisClientRefusals(t *testing.T) {
+	for code, want := range map[int]error{4100: ipc.ErrUnauthorized, 4101: ipc.ErrZonisIdentify, 4102: ipc.ErrDuplicateIdentifier} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			leaktest.Check(t)
+			ps := startPyServer(t)
+			go func() {
+				pc := <-ps.conns
+				pc.next()
+				pc.closeWith(code)
+				pc.next()
+			}()
+			_, err := ipc.Dial(ctxTimeout(t, 5*time.Second), ipc.ClientConfig{URL: ps.url, Secret: secret, Dialect: ipc.Zonis})
+			if !errors.Is(err, want) {
+				t.Fatalf("close %d: Dial returned %v, want %v", code, err, want)
+			}
+		})
 	}
 }
