@@ -3,6 +3,7 @@ package ipc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -83,7 +84,8 @@ func (s *Server) serveSeq(c *conn, first []byte, codec seqCodec, id string) {
 	x.abortHandlers() // the connection ended: nobody waits for those replies
 }
 
-var errStop = fmt.Errorf("ipc: connection ended")
+// errStop ends the read loop of a connection that has already ended.
+var errStop = errors.New("ipc: connection ended")
 
 // request starts one request; it reports false once the connection ended.
 func (x *seqSession) request(payload []byte) bool {
