@@ -66,7 +66,13 @@ func (s *Server) serveSeq(c *conn, first []byte, codec seqCodec, id string) {
 		c.close(1001, "server shutting down")
 		return
 	}
-	c.onClose = func() { s.untrack(x) }
+	prev := c.onClose // a connection handed over by a Discovery is tracked there too
+	c.onClose = func() {
+		s.untrack(x)
+		if prev != nil {
+			prev()
+		}
+	}
 	if id != "" {
 		s.cfg.logger.Debug("ipc: better-ipc client connected", "id", id)
 	}
@@ -85,6 +91,18 @@ func (s *Server) serveSeq(c *conn, first []byte, codec seqCodec, id string) {
 }
 
 // errStop ends the read loop of a connection that has already ended.
+// serveMulticast serves a better-ipc "multicast" connection that arrived
+// on a discovery port: the same requests and replies as standard mode,
+// answered by s. first is its first message.
+func (s *Server) serveMulticast(c *conn, first []byte) bool {
+	s.init()
+	if sniff(first) != BetterIPC {
+		return false
+	}
+	s.serveSeq(c, first, betterCodec{secret: s.Secret}, "")
+	return true
+}
+
 var errStop = errors.New("ipc: connection ended")
 
 // request starts one request; it reports false once the connection ended.
