@@ -33,6 +33,7 @@ type seqSession struct {
 	s     *Server
 	c     *conn
 	codec seqCodec
+	id    string // better-ipc's ID header, or ""
 
 	slots chan struct{}  // held from a request's arrival until its reply is written
 	order chan *seqReply // replies in request order, for the writer
@@ -50,13 +51,15 @@ type seqReply struct {
 }
 
 // serveSeq serves c until it ends; first is the request already read.
-// id is better-ipc's ID header, only logged: unlike the Python server,
-// any number of IDs may be connected at once and an ID may come back after
-// any kind of close (the original reserves one ID and, after a clean
-// close, refuses every other with 422).
+// id is better-ipc's ID header. Unlike the Python server, any number of
+// IDs may be connected at once and an ID may come back after any kind of
+// close (the original reserves one ID and, after a clean close, refuses
+// every other with 422). A new connection with an ID replaces an older
+// one with the same ID: its client has reconnected, and the old
+// connection, never pinged, might otherwise stay half-open forever.
 func (s *Server) serveSeq(c *conn, first []byte, codec seqCodec, id string) {
 	x := &seqSession{
-		s: s, c: c, codec: codec,
+		s: s, c: c, codec: codec, id: id,
 		slots:   make(chan struct{}, seqConcurrency),
 		order:   make(chan *seqReply, seqConcurrency),
 		wrote:   make(chan struct{}),
@@ -71,6 +74,11 @@ func (s *Server) serveSeq(c *conn, first []byte, codec seqCodec, id string) {
 		s.untrack(x)
 		if prev != nil {
 			prev()
+		}
+	}
+	if id != "" {
+		for _, old := range s.seqSessionsWithID(id, x) {
+			old.c.fail(fmt.Errorf("%w: replaced by a new connection with ID %q", ErrConnectionLost, id))
 		}
 	}
 	if id != "" {
@@ -91,6 +99,19 @@ func (s *Server) serveSeq(c *conn, first []byte, codec seqCodec, id string) {
 }
 
 // errStop ends the read loop of a connection that has already ended.
+// seqSessionsWithID returns the sessions other than x carrying id.
+func (s *Server) seqSessionsWithID(id string, x *seqSession) []*seqSession {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*seqSession
+	for sess := range s.sessions {
+		if o, ok := sess.(*seqSession); ok && o != x && o.id == id {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // serveMulticast serves a better-ipc "multicast" connection that arrived
 // on a discovery port: the same requests and replies as standard mode,
 // answered by s. first is its first message.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -177,5 +178,31 @@ func TestDialectHooks(t *testing.T) {
 	slices.Sort(seen)
 	if len(seen) != 2 || seen[0] != "fail:true" || seen[1] != "hello:false" {
 		t.Fatalf("hooks saw %v", seen)
+	}
+}
+
+// A better-ipc client that reconnects with its ID replaces its old
+// connection, which might otherwise linger half-open; other IDs stay.
+func TestBetterIPCSameIDReplacesOldConnection(t *testing.T) {
+	leaktest.Check(t)
+	_, u, _ := dialectServer(t, nil)
+	req := `{"endpoint": "hello", "secret": "s3cret", "kwargs": {}}`
+	open := func(id string) *plainClient {
+		pc := plainDial(t, u, http.Header{"ID": {id}})
+		pc.send(req)
+		if m, err := pc.next(5 * time.Second); err != nil || m.Op != wsproto.OpText {
+			t.Fatalf("%s: %v %v", id, m.Op, err)
+		}
+		return pc
+	}
+	old := open("dash")
+	other := open("other")
+	open("dash")
+	if m, err := old.next(5 * time.Second); err == nil {
+		t.Fatalf("old connection still open: got %v", m.Op)
+	}
+	other.send(req)
+	if m, err := other.next(5 * time.Second); err != nil || m.Op != wsproto.OpText {
+		t.Fatalf("another ID was disturbed: %v %v", m.Op, err)
 	}
 }
