@@ -2,4 +2,7 @@ module github.com/ipcord/ipcord
 
 go 1.26
 
-require github.com/klauspost/compress v1.20.3
+require (
+	github.com/coder/websocket v1.8.15
+	github.com/klauspost/compress v1.20.3
+)

@@ -1,0 +1,103 @@
+package ipc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Caller calls routes on a peer: a Client calls its server, a handler's
+// Request.Caller calls back whoever called it, and Server.Client(id) calls a
+// connected client.
+type Caller interface {
+	// Call calls route with args encoded as JSON (nil sends null; a
+	// json.RawMessage is sent as is) and decodes the result into out (nil
+	// discards it). Without a deadline on ctx the caller's default timeout
+	// applies. Failures are typed: *Error for the remote side's errors,
+	// ErrNotConnected, ErrConnectionLost, ErrTimeout/ErrCanceled (which
+	// also match the context's error).
+	Call(ctx context.Context, route string, args, out any) error
+}
+
+// CallAs calls route on c and returns the result decoded as R.
+func CallAs[R any](ctx context.Context, c Caller, route string, args any) (R, error) {
+	var r R
+	err := c.Call(ctx, route, args, &r)
+	return r, err
+}
+
+type metaKey struct{}
+
+// WithMeta returns a context whose calls carry meta (tracing ids and the
+// like) to the handler, which sees it as Request.Meta.
+func WithMeta(ctx context.Context, meta map[string]string) context.Context {
+	return context.WithValue(ctx, metaKey{}, meta)
+}
+
+func metaFrom(ctx context.Context) map[string]string {
+	m, _ := ctx.Value(metaKey{}).(map[string]string)
+	return m
+}
+
+// callWith is the part of every Call that does not depend on the
+// transport: the default deadline, encoding args and decoding the result.
+func callWith(ctx context.Context, timeout time.Duration, route string, args, out any, do func(context.Context, []byte) ([]byte, error)) error {
+	if !ValidName(trimSlash(route)) {
+		return fmt.Errorf("%w: %q", ErrInvalidName, route)
+	}
+	a, err := encodeArgs(args)
+	if err != nil {
+		return err
+	}
+	if _, ok := ctx.Deadline(); !ok && timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	data, err := do(ctx, a)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	if raw, ok := out.(*json.RawMessage); ok {
+		*raw = data
+		return nil
+	}
+	if len(data) == 0 {
+		data = []byte("null")
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("ipc: decoding the result of %q into %T: %w", route, out, err)
+	}
+	return nil
+}
+
+func encodeArgs(args any) ([]byte, error) {
+	switch a := args.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		if len(a) == 0 {
+			return nil, nil
+		}
+		if !json.Valid(a) {
+			return nil, &Error{Code: CodeBadRequest, Message: "args are not valid JSON"}
+		}
+		return a, nil
+	}
+	b, err := json.Marshal(args)
+	if err != nil {
+		return nil, &Error{Code: CodeBadRequest, Message: fmt.Sprintf("args cannot be encoded: %v", err)}
+	}
+	return b, nil
+}
+
+func trimSlash(s string) string {
+	if len(s) > 0 && s[0] == '/' {
+		return s[1:]
+	}
+	return s
+}

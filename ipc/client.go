@@ -1,0 +1,397 @@
+package ipc
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/ipcord/ipcord/internal/wsproto"
+	"github.com/ipcord/ipcord/ipc/internal/wire"
+)
+
+// ClientConfig configures a Client. The zero value of every field but URL
+// is usable.
+type ClientConfig struct {
+	// URL is the server's ws:// or wss:// URL.
+	URL string
+	// Secret is sent as "Authorization: Bearer <secret>".
+	Secret string
+	// Identifier names this client to the server (and to the server's
+	// calls back). Default: "ipcord-" and random hex.
+	Identifier string
+	// Router holds routes the server may call on this client. Optional.
+	Router *Router
+	// Hooks observe the requests this client serves. Optional.
+	Hooks *Hooks
+	// TLSConfig is used for wss:// URLs. Optional.
+	TLSConfig *tls.Config
+
+	// MinBackoff and MaxBackoff bound the delay between reconnection
+	// attempts, which doubles with jitter. Defaults 100 ms and 10 s.
+	MinBackoff, MaxBackoff time.Duration
+	// HandshakeTimeout bounds one connection attempt. Default 10 s.
+	HandshakeTimeout time.Duration
+	// CallTimeout is the deadline of calls made without one. Default 30 s.
+	CallTimeout time.Duration
+	// PingInterval and PingMisses: the keepalive, as on Server (defaults
+	// 20 s and 2; a negative interval disables it).
+	PingInterval time.Duration
+	PingMisses   int
+	// MaxMessage limits one received message. Default 1 MiB.
+	MaxMessage int
+	// MaxInFlight limits the server's calls running on this client.
+	// Default 1024.
+	MaxInFlight int
+	// WriteTimeout bounds one write. Default 10 s.
+	WriteTimeout time.Duration
+	// Logger receives diagnostics. Nil logs nothing.
+	Logger *slog.Logger
+}
+
+// Client is a connection to an ipcord Server that reconnects by itself.
+// Calls are multiplexed on one connection; while it is down, a call waits
+// for the next connection until its own deadline. A request is never sent
+// twice: one cut off by a lost connection fails with ErrConnectionLost.
+type Client struct {
+	cfg  ClientConfig
+	url  *url.URL
+	conf connConfig
+
+	mu      sync.Mutex
+	cur     *conn
+	ready   chan struct{} // closed while cur is usable
+	closed  bool
+	lastErr error
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// Dial connects to the server at cfg.URL and returns a Client that stays
+// connected until Close. It returns an error when ctx ends before the first
+// connection, or at once when the server refuses the client for good (a
+// wrong secret, a duplicate identifier, another protocol version).
+func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("ipc: bad URL: %w", err)
+	}
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return nil, fmt.Errorf("ipc: URL scheme must be ws or wss, not %q", u.Scheme)
+	}
+	if cfg.Identifier == "" {
+		cfg.Identifier = fmt.Sprintf("ipcord-%016x", rand.Uint64())
+	}
+	c := &Client{cfg: cfg, url: u, ready: make(chan struct{}), stop: make(chan struct{})}
+	c.conf = connConfig{
+		router:         cfg.Router,
+		hooks:          cfg.Hooks,
+		logger:         orDiscard(cfg.Logger),
+		maxMessage:     orDefault(cfg.MaxMessage, 1<<20),
+		maxInFlight:    orDefault(cfg.MaxInFlight, 1024),
+		pingInterval:   orDefault(cfg.PingInterval, 20*time.Second),
+		pingMisses:     orDefault(cfg.PingMisses, 2),
+		writeTimeout:   orDefault(cfg.WriteTimeout, 10*time.Second),
+		defaultTimeout: orDefault(cfg.CallTimeout, 30*time.Second),
+	}
+	if c.conf.router == nil {
+		c.conf.router = NewRouter()
+	}
+	if c.conf.pingInterval < 0 {
+		c.conf.pingInterval = 0
+	}
+
+	backoff := c.backoff()
+	for {
+		p, err := c.connect(ctx)
+		if err == nil {
+			c.wg.Add(1)
+			go c.maintain(p)
+			return c, nil
+		}
+		if permanent(err) {
+			return nil, err
+		}
+		c.conf.logger.Debug("ipc: connect failed", "url", c.cfg.URL, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %w (last attempt: %w)", ErrNotConnected, ctx.Err(), err)
+		case <-time.After(backoff()):
+		}
+	}
+}
+
+// permanent reports errors that retrying cannot fix.
+func permanent(err error) bool {
+	return errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrVersion)
+}
+
+// backoff returns a function giving successive reconnection delays:
+// doubling from MinBackoff to MaxBackoff, each with up to 50% jitter so a
+// restarted server is not hit by every client at once.
+func (c *Client) backoff() func() time.Duration {
+	lo, hi := orDefault(c.cfg.MinBackoff, 100*time.Millisecond), orDefault(c.cfg.MaxBackoff, 10*time.Second)
+	d := lo
+	return func() time.Duration {
+		cur := d
+		d = min(2*d, hi)
+		return cur/2 + rand.N(cur/2+1)
+	}
+}
+
+// maintain owns the connection: it publishes p, waits for it to end, and
+// reconnects until Close.
+func (c *Client) maintain(p *conn) {
+	defer c.wg.Done()
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			p.close(int(wsproto.CloseNormal), "client closed")
+			return
+		}
+		c.cur = p
+		close(c.ready)
+		c.mu.Unlock()
+
+		select {
+		case <-p.done:
+		case <-c.stop:
+			p.close(int(wsproto.CloseNormal), "client closed")
+			return
+		}
+		c.conf.logger.Info("ipc: connection lost; reconnecting", "url", c.cfg.URL, "err", p.err)
+
+		backoff := c.backoff()
+		for {
+			select {
+			case <-c.stop:
+				return
+			case <-time.After(backoff()):
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() {
+				select {
+				case <-c.stop:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			np, err := c.connect(ctx)
+			cancel()
+			if err == nil {
+				p = np
+				break
+			}
+			c.mu.Lock()
+			c.lastErr = err
+			c.mu.Unlock()
+			c.conf.logger.Debug("ipc: reconnect failed", "url", c.cfg.URL, "err", err)
+		}
+	}
+}
+
+// conn returns the current connection, waiting for one until ctx ends.
+func (c *Client) conn(ctx context.Context) (*conn, error) {
+	for {
+		c.mu.Lock()
+		p, ready, closed, last := c.cur, c.ready, c.closed, c.lastErr
+		c.mu.Unlock()
+		if closed {
+			return nil, ErrClosed
+		}
+		if p != nil && !p.isDone() {
+			return p, nil
+		}
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			if last != nil {
+				return nil, fmt.Errorf("%w: %w (last error: %w)", ErrNotConnected, ctxError(ctx), last)
+			}
+			return nil, fmt.Errorf("%w: %w", ErrNotConnected, ctxError(ctx))
+		}
+	}
+}
+
+// Call calls route on the server; see Caller.
+func (c *Client) Call(ctx context.Context, route string, args, out any) error {
+	return callWith(ctx, c.conf.defaultTimeout, route, args, out, func(ctx context.Context, a []byte) ([]byte, error) {
+		for {
+			p, err := c.conn(ctx)
+			if err != nil {
+				return nil, err
+			}
+			data, err := p.call(ctx, route, a)
+			if errors.Is(err, errNotSent) {
+				continue // that connection was already gone: wait for the next
+			}
+			return data, err
+		}
+	})
+}
+
+// Routes returns the routes the server announced in its last hello.
+func (c *Client) Routes(ctx context.Context) ([]string, error) {
+	p, err := c.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.peerRoutes, nil
+}
+
+// Identifier returns the identifier this client presents to the server.
+func (c *Client) Identifier() string { return c.cfg.Identifier }
+
+// Close closes the connection and stops reconnecting. Calls in flight fail
+// with ErrConnectionLost, later calls with ErrClosed.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	c.mu.Unlock()
+	close(c.stop)
+	c.wg.Wait()
+	return nil
+}
+
+// connect makes one connection: TCP (and TLS), the upgrade, and the hello
+// exchange.
+func (c *Client) connect(ctx context.Context) (*conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, orDefault(c.cfg.HandshakeTimeout, 10*time.Second))
+	defer cancel()
+	host := c.url.Host
+	if c.url.Port() == "" {
+		if c.url.Scheme == "wss" {
+			host = net.JoinHostPort(c.url.Hostname(), "443")
+		} else {
+			host = net.JoinHostPort(c.url.Hostname(), "80")
+		}
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return nil, err
+	}
+	if c.url.Scheme == "wss" {
+		cfg := c.cfg.TLSConfig.Clone()
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = c.url.Hostname()
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("ipc: TLS handshake: %w", err)
+		}
+		nc = tc
+	}
+	// The deadline covers the whole handshake; ctx cancellation closes the
+	// socket so a blocked read returns.
+	if dl, ok := ctx.Deadline(); ok {
+		nc.SetDeadline(dl)
+	}
+	stopWatch := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stopWatch()
+
+	p, err := c.handshake(nc)
+	if err != nil {
+		nc.Close()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("ipc: connecting to %s: %w", c.cfg.URL, ctx.Err())
+		}
+		return nil, err
+	}
+	nc.SetDeadline(time.Time{})
+	p.onClose = func() {
+		c.mu.Lock()
+		if c.cur == p {
+			c.cur, c.lastErr = nil, p.err
+			c.ready = make(chan struct{})
+		}
+		c.mu.Unlock()
+	}
+	p.start()
+	return p, nil
+}
+
+func (c *Client) handshake(nc net.Conn) (*conn, error) {
+	h := http.Header{}
+	h.Set("Ipcord-Client", c.cfg.Identifier)
+	if c.cfg.Secret != "" {
+		h.Set("Authorization", "Bearer "+c.cfg.Secret)
+	}
+	req := &wsproto.Request{URL: c.url, Key: wsproto.NewKey(), Subprotocols: []string{Subprotocol}, Header: h}
+	if _, err := nc.Write(req.Append(nil)); err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(nc, 4096)
+	var buf []byte
+	for {
+		chunk := make([]byte, 4096)
+		n, err := br.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		resp, used, ok, perr := wsproto.ParseResponse(buf, req)
+		if perr != nil {
+			var he *wsproto.HandshakeError
+			if errors.As(perr, &he) && he.Status == http.StatusUnauthorized {
+				return nil, fmt.Errorf("%w: the server refused the secret", ErrUnauthorized)
+			}
+			return nil, fmt.Errorf("ipc: upgrade: %w", perr)
+		}
+		if ok {
+			if resp.Subprotocol != Subprotocol {
+				return nil, fmt.Errorf("ipc: server did not accept the %s subprotocol", Subprotocol)
+			}
+			p := newConn(&c.conf, nc, wsproto.Client)
+			p.dec.Feed(buf[used:])
+			return c.hello(p)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ipc: reading upgrade response: %w", err)
+		}
+	}
+}
+
+// hello exchanges hello frames: ours first, then the server's, which may
+// instead be a close refusing us.
+func (c *Client) hello(p *conn) (*conn, error) {
+	p.writeFrame(wire.AppendHello(nil, c.cfg.Identifier, c.conf.router.Routes()))
+	m, err := p.readMessage()
+	if err != nil {
+		var ce *CloseError
+		if errors.As(err, &ce) {
+			switch ce.Code {
+			case closeDuplicate:
+				return nil, fmt.Errorf("%w: %q: %s", ErrDuplicateIdentifier, c.cfg.Identifier, ce.Reason)
+			case closeVersion:
+				return nil, fmt.Errorf("%w: %s", ErrVersion, ce.Reason)
+			}
+		}
+		return nil, err
+	}
+	f, err := wire.Decode(m.Payload)
+	if err != nil || f.Type != wire.TypeHello {
+		return nil, fmt.Errorf("ipc: server's first message is not a hello")
+	}
+	if f.Version != 1 {
+		return nil, fmt.Errorf("%w: server speaks %d", ErrVersion, f.Version)
+	}
+	p.peer = f.Identifier
+	p.peerRoutes = f.Routes
+	return p, nil
+}

@@ -1,0 +1,125 @@
+package ipc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Error codes carried by err frames. A handler may use its own codes too.
+const (
+	CodeUnknownRoute  = "unknown_route"
+	CodeUnknownClient = "unknown_client"
+	CodeBadRequest    = "bad_request"
+	CodeHandlerError  = "handler_error"
+	CodeEncodeError   = "encode_error"
+	CodeTimeout       = "timeout"
+	CodeCanceled      = "canceled"
+	CodeOverloaded    = "overloaded"
+	CodeUnauthorized  = "unauthorized"
+	CodeShuttingDown  = "shutting_down"
+	CodeUnsupported   = "unsupported"
+)
+
+// Error is an error with a code that travels between peers: what a handler
+// returns to fail a call with its own code, and what a caller gets back when
+// the remote side failed the call.
+//
+// Test for a code with errors.Is against the package's sentinels (errors.Is
+// matches on Code alone) or errors.As for the message.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return "ipc: " + e.Code
+	}
+	return "ipc: " + e.Code + ": " + e.Message
+}
+
+// Is reports whether target is an *Error with the same code and either no
+// message or the same message, so sentinels match any message. A timeout
+// also matches context.DeadlineExceeded, a cancellation context.Canceled.
+func (e *Error) Is(target error) bool {
+	// A remote timeout or cancellation is also the context error a local
+	// one would be, so callers need one check for either.
+	switch {
+	case target == context.DeadlineExceeded:
+		return e.Code == CodeTimeout
+	case target == context.Canceled:
+		return e.Code == CodeCanceled
+	}
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code && (t.Message == "" || t.Message == e.Message)
+}
+
+// Sentinels for the protocol's codes, for errors.Is.
+var (
+	ErrUnknownRoute  = &Error{Code: CodeUnknownRoute}
+	ErrUnknownClient = &Error{Code: CodeUnknownClient}
+	ErrBadRequest    = &Error{Code: CodeBadRequest}
+	ErrHandler       = &Error{Code: CodeHandlerError}
+	ErrEncode        = &Error{Code: CodeEncodeError}
+	ErrTimeout       = &Error{Code: CodeTimeout}
+	ErrCanceled      = &Error{Code: CodeCanceled}
+	ErrOverloaded    = &Error{Code: CodeOverloaded}
+	ErrUnauthorized  = &Error{Code: CodeUnauthorized}
+	ErrShuttingDown  = &Error{Code: CodeShuttingDown}
+	ErrUnsupported   = &Error{Code: CodeUnsupported}
+)
+
+// Errors of the transport itself, for errors.Is.
+var (
+	// ErrClosed: the Client or Server was closed by its owner.
+	ErrClosed = errors.New("ipc: closed")
+	// ErrNotConnected: the call's deadline passed while the client was
+	// waiting for a connection; the request was never sent.
+	ErrNotConnected = errors.New("ipc: not connected")
+	// ErrConnectionLost: the connection dropped after the request was sent.
+	// The request is not sent again: it may or may not have run.
+	ErrConnectionLost = errors.New("ipc: connection lost")
+	// ErrDuplicateIdentifier: the server already has a client with this
+	// identifier (close code 4102).
+	ErrDuplicateIdentifier = errors.New("ipc: duplicate client identifier")
+	// ErrVersion: the peer does not speak this protocol version (close 4400).
+	ErrVersion = errors.New("ipc: unsupported protocol version")
+	// ErrInvalidName: a route name outside [A-Za-z0-9_.:-]{1,64}.
+	ErrInvalidName = errors.New("ipc: invalid route name")
+	// ErrDuplicateRoute: a route name registered twice.
+	ErrDuplicateRoute = errors.New("ipc: route already registered")
+)
+
+// Close codes of the native protocol.
+const (
+	closeDuplicate = 4102
+	closeVersion   = 4400
+)
+
+// ctxError turns a finished context into the error a caller gets: it
+// matches both the context's own error and the ipc code.
+func ctxError(ctx context.Context) error {
+	cause := context.Cause(ctx)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", ErrTimeout, cause)
+	}
+	return fmt.Errorf("%w: %w", ErrCanceled, cause)
+}
+
+// asError maps any handler error onto the wire: an *Error keeps its code,
+// context errors become timeout/canceled, anything else is handler_error
+// with the error's text.
+func asError(err error) *Error {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Code: CodeTimeout, Message: err.Error()}
+	case errors.Is(err, context.Canceled):
+		return &Error{Code: CodeCanceled, Message: err.Error()}
+	default:
+		return &Error{Code: CodeHandlerError, Message: err.Error()}
+	}
+}

@@ -1,0 +1,430 @@
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Type is a frame's "t" field.
+type Type uint8
+
+// Frame types. TypeUnknown is a well-formed frame with a "t" this version
+// does not know: peers ignore it (answering "unsupported" when it has an id).
+const (
+	TypeUnknown Type = iota
+	TypeHello
+	TypeRequest
+	TypeResult
+	TypeError
+	TypeCancel
+)
+
+var typeNames = [...]string{"", "hello", "req", "res", "err", "cancel"}
+
+func (t Type) String() string {
+	if int(t) < len(typeNames) && t != TypeUnknown {
+		return typeNames[t]
+	}
+	return "unknown"
+}
+
+// MaxID is the largest request id: ids must survive a trip through a
+// JavaScript or Python float.
+const MaxID = 1<<53 - 1
+
+// Frame is one decoded frame. Which fields are set depends on Type.
+// Raw fields (Args, Data) alias the decoded buffer.
+type Frame struct {
+	Type Type
+	// ID is the request id of req, res, err and cancel frames. HasID tells
+	// whether an id was present (for frames of unknown type).
+	ID    uint64
+	HasID bool
+
+	// hello
+	Version    int
+	Identifier string
+	Routes     []string
+	Encodings  []string
+
+	// req
+	Route     string
+	Args      json.RawMessage
+	TimeoutMS int64
+	Meta      map[string]string
+
+	// res
+	Data json.RawMessage
+
+	// err
+	Code    string
+	Message string
+}
+
+// ErrMalformed is returned for input that is not a valid frame.
+var ErrMalformed = errors.New("wire: malformed frame")
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
+}
+
+// Decode parses one frame. Raw values in the result alias b.
+func Decode(b []byte) (Frame, error) {
+	var f Frame
+	d := decoder{b: b}
+	d.ws()
+	if !d.eat('{') {
+		return f, malformed("not a JSON object")
+	}
+	var rawID []byte
+	var haveT bool
+	d.ws()
+	if !d.eat('}') {
+		for {
+			d.ws()
+			key, err := d.key()
+			if err != nil {
+				return f, err
+			}
+			d.ws()
+			if !d.eat(':') {
+				return f, malformed("missing ':' after key %q", key)
+			}
+			d.ws()
+			start := d.i
+			if err := d.skipValue(0); err != nil {
+				return f, err
+			}
+			val := b[start:d.i]
+			switch string(key) {
+			case "t":
+				s, err := decodeString(val)
+				if err != nil {
+					return f, malformed("t: %v", err)
+				}
+				f.Type = typeOf(s)
+				haveT = true
+			case "id":
+				rawID = val
+			case "v":
+				n, err := strconv.Atoi(string(val))
+				if err != nil {
+					return f, malformed("v is not an integer")
+				}
+				f.Version = n
+			case "route":
+				f.Route, err = decodeString(val)
+			case "args":
+				f.Args = val
+			case "data":
+				f.Data = val
+			case "timeout_ms":
+				f.TimeoutMS, err = strconv.ParseInt(string(val), 10, 64)
+				if err != nil || f.TimeoutMS < 0 {
+					return f, malformed("timeout_ms is not a non-negative integer")
+				}
+			case "meta":
+				err = decodeNullable(val, &f.Meta)
+			case "code":
+				f.Code, err = decodeString(val)
+			case "message":
+				f.Message, err = decodeString(val)
+			case "routes":
+				err = decodeNullable(val, &f.Routes)
+			case "enc":
+				err = decodeNullable(val, &f.Encodings)
+			}
+			if err != nil {
+				return f, malformed("%s: %v", key, err)
+			}
+			d.ws()
+			if d.eat('}') {
+				break
+			}
+			if !d.eat(',') {
+				return f, malformed("expected ',' or '}' at offset %d", d.i)
+			}
+		}
+	}
+	d.ws()
+	if d.i != len(b) {
+		return f, malformed("trailing data after frame")
+	}
+	if !haveT {
+		return f, malformed("missing t")
+	}
+	if rawID != nil {
+		if err := f.setID(rawID); err != nil {
+			return f, err
+		}
+	}
+	switch f.Type {
+	case TypeHello:
+		if f.Identifier == "" {
+			return f, malformed("hello without id")
+		}
+	case TypeRequest, TypeResult, TypeError, TypeCancel:
+		if !f.HasID {
+			return f, malformed("%s without id", f.Type)
+		}
+	}
+	if f.Type == TypeRequest && f.Route == "" {
+		return f, malformed("req without route")
+	}
+	if f.Type == TypeError && f.Code == "" {
+		return f, malformed("err without code")
+	}
+	return f, nil
+}
+
+func (f *Frame) setID(raw []byte) error {
+	if f.Type == TypeHello {
+		s, err := decodeString(raw)
+		if err != nil {
+			return malformed("hello id: %v", err)
+		}
+		f.Identifier = s
+		return nil
+	}
+	n, err := strconv.ParseUint(string(raw), 10, 64)
+	if err != nil || n > MaxID {
+		return malformed("id is not an integer in [0, 2^53)")
+	}
+	f.ID, f.HasID = n, true
+	return nil
+}
+
+func typeOf(s string) Type {
+	switch s {
+	case "hello":
+		return TypeHello
+	case "req":
+		return TypeRequest
+	case "res":
+		return TypeResult
+	case "err":
+		return TypeError
+	case "cancel":
+		return TypeCancel
+	}
+	return TypeUnknown
+}
+
+// decodeString decodes a JSON string value, without encoding/json for the
+// common case of no escapes.
+func decodeString(v []byte) (string, error) {
+	if len(v) < 2 || v[0] != '"' {
+		return "", errors.New("not a string")
+	}
+	inner := v[1 : len(v)-1]
+	for _, c := range inner {
+		if c == '\\' {
+			var s string
+			err := json.Unmarshal(v, &s)
+			return s, err
+		}
+	}
+	return string(inner), nil
+}
+
+func decodeNullable(v []byte, dst any) error {
+	if string(v) == "null" {
+		return nil
+	}
+	return json.Unmarshal(v, dst)
+}
+
+// decoder is a validating scanner over one JSON text.
+type decoder struct {
+	b []byte
+	i int
+}
+
+// maxDepth bounds nesting so a hostile frame cannot exhaust the stack.
+const maxDepth = 512
+
+func (d *decoder) ws() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) eat(c byte) bool {
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// key scans an object key and returns its raw contents (escapes kept: no
+// key we know contains one, so an escaped key simply matches nothing).
+func (d *decoder) key() ([]byte, error) {
+	start := d.i
+	if err := d.skipString(); err != nil {
+		return nil, err
+	}
+	return d.b[start+1 : d.i-1], nil
+}
+
+func (d *decoder) skipValue(depth int) error {
+	if depth > maxDepth {
+		return malformed("nesting deeper than %d", maxDepth)
+	}
+	if d.i >= len(d.b) {
+		return malformed("unexpected end of input")
+	}
+	switch c := d.b[d.i]; {
+	case c == '"':
+		return d.skipString()
+	case c == '{':
+		d.i++
+		d.ws()
+		if d.eat('}') {
+			return nil
+		}
+		for {
+			d.ws()
+			if err := d.skipString(); err != nil {
+				return err
+			}
+			d.ws()
+			if !d.eat(':') {
+				return malformed("missing ':' at offset %d", d.i)
+			}
+			d.ws()
+			if err := d.skipValue(depth + 1); err != nil {
+				return err
+			}
+			d.ws()
+			if d.eat('}') {
+				return nil
+			}
+			if !d.eat(',') {
+				return malformed("expected ',' or '}' at offset %d", d.i)
+			}
+		}
+	case c == '[':
+		d.i++
+		d.ws()
+		if d.eat(']') {
+			return nil
+		}
+		for {
+			d.ws()
+			if err := d.skipValue(depth + 1); err != nil {
+				return err
+			}
+			d.ws()
+			if d.eat(']') {
+				return nil
+			}
+			if !d.eat(',') {
+				return malformed("expected ',' or ']' at offset %d", d.i)
+			}
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.skipNumber()
+	default:
+		for _, lit := range [...]string{"true", "false", "null"} {
+			if len(d.b)-d.i >= len(lit) && string(d.b[d.i:d.i+len(lit)]) == lit {
+				d.i += len(lit)
+				return nil
+			}
+		}
+		return malformed("invalid character %q at offset %d", c, d.i)
+	}
+}
+
+func (d *decoder) skipString() error {
+	if !d.eat('"') {
+		return malformed("expected string at offset %d", d.i)
+	}
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			return nil
+		case c == '\\':
+			if d.i+1 >= len(d.b) {
+				return malformed("unterminated string")
+			}
+			switch d.b[d.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				d.i += 2
+			case 'u':
+				if d.i+6 > len(d.b) {
+					return malformed("short \\u escape")
+				}
+				for _, h := range d.b[d.i+2 : d.i+6] {
+					if !isHex(h) {
+						return malformed("bad \\u escape")
+					}
+				}
+				d.i += 6
+			default:
+				return malformed("bad escape at offset %d", d.i)
+			}
+		case c < 0x20:
+			return malformed("control character in string at offset %d", d.i)
+		case c < utf8.RuneSelf:
+			d.i++
+		default:
+			r, size := utf8.DecodeRune(d.b[d.i:])
+			if r == utf8.RuneError && size == 1 {
+				return malformed("invalid UTF-8 at offset %d", d.i)
+			}
+			d.i += size
+		}
+	}
+	return malformed("unterminated string")
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func (d *decoder) skipNumber() error {
+	start := d.i
+	d.eat('-')
+	switch {
+	case d.eat('0'):
+	case d.i < len(d.b) && d.b[d.i] >= '1' && d.b[d.i] <= '9':
+		d.digits()
+	default:
+		return malformed("bad number at offset %d", start)
+	}
+	if d.eat('.') {
+		if d.digits() == 0 {
+			return malformed("bad number at offset %d", start)
+		}
+	}
+	if d.i < len(d.b) && (d.b[d.i] == 'e' || d.b[d.i] == 'E') {
+		d.i++
+		if !d.eat('+') {
+			d.eat('-')
+		}
+		if d.digits() == 0 {
+			return malformed("bad number at offset %d", start)
+		}
+	}
+	return nil
+}
+
+func (d *decoder) digits() int {
+	n := 0
+	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
+		d.i++
+		n++
+	}
+	return n
+}

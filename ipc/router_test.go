@@ -1,0 +1,82 @@
+package ipc_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ipcord/ipcord/ipc"
+)
+
+func TestRouterHandle(t *testing.T) {
+	r := ipc.NewRouter()
+	h := ipc.HandlerFunc(func(context.Context, *ipc.Request) (any, error) { return nil, nil })
+	must(t, r.Handle("guild.count:v2-x_y", h))
+	for _, bad := range []string{"", "has space", "slash/in", strings.Repeat("a", 65), "é"} {
+		if err := r.Handle(bad, h); !errors.Is(err, ipc.ErrInvalidName) {
+			t.Errorf("Handle(%q) = %v", bad, err)
+		}
+	}
+	if err := r.Handle("guild.count:v2-x_y", h); !errors.Is(err, ipc.ErrDuplicateRoute) {
+		t.Errorf("duplicate: %v", err)
+	}
+	// HandleAll is all or nothing.
+	if err := r.HandleAll(map[string]ipc.Handler{"ok": h, "bad name": h}); err == nil {
+		t.Fatal("HandleAll accepted an invalid name")
+	}
+	if _, ok := r.Lookup("ok"); ok {
+		t.Fatal("HandleAll registered part of a failed batch")
+	}
+	if _, ok := r.Lookup("/guild.count:v2-x_y"); !ok {
+		t.Fatal("leading slash not stripped")
+	}
+}
+
+type cog struct{ prefix string }
+
+type greetArgs struct {
+	Name string `json:"name"`
+}
+
+func (c *cog) Greet(ctx context.Context, a greetArgs) (string, error) { return c.prefix + a.Name, nil }
+func (c *cog) GuildCount(ctx context.Context, _ struct{}) (int, error) {
+	return 3, nil
+}
+func (c *cog) GetHTTPStatus(ctx context.Context, _ struct{}) (int, error) { return 200, nil }
+
+type badCog struct{}
+
+func (badCog) Fine(ctx context.Context, _ struct{}) (int, error) { return 1, nil }
+func (badCog) Helper() string                                    { return "not a route" }
+
+func TestMethods(t *testing.T) {
+	routes, err := ipc.Methods(&cog{prefix: "hi "})
+	must(t, err)
+	for _, name := range []string{"greet", "guild_count", "get_http_status"} {
+		if routes[name] == nil {
+			t.Fatalf("missing route %q in %v", name, routes)
+		}
+	}
+	out, err := routes["greet"].ServeIPC(context.Background(), &ipc.Request{Route: "greet", Args: []byte(`{"name":"ann"}`)})
+	if err != nil || out != "hi ann" {
+		t.Fatalf("greet = %v, %v", out, err)
+	}
+	if _, err := routes["greet"].ServeIPC(context.Background(), &ipc.Request{Route: "greet", Args: []byte(`{"name":5}`)}); !errors.Is(err, ipc.ErrBadRequest) {
+		t.Fatalf("bad args: %v", err)
+	}
+	if _, err := ipc.Methods(badCog{}); err == nil || !strings.Contains(err.Error(), "Helper") {
+		t.Fatalf("a method of another shape must be an error, got %v", err)
+	}
+}
+
+func TestSnakeCase(t *testing.T) {
+	for in, want := range map[string]string{
+		"Stats": "stats", "GuildCount": "guild_count", "GetHTTPStatus": "get_http_status",
+		"ID": "id", "UserID": "user_id", "Shard2Status": "shard2_status",
+	} {
+		if got := ipc.SnakeCase(in); got != want {
+			t.Errorf("SnakeCase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

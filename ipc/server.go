@@ -1,0 +1,420 @@
+package ipc
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ipcord/ipcord/internal/wsproto"
+	"github.com/ipcord/ipcord/ipc/internal/wire"
+)
+
+// Subprotocol is the WebSocket subprotocol of ipcord's native protocol.
+const Subprotocol = "ipcord.v1"
+
+// Server serves a Router over WebSocket to ipcord clients, and calls the
+// routes those clients serve. Its zero value is usable: set the fields
+// before serving and do not change them after.
+//
+// A Server is an http.Handler, so it mounts on any path of any router; or
+// use Serve and ListenAndServe.
+type Server struct {
+	// Router holds the routes served to clients. Nil serves no routes.
+	Router *Router
+	// Secret is the shared secret clients present as
+	// "Authorization: Bearer <secret>". Empty accepts every client: only
+	// for servers reachable from trusted hosts. It is never logged.
+	Secret string
+	// Name identifies this server to its clients (in hello and to
+	// discovery). Default "server".
+	Name string
+	// ReplaceDuplicates lets a client replace a connected client with the
+	// same identifier (the old connection is closed). By default the newer
+	// one is refused with close code 4102.
+	ReplaceDuplicates bool
+
+	// HandshakeTimeout bounds the time from upgrade to a recognised first
+	// message. Default 10 s.
+	HandshakeTimeout time.Duration
+	// MaxHandshakes bounds connections not yet past their first message;
+	// past it, upgrades are refused with 503. Default 128.
+	MaxHandshakes int
+	// MaxMessage limits one received message in bytes. Default 1 MiB.
+	MaxMessage int
+	// MaxInFlight limits the requests a connection may have running;
+	// further ones are answered overloaded. Default 1024.
+	MaxInFlight int
+	// PingInterval is the keepalive interval (default 20 s; negative
+	// disables); a connection from which nothing was read for PingMisses
+	// intervals (default 2) is dropped.
+	PingInterval time.Duration
+	PingMisses   int
+	// WriteTimeout bounds one write to a client; a client that does not
+	// take its data in time is dropped. Default 10 s.
+	WriteTimeout time.Duration
+	// CallTimeout is the deadline of calls made without one: calls from
+	// this server, and requests arriving without timeout_ms. Default 30 s.
+	CallTimeout time.Duration
+
+	// Hooks observe every request served. Optional.
+	Hooks *Hooks
+	// Logger receives diagnostics. Nil logs nothing.
+	Logger *slog.Logger
+
+	initOnce sync.Once
+	cfg      connConfig
+	slots    chan struct{}
+
+	mu       sync.Mutex
+	closing  bool
+	clients  map[string]*conn
+	conns    map[*conn]struct{}
+	servers  []*http.Server
+	shutdown chan struct{}
+}
+
+// Hooks observe the requests a Server (or a Client, for the routes it
+// serves) handles. The functions run on the request's goroutine and must
+// not block for long.
+type Hooks struct {
+	// OnRequest runs before the handler.
+	OnRequest func(ctx context.Context, req *Request)
+	// OnComplete runs after every request, with its duration and its
+	// error (nil on success).
+	OnComplete func(ctx context.Context, req *Request, took time.Duration, err error)
+	// OnError runs when a request fails, handler panics included.
+	OnError func(ctx context.Context, req *Request, err error)
+}
+
+func (s *Server) init() {
+	s.initOnce.Do(func() {
+		s.cfg = connConfig{
+			router:         s.Router,
+			hooks:          s.Hooks,
+			logger:         orDiscard(s.Logger),
+			maxMessage:     orDefault(s.MaxMessage, 1<<20),
+			maxInFlight:    orDefault(s.MaxInFlight, 1024),
+			pingInterval:   orDefault(s.PingInterval, 20*time.Second),
+			pingMisses:     orDefault(s.PingMisses, 2),
+			writeTimeout:   orDefault(s.WriteTimeout, 10*time.Second),
+			defaultTimeout: orDefault(s.CallTimeout, 30*time.Second),
+		}
+		if s.cfg.router == nil {
+			s.cfg.router = NewRouter()
+		}
+		if s.cfg.pingInterval < 0 {
+			s.cfg.pingInterval = 0
+		}
+		s.slots = make(chan struct{}, orDefault(s.MaxHandshakes, 128))
+		s.clients = make(map[string]*conn)
+		s.conns = make(map[*conn]struct{})
+		s.shutdown = make(chan struct{})
+	})
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func orDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+func (s *Server) name() string {
+	if s.Name == "" {
+		return "server"
+	}
+	return s.Name
+}
+
+// ServeHTTP upgrades the request to a WebSocket connection and serves it.
+// Connections offering the ipcord.v1 subprotocol must carry the secret;
+// others are identified by their first message (the Python dialects).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.init()
+	if s.isClosing() {
+		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	native := slices.Contains(wsproto.Subprotocols(r), Subprotocol)
+	if native && !s.authorized(r.Header.Get("Authorization")) {
+		// Every failure gets the same answer, and the secret is not logged.
+		s.cfg.logger.Debug("ipc: refused client: bad secret", "remote", r.RemoteAddr)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	key, err := wsproto.CheckRequest(r)
+	if err != nil {
+		var he *wsproto.HandshakeError
+		status := http.StatusBadRequest
+		if errors.As(err, &he) && he.Status != 0 {
+			status = he.Status
+			for k, v := range he.Header {
+				w.Header()[k] = v
+			}
+		}
+		http.Error(w, err.Error(), status)
+		return
+	}
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		http.Error(w, "too many connections in handshake", http.StatusServiceUnavailable)
+		return
+	}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			<-s.slots
+		}
+	}
+	defer release()
+
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		http.Error(w, "cannot take over the connection", http.StatusInternalServerError)
+		return
+	}
+	proto := ""
+	if native {
+		proto = Subprotocol
+	}
+	if _, err := nc.Write(wsproto.AppendResponse(nil, key, proto, "", nil)); err != nil {
+		nc.Close()
+		return
+	}
+	c := newConn(&s.cfg, nc, wsproto.Server)
+	if n := brw.Reader.Buffered(); n > 0 {
+		b, _ := brw.Reader.Peek(n)
+		c.dec.Feed(b)
+	}
+	nc.SetReadDeadline(time.Now().Add(orDefault(s.HandshakeTimeout, 10*time.Second)))
+	first, err := c.readMessage()
+	if err != nil {
+		s.cfg.logger.Debug("ipc: handshake failed", "remote", r.RemoteAddr, "err", err)
+		c.fail(err)
+		return
+	}
+	nc.SetReadDeadline(time.Time{})
+	release()
+	if !native {
+		s.serveDialect(c, first)
+		return
+	}
+	s.serveNative(c, first, r.Header.Get("Ipcord-Client"))
+}
+
+func (s *Server) authorized(header string) bool {
+	if s.Secret == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok {
+		return false
+	}
+	// Hash both so the comparison takes the same time whatever the length.
+	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(s.Secret))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// serveNative completes the ipcord.v1 handshake: the client's hello, then
+// ours, then the connection is registered under the client's identifier.
+func (s *Server) serveNative(c *conn, first wsproto.Message, hint string) {
+	if first.Op != wsproto.OpText {
+		c.close(int(wsproto.CloseUnsupportedData), "expected a hello text message")
+		return
+	}
+	f, err := wire.Decode(first.Payload)
+	switch {
+	case err != nil || f.Type != wire.TypeHello:
+		c.close(int(wsproto.CloseProtocolError), "first message must be hello")
+		return
+	case f.Version != 1:
+		c.close(closeVersion, fmt.Sprintf("protocol version %d not supported; this server speaks 1", f.Version))
+		return
+	case hint != "" && hint != f.Identifier:
+		c.close(int(wsproto.ClosePolicyViolation), "Ipcord-Client header does not match hello id")
+		return
+	case len(f.Identifier) > 256:
+		c.close(int(wsproto.ClosePolicyViolation), "identifier longer than 256 bytes")
+		return
+	}
+	c.peer = f.Identifier
+	if !s.register(c) {
+		return
+	}
+	c.writeFrame(wire.AppendHello(nil, s.name(), s.cfg.router.Routes()))
+	c.start()
+	s.cfg.logger.Info("ipc: client connected", "client", c.peer)
+}
+
+// register adds c to the connected clients, resolving a duplicate
+// identifier; it reports whether c may go on.
+func (s *Server) register(c *conn) bool {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		c.close(int(wsproto.CloseGoingAway), "server shutting down")
+		return false
+	}
+	old := s.clients[c.peer]
+	if old != nil && !s.ReplaceDuplicates {
+		s.mu.Unlock()
+		c.close(closeDuplicate, "a client with this identifier is already connected")
+		return false
+	}
+	s.clients[c.peer] = c
+	s.conns[c] = struct{}{}
+	c.onClose = func() { s.unregister(c) }
+	s.mu.Unlock()
+	if old != nil {
+		go old.close(closeDuplicate, "replaced by a newer connection with the same identifier")
+	}
+	return true
+}
+
+func (s *Server) unregister(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	if s.clients[c.peer] == c {
+		delete(s.clients, c.peer)
+	}
+	s.mu.Unlock()
+	s.cfg.logger.Info("ipc: client disconnected", "client", c.peer, "err", c.err)
+}
+
+// serveDialect hands a connection without the ipcord.v1 subprotocol to the
+// dialect its first message belongs to.
+func (s *Server) serveDialect(c *conn, first wsproto.Message) {
+	c.close(int(wsproto.ClosePolicyViolation), "unrecognised protocol: offer the ipcord.v1 subprotocol")
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// Serve accepts connections on ln until Shutdown. It returns ErrClosed
+// after Shutdown, or the listener's error.
+func (s *Server) Serve(ln net.Listener) error {
+	s.init()
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: orDefault(s.HandshakeTimeout, 10*time.Second), ErrorLog: nil}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrClosed
+	}
+	s.servers = append(s.servers, hs)
+	s.mu.Unlock()
+	err := hs.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return ErrClosed
+	}
+	return err
+}
+
+// ListenAndServe listens on addr (host:port) and serves, like Serve.
+func (s *Server) ListenAndServe(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// Shutdown stops accepting connections and requests, lets running
+// handlers finish until ctx ends, answers the rest shutting_down, and
+// closes every connection with 1001. It returns ctx's error when handlers
+// had to be cut short.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.init()
+	s.mu.Lock()
+	s.closing = true
+	servers := s.servers
+	conns := slices.Collect(maps.Keys(s.conns))
+	s.mu.Unlock()
+
+	for _, hs := range servers {
+		hs.Close() // hijacked connections are ours, not net/http's
+	}
+	for _, c := range conns {
+		c.beginShutdown()
+	}
+	idle := make(chan struct{})
+	go func() {
+		for _, c := range conns {
+			c.handlers.Wait()
+		}
+		close(idle)
+	}()
+	var err error
+	select {
+	case <-idle:
+	case <-ctx.Done():
+		err = ctx.Err()
+		for _, c := range conns {
+			c.abortHandlers()
+		}
+	}
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Go(func() { c.close(int(wsproto.CloseGoingAway), "server shutting down") })
+	}
+	wg.Wait()
+	return err
+}
+
+// Clients returns the identifiers of the connected clients, sorted.
+func (s *Server) Clients() []string {
+	s.init()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.clients))
+}
+
+// Client returns a Caller for the client connected as identifier. The
+// client is looked up at each call, so the Caller follows reconnects; a
+// call while it is not connected fails with ErrUnknownClient.
+func (s *Server) Client(identifier string) Caller {
+	return clientCaller{s, identifier}
+}
+
+type clientCaller struct {
+	s  *Server
+	id string
+}
+
+func (cc clientCaller) Call(ctx context.Context, route string, args, out any) error {
+	return cc.s.Call(ctx, cc.id, route, args, out)
+}
+
+// Call calls route on the client connected as identifier.
+func (s *Server) Call(ctx context.Context, identifier, route string, args, out any) error {
+	s.init()
+	s.mu.Lock()
+	c := s.clients[identifier]
+	s.mu.Unlock()
+	if c == nil {
+		return &Error{Code: CodeUnknownClient, Message: fmt.Sprintf("no client %q is connected", identifier)}
+	}
+	return c.Call(ctx, route, args, out)
+}
