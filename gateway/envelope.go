@@ -18,11 +18,11 @@ type envelope struct {
 // parseEnvelope reads op, s, t and d from msg.
 //
 // Discord writes its keys in the order t, s, op, d, so the fast path reads
-// the three scalars and takes everything between the colon after "d" and
-// the object's closing brace as d, without scanning it: a full JSON parse
-// here would cost more than the decompression. Any other shape (d first,
-// escapes in t, unknown keys) goes to a full encoding/json parse, which
-// also validates the message.
+// the three scalars and finds the end of d with a structural skip that
+// tracks only strings and nesting: a full JSON parse here would cost more
+// than the decompression. d is not validated (the user's decoder does
+// that). Any other shape (d first, escapes in t, unknown keys) goes to a
+// full encoding/json parse, which also validates the message.
 func parseEnvelope(msg []byte, e *envelope) error {
 	if ok := parseFast(msg, e); ok {
 		return nil
@@ -103,26 +103,20 @@ func parseFast(msg []byte, e *envelope) bool {
 			ok = ok && !null
 			e.op = Opcode(v)
 		case "d":
-			// Only when d comes last in Discord's order do we know where
-			// it ends without scanning it.
+			// Only when d comes last in Discord's order can the scan stop
+			// here; its end is found by a structural skip (no parse).
 			if seen != seenT|seenS|seenOp {
 				return false
 			}
-			end := len(msg) - 1
-			for end > i && isSpace(msg[end]) {
-				end--
-			}
-			if msg[end] != '}' {
+			end, ok := skipValue(msg, i)
+			if !ok {
 				return false
 			}
-			end--
-			for end >= i && isSpace(msg[end]) {
-				end--
-			}
-			if end < i {
+			j := skipSpace(msg, end)
+			if j >= len(msg) || msg[j] != '}' || skipSpace(msg, j+1) != len(msg) {
 				return false
 			}
-			e.d = msg[i : end+1]
+			e.d = msg[i:end]
 			return true
 		default:
 			return false
@@ -209,4 +203,64 @@ func parseSlow(msg []byte, e *envelope) error {
 	}
 	e.d = s.D
 	return nil
+}
+
+// skipValue returns the end of the JSON value starting at msg[i]: the
+// matching bracket for objects and arrays, the closing quote for strings,
+// the next delimiter for literals and numbers. It checks nesting, not
+// grammar.
+func skipValue(msg []byte, i int) (int, bool) {
+	switch msg[i] {
+	case '{', '[':
+	case '"':
+		return skipString(msg, i+1)
+	default:
+		j := i
+		for j < len(msg) && !isSpace(msg[j]) && msg[j] != ',' && msg[j] != '}' && msg[j] != ']' {
+			j++
+		}
+		return j, j > i
+	}
+	depth := 0
+	for i < len(msg) {
+		switch msg[i] {
+		case '"':
+			end, ok := skipString(msg, i+1)
+			if !ok {
+				return 0, false
+			}
+			i = end
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1, true
+			}
+		}
+		i++
+	}
+	return 0, false
+}
+
+// skipString returns the index after the closing quote of the string whose
+// body starts at msg[i].
+func skipString(msg []byte, i int) (int, bool) {
+	for {
+		j := bytes.IndexByte(msg[i:], '"')
+		if j < 0 {
+			return 0, false
+		}
+		i += j
+		// The quote is escaped if an odd number of backslashes precede it.
+		k := i - 1
+		for msg[k] == '\\' {
+			k--
+		}
+		if (i-1-k)%2 == 0 {
+			return i + 1, true
+		}
+		i++
+	}
 }
