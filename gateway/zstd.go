@@ -93,3 +93,42 @@ func (z *zstdInflater) close() {
 		z.dec = nil
 	}
 }
+
+// msgReader reads a message followed by a tail, without copying the
+// message, and reports how much is left so the caller knows when the
+// decoder has consumed a whole message.
+type msgReader struct {
+	a, b []byte
+}
+
+func (r *msgReader) reset(a, b []byte) { r.a, r.b = a, b }
+
+func (r *msgReader) remaining() int { return len(r.a) + len(r.b) }
+
+func (r *msgReader) ReadByte() (byte, error) {
+	if len(r.a) > 0 {
+		c := r.a[0]
+		r.a = r.a[1:]
+		return c, nil
+	}
+	if len(r.b) > 0 {
+		c := r.b[0]
+		r.b = r.b[1:]
+		return c, nil
+	}
+	return 0, io.EOF
+}
+
+func (r *msgReader) Read(p []byte) (int, error) {
+	if len(r.a) > 0 {
+		n := copy(p, r.a)
+		r.a = r.a[n:]
+		return n, nil
+	}
+	if len(r.b) > 0 {
+		n := copy(p, r.b)
+		r.b = r.b[n:]
+		return n, nil
+	}
+	return 0, io.EOF
+}

@@ -1,0 +1,140 @@
+package gateway_test
+
+import (
+	"bytes"
+	"compress/flate"
+	"io"
+	"runtime"
+	"testing"
+
+	"github.com/ipcord/ipcord/gateway"
+	"github.com/ipcord/ipcord/internal/wsproto"
+	"github.com/klauspost/compress/zstd"
+)
+
+// frames returns the corpus as the server's byte stream for comp.
+func (c *corpus) frames(comp gateway.Compression) []byte {
+	var b []byte
+	for i, m := range c.msgs {
+		switch comp {
+		case gateway.CompressZlib:
+			b = wsproto.AppendFrame(b, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, c.zlib[i])
+		case gateway.CompressZstd:
+			b = wsproto.AppendFrame(b, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, c.zstd[i])
+		default:
+			b = wsproto.AppendFrame(b, wsproto.Server, wsproto.OpText, true, false, [4]byte{}, m)
+		}
+	}
+	return b
+}
+
+// BenchmarkReceive measures the whole receive path: WebSocket frames in
+// (fed in 64 KiB reads), decompression, envelope scan, events out. MB/s are
+// of decompressed JSON.
+func BenchmarkReceive(b *testing.B) {
+	c := benchCorpus(b)
+	for _, comp := range compressions {
+		b.Run(comp.String(), func(b *testing.B) {
+			stream := c.frames(comp)
+			conn, err := gateway.New(gateway.Config{Token: "t", Compression: comp})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(c.plain))
+			b.ReportAllocs()
+			var ms0, ms1 runtime.MemStats
+			events := 0
+			b.ResetTimer()
+			runtime.ReadMemStats(&ms0)
+			for i := 0; i < b.N; i++ {
+				d, _ := conn.Connect()
+				conn.Receive(newPeer(b, comp).accept(d))
+				for s := stream; len(s) > 0; {
+					n := min(len(s), 64<<10)
+					conn.Receive(s[:n])
+					s = s[n:]
+					for {
+						ev, err := conn.Next()
+						if err != nil {
+							b.Fatal(err)
+						}
+						if ev == nil {
+							break
+						}
+						events++
+					}
+				}
+			}
+			runtime.ReadMemStats(&ms1)
+			if events != len(c.msgs)*b.N {
+				b.Fatalf("%d events, want %d", events, len(c.msgs)*b.N)
+			}
+			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(events), "allocs/event")
+		})
+	}
+}
+
+// BenchmarkInflate is the bare inflate of the same messages: per message,
+// as the gateway must (the package's inflaters, which the receive path
+// uses), and, as a ceiling, one reader over the whole concatenated stream.
+func BenchmarkInflate(b *testing.B) {
+	c := benchCorpus(b)
+	for _, comp := range compressions[1:] {
+		b.Run(comp.String()+"/per-message", func(b *testing.B) {
+			recs := c.zlib
+			if comp == gateway.CompressZstd {
+				recs = c.zstd
+			}
+			b.SetBytes(int64(c.plain))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				inflate := gateway.NewInflaterForTest(comp)
+				n := 0
+				for _, r := range recs {
+					out, _, err := inflate(r)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n += len(out)
+				}
+				if n != c.plain {
+					b.Fatalf("inflated %d bytes, want %d", n, c.plain)
+				}
+			}
+		})
+	}
+	b.Run("zlib-stream/one-reader", func(b *testing.B) {
+		all := bytes.Join(c.zlib, nil)[2:]
+		b.SetBytes(int64(c.plain))
+		b.ReportAllocs()
+		buf := make([]byte, 64<<10)
+		for i := 0; i < b.N; i++ {
+			fr := flate.NewReader(bytes.NewReader(all))
+			n := 0
+			for {
+				k, err := fr.Read(buf)
+				n += k
+				if err != nil {
+					break
+				}
+			}
+			if n != c.plain {
+				b.Fatalf("inflated %d bytes, want %d", n, c.plain)
+			}
+		}
+	})
+	b.Run("zstd-stream/one-reader", func(b *testing.B) {
+		all := bytes.Join(c.zstd, nil)
+		b.SetBytes(int64(c.plain))
+		b.ReportAllocs()
+		dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+		defer dec.Close()
+		for i := 0; i < b.N; i++ {
+			dec.Reset(struct{ io.Reader }{bytes.NewReader(all)})
+			n, _ := io.Copy(io.Discard, dec)
+			if int(n) != c.plain {
+				b.Fatalf("inflated %d bytes, want %d", n, c.plain)
+			}
+		}
+	})
+}
