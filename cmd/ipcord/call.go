@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ipcord/ipcord/ipc"
+)
+
+func init() {
+	register(&command{name: "call", summary: "call a route on an IPC server and print the result", run: runCall})
+	register(&command{name: "routes", summary: "list the routes of an IPC server", run: runRoutes})
+}
+
+// clientFlags are the flags every command that connects to a server shares.
+type clientFlags struct {
+	url, secret *string
+	timeout     *time.Duration
+}
+
+func addClientFlags(fs interface {
+	String(string, string, string) *string
+	Duration(string, time.Duration, string) *time.Duration
+}) clientFlags {
+	return clientFlags{
+		url:     fs.String("url", "ws://127.0.0.1:8765", "server URL"),
+		secret:  fs.String("secret", "", "shared secret (default $IPCORD_SECRET)"),
+		timeout: fs.Duration("timeout", 5*time.Second, "deadline for connecting and for the call"),
+	}
+}
+
+// dial connects as the flags say; ctx bounds the connection attempt.
+func (cf clientFlags) dial(ctx context.Context, e *env, id string) (*ipc.Client, error) {
+	s, err := secretFrom(e, *cf.secret)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *cf.timeout)
+	defer cancel()
+	return ipc.Dial(ctx, ipc.ClientConfig{URL: *cf.url, Secret: s, Identifier: id})
+}
+
+func runCall(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "call", "[--url URL] --secret S ROUTE [k=v ...] [--args JSON] [--timeout 5s]")
+	cf := addClientFlags(fs)
+	argsJSON := fs.String("args", "", "arguments as one JSON value (instead of k=v pairs)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	route := pos[0]
+	callArgs, err := buildArgs(*argsJSON, pos[1:])
+	if err != nil {
+		return err
+	}
+	c, err := cf.dial(ctx, e, "")
+	if err != nil {
+		return reportCallError(e, err)
+	}
+	defer c.Close()
+	cctx, cancel := context.WithTimeout(ctx, *cf.timeout)
+	defer cancel()
+	var out json.RawMessage
+	if err := c.Call(cctx, route, callArgs, &out); err != nil {
+		return reportCallError(e, err)
+	}
+	fmt.Fprintln(e.stdout, string(out))
+	return nil
+}
+
+// reportCallError prints an error as "code: message" on stderr and makes
+// the command exit 1.
+func reportCallError(e *env, err error) error {
+	var ie *ipc.Error
+	if errors.As(err, &ie) {
+		fmt.Fprintf(e.stderr, "%s: %s\n", ie.Code, ie.Message)
+	} else {
+		fmt.Fprintf(e.stderr, "error: %v\n", err)
+	}
+	return exitError{1}
+}
+
+// buildArgs makes the call's args from --args or k=v pairs; in a pair the
+// value is JSON when it parses as JSON (n=5 → 5), else a string.
+func buildArgs(argsJSON string, pairs []string) (json.RawMessage, error) {
+	if argsJSON != "" {
+		if len(pairs) > 0 {
+			return nil, fmt.Errorf("give either --args or k=v pairs, not both")
+		}
+		if !json.Valid([]byte(argsJSON)) {
+			return nil, fmt.Errorf("--args is not valid JSON")
+		}
+		return json.RawMessage(argsJSON), nil
+	}
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]json.RawMessage, len(pairs))
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("argument %q is not k=v", p)
+		}
+		if json.Valid([]byte(v)) {
+			m[k] = json.RawMessage(v)
+		} else {
+			m[k], _ = json.Marshal(v)
+		}
+	}
+	return json.Marshal(m)
+}
+
+func runRoutes(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "routes", "[--url URL] --secret S")
+	cf := addClientFlags(fs)
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	c, err := cf.dial(ctx, e, "")
+	if err != nil {
+		return reportCallError(e, err)
+	}
+	defer c.Close()
+	routes, err := c.Routes(ctx)
+	if err != nil {
+		return reportCallError(e, err)
+	}
+	for _, r := range routes {
+		fmt.Fprintln(e.stdout, r)
+	}
+	return nil
+}

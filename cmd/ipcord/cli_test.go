@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ipcord/ipcord/internal/leaktest"
+)
+
+// syncBuffer is a bytes.Buffer safe for a command writing while the test
+// reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func testEnv(vars map[string]string) (*env, *syncBuffer, *syncBuffer) {
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	return &env{stdout: out, stderr: errb, getenv: func(k string) string { return vars[k] }}, out, errb
+}
+
+// startServe runs `ipcord serve` in process until the test ends and
+// returns its URL.
+func startServe(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	e, out, _ := testEnv(nil)
+	done := make(chan int, 1)
+	go func() {
+		done <- runMain(ctx, e, []string{"serve", "--addr", "127.0.0.1:0", "--secret", "s3", "--name", "t"})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d", code)
+		}
+	})
+	re := regexp.MustCompile(`ws://[0-9.:]+`)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if u := re.FindString(out.String()); u != "" {
+			return u
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("serve printed no URL: %q", out.String())
+	return ""
+}
+
+func TestServeCallRoutes(t *testing.T) {
+	leaktest.Check(t)
+	url := startServe(t)
+	tests := []struct {
+		args     []string
+		env      map[string]string
+		code     int
+		out, err string
+	}{
+		{[]string{"call", "--url", url, "--secret", "s3", "ping", "n=5"}, nil, 0, `{"n":5,"ok":true}`, ""},
+		{[]string{"call", "ping", "--url", url, "n=7"}, map[string]string{"IPCORD_SECRET": "s3"}, 0, `{"n":7,"ok":true}`, ""},
+		{[]string{"call", "--url", url, "--secret", "s3", "echo", "name=ann", "n=1.5", `obj={"a":[1]}`}, nil, 0, `{"n":1.5,"name":"ann","obj":{"a":[1]}}`, ""},
+		{[]string{"call", "--url", url, "--secret", "s3", "echo", "--args", `[1,"two"]`}, nil, 0, `[1,"two"]`, ""},
+		{[]string{"call", "--url", url, "--secret", "s3", "sleep", "ms=10"}, nil, 0, `{"slept_ms":10}`, ""},
+		{[]string{"call", "--url", url, "--secret", "s3", "--timeout", "100ms", "sleep", "ms=5000"}, nil, 1, "", "timeout"},
+		{[]string{"call", "--url", url, "--secret", "s3", "fail"}, nil, 1, "", "handler_error: this route always fails"},
+		{[]string{"call", "--url", url, "--secret", "s3", "nope"}, nil, 1, "", "unknown_route"},
+		{[]string{"call", "--url", url, "--secret", "wrong", "ping"}, nil, 1, "", "unauthorized"},
+		{[]string{"call", "--url", url, "ping"}, nil, 1, "", "no secret"},
+		{[]string{"call", "--url", url, "--secret", "s3", "echo", "--", "--not-a-flag=1"}, nil, 0, `{"--not-a-flag":1}`, ""},
+		{[]string{"routes", "--url", url, "--secret", "s3"}, nil, 0, "echo\nfail\nping\nsleep", ""},
+		{[]string{"call", "--url", url, "--secret", "s3"}, nil, 2, "", "usage"},
+	}
+	for _, tt := range tests {
+		e, out, errb := testEnv(tt.env)
+		code := runMain(context.Background(), e, tt.args)
+		if code != tt.code || strings.TrimSpace(out.String()) != tt.out || !strings.Contains(errb.String(), tt.err) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit %d, stdout %q, stderr containing %q",
+				tt.args, code, out.String(), errb.String(), tt.code, tt.out, tt.err)
+		}
+	}
+}
+
+func TestBenchJSON(t *testing.T) {
+	leaktest.Check(t)
+	url := startServe(t)
+	e, out, errb := testEnv(nil)
+	code := runMain(context.Background(), e, []string{"bench", "--url", url, "--secret", "s3", "--n", "500", "--concurrency", "8", "--conns", "2", "--json"})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r map[string]float64
+	dec := json.NewDecoder(strings.NewReader(out.String()))
+	if err := dec.Decode(&r); err != nil || dec.More() {
+		t.Fatalf("want exactly one JSON object, got %q (%v)", out.String(), err)
+	}
+	if r["requests"] != 500 || r["errors"] != 0 || r["rps"] <= 0 || r["p50_us"] <= 0 || r["p99_us"] < r["p50_us"] {
+		t.Fatalf("report %v", r)
+	}
+	if len(r) != 5 {
+		t.Fatalf("report has keys %v, want exactly requests, errors, rps, p50_us, p99_us", r)
+	}
+}
+
+func TestDemoRuns(t *testing.T) {
+	leaktest.Check(t)
+	e, out, errb := testEnv(nil)
+	if code := runMain(context.Background(), e, []string{"demo"}); code != 0 {
+		t.Fatalf("demo exited %d: %s", code, errb.String())
+	}
+	for _, want := range []string{`stats                              → {"guilds":3,"members":57308}`, "unknown_route", "broadcast visitors → dashboard     → 7"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

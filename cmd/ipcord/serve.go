@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/ipcord/ipcord/ipc"
+)
+
+func init() {
+	register(&command{name: "serve", summary: "run an IPC server with diagnostic routes", run: runServe})
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "serve", "[--addr HOST:PORT] --secret S [--name N]")
+	addr := fs.String("addr", "127.0.0.1:8765", "address to listen on")
+	sec := fs.String("secret", "", "shared secret clients must present (default $IPCORD_SECRET)")
+	name := fs.String("name", "server", "server name announced to clients")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	s, err := secretFrom(e, *sec)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &ipc.Server{Router: diagnosticRouter(), Secret: s, Name: *name}
+	fmt.Fprintf(e.stdout, "ipcord: serving %q on ws://%s (routes: %v)\n", *name, ln.Addr(), srv.Router.Routes())
+	return serveUntilDone(ctx, srv, ln)
+}
+
+// serveUntilDone serves until ctx ends (SIGINT/SIGTERM), then shuts down
+// gracefully.
+func serveUntilDone(ctx context.Context, srv *ipc.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	if err := <-errc; !errors.Is(err, ipc.ErrClosed) {
+		return err
+	}
+	return nil
+}
+
+// secretFrom returns the secret from the flag or $IPCORD_SECRET.
+func secretFrom(e *env, flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	if s := e.getenv("IPCORD_SECRET"); s != "" {
+		return s, nil
+	}
+	return "", fmt.Errorf("no secret: pass --secret or set IPCORD_SECRET")
+}
+
+// diagnosticRouter holds the routes `ipcord serve` offers for trying a
+// connection out: ping, echo, sleep and fail.
+func diagnosticRouter() *ipc.Router {
+	r := ipc.NewRouter()
+	r.Handle("ping", ipc.Func(func(ctx context.Context, a struct {
+		N int `json:"n"`
+	}) (map[string]any, error) {
+		return map[string]any{"ok": true, "n": a.N}, nil
+	}))
+	r.HandleFunc("echo", func(ctx context.Context, req *ipc.Request) (any, error) {
+		return req.Args, nil
+	})
+	r.Handle("sleep", ipc.Func(func(ctx context.Context, a struct {
+		MS int `json:"ms"`
+	}) (map[string]int, error) {
+		t := time.NewTimer(time.Duration(a.MS) * time.Millisecond)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return map[string]int{"slept_ms": a.MS}, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}))
+	r.HandleFunc("fail", func(ctx context.Context, req *ipc.Request) (any, error) {
+		return nil, errors.New("this route always fails")
+	})
+	return r
+}

@@ -1,0 +1,101 @@
+package discordtest_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipcord/ipcord/discord"
+	"github.com/ipcord/ipcord/discordtest"
+	"github.com/ipcord/ipcord/internal/leaktest"
+)
+
+func TestSignerSignsLikeDiscord(t *testing.T) {
+	s, err := discordtest.NewSigner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Now = func() time.Time { return time.Unix(1700000000, 0) }
+	body := []byte(`{"type":1}`)
+	sig, ts := s.Headers(body)
+	if ts != "1700000000" || len(sig) != 128 || len(s.PublicKeyHex()) != 64 {
+		t.Fatalf("sig %q ts %q", sig, ts)
+	}
+	raw, _ := hex.DecodeString(sig)
+	if !ed25519.Verify(s.PublicKey(), append([]byte(ts), body...), raw) {
+		t.Fatal("signature does not verify over timestamp+body")
+	}
+	if ed25519.Verify(s.PublicKey(), body, raw) {
+		t.Fatal("signature verifies over the body alone")
+	}
+	req, err := s.NewRequest(t.Context(), "http://127.0.0.1/x", body)
+	if err != nil || req.Header.Get(discordtest.HeaderSignature) != sig || req.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("request headers %v %v", req.Header, err)
+	}
+}
+
+func TestSignerFromKey(t *testing.T) {
+	seed := make([]byte, 32)
+	seed[0] = 7
+	a, err := discordtest.NewSignerFromKey(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := append(append([]byte(nil), seed...), a.PublicKey()...)
+	b, err := discordtest.NewSignerFromKey(full)
+	if err != nil || b.PublicKeyHex() != a.PublicKeyHex() {
+		t.Fatalf("seed‖pub: %v", err)
+	}
+	full[40] ^= 1
+	if _, err := discordtest.NewSignerFromKey(full); !errors.Is(err, discordtest.ErrBadKey) {
+		t.Fatalf("mismatched public half: %v", err)
+	}
+	if _, err := discordtest.NewSignerFromKey(seed[:5]); !errors.Is(err, discordtest.ErrBadKey) {
+		t.Fatalf("short key: %v", err)
+	}
+}
+
+func TestServerWaitAndSessionStarts(t *testing.T) {
+	leaktest.Check(t)
+	srv, err := discordtest.NewServer(&discordtest.ServerOptions{GatewayBot: discord.GatewayBot{
+		URL: "ws://127.0.0.1:1", Shards: 2, SessionStartLimit: discord.SessionStartLimit{Total: 2, Remaining: 2, ResetAfter: 1000, MaxConcurrency: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if !srv.ConsumeSessionStart() || !srv.ConsumeSessionStart() || srv.ConsumeSessionStart() {
+		t.Fatal("session starts not counted down to zero")
+	}
+	if g := srv.GatewayBot(); g.SessionStartLimit.Remaining != 0 || g.Shards != 2 {
+		t.Fatalf("gateway bot %+v", g)
+	}
+
+	got := make(chan discordtest.Request, 1)
+	go func() {
+		r, err := srv.Wait(t.Context(), discordtest.Route("POST /webhooks/*/*"))
+		if err == nil {
+			got <- r
+		}
+		close(got)
+	}()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Post(srv.URL+"/webhooks/1/tok?wait=true", "application/json", strings.NewReader(`{"content":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if r, ok := <-got; !ok || string(r.JSON) != `{"content":"x"}` || resp.StatusCode != 200 {
+		t.Fatalf("wait: %+v status %d", r, resp.StatusCode)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := srv.Wait(ctx, discordtest.Route("GET /nothing")); !errors.Is(err, discordtest.ErrNoMatch) {
+		t.Fatalf("wait without match: %v", err)
+	}
+}

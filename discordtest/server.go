@@ -1,0 +1,209 @@
+package discordtest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ipcord/ipcord/discord"
+)
+
+// ServerOptions configures a Server; the zero value works.
+type ServerOptions struct {
+	// Token, when set, is the bot token the routes that need one require
+	// ("Authorization: Bot <Token>"); others get 401.
+	Token string
+	// Application is served by GET /applications/@me; a zero ID becomes 1
+	// and an empty Name "ipcord-test".
+	Application discord.Application
+	// GatewayBot is served by GET /gateway/bot. Zero fields become: URL
+	// "wss://gateway.discord.gg", 1 shard, and a session start limit of
+	// 1000 total and remaining, reset after a day, max concurrency 1.
+	GatewayBot discord.GatewayBot
+	// MaxBody bounds a request body (default 32 MiB).
+	MaxBody int64
+}
+
+// Server is a fake of the Discord REST routes ipcord calls. Its URL is the
+// base URL to give rest.Client.
+type Server struct {
+	// URL is the API root, like "http://127.0.0.1:41234/api/v10".
+	URL string
+
+	opts    ServerOptions
+	ln      net.Listener
+	srv     *http.Server
+	done    chan struct{}
+	mu      sync.Mutex
+	reqs    []Request
+	notify  chan struct{} // closed and replaced on each recorded request
+	faults  []*Fault
+	nextID  uint64
+	gw      discord.GatewayBot
+	limits  map[string]*routeLimit
+	limit   *RateLimit
+	refused int
+}
+
+// NewServer starts a Server on 127.0.0.1 with an OS-chosen port.
+func NewServer(opts *ServerOptions) (*Server, error) {
+	var o ServerOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Application.ID == 0 {
+		o.Application.ID = 1
+	}
+	if o.Application.Name == "" {
+		o.Application.Name = "ipcord-test"
+	}
+	if o.MaxBody == 0 {
+		o.MaxBody = 32 << 20
+	}
+	gw := o.GatewayBot
+	if gw.URL == "" {
+		gw.URL = "wss://gateway.discord.gg"
+	}
+	if gw.Shards == 0 {
+		gw.Shards = 1
+	}
+	if gw.SessionStartLimit == (discord.SessionStartLimit{}) {
+		gw.SessionStartLimit = discord.SessionStartLimit{Total: 1000, Remaining: 1000, ResetAfter: 86400000, MaxConcurrency: 1}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("discordtest: listen: %w", err)
+	}
+	s := &Server{
+		URL: "http://" + ln.Addr().String() + "/api/v10", opts: o, ln: ln, done: make(chan struct{}),
+		notify: make(chan struct{}), nextID: 1 << 40, gw: gw, limits: map[string]*routeLimit{},
+	}
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		defer close(s.done)
+		s.srv.Serve(ln)
+	}()
+	return s, nil
+}
+
+// Close stops the server and its connections.
+func (s *Server) Close() error {
+	err := s.srv.Close()
+	<-s.done
+	return err
+}
+
+// ConsumeSessionStart takes one session start (an IDENTIFY) from the
+// session start limit and reports whether one was left. The fake gateway
+// calls it for each IDENTIFY.
+func (s *Server) ConsumeSessionStart() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gw.SessionStartLimit.Remaining <= 0 {
+		return false
+	}
+	s.gw.SessionStartLimit.Remaining--
+	return true
+}
+
+// GatewayBot returns what GET /gateway/bot answers now.
+func (s *Server) GatewayBot() discord.GatewayBot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gw
+}
+
+// SetGatewayBot changes what GET /gateway/bot answers (for example the URL
+// of a fake gateway started after the Server).
+func (s *Server) SetGatewayBot(g discord.GatewayBot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gw = g
+}
+
+// Requests returns a copy of every request received so far, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.reqs...)
+}
+
+// ErrNoMatch is returned by Wait when ctx ends before a matching request.
+var ErrNoMatch = errors.New("discordtest: no matching request")
+
+// Wait returns the first received request (already recorded or still to
+// come) for which match is true, or ErrNoMatch wrapped with ctx's error
+// when ctx ends first.
+func (s *Server) Wait(ctx context.Context, match func(Request) bool) (Request, error) {
+	seen := 0
+	for {
+		s.mu.Lock()
+		reqs, ch := s.reqs[seen:], s.notify
+		seen = len(s.reqs)
+		s.mu.Unlock()
+		for _, r := range reqs {
+			if match(r) {
+				return r, nil
+			}
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Request{}, fmt.Errorf("%w: %w", ErrNoMatch, ctx.Err())
+		}
+	}
+}
+
+// Route returns a matcher for Wait: the method and a path pattern under
+// the API root whose "*" segments match any one segment, like
+// "PATCH /webhooks/*/*/messages/@original".
+func Route(methodAndPath string) func(Request) bool {
+	method, pattern, _ := strings.Cut(methodAndPath, " ")
+	want := strings.Split(strings.Trim(pattern, "/"), "/")
+	return func(r Request) bool {
+		if r.Method != method {
+			return false
+		}
+		got := strings.Split(strings.Trim(r.Path, "/"), "/")
+		if len(got) != len(want) {
+			return false
+		}
+		for i := range want {
+			if want[i] != "*" && want[i] != got[i] {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func (s *Server) record(r Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqs = append(s.reqs, r)
+	close(s.notify)
+	s.notify = make(chan struct{})
+}
+
+func (s *Server) newID() discord.Snowflake {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	return discord.Snowflake(uint64(time.Now().UnixMilli()-discord.Epoch)<<22 | s.nextID&0x3fffff)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status, code int, msg string) {
+	writeJSON(w, status, map[string]any{"message": msg, "code": code})
+}
