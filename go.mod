@@ -6,3 +6,5 @@ require (
 	github.com/coder/websocket v1.8.15
 	github.com/klauspost/compress v1.20.3
 )
+
+require github.com/goccy/go-json v0.12.0 // indirect

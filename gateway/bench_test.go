@@ -8,19 +8,20 @@ import (
 	"testing"
 
 	"github.com/ipcord/ipcord/gateway"
+	"github.com/ipcord/ipcord/gateway/internal/corpus"
 	"github.com/ipcord/ipcord/internal/wsproto"
 	"github.com/klauspost/compress/zstd"
 )
 
 // frames returns the corpus as the server's byte stream for comp.
-func (c *corpus) frames(comp gateway.Compression) []byte {
+func frames(c *corpus.Corpus, comp gateway.Compression) []byte {
 	var b []byte
-	for i, m := range c.msgs {
+	for i, m := range c.Msgs {
 		switch comp {
 		case gateway.CompressZlib:
-			b = wsproto.AppendFrame(b, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, c.zlib[i])
+			b = wsproto.AppendFrame(b, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, c.Zlib[i])
 		case gateway.CompressZstd:
-			b = wsproto.AppendFrame(b, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, c.zstd[i])
+			b = wsproto.AppendFrame(b, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, c.Zstd[i])
 		default:
 			b = wsproto.AppendFrame(b, wsproto.Server, wsproto.OpText, true, false, [4]byte{}, m)
 		}
@@ -32,15 +33,15 @@ func (c *corpus) frames(comp gateway.Compression) []byte {
 // (fed in 64 KiB reads), decompression, envelope scan, events out. MB/s are
 // of decompressed JSON.
 func BenchmarkReceive(b *testing.B) {
-	c := benchCorpus(b)
+	c := benchCorpus()
 	for _, comp := range compressions {
 		b.Run(comp.String(), func(b *testing.B) {
-			stream := c.frames(comp)
+			stream := frames(c, comp)
 			conn, err := gateway.New(gateway.Config{Token: "t", Compression: comp})
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.SetBytes(int64(c.plain))
+			b.SetBytes(int64(c.Plain))
 			b.ReportAllocs()
 			var ms0, ms1 runtime.MemStats
 			events := 0
@@ -66,8 +67,8 @@ func BenchmarkReceive(b *testing.B) {
 				}
 			}
 			runtime.ReadMemStats(&ms1)
-			if events != len(c.msgs)*b.N {
-				b.Fatalf("%d events, want %d", events, len(c.msgs)*b.N)
+			if events != len(c.Msgs)*b.N {
+				b.Fatalf("%d events, want %d", events, len(c.Msgs)*b.N)
 			}
 			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(events), "allocs/event")
 		})
@@ -78,14 +79,14 @@ func BenchmarkReceive(b *testing.B) {
 // as the gateway must (the package's inflaters, which the receive path
 // uses), and, as a ceiling, one reader over the whole concatenated stream.
 func BenchmarkInflate(b *testing.B) {
-	c := benchCorpus(b)
+	c := benchCorpus()
 	for _, comp := range compressions[1:] {
 		b.Run(comp.String()+"/per-message", func(b *testing.B) {
-			recs := c.zlib
+			recs := c.Zlib
 			if comp == gateway.CompressZstd {
-				recs = c.zstd
+				recs = c.Zstd
 			}
-			b.SetBytes(int64(c.plain))
+			b.SetBytes(int64(c.Plain))
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				inflate := gateway.NewInflaterForTest(comp)
@@ -97,15 +98,15 @@ func BenchmarkInflate(b *testing.B) {
 					}
 					n += len(out)
 				}
-				if n != c.plain {
-					b.Fatalf("inflated %d bytes, want %d", n, c.plain)
+				if n != c.Plain {
+					b.Fatalf("inflated %d bytes, want %d", n, c.Plain)
 				}
 			}
 		})
 	}
 	b.Run("zlib-stream/one-reader", func(b *testing.B) {
-		all := bytes.Join(c.zlib, nil)[2:]
-		b.SetBytes(int64(c.plain))
+		all := bytes.Join(c.Zlib, nil)[2:]
+		b.SetBytes(int64(c.Plain))
 		b.ReportAllocs()
 		buf := make([]byte, 64<<10)
 		for i := 0; i < b.N; i++ {
@@ -118,22 +119,22 @@ func BenchmarkInflate(b *testing.B) {
 					break
 				}
 			}
-			if n != c.plain {
-				b.Fatalf("inflated %d bytes, want %d", n, c.plain)
+			if n != c.Plain {
+				b.Fatalf("inflated %d bytes, want %d", n, c.Plain)
 			}
 		}
 	})
 	b.Run("zstd-stream/one-reader", func(b *testing.B) {
-		all := bytes.Join(c.zstd, nil)
-		b.SetBytes(int64(c.plain))
+		all := bytes.Join(c.Zstd, nil)
+		b.SetBytes(int64(c.Plain))
 		b.ReportAllocs()
 		dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
 		defer dec.Close()
 		for i := 0; i < b.N; i++ {
 			dec.Reset(struct{ io.Reader }{bytes.NewReader(all)})
 			n, _ := io.Copy(io.Discard, dec)
-			if int(n) != c.plain {
-				b.Fatalf("inflated %d bytes, want %d", n, c.plain)
+			if int(n) != c.Plain {
+				b.Fatalf("inflated %d bytes, want %d", n, c.Plain)
 			}
 		}
 	})

@@ -9,8 +9,8 @@ import (
 	"github.com/ipcord/ipcord/internal/wsproto"
 )
 
-// discord plays Discord's side of a connection for the examples.
-func discord(req []byte, payloads ...string) []byte {
+// fakeDiscord plays Discord's side of a connection for the examples.
+func fakeDiscord(req []byte, payloads ...string) []byte {
 	key := string(req[strings.Index(string(req), "Sec-WebSocket-Key: ")+19:])
 	key = key[:strings.Index(key, "\r\n")]
 	b := wsproto.AppendResponse(nil, key, "", "", http.Header{})
@@ -32,7 +32,7 @@ func Example() {
 	d, _ := c.Connect()
 	fmt.Println("dial", d.URL)
 
-	c.Receive(discord(d.Request,
+	c.Receive(fakeDiscord(d.Request,
 		`{"t":null,"s":null,"op":10,"d":{"heartbeat_interval":41250}}`,
 	))
 	for ev, _ := c.Next(); ev != nil; ev, _ = c.Next() {

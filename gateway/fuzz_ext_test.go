@@ -1,8 +1,11 @@
 package gateway_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/ipcord/ipcord/discord"
 
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/internal/wsproto"
@@ -50,6 +53,27 @@ func FuzzConn(f *testing.F) {
 				}
 			}
 			c.Output()
+		}
+	})
+}
+
+// FuzzDispatchDecode checks that typed decoding of hostile data returns
+// typed errors, never panics, and accepts what encoding/json accepts.
+func FuzzDispatchDecode(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, mk := range []func() any{
+			func() any { return new(discord.Message) },
+			func() any { return new(discord.Guild) },
+			func() any { return new(discord.Member) },
+		} {
+			d := gateway.Dispatch{Name: "X", Data: data}
+			err := d.Decode(mk())
+			if err != nil && !errors.Is(err, gateway.ErrDecode) {
+				t.Fatalf("untyped error %v", err)
+			}
+			if err != nil && json.Unmarshal(data, mk()) == nil {
+				t.Fatalf("encoding/json accepts %q, Decode refuses it: %v", data, err)
+			}
 		}
 	})
 }

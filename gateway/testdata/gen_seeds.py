@@ -89,3 +89,17 @@ zrecs = records("session.zlib6.bin")
 write("FuzzConn", "zlib", bytes([0x01]) + b"".join(wsframe(2, r) for r in zrecs[:2]))
 write("FuzzConn", "zstd", bytes([0x02 | 0x40]) + wsframe(2, zstd(small[0])))
 write("FuzzConn", "masked", bytes([0x00]) + bytes([0x81, 0x82, 1, 2, 3, 4, 0x7a, 0x7f]))
+
+# FuzzDispatchDecode: d of real dispatches, and values the discord types refuse.
+import json
+i = 0
+for m in msgs:
+    d = json.loads(m)
+    if d.get("t") in ("MESSAGE_CREATE", "GUILD_CREATE") and len(m) < 3000:
+        write("FuzzDispatchDecode", "dispatch%02d" % i, json.dumps(d["d"], ensure_ascii=False).encode())
+        i += 1
+    if i >= 4:
+        break
+for j, s in enumerate([b'{"id":"12","roles":["1",2],"joined_at":"2024-05-01T12:00:00Z"}', b'{"id":"x"}',
+                       b'{"timestamp":"not a time"}', b'null', b'[]', b'{"author":{"id":18446744073709551616}}']):
+    write("FuzzDispatchDecode", "edge%02d" % j, s)
