@@ -46,6 +46,7 @@ func BenchmarkReceive(b *testing.B) {
 			var ms0, ms1 runtime.MemStats
 			events := 0
 			b.ResetTimer()
+			cpu := startCPU()
 			runtime.ReadMemStats(&ms0)
 			for i := 0; i < b.N; i++ {
 				d, _ := conn.Connect()
@@ -67,6 +68,7 @@ func BenchmarkReceive(b *testing.B) {
 				}
 			}
 			runtime.ReadMemStats(&ms1)
+			cpu.report(b, c.Plain)
 			if events != len(c.Msgs)*b.N {
 				b.Fatalf("%d events, want %d", events, len(c.Msgs)*b.N)
 			}
@@ -86,10 +88,13 @@ func BenchmarkInflate(b *testing.B) {
 			if comp == gateway.CompressZstd {
 				recs = c.Zstd
 			}
+			inflate, reset := gateway.NewInflaterForTest(comp)
 			b.SetBytes(int64(c.Plain))
 			b.ReportAllocs()
+			cpu := startCPU()
+			defer cpu.report(b, c.Plain)
 			for i := 0; i < b.N; i++ {
-				inflate := gateway.NewInflaterForTest(comp)
+				reset()
 				n := 0
 				for _, r := range recs {
 					out, _, err := inflate(r)
@@ -109,6 +114,8 @@ func BenchmarkInflate(b *testing.B) {
 		b.SetBytes(int64(c.Plain))
 		b.ReportAllocs()
 		buf := make([]byte, 64<<10)
+		cpu := startCPU()
+		defer cpu.report(b, c.Plain)
 		for i := 0; i < b.N; i++ {
 			fr := flate.NewReader(bytes.NewReader(all))
 			n := 0
@@ -130,6 +137,8 @@ func BenchmarkInflate(b *testing.B) {
 		b.ReportAllocs()
 		dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
 		defer dec.Close()
+		cpu := startCPU()
+		defer cpu.report(b, c.Plain)
 		for i := 0; i < b.N; i++ {
 			dec.Reset(struct{ io.Reader }{bytes.NewReader(all)})
 			n, _ := io.Copy(io.Discard, dec)

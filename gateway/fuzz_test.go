@@ -9,7 +9,10 @@ import (
 )
 
 // FuzzEnvelope checks that the prefix scan never panics and, whenever it
-// accepts a valid JSON message, agrees with the full encoding/json parse.
+// accepts a valid JSON message, agrees with the full encoding/json parse:
+// the same op, s and t, and the same d, or (when keys follow d, which
+// Discord never sends) a d that is not valid JSON, so that decoding it
+// fails instead of giving a wrong value.
 func FuzzEnvelope(f *testing.F) {
 	f.Add([]byte(`{"t":"MESSAGE_CREATE","s":2,"op":0,"d":{"content":"hi"}}`))
 	f.Fuzz(func(t *testing.T, msg []byte) {
@@ -34,7 +37,7 @@ func FuzzEnvelope(f *testing.F) {
 		if utf8.Valid(fast.name) && !bytes.Equal(fast.name, slow.name) {
 			t.Fatalf("name fast %q slow %q", fast.name, slow.name)
 		}
-		if !bytes.Equal(fast.d, slow.d) {
+		if !bytes.Equal(fast.d, slow.d) && json.Valid(fast.d) {
 			t.Fatalf("d fast %q slow %q", fast.d, slow.d)
 		}
 	})
