@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/gateway/internal/corpus"
@@ -147,4 +148,62 @@ func BenchmarkInflate(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkReceiveRatio alternates, within each iteration, a bare
+// per-message inflate of the corpus and the whole receive path over the
+// same stream, timing each by CPU time, and reports both throughputs and
+// their ratio. Interleaving cancels the drift of a shared machine's load,
+// which sequential benchmarks measure as much as the code.
+func BenchmarkReceiveRatio(b *testing.B) {
+	c := benchCorpus()
+	for _, comp := range compressions[1:] {
+		b.Run(comp.String(), func(b *testing.B) {
+			recs := c.Zlib
+			if comp == gateway.CompressZstd {
+				recs = c.Zstd
+			}
+			stream := frames(c, comp)
+			inflate, reset := gateway.NewInflaterForTest(comp)
+			conn, err := gateway.New(gateway.Config{Token: "t", Compression: comp})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var tInflate, tReceive time.Duration
+			b.SetBytes(int64(2 * c.Plain))
+			for i := 0; i < b.N; i++ {
+				t0 := cpuNow()
+				reset()
+				for _, r := range recs {
+					if _, _, err := inflate(r); err != nil {
+						b.Fatal(err)
+					}
+				}
+				t1 := cpuNow()
+				d, _ := conn.Connect()
+				conn.Receive(newPeer(b, comp).accept(d))
+				for s := stream; len(s) > 0; {
+					n := min(len(s), 64<<10)
+					conn.Receive(s[:n])
+					s = s[n:]
+					for {
+						ev, err := conn.Next()
+						if err != nil {
+							b.Fatal(err)
+						}
+						if ev == nil {
+							break
+						}
+					}
+				}
+				t2 := cpuNow()
+				tInflate += t1 - t0
+				tReceive += t2 - t1
+			}
+			mb := float64(c.Plain) * float64(b.N) / 1e6
+			b.ReportMetric(mb/tInflate.Seconds(), "inflate-MB/s")
+			b.ReportMetric(mb/tReceive.Seconds(), "receive-MB/s")
+			b.ReportMetric(tInflate.Seconds()/tReceive.Seconds(), "ratio")
+		})
+	}
 }
