@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -699,6 +700,83 @@ func TestSessionExportRestore(t *testing.T) {
 	for _, bad := range []string{`{`, `{"session_id":"x","seq":-4}`} {
 		if err := s.UnmarshalBinary([]byte(bad)); !errors.Is(err, gateway.ErrDecode) {
 			t.Fatalf("UnmarshalBinary(%s) = %v", bad, err)
+		}
+	}
+}
+
+// TestReplayRecorded replays testdata/session.zlib6.ws, the server's bytes
+// of a zlib-stream connection made with C zlib (fragments and pings
+// included), in random splits, and checks every message came out as sent.
+func TestReplayRecorded(t *testing.T) {
+	rec, err := os.ReadFile("testdata/session.zlib6.ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		op   int
+		name string
+		seq  int64
+		d    string
+	}
+	var wants []want
+	for _, line := range loadSessionLines(t) {
+		var m struct {
+			Op int             `json:"op"`
+			T  string          `json:"t"`
+			S  int64           `json:"s"`
+			D  json.RawMessage `json:"d"`
+		}
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatal(err)
+		}
+		wants = append(wants, want{m.Op, m.T, m.S, string(m.D)})
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	for run := 0; run < 20; run++ {
+		c := newConn(t, gateway.Config{Compression: gateway.CompressZlib})
+		p, _ := open(t, c, gateway.CompressZlib)
+		var evs []gateway.Event
+		for s := rec; len(s) > 0; {
+			n := 1 + rng.IntN(min(len(s), []int{1, 7, 100, 5000}[run%4]))
+			c.Receive(s[:n])
+			s = s[n:]
+			got, err := drain(t, c)
+			if err != nil && !errors.Is(err, gateway.ErrClosed) {
+				t.Fatalf("run %d: %v", run, err)
+			}
+			evs = append(evs, got...)
+		}
+		if len(evs) != len(wants)+1 {
+			t.Fatalf("run %d: %d events, want %d", run, len(evs), len(wants)+1)
+		}
+		for i, w := range wants {
+			var d *gateway.Dispatch
+			switch e := evs[i].(type) {
+			case *gateway.Dispatch:
+				d = e
+			case *gateway.Ready:
+				d = &e.Dispatch
+			}
+			if w.op == 0 && (d == nil || d.Name != w.name || d.Seq != w.seq || string(d.Data) != w.d) {
+				t.Fatalf("run %d: event %d = %#v, want %v", run, i, evs[i], w.name)
+			}
+			if w.op != 0 && d != nil {
+				t.Fatalf("run %d: event %d is a dispatch, want op %d", run, i, w.op)
+			}
+		}
+		if cl := evs[len(evs)-1].(*gateway.Closed); cl.Code != 4000 || cl.Reason != "recorded close" {
+			t.Fatalf("closed %+v", cl)
+		}
+		// Two pongs and the close reply, in order.
+		msgs := p.sent(c.Output())
+		var ops []wsproto.Opcode
+		for _, m := range msgs {
+			if m.Op != wsproto.OpText {
+				ops = append(ops, m.Op)
+			}
+		}
+		if len(ops) != 3 || ops[0] != wsproto.OpPong || ops[1] != wsproto.OpPong || ops[2] != wsproto.OpClose {
+			t.Fatalf("run %d: control frames sent %v", run, ops)
 		}
 	}
 }
