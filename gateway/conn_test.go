@@ -146,7 +146,7 @@ func sessionStream(t *testing.T, c *gateway.Conn, comp gateway.Compression) []by
 	}
 	p := newPeer(t, comp)
 	b := p.accept(d)
-	for _, m := range loadSessionLines(t) {
+	for _, m := range gateway.LoadSessionForTest(t) {
 		b = append(b, p.frame(string(m))...)
 	}
 	// A ping between messages, then a close.
@@ -203,7 +203,7 @@ func TestReplaySplits(t *testing.T) {
 				s := summarize(evs)
 				if run == 0 {
 					want = s
-					if len(want) != len(loadSessionLines(t))+2 {
+					if len(want) != len(gateway.LoadSessionForTest(t))+2 {
 						t.Fatalf("%d events", len(want))
 					}
 					last := evs[len(evs)-1].(*gateway.Closed)
@@ -719,7 +719,7 @@ func TestReplayRecorded(t *testing.T) {
 		d    string
 	}
 	var wants []want
-	for _, line := range loadSessionLines(t) {
+	for _, line := range gateway.LoadSessionForTest(t) {
 		var m struct {
 			Op int             `json:"op"`
 			T  string          `json:"t"`

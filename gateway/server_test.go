@@ -57,23 +57,24 @@ func (p *peer) accept(d gateway.Dial) []byte {
 // frame compresses and frames one gateway payload.
 func (p *peer) frame(payload string) []byte {
 	p.t.Helper()
+	var w interface {
+		Write([]byte) (int, error)
+		Flush() error
+	}
 	switch p.comp {
 	case gateway.CompressZlib:
-		p.zbuf.Reset()
-		p.zw.Write([]byte(payload))
-		if err := p.zw.Flush(); err != nil {
-			p.t.Fatal(err)
-		}
-		return wsproto.AppendFrame(nil, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, p.zbuf.Bytes())
+		w = p.zw
 	case gateway.CompressZstd:
-		p.zbuf.Reset()
-		p.zs.Write([]byte(payload))
-		if err := p.zs.Flush(); err != nil {
-			p.t.Fatal(err)
-		}
-		return wsproto.AppendFrame(nil, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, p.zbuf.Bytes())
+		w = p.zs
+	default:
+		return wsproto.AppendFrame(nil, wsproto.Server, wsproto.OpText, true, false, [4]byte{}, []byte(payload))
 	}
-	return wsproto.AppendFrame(nil, wsproto.Server, wsproto.OpText, true, false, [4]byte{}, []byte(payload))
+	p.zbuf.Reset()
+	w.Write([]byte(payload))
+	if err := w.Flush(); err != nil {
+		p.t.Fatal(err)
+	}
+	return wsproto.AppendFrame(nil, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, p.zbuf.Bytes())
 }
 
 // sent decodes the client's output into messages.
