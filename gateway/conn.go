@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"time"
 
 	"github.com/ipcord/ipcord/internal/wsproto"
@@ -83,7 +84,7 @@ func New(cfg Config) (*Conn, error) {
 		return nil, fmt.Errorf("%w: config: %v", ErrState, err)
 	}
 	if cfg.Properties == (Properties{}) {
-		cfg.Properties = Properties{OS: "linux", Browser: "ipcord", Device: "ipcord"}
+		cfg.Properties = Properties{OS: runtime.GOOS, Browser: "ipcord", Device: "ipcord"}
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -165,9 +166,10 @@ func (c *Conn) zstdWindow() int {
 	return DefaultZstdMaxWindow
 }
 
-// DialFailed tells the Conn that dialing or upgrading at the last Connect's
-// URL failed. A resume URL that fails is forgotten, so the next Connect
-// resumes on Config.URL; the session is kept.
+// DialFailed tells the Conn that dialing at the last Connect's URL failed
+// (Next does the same itself when the upgrade is refused). A resume URL
+// that fails is forgotten, so the next Connect resumes on Config.URL; the
+// session is kept.
 func (c *Conn) DialFailed() {
 	if c.resuming && c.resumeURL != "" && !c.cfg.IgnoreResumeURL {
 		c.log.Debug("gateway: resume URL failed, falling back", "url", c.resumeURL)
@@ -219,6 +221,7 @@ func (c *Conn) Next() (Event, error) {
 	case stateHandshake:
 		_, n, ok, err := wsproto.ParseResponse(c.handshake, &c.req)
 		if err != nil {
+			c.DialFailed() // upgrading failed: the same rule as dialing
 			return nil, c.fail(err)
 		}
 		if !ok {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,7 +104,7 @@ func TestIdentifyAndDispatch(t *testing.T) {
 			json.Unmarshal(ps[0].D, &id)
 			want := map[string]any{
 				"token":           "secret",
-				"properties":      map[string]any{"os": "linux", "browser": "ipcord", "device": "ipcord"},
+				"properties":      map[string]any{"os": runtime.GOOS, "browser": "ipcord", "device": "ipcord"},
 				"large_threshold": 250.0,
 				"shard":           []any{1.0, 4.0},
 				"presence":        map[string]any{"since": 5.0, "activities": []any{}, "status": "idle", "afk": false},
@@ -613,16 +614,25 @@ func TestDecompressFailureResumes(t *testing.T) {
 }
 
 func TestHandshakeRefused(t *testing.T) {
-	c := newConn(t, gateway.Config{})
+	c := newConn(t, gateway.Config{URL: "wss://gw.example"})
 	if _, err := c.Next(); !errors.Is(err, gateway.ErrState) {
 		t.Fatalf("Next before Connect: %v", err)
 	}
-	c.Connect()
+	p, _ := open(t, c, gateway.CompressNone)
+	identify(t, c, p)
+	c.Close(4000, "")
+	if d, _ := c.Connect(); !strings.Contains(d.URL, "resume.example") {
+		t.Fatalf("dial %s", d.URL)
+	}
 	c.Receive([]byte("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"))
 	_, err := c.Next()
 	var he *wsproto.HandshakeError
-	if !errors.As(err, &he) || he.Status != 503 {
+	if !errors.As(err, &he) || he.Status != 503 || !errors.Is(err, wsproto.ErrHandshake) {
 		t.Fatalf("err = %v", err)
+	}
+	// A refused upgrade at the resume URL falls back, keeping the session.
+	if d, _ := c.Connect(); !d.Resume || !strings.HasPrefix(d.URL, "wss://gw.example/") {
+		t.Fatalf("after refusal: %+v", d)
 	}
 }
 

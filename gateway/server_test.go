@@ -42,12 +42,15 @@ func newPeer(t testing.TB, comp gateway.Compression) *peer {
 }
 
 // accept returns the 101 reply to the client's upgrade request.
-func (p *peer) accept(d gateway.Dial) []byte {
-	p.t.Helper()
+func (p *peer) accept(d gateway.Dial) []byte { return acceptReply(p.t, d) }
+
+// acceptReply is the server's 101 reply to d's upgrade request.
+func acceptReply(t testing.TB, d gateway.Dial) []byte {
+	t.Helper()
 	req := string(d.Request)
 	i := strings.Index(req, "Sec-WebSocket-Key: ")
 	if i < 0 {
-		p.t.Fatalf("no key in request %q", req)
+		t.Fatalf("no key in request %q", req)
 	}
 	key := req[i+len("Sec-WebSocket-Key: "):]
 	key = key[:strings.Index(key, "\r\n")]

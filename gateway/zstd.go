@@ -105,6 +105,7 @@ func (r *msgReader) reset(a, b []byte) { r.a, r.b = a, b }
 
 func (r *msgReader) remaining() int { return len(r.a) + len(r.b) }
 
+// ReadByte implements io.ByteReader.
 func (r *msgReader) ReadByte() (byte, error) {
 	if len(r.a) > 0 {
 		c := r.a[0]
@@ -119,6 +120,7 @@ func (r *msgReader) ReadByte() (byte, error) {
 	return 0, io.EOF
 }
 
+// Read implements io.Reader.
 func (r *msgReader) Read(p []byte) (int, error) {
 	if len(r.a) > 0 {
 		n := copy(p, r.a)
