@@ -40,18 +40,19 @@ type Conn struct {
 	hasSeq    bool
 
 	// Connection: reset by Connect.
-	state     connState
-	resuming  bool // this connection resumes (vs identifies)
-	req       wsproto.Request
-	handshake []byte // received bytes before the 101 reply completed
-	ws        wsproto.Decoder
-	out       []byte // framed bytes waiting for the driver
-	closeSent bool
-	err       error // sticky: why the connection is unusable
-	zlib      *zlibInflater
-	zstd      *zstdInflater
-	hello     bool
-	identSent bool
+	state      connState
+	resuming   bool // this connection resumes (vs identifies)
+	req        wsproto.Request
+	handshake  []byte // received bytes before the 101 reply completed
+	ws         wsproto.Decoder
+	out        []byte // framed bytes waiting for the driver
+	closeSent  bool
+	err        error // sticky: why the connection is unusable
+	zlib       *zlibInflater
+	zstd       *zstdInflater
+	hello      bool
+	identSent  bool
+	resumeSent bool
 
 	// Heartbeats: reset by each HELLO.
 	interval  time.Duration
@@ -137,6 +138,7 @@ func (c *Conn) Connect() (Dial, error) {
 	c.err = nil
 	c.hello = false
 	c.identSent = false
+	c.resumeSent = false
 	c.interval = 0
 	c.nextBeat = time.Time{}
 	c.beatSent = false

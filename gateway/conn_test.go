@@ -334,6 +334,9 @@ func TestResume(t *testing.T) {
 		if len(ps) != 1 || ps[0].Op != gateway.OpResume || string(ps[0].D) != `{"token":"tk","session_id":"sess-1","seq":42}` {
 			t.Fatalf("sent %+v", ps)
 		}
+		if err := c.Identify(); !errors.Is(err, gateway.ErrState) {
+			t.Fatalf("Identify after RESUME: %v", err)
+		}
 		evs = feed(t, c, p.frame(`{"t":"RESUMED","s":43,"op":0,"d":{}}`))
 		if r, ok := evs[0].(*gateway.Resumed); !ok || r.Seq != 43 {
 			t.Fatalf("got %#v", evs[0])
@@ -787,6 +790,53 @@ func TestReplayRecorded(t *testing.T) {
 		}
 		if len(ops) != 3 || ops[0] != wsproto.OpPong || ops[1] != wsproto.OpPong || ops[2] != wsproto.OpClose {
 			t.Fatalf("run %d: control frames sent %v", run, ops)
+		}
+	}
+}
+
+// TestReceiveOpcodes is the table of every opcode a client can receive:
+// the event it becomes and what the Conn queues in reply.
+func TestReceiveOpcodes(t *testing.T) {
+	for _, tc := range []struct {
+		msg   string
+		event string
+		sent  string // payload queued in reply, "" for none
+	}{
+		{`{"t":"GUILD_CREATE","s":2,"op":0,"d":{"id":"1"}}`, "*gateway.Dispatch", ""},
+		{`{"t":"RESUMED","s":2,"op":0,"d":null}`, "*gateway.Resumed", ""},
+		{`{"t":null,"s":null,"op":1,"d":null}`, "*gateway.HeartbeatRequest", `{"op":1,"d":1}`},
+		{`{"t":null,"s":null,"op":7,"d":null}`, "*gateway.Reconnect", ""},
+		{`{"t":null,"s":null,"op":9,"d":false}`, "*gateway.InvalidSession", "close"},
+		{`{"t":null,"s":null,"op":10,"d":{"heartbeat_interval":45000}}`, "*gateway.Hello", ""},
+		{`{"t":null,"s":null,"op":11,"d":null}`, "*gateway.HeartbeatACK", ""},
+		{`{"t":null,"s":null,"op":12,"d":null}`, "", ""},
+	} {
+		c := newConn(t, gateway.Config{})
+		p, _ := open(t, c, gateway.CompressNone)
+		identify(t, c, p)
+		evs := feed(t, c, p.frame(tc.msg))
+		var got string
+		if len(evs) > 0 {
+			got = reflect.TypeOf(evs[0]).String()
+		}
+		if len(evs) > 1 || got != tc.event {
+			t.Errorf("%s: events %v, want %s", tc.msg, evs, tc.event)
+		}
+		var sent string
+		for _, m := range p.sent(c.Output()) {
+			if m.Op == wsproto.OpClose {
+				sent = "close"
+			} else {
+				sent = string(m.Payload)
+			}
+		}
+		if sent != tc.sent {
+			t.Errorf("%s: sent %q, want %q", tc.msg, sent, tc.sent)
+		}
+	}
+	for op, want := range map[gateway.Opcode]string{0: "DISPATCH", 31: "REQUEST_SOUNDBOARD_SOUNDS", 43: "REQUEST_CHANNEL_INFO", 5: "OP_5"} {
+		if op.String() != want {
+			t.Errorf("Opcode(%d).String() = %q", int(op), op.String())
 		}
 	}
 }
