@@ -102,6 +102,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		pingMisses:     orDefault(cfg.PingMisses, 2),
 		writeTimeout:   orDefault(cfg.WriteTimeout, 10*time.Second),
 		defaultTimeout: orDefault(cfg.CallTimeout, 30*time.Second),
+		workers:        newWorkers(64),
 	}
 	if c.conf.router == nil {
 		c.conf.router = NewRouter()
@@ -200,6 +201,16 @@ func (c *Client) maintain(p *conn) {
 	}
 }
 
+// connected returns the current connection, or nil while there is none.
+func (c *Client) connected() *conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.cur == nil || c.cur.isDone() {
+		return nil
+	}
+	return c.cur
+}
+
 // conn returns the current connection, waiting for one until ctx ends.
 func (c *Client) conn(ctx context.Context) (*conn, error) {
 	for {
@@ -225,13 +236,23 @@ func (c *Client) conn(ctx context.Context) (*conn, error) {
 
 // Call calls route on the server; see Caller.
 func (c *Client) Call(ctx context.Context, route string, args, out any) error {
-	return callWith(ctx, c.conf.defaultTimeout, route, args, out, func(ctx context.Context, a []byte) ([]byte, error) {
+	return callWith(ctx, c.conf.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
 		for {
-			p, err := c.conn(ctx)
-			if err != nil {
-				return nil, err
+			p := c.connected()
+			if p == nil {
+				// The slow path: wait for a connection, under the deadline.
+				if timeout > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, timeout)
+					defer cancel()
+					timeout = 0
+				}
+				var err error
+				if p, err = c.conn(ctx); err != nil {
+					return nil, err
+				}
 			}
-			data, err := p.call(ctx, route, a)
+			data, err := p.call(ctx, route, a, timeout)
 			if errors.Is(err, errNotSent) {
 				continue // that connection was already gone: wait for the next
 			}
@@ -264,6 +285,7 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	close(c.stop)
 	c.wg.Wait()
+	c.conf.workers.stop()
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,7 @@ type connConfig struct {
 	pingMisses     int
 	writeTimeout   time.Duration
 	defaultTimeout time.Duration
+	workers        *workers // runs handlers
 }
 
 // maxQueued bounds the bytes waiting to be written to one peer: past it the
@@ -69,22 +71,23 @@ type conn struct {
 	peer       string   // the remote side's identifier
 	peerRoutes []string // the routes the peer announced in its hello
 
-	wmu     sync.Mutex
-	wbuf    []byte
-	spare   []byte
-	writing bool
-	wdone   bool // no more writes after a close frame or a failure
+	wmu       sync.Mutex
+	wbuf      []byte
+	spare     []byte
+	writing   bool
+	wdeadline time.Time // the socket's write deadline; owned by the writer
+	wdone     bool      // no more writes after a close frame or a failure
 
 	mu       sync.Mutex
 	nextID   uint64
 	pending  map[uint64]chan reply
-	inbound  map[uint64]context.CancelFunc
+	inbound  map[uint64]*handlerCtx
 	shutdown bool // answer new requests shutting_down
+	failed   bool // no new handlers: the connection has ended
 
 	handlers sync.WaitGroup
-	base     context.Context // parent of handler contexts; canceled on failure
-	cancel   context.CancelCauseFunc
 
+	active    atomic.Int32 // calls in flight either way, for write batching
 	readAny   atomic.Bool
 	pingTimer atomic.Pointer[time.Timer]
 	misses    int // owned by the keepalive timer function
@@ -107,11 +110,10 @@ func newConn(cfg *connConfig, nc net.Conn, role wsproto.Role) *conn {
 		role:    role,
 		dec:     wsproto.Decoder{Role: role, MaxMessage: cfg.maxMessage},
 		pending: make(map[uint64]chan reply),
-		inbound: make(map[uint64]context.CancelFunc),
+		inbound: make(map[uint64]*handlerCtx),
 		done:    make(chan struct{}),
 		nextID:  1,
 	}
-	c.base, c.cancel = context.WithCancelCause(context.Background())
 	return c
 }
 
@@ -120,7 +122,7 @@ func (c *conn) start() {
 	if c.cfg.pingInterval > 0 {
 		c.pingTimer.Store(time.AfterFunc(c.cfg.pingInterval, c.keepalive))
 	}
-	go c.readLoop()
+	c.cfg.workers.run(c.readLoop)
 }
 
 // readMessage reads the next data message, answering pings on the way. It
@@ -173,11 +175,27 @@ func (c *conn) readLoop() {
 		}
 		switch m.Op {
 		case wsproto.OpText:
-			if err := c.handle(m.Payload); err != nil {
+			req, err := c.handle(m.Payload)
+			if err != nil {
 				c.closeWith(int(wsproto.CloseInvalidPayload), truncateReason(err.Error()))
 				c.fail(err)
 				return
 			}
+			if req == nil {
+				continue
+			}
+			if c.dec.Buffered() > 0 {
+				// More is already here: keep reading, and let a worker
+				// run this request.
+				c.cfg.workers.run(func() { c.run(req.ctx, req.id, req.h) })
+				continue
+			}
+			// Nothing else is buffered, so the next read would wait: hand
+			// reading to a worker and run this request here, at once,
+			// instead of waking a worker and waiting for it.
+			c.cfg.workers.run(c.readLoop)
+			c.run(req.ctx, req.id, req.h)
+			return
 		case wsproto.OpBinary:
 			// Reserved for a future encoding named in hello.enc.
 			c.closeWith(int(wsproto.CloseUnsupportedData), "binary messages are not supported")
@@ -205,26 +223,34 @@ func truncateReason(s string) string {
 	return s
 }
 
-// handle processes one text message from the read loop.
-func (c *conn) handle(payload []byte) error {
+// task is a request ready to run: its context, id and handler.
+type task struct {
+	ctx *handlerCtx
+	id  uint64
+	h   Handler
+}
+
+// handle processes one text message from the read loop. It returns the
+// request to run when the message is one that should run.
+func (c *conn) handle(payload []byte) (*task, error) {
 	f, err := wire.Decode(payload)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch f.Type {
 	case wire.TypeRequest:
-		c.serve(&f)
+		return c.serve(&f), nil
 	case wire.TypeResult:
 		c.deliver(f.ID, reply{data: append([]byte(nil), f.Data...)})
 	case wire.TypeError:
 		c.deliver(f.ID, reply{err: &Error{Code: f.Code, Message: f.Message}})
 	case wire.TypeCancel:
 		c.mu.Lock()
-		cancel := c.inbound[f.ID]
+		h := c.inbound[f.ID]
 		delete(c.inbound, f.ID) // nothing more is sent for this id
 		c.mu.Unlock()
-		if cancel != nil {
-			cancel()
+		if h != nil {
+			h.cancel(context.Canceled)
 		}
 	case wire.TypeHello:
 		// Only the first frame may be a hello; a later one changes nothing.
@@ -233,7 +259,7 @@ func (c *conn) handle(payload []byte) error {
 			c.writeFrame(wire.AppendError(nil, f.ID, CodeUnsupported, "unknown frame type"))
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // deliver hands a reply to the call waiting for it; a reply nobody waits for
@@ -250,7 +276,7 @@ func (c *conn) deliver(id uint64, r reply) {
 
 // serve starts the handler for one request, or answers at once when the
 // request cannot run.
-func (c *conn) serve(f *wire.Frame) {
+func (c *conn) serve(f *wire.Frame) *task {
 	id := f.ID
 	h, ok := c.cfg.router.Lookup(f.Route)
 	c.mu.Lock()
@@ -258,43 +284,52 @@ func (c *conn) serve(f *wire.Frame) {
 	case c.shutdown:
 		c.mu.Unlock()
 		c.writeFrame(wire.AppendError(nil, id, CodeShuttingDown, "server is shutting down"))
-		return
+		return nil
 	case !ok:
 		c.mu.Unlock()
 		c.writeFrame(wire.AppendError(nil, id, CodeUnknownRoute, fmt.Sprintf("no route %q", f.Route)))
-		return
+		return nil
 	case len(c.inbound) >= c.cfg.maxInFlight:
 		c.mu.Unlock()
 		c.writeFrame(wire.AppendError(nil, id, CodeOverloaded, fmt.Sprintf("more than %d requests in flight", c.cfg.maxInFlight)))
-		return
+		return nil
 	}
 	timeout := c.cfg.defaultTimeout
 	if f.TimeoutMS > 0 {
 		timeout = time.Duration(f.TimeoutMS) * time.Millisecond
 	}
-	ctx, cancel := context.WithTimeout(c.base, timeout)
-	c.inbound[id] = cancel
+	if c.failed {
+		c.mu.Unlock()
+		return nil
+	}
+	hc := newHandlerCtx(timeout)
+	c.inbound[id] = hc
 	c.handlers.Add(1)
+	c.active.Add(1)
 	c.mu.Unlock()
 
-	req := &Request{
+	hc.req = Request{
 		Route:  f.Route,
 		Args:   append(json.RawMessage(nil), f.Args...), // f.Args aliases the read buffer
 		Meta:   f.Meta,
 		Peer:   c.peer,
 		Caller: c,
 	}
-	if len(req.Route) > 0 && req.Route[0] == '/' {
-		req.Route = req.Route[1:]
+	if len(hc.req.Route) > 0 && hc.req.Route[0] == '/' {
+		hc.req.Route = hc.req.Route[1:]
 	}
-	go c.run(ctx, cancel, id, h, req)
+	return &task{ctx: hc, id: id, h: h}
 }
 
-func (c *conn) run(ctx context.Context, cancel context.CancelFunc, id uint64, h Handler, req *Request) {
+func (c *conn) run(ctx *handlerCtx, id uint64, h Handler) {
 	defer c.handlers.Done()
-	defer cancel()
-	ctx = context.WithValue(ctx, requestKey{}, req)
-	start := time.Now()
+	defer c.active.Add(-1)
+	defer ctx.release()
+	req := &ctx.req
+	var start time.Time
+	if c.cfg.hooks != nil {
+		start = time.Now()
+	}
 	data, err := callHandler(ctx, c.cfg, h, req)
 	c.mu.Lock()
 	_, live := c.inbound[id]
@@ -351,7 +386,7 @@ func encodeResult(route string, v any) ([]byte, error) {
 		}
 		return x, nil
 	}
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		return nil, &Error{Code: CodeEncodeError, Message: fmt.Sprintf("route %q: result cannot be encoded: %v", route, err)}
 	}
@@ -361,18 +396,22 @@ func encodeResult(route string, v any) ([]byte, error) {
 // Call calls route on the peer of this connection; it makes a connection a
 // Caller, so handlers can call back whoever called them.
 func (c *conn) Call(ctx context.Context, route string, args, out any) error {
-	return callWith(ctx, c.cfg.defaultTimeout, route, args, out, func(ctx context.Context, a []byte) ([]byte, error) {
-		return c.call(ctx, route, a)
+	return callWith(ctx, c.cfg.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
+		return c.call(ctx, route, a, timeout)
 	})
 }
 
-// call sends one request and waits for its reply, the context, or the
-// end of the connection, whichever comes first.
-func (c *conn) call(ctx context.Context, route string, args []byte) ([]byte, error) {
-	ch := make(chan reply, 1)
+// call sends one request and waits for its reply, the context, the
+// timeout (when > 0: the default deadline of a ctx without one), or the end
+// of the connection, whichever comes first.
+func (c *conn) call(ctx context.Context, route string, args []byte, timeout time.Duration) ([]byte, error) {
+	c.active.Add(1)
+	defer c.active.Add(-1)
+	ch := replyPool.Get().(chan reply)
 	c.mu.Lock()
 	if c.isDone() {
 		c.mu.Unlock()
+		replyPool.Put(ch)
 		return nil, errNotSent
 	}
 	id := c.nextID
@@ -381,7 +420,14 @@ func (c *conn) call(ctx context.Context, route string, args []byte) ([]byte, err
 	c.mu.Unlock()
 
 	var timeoutMS int64
-	if dl, ok := ctx.Deadline(); ok {
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := timerPool.Get().(*time.Timer)
+		t.Reset(timeout)
+		defer func() { t.Stop(); timerPool.Put(t) }()
+		expired = t.C
+		timeoutMS = timeout.Milliseconds()
+	} else if dl, ok := ctx.Deadline(); ok {
 		timeoutMS = max(time.Until(dl).Milliseconds(), 1)
 	}
 	buf := getBuf()
@@ -389,26 +435,18 @@ func (c *conn) call(ctx context.Context, route string, args []byte) ([]byte, err
 	queued := c.writeFrame(*buf)
 	putBuf(buf)
 	if !queued {
-		c.mu.Lock()
-		delete(c.pending, id)
-		c.mu.Unlock()
+		c.forget(id, ch)
 		return nil, errNotSent
 	}
 
 	select {
 	case r := <-ch:
+		replyPool.Put(ch)
 		return r.data, r.err
 	case <-ctx.Done():
-		c.mu.Lock()
-		_, waiting := c.pending[id]
-		delete(c.pending, id)
-		c.mu.Unlock()
-		if waiting {
-			c.writeFrame(wire.AppendCancel(nil, id))
-			return nil, ctxError(ctx)
-		}
-		r := <-ch // the reply won the race
-		return r.data, r.err
+		return c.abandon(id, ch, ctxError(ctx))
+	case <-expired:
+		return c.abandon(id, ch, fmt.Errorf("%w: %w", ErrTimeout, context.DeadlineExceeded))
 	case <-c.done:
 		select {
 		case r := <-ch:
@@ -418,6 +456,43 @@ func (c *conn) call(ctx context.Context, route string, args []byte) ([]byte, err
 		}
 	}
 }
+
+// abandon gives up waiting for request id: the peer is told to cancel, and
+// a reply that won the race is returned instead of err.
+func (c *conn) abandon(id uint64, ch chan reply, err error) ([]byte, error) {
+	if !c.forget(id, ch) {
+		r := <-ch // deliver took it from pending: the reply is on its way
+		replyPool.Put(ch)
+		return r.data, r.err
+	}
+	c.writeFrame(wire.AppendCancel(nil, id))
+	return nil, err
+}
+
+// forget removes a pending call; it reports whether it was still pending
+// (and so returned ch to the pool).
+func (c *conn) forget(id uint64, ch chan reply) bool {
+	c.mu.Lock()
+	_, waiting := c.pending[id]
+	delete(c.pending, id)
+	c.mu.Unlock()
+	if waiting {
+		replyPool.Put(ch)
+	}
+	return waiting
+}
+
+// Reply channels and timers are reused: every call needs one of each.
+// A channel goes back to the pool only once nobody can send on it: after
+// its reply was received, or after it was removed from pending unsent.
+var (
+	replyPool = sync.Pool{New: func() any { return make(chan reply, 1) }}
+	timerPool = sync.Pool{New: func() any {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return t
+	}}
+)
 
 func (c *conn) isDone() bool {
 	select {
@@ -477,13 +552,19 @@ func (c *conn) flushLocked() {
 		return
 	}
 	c.writing = true
+	if c.active.Load() > 1 {
+		// Other calls are in flight on this connection: let goroutines
+		// about to queue their frames do so first, so they share this
+		// write instead of each making a syscall. Alone, write at once.
+		c.wmu.Unlock()
+		runtime.Gosched()
+		c.wmu.Lock()
+	}
 	for len(c.wbuf) > 0 {
 		buf := c.wbuf
 		c.wbuf, c.spare = c.spare[:0], nil
 		c.wmu.Unlock()
-		if c.cfg.writeTimeout > 0 {
-			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.writeTimeout))
-		}
+		c.refreshWriteDeadline()
 		_, err := c.nc.Write(buf)
 		c.wmu.Lock()
 		if cap(buf) <= 256<<10 {
@@ -499,6 +580,22 @@ func (c *conn) flushLocked() {
 	}
 	c.writing = false
 	c.wmu.Unlock()
+}
+
+// refreshWriteDeadline keeps at least half of writeTimeout ahead of every
+// write. Moving the socket's deadline costs a timer update in the runtime
+// poller; doing it only when half the budget is gone saves that on nearly
+// every write. Called with writing set, so one goroutine at a time.
+func (c *conn) refreshWriteDeadline() {
+	if c.cfg.writeTimeout <= 0 {
+		return
+	}
+	now := time.Now()
+	if c.wdeadline.Sub(now) >= c.cfg.writeTimeout/2 {
+		return
+	}
+	c.wdeadline = now.Add(c.cfg.writeTimeout)
+	c.nc.SetWriteDeadline(c.wdeadline)
 }
 
 // closeWith sends a close frame (best effort) and stops further writes.
@@ -542,7 +639,14 @@ func (c *conn) fail(err error) {
 		if t := c.pingTimer.Load(); t != nil {
 			t.Stop()
 		}
-		c.cancel(fmt.Errorf("%w: %w", ErrConnectionLost, err))
+		c.mu.Lock()
+		c.failed = true
+		in := c.inbound
+		c.inbound = nil
+		c.mu.Unlock()
+		for _, h := range in {
+			h.cancel(context.Canceled)
+		}
 		// Owners forget the connection before anyone can see it done, so
 		// nobody picks a dead connection for a new call.
 		if c.onClose != nil {
@@ -573,6 +677,10 @@ func (c *conn) keepalive() {
 	}
 }
 
+func (c *conn) identifier() string { return c.peer }
+
+func (c *conn) waitHandlers() { c.handlers.Wait() }
+
 // beginShutdown makes the connection answer new requests shutting_down.
 func (c *conn) beginShutdown() {
 	c.mu.Lock()
@@ -585,10 +693,10 @@ func (c *conn) beginShutdown() {
 func (c *conn) abortHandlers() {
 	c.mu.Lock()
 	in := c.inbound
-	c.inbound = make(map[uint64]context.CancelFunc)
+	c.inbound = make(map[uint64]*handlerCtx)
 	c.mu.Unlock()
-	for id, cancel := range in {
-		cancel()
+	for id, h := range in {
+		h.cancel(context.Canceled)
 		c.writeFrame(wire.AppendError(nil, id, CodeShuttingDown, "server shut down before the handler finished"))
 	}
 }

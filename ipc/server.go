@@ -6,6 +6,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"maps"
 	"net"
@@ -77,8 +79,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	closing  bool
-	clients  map[string]*conn
-	conns    map[*conn]struct{}
+	clients  map[string]peer      // callable clients by identifier
+	sessions map[session]struct{} // every accepted connection, any dialect
 	servers  []*http.Server
 	shutdown chan struct{}
 }
@@ -108,6 +110,7 @@ func (s *Server) init() {
 			pingMisses:     orDefault(s.PingMisses, 2),
 			writeTimeout:   orDefault(s.WriteTimeout, 10*time.Second),
 			defaultTimeout: orDefault(s.CallTimeout, 30*time.Second),
+			workers:        newWorkers(256),
 		}
 		if s.cfg.router == nil {
 			s.cfg.router = NewRouter()
@@ -116,8 +119,8 @@ func (s *Server) init() {
 			s.cfg.pingInterval = 0
 		}
 		s.slots = make(chan struct{}, orDefault(s.MaxHandshakes, 128))
-		s.clients = make(map[string]*conn)
-		s.conns = make(map[*conn]struct{})
+		s.clients = make(map[string]peer)
+		s.sessions = make(map[session]struct{})
 		s.shutdown = make(chan struct{})
 	})
 }
@@ -262,42 +265,97 @@ func (s *Server) serveNative(c *conn, first wsproto.Message, hint string) {
 	}
 	c.writeFrame(wire.AppendHello(nil, s.name(), s.cfg.router.Routes()))
 	c.start()
-	s.cfg.logger.Info("ipc: client connected", "client", c.peer)
+}
+
+// session is one accepted connection of any dialect, as Shutdown sees it.
+type session interface {
+	// beginShutdown makes the session answer new requests shutting_down.
+	beginShutdown()
+	// waitHandlers returns when no handler of the session is running.
+	waitHandlers()
+	// abortHandlers answers running requests shutting_down and cancels them.
+	abortHandlers()
+	// close ends the session with a WebSocket close code.
+	close(code int, reason string)
+}
+
+// peer is a session the server can call, known by its identifier: a native
+// client, or (for the dialects that have them) an identified Python client.
+type peer interface {
+	session
+	Caller
+	identifier() string
 }
 
 // register adds c to the connected clients, resolving a duplicate
 // identifier; it reports whether c may go on.
 func (s *Server) register(c *conn) bool {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
+	err := s.addPeer(c, s.ReplaceDuplicates)
+	switch {
+	case errors.Is(err, ErrClosed):
 		c.close(int(wsproto.CloseGoingAway), "server shutting down")
 		return false
-	}
-	old := s.clients[c.peer]
-	if old != nil && !s.ReplaceDuplicates {
-		s.mu.Unlock()
+	case err != nil:
 		c.close(closeDuplicate, "a client with this identifier is already connected")
 		return false
 	}
-	s.clients[c.peer] = c
-	s.conns[c] = struct{}{}
-	c.onClose = func() { s.unregister(c) }
+	c.onClose = func() { s.removePeer(c) }
+	return true
+}
+
+// addPeer registers p under its identifier. A holder of the identifier is
+// replaced (and closed with 4102) when replace is set; otherwise p is
+// refused with ErrDuplicateIdentifier and the holder stays. After Shutdown
+// began it returns ErrClosed.
+func (s *Server) addPeer(p peer, replace bool) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	old := s.clients[p.identifier()]
+	if old != nil && !replace {
+		s.mu.Unlock()
+		return ErrDuplicateIdentifier
+	}
+	s.clients[p.identifier()] = p
+	s.sessions[p] = struct{}{}
 	s.mu.Unlock()
 	if old != nil {
 		go old.close(closeDuplicate, "replaced by a newer connection with the same identifier")
 	}
+	s.cfg.logger.Info("ipc: client connected", "client", p.identifier())
+	return nil
+}
+
+// removePeer forgets p once its connection has ended.
+func (s *Server) removePeer(p peer) {
+	s.mu.Lock()
+	delete(s.sessions, p)
+	if s.clients[p.identifier()] == p {
+		delete(s.clients, p.identifier())
+	}
+	s.mu.Unlock()
+	s.cfg.logger.Info("ipc: client disconnected", "client", p.identifier())
+}
+
+// track adds a session without an identifier (a dialect whose clients
+// cannot be called) so Shutdown drains it; false after Shutdown began.
+func (s *Server) track(x session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.sessions[x] = struct{}{}
 	return true
 }
 
-func (s *Server) unregister(c *conn) {
+// untrack forgets a session tracked with track.
+func (s *Server) untrack(x session) {
 	s.mu.Lock()
-	delete(s.conns, c)
-	if s.clients[c.peer] == c {
-		delete(s.clients, c.peer)
-	}
+	delete(s.sessions, x)
 	s.mu.Unlock()
-	s.cfg.logger.Info("ipc: client disconnected", "client", c.peer, "err", c.err)
 }
 
 // serveDialect hands a connection without the ipcord.v1 subprotocol to the
@@ -316,7 +374,11 @@ func (s *Server) isClosing() bool {
 // after Shutdown, or the listener's error.
 func (s *Server) Serve(ln net.Listener) error {
 	s.init()
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: orDefault(s.HandshakeTimeout, 10*time.Second), ErrorLog: nil}
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: orDefault(s.HandshakeTimeout, 10*time.Second),
+		ErrorLog:          log.New(io.Discard, "", 0), // silent by default, as everything here
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -350,7 +412,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
 	servers := s.servers
-	conns := slices.Collect(maps.Keys(s.conns))
+	conns := slices.Collect(maps.Keys(s.sessions))
 	s.mu.Unlock()
 
 	for _, hs := range servers {
@@ -362,7 +424,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	idle := make(chan struct{})
 	go func() {
 		for _, c := range conns {
-			c.handlers.Wait()
+			c.waitHandlers()
 		}
 		close(idle)
 	}()
@@ -380,6 +442,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		wg.Go(func() { c.close(int(wsproto.CloseGoingAway), "server shutting down") })
 	}
 	wg.Wait()
+	s.cfg.workers.stop()
 	return err
 }
 

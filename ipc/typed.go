@@ -2,7 +2,6 @@ package ipc
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -27,7 +26,7 @@ func decodeArgs(req *Request, dst any) error {
 	if len(req.Args) == 0 || string(req.Args) == "null" {
 		return nil
 	}
-	if err := json.Unmarshal(req.Args, dst); err != nil {
+	if err := unmarshal(req.Args, dst); err != nil {
 		return &Error{Code: CodeBadRequest, Message: fmt.Sprintf("route %q: args do not fit: %v", req.Route, err)}
 	}
 	return nil

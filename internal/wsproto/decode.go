@@ -54,6 +54,7 @@ type Decoder struct {
 	fragOp   Opcode // data opcode of the message being reassembled, 0 if none
 	fragComp bool   // RSV1 of its first frame
 	msg      []byte // its payload so far
+	checked  int    // length of msg's prefix known to be valid UTF-8
 	err      error  // sticky: set once, returned forever
 }
 
@@ -67,9 +68,10 @@ type Message struct {
 }
 
 // Feed appends received bytes to the decoder. Bytes may be split anywhere;
-// feeding one byte at a time works. Feed keeps no reference to p.
+// feeding one byte at a time works. Feed keeps no reference to p. After a
+// protocol error Feed drops p: the connection is finished.
 func (d *Decoder) Feed(p []byte) {
-	if len(p) == 0 {
+	if len(p) == 0 || d.err != nil {
 		return
 	}
 	d.makeRoom(len(p))
@@ -151,7 +153,8 @@ func (d *Decoder) maxMessage() uint64 {
 // nil error means more bytes are needed. Data messages are reassembled from
 // their fragments; control frames that arrive between fragments are
 // returned at once. A violation of the protocol is a *ProtocolError, and
-// from then on Next returns that same error.
+// from then on Next returns that same error. The Decoder does not track the
+// closing handshake: after a close frame the caller stops reading.
 func (d *Decoder) Next() (m Message, ok bool, err error) {
 	if d.err != nil {
 		return Message{}, false, d.err
@@ -271,26 +274,57 @@ func (d *Decoder) frame() (m Message, ok, done bool, err error) {
 		return m, true, true, d.checkText(&m)
 	}
 	if op != OpContinuation {
-		d.fragOp, d.fragComp = op, rsv1
+		d.fragOp, d.fragComp, d.checked = op, rsv1, 0
 		d.msg = append(d.msg[:0], payload...)
-		return m, false, true, nil
+		return m, false, true, d.checkFragment()
 	}
 	d.msg = append(d.msg, payload...)
 	if !fin {
-		return m, false, true, nil
+		return m, false, true, d.checkFragment()
 	}
 	m = Message{Op: d.fragOp, Payload: d.msg, Compressed: d.fragComp}
 	d.fragOp, d.fragComp = 0, false
 	if cap(d.msg) > keepCap {
 		d.msg = nil // the caller has it until the next call; do not keep it
 	}
-	return m, true, true, d.checkText(&m)
+	if d.ValidateUTF8 && m.Op == OpText && !m.Compressed && !utf8.Valid(m.Payload[d.checked:]) {
+		return m, false, false, invalidText()
+	}
+	return m, true, true, nil
+}
+
+func invalidText() error {
+	return &ProtocolError{Code: CloseInvalidPayload, Reason: "text message is not valid UTF-8"}
 }
 
 func (d *Decoder) checkText(m *Message) error {
 	if d.ValidateUTF8 && m.Op == OpText && !m.Compressed && !utf8.Valid(m.Payload) {
-		return protocolErr(CloseInvalidPayload, "text message is not valid UTF-8")
+		return invalidText()
 	}
+	return nil
+}
+
+// checkFragment validates the text received so far of a fragmented
+// message, so that a peer sending invalid UTF-8 is stopped at the first
+// bad fragment rather than after a whole message of it. A rune cut by the
+// fragment boundary is left for the next fragment.
+func (d *Decoder) checkFragment() error {
+	if !d.ValidateUTF8 || d.fragOp != OpText || d.fragComp {
+		return nil
+	}
+	end := len(d.msg)
+	for i := 1; i < utf8.UTFMax && i <= end-d.checked; i++ {
+		if utf8.RuneStart(d.msg[end-i]) {
+			if !utf8.FullRune(d.msg[end-i:]) {
+				end -= i
+			}
+			break
+		}
+	}
+	if !utf8.Valid(d.msg[d.checked:end]) {
+		return invalidText()
+	}
+	d.checked = end
 	return nil
 }
 

@@ -199,25 +199,36 @@ func equalMsgs(t *testing.T, what string, got, want []msg) {
 	}
 }
 
-// feedInPieces feeds data cut at the given offsets, draining after each.
+// feedInPieces feeds data cut at the given offsets, draining after each,
+// and fails on any error or leftover byte.
 func feedInPieces(t *testing.T, local wsproto.Role, data []byte, cuts []int) []msg {
 	t.Helper()
 	d := wsproto.Decoder{Role: local, ValidateUTF8: true}
-	var got []msg
-	prev := 0
-	for _, c := range append(cuts, len(data)) {
-		d.Feed(data[prev:c])
-		prev = c
-		ms, err := drain(&d)
-		if err != nil {
-			t.Fatalf("cuts %v: %v", cuts, err)
-		}
-		got = append(got, ms...)
+	got, err := decodeInto(&d, data, cuts)
+	if err != nil {
+		t.Fatalf("cuts %v: %v", cuts, err)
 	}
 	if d.Buffered() != 0 {
 		t.Fatalf("cuts %v: %d bytes left over", cuts, d.Buffered())
 	}
 	return got
+}
+
+// decodeInto runs data through d in the given pieces and returns the
+// messages and the error that ended them.
+func decodeInto(d *wsproto.Decoder, data []byte, cuts []int) ([]msg, error) {
+	var out []msg
+	prev := 0
+	for _, c := range append(cuts, len(data)) {
+		d.Feed(data[prev:c])
+		prev = c
+		ms, err := drain(d)
+		out = append(out, ms...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 func TestDecoderEverySplit(t *testing.T) {
@@ -253,9 +264,10 @@ func TestDecoderEverySplit(t *testing.T) {
 func TestDecoderReadFrom(t *testing.T) {
 	data, want := stream(wsproto.Server, 70000)
 	for name, r := range map[string]func() io.Reader{
-		"bytes.Reader": func() io.Reader { return bytes.NewReader(data) },
-		"one byte":     func() io.Reader { return iotest.OneByteReader(bytes.NewReader(data)) },
-		"half":         func() io.Reader { return iotest.HalfReader(bytes.NewReader(data)) },
+		"bytes.Reader":  func() io.Reader { return bytes.NewReader(data) },
+		"one byte":      func() io.Reader { return iotest.OneByteReader(bytes.NewReader(data)) },
+		"half":          func() io.Reader { return iotest.HalfReader(bytes.NewReader(data)) },
+		"data with EOF": func() io.Reader { return iotest.DataErrReader(bytes.NewReader(data)) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			d := wsproto.Decoder{Role: wsproto.Client}
@@ -369,4 +381,67 @@ func TestDecoderCloseForms(t *testing.T) {
 		{Op: wsproto.OpClose, Payload: "\x13\x87", Code: 4999},
 		{Op: wsproto.OpClose, Payload: "\x03\xe8bye ✓", Code: wsproto.CloseNormal, Reason: "bye ✓"},
 	})
+}
+
+// TestDecoderUTF8AcrossFragments checks runes cut by fragment boundaries
+// are accepted, and that invalid text is refused at the first bad fragment
+// instead of when the message ends.
+func TestDecoderUTF8AcrossFragments(t *testing.T) {
+	s := wsproto.Server
+	text := "a€𝄞z" // 1-, 3- and 4-byte runes
+	var data []byte
+	for i := range len(text) {
+		op := wsproto.OpContinuation
+		if i == 0 {
+			op = wsproto.OpText
+		}
+		data = append(data, frame(s, op, i == len(text)-1, text[i:i+1])...)
+	}
+	d := wsproto.Decoder{Role: wsproto.Client, ValidateUTF8: true}
+	d.Feed(data)
+	got, err := drain(&d)
+	if err != nil || len(got) != 1 || got[0].Payload != text {
+		t.Fatalf("got %v, %v; want %q", got, err, text)
+	}
+
+	d = wsproto.Decoder{Role: wsproto.Client, ValidateUTF8: true}
+	d.Feed(frame(s, wsproto.OpText, false, "ok \xf0\x9d")) // a cut rune: fine so far
+	if _, ok, err := d.Next(); ok || err != nil {
+		t.Fatalf("cut rune: ok=%v err=%v, want more bytes needed", ok, err)
+	}
+	d.Feed(frame(s, wsproto.OpContinuation, false, "\x84\x9e \xc0\xaf")) // overlong: invalid
+	_, _, err = d.Next()
+	var pe *wsproto.ProtocolError
+	if !errors.As(err, &pe) || pe.Code != wsproto.CloseInvalidPayload {
+		t.Fatalf("invalid fragment: %v, want close 1007 before the message ends", err)
+	}
+}
+
+// TestDecoderNoAllocSteadyState checks decoding allocates nothing once the
+// buffers are warm: whole frames, fragmented messages and control frames.
+func TestDecoderNoAllocSteadyState(t *testing.T) {
+	for _, local := range []wsproto.Role{wsproto.Client, wsproto.Server} {
+		p := strings.Repeat("x", 1024)
+		data := cat(
+			frame(1-local, wsproto.OpBinary, true, p),
+			frame(1-local, wsproto.OpText, false, p[:100]),
+			frame(1-local, wsproto.OpPing, true, "ping"),
+			frame(1-local, wsproto.OpContinuation, true, p[100:]),
+		)
+		d := wsproto.Decoder{Role: local, ValidateUTF8: true}
+		run := func() {
+			// Feed copies, and unmasking happens in the copy, so the same
+			// bytes can be fed again.
+			d.Feed(data)
+			for n := 0; n < 3; n++ {
+				if _, ok, err := d.Next(); !ok || err != nil {
+					t.Fatalf("message %d: ok=%v err=%v", n, ok, err)
+				}
+			}
+		}
+		run()
+		if allocs := testing.AllocsPerRun(200, run); allocs != 0 {
+			t.Errorf("%s: %v allocations per run, want 0", local, allocs)
+		}
+	}
 }

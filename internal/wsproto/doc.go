@@ -39,14 +39,20 @@
 //		he.Respond(w)
 //		return
 //	}
+//	sub := "" // the first of wsproto.Subprotocols(r) this server speaks
 //	conn, early, err := wsproto.Hijack(w)
 //	if err != nil {
-//		return // the handshake cannot go on; net/http answered nothing
+//		return // the connection cannot be taken over; nothing was answered
 //	}
-//	conn.Write(wsproto.AppendResponse(nil, key, "ipcord.v1", "", nil))
+//	conn.Write(wsproto.AppendResponse(nil, key, sub, "", nil))
 //	dec := wsproto.Decoder{Role: wsproto.Server}
 //	dec.Feed(early) // the client may have sent frames with its request
 //	// then loop: dec.ReadFrom(conn), dec.Next()
+//
+// Example_server in the tests runs this flow end to end.
+//
+// Because encoding only appends bytes, a test peer can cut a connection
+// mid-frame by writing part of what AppendFrame returned and closing.
 //
 // permessage-deflate is not implemented here; Decoder.AllowRSV1 and
 // Message.Compressed are the hooks a compression layer builds on.

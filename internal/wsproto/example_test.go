@@ -164,3 +164,40 @@ func Example_server() {
 	// text "hello" 0
 	// close "\x03\xe8" 1000
 }
+
+// ExampleParseResponse is the client handshake without sockets, as the
+// sans-I/O gateway drives it: bytes to send out, bytes received in.
+func ExampleParseResponse() {
+	u, _ := url.Parse("wss://gateway.discord.gg/?v=10&encoding=json")
+	req := &wsproto.Request{URL: u, Key: "dGhlIHNhbXBsZSBub25jZQ=="}
+	toSend := req.Append(nil)
+	fmt.Printf("%q\n", toSend[:strings.Index(string(toSend), "\r\n")])
+
+	// What the server sent back, in two reads; the second one also carries
+	// the first frame.
+	reply := wsproto.AppendResponse(nil, req.Key, "", "", nil)
+	reply = wsproto.AppendFrame(reply, wsproto.Server, wsproto.OpText, true, false, [4]byte{}, []byte(`{"op":10}`))
+	var received []byte
+	for _, chunk := range [][]byte{reply[:20], reply[20:]} {
+		received = append(received, chunk...)
+		resp, n, ok, err := wsproto.ParseResponse(received, req)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		if !ok {
+			fmt.Println("need more bytes")
+			continue
+		}
+		fmt.Println("status", resp.Status)
+		d := wsproto.Decoder{Role: wsproto.Client}
+		d.Feed(received[n:])
+		m, _, _ := d.Next()
+		fmt.Printf("%s %s\n", m.Op, m.Payload)
+	}
+	// Output:
+	// "GET /?v=10&encoding=json HTTP/1.1"
+	// need more bytes
+	// status 101
+	// text {"op":10}
+}

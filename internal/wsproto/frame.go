@@ -83,11 +83,13 @@ const (
 )
 
 // Valid reports whether c may appear in a close frame on the wire: the
-// defined codes 1000-1003 and 1007-1011, and the 3000-4999 range left to
-// libraries and applications (Discord's 4xxx codes live there).
+// defined codes 1000-1003 and 1007-1011, the IANA-registered 1012-1014
+// (service restart, try again later, bad gateway: proxies in front of
+// Discord send them), and the 3000-4999 range left to libraries and
+// applications (Discord's 4xxx codes live there).
 func (c CloseCode) Valid() bool {
 	switch {
-	case c >= 1000 && c <= 1003, c >= 1007 && c <= 1011:
+	case c >= 1000 && c <= 1003, c >= 1007 && c <= 1014:
 		return true
 	case c >= 3000 && c <= 4999:
 		return true

@@ -141,7 +141,7 @@ func TestCloseCodeValid(t *testing.T) {
 	for c := 1000; c <= 1003; c++ {
 		valid[wsproto.CloseCode(c)] = true
 	}
-	for c := 1007; c <= 1011; c++ {
+	for c := 1007; c <= 1014; c++ {
 		valid[wsproto.CloseCode(c)] = true
 	}
 	for c := 3000; c <= 4999; c++ {

@@ -28,7 +28,6 @@ const ioTimeout = 5 * time.Second
 // peer is our end of a connection, in either role: a Decoder plus a
 // connection, with a deadline on every step.
 type peer struct {
-	t    testing.TB
 	role wsproto.Role
 	conn net.Conn
 	dec  wsproto.Decoder
@@ -48,23 +47,14 @@ func (p *peer) frame(op wsproto.Opcode, fin bool, payload []byte) []byte {
 // next returns the next message, with its payload copied.
 func (p *peer) next() (wsproto.Message, error) {
 	p.conn.SetReadDeadline(time.Now().Add(ioTimeout))
-	for {
-		m, ok, err := p.dec.Next()
-		if err != nil {
-			return m, err
-		}
-		if ok {
-			m.Payload = bytes.Clone(m.Payload)
-			return m, nil
-		}
-		if _, err := p.dec.ReadFrom(io.TeeReader(p.conn, &p.raw)); err != nil {
-			return m, err
-		}
-	}
+	m, err := readMessage(&p.dec, io.TeeReader(p.conn, &p.raw))
+	m.Payload = bytes.Clone(m.Payload)
+	return m, err
 }
 
-// dialOurs connects our Client role to a ws:// URL.
-func dialOurs(t testing.TB, rawURL string, subprotocols []string, maxMessage int) (*peer, *wsproto.Response, error) {
+// dialTCP opens a TCP connection to the host of a ws:// URL, closed when
+// the test ends.
+func dialTCP(t testing.TB, rawURL string) (net.Conn, *url.URL) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		t.Fatal(err)
@@ -74,12 +64,12 @@ func dialOurs(t testing.TB, rawURL string, subprotocols []string, maxMessage int
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	p := &peer{t: t, role: wsproto.Client, conn: conn, dec: wsproto.Decoder{Role: wsproto.Client, MaxMessage: maxMessage, ValidateUTF8: true}}
-	req := &wsproto.Request{URL: u, Key: wsproto.NewKey(), Subprotocols: subprotocols,
-		Header: http.Header{"User-Agent": {"ipcord-wsproto-test"}}}
-	if err := p.send(req.Append(nil)); err != nil {
-		return nil, nil, err
-	}
+	return conn, u
+}
+
+// readResponse reads the server's handshake reply to req and returns it
+// with the bytes that followed it (the start of the frame stream).
+func readResponse(conn net.Conn, req *wsproto.Request) (*wsproto.Response, []byte, error) {
 	conn.SetReadDeadline(time.Now().Add(ioTimeout))
 	var in []byte
 	buf := make([]byte, 1024)
@@ -88,16 +78,32 @@ func dialOurs(t testing.TB, rawURL string, subprotocols []string, maxMessage int
 		in = append(in, buf[:n]...)
 		resp, used, ok, err := wsproto.ParseResponse(in, req)
 		if err != nil {
-			return nil, resp, err
+			return resp, nil, err
 		}
 		if ok {
-			p.dec.Feed(in[used:])
-			return p, resp, nil
+			return resp, in[used:], nil
 		}
 		if rerr != nil {
 			return nil, nil, rerr
 		}
 	}
+}
+
+// dialOurs connects our Client role to a ws:// URL.
+func dialOurs(t testing.TB, rawURL string, subprotocols []string, maxMessage int) (*peer, *wsproto.Response, error) {
+	conn, u := dialTCP(t, rawURL)
+	p := &peer{role: wsproto.Client, conn: conn, dec: wsproto.Decoder{Role: wsproto.Client, MaxMessage: maxMessage, ValidateUTF8: true}}
+	req := &wsproto.Request{URL: u, Key: wsproto.NewKey(), Subprotocols: subprotocols,
+		Header: http.Header{"User-Agent": {"ipcord-wsproto-test"}}}
+	if err := p.send(req.Append(nil)); err != nil {
+		return nil, nil, err
+	}
+	resp, rest, err := readResponse(conn, req)
+	if err != nil {
+		return nil, resp, err
+	}
+	p.dec.Feed(rest)
+	return p, resp, nil
 }
 
 // coderEchoServer serves coder/websocket's Accept: it echoes every message,
@@ -270,7 +276,7 @@ func newOurEchoServer(t *testing.T, maxMessage int) *ourEchoServer {
 		defer s.wg.Done()
 		defer conn.Close()
 		s.early <- len(early)
-		p := &peer{t: t, role: wsproto.Server, conn: conn, dec: wsproto.Decoder{Role: wsproto.Server, MaxMessage: maxMessage, ValidateUTF8: true}}
+		p := &peer{role: wsproto.Server, conn: conn, dec: wsproto.Decoder{Role: wsproto.Server, MaxMessage: maxMessage, ValidateUTF8: true}}
 		p.dec.Feed(early)
 		p.raw.Write(early)
 		defer func() { s.raw <- p.raw.Bytes() }()
@@ -443,13 +449,8 @@ func TestInteropCoderClientCloseHandshake(t *testing.T) {
 func TestHijackEarlyFrames(t *testing.T) {
 	leaktest.Check(t)
 	s := newOurEchoServer(t, 0)
-	u, _ := url.Parse(s.url)
-	conn, err := net.DialTimeout("tcp", u.Host, ioTimeout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	p := &peer{t: t, role: wsproto.Client, conn: conn, dec: wsproto.Decoder{Role: wsproto.Client}}
+	conn, u := dialTCP(t, s.url)
+	p := &peer{role: wsproto.Client, conn: conn, dec: wsproto.Decoder{Role: wsproto.Client}}
 	req := &wsproto.Request{URL: u, Key: wsproto.NewKey(), Subprotocols: []string{"ipcord.v1"}}
 	first := cat(p.frame(wsproto.OpText, true, []byte("early bird")), p.frame(wsproto.OpPing, true, []byte("early ping")))
 	if err := p.send(cat(req.Append(nil), first)); err != nil {
@@ -463,25 +464,11 @@ func TestHijackEarlyFrames(t *testing.T) {
 	case <-time.After(ioTimeout):
 		t.Fatal("no connection")
 	}
-	// Read the 101, then the echoes.
-	conn.SetReadDeadline(time.Now().Add(ioTimeout))
-	var in []byte
-	buf := make([]byte, 512)
-	for {
-		n, err := conn.Read(buf)
-		in = append(in, buf[:n]...)
-		resp, used, ok, perr := wsproto.ParseResponse(in, req)
-		if perr != nil || (err != nil && !ok) {
-			t.Fatalf("handshake: %v %v", perr, err)
-		}
-		if ok {
-			if resp.Subprotocol != "ipcord.v1" {
-				t.Fatalf("subprotocol %q", resp.Subprotocol)
-			}
-			p.dec.Feed(in[used:])
-			break
-		}
+	resp, rest, err := readResponse(conn, req)
+	if err != nil || resp.Subprotocol != "ipcord.v1" {
+		t.Fatalf("handshake: %+v %v", resp, err)
 	}
+	p.dec.Feed(rest)
 	for _, want := range []msg{{Op: wsproto.OpText, Payload: "early bird"}, {Op: wsproto.OpPong, Payload: "early ping"}} {
 		m, err := p.next()
 		if err != nil || copyMsg(m) != want {
@@ -499,32 +486,15 @@ func TestHijackEarlyFrames(t *testing.T) {
 func TestHandshakeRefusedOverHTTP(t *testing.T) {
 	leaktest.Check(t)
 	s := newOurEchoServer(t, 0)
-	u, _ := url.Parse(s.url)
-	conn, err := net.DialTimeout("tcp", u.Host, ioTimeout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn, u := dialTCP(t, s.url)
 	req := &wsproto.Request{URL: u, Key: "not-a-valid-key"}
-	conn.SetDeadline(time.Now().Add(ioTimeout))
+	conn.SetWriteDeadline(time.Now().Add(ioTimeout))
 	if _, err := conn.Write(req.Append(nil)); err != nil {
 		t.Fatal(err)
 	}
-	var in []byte
-	buf := make([]byte, 512)
-	for {
-		n, rerr := conn.Read(buf)
-		in = append(in, buf[:n]...)
-		_, _, ok, err := wsproto.ParseResponse(in, req)
-		var he *wsproto.HandshakeError
-		if errors.As(err, &he) {
-			if he.Status != 400 || !strings.Contains(string(he.Body), "Sec-WebSocket-Key") {
-				t.Fatalf("refusal %d %q", he.Status, he.Body)
-			}
-			return
-		}
-		if err != nil || ok || rerr != nil {
-			t.Fatalf("ok=%v err=%v read=%v, want a HandshakeError", ok, err, rerr)
-		}
+	_, _, err := readResponse(conn, req)
+	var he *wsproto.HandshakeError
+	if !errors.As(err, &he) || he.Status != 400 || !strings.Contains(string(he.Body), "Sec-WebSocket-Key") {
+		t.Fatalf("got %v, want a 400 HandshakeError naming Sec-WebSocket-Key", err)
 	}
 }

@@ -101,11 +101,10 @@ func Decode(b []byte) (Frame, error) {
 			val := b[start:d.i]
 			switch string(key) {
 			case "t":
-				s, err := decodeString(val)
-				if err != nil {
-					return f, malformed("t: %v", err)
+				if len(val) < 2 || val[0] != '"' {
+					return f, malformed("t is not a string")
 				}
-				f.Type = typeOf(s)
+				f.Type = typeOf(val)
 				haveT = true
 			case "id":
 				rawID = val
@@ -122,20 +121,21 @@ func Decode(b []byte) (Frame, error) {
 			case "data":
 				f.Data = val
 			case "timeout_ms":
-				f.TimeoutMS, err = strconv.ParseInt(string(val), 10, 64)
-				if err != nil || f.TimeoutMS < 0 {
-					return f, malformed("timeout_ms is not a non-negative integer")
+				n, ok := parseUint(val)
+				if !ok {
+					return f, malformed("timeout_ms is not a non-negative integer below 2^53")
 				}
+				f.TimeoutMS = int64(n)
 			case "meta":
-				err = decodeNullable(val, &f.Meta)
+				f.Meta, err = decodeNullable[map[string]string](val)
 			case "code":
 				f.Code, err = decodeString(val)
 			case "message":
 				f.Message, err = decodeString(val)
 			case "routes":
-				err = decodeNullable(val, &f.Routes)
+				f.Routes, err = decodeNullable[[]string](val)
 			case "enc":
-				err = decodeNullable(val, &f.Encodings)
+				f.Encodings, err = decodeNullable[[]string](val)
 			}
 			if err != nil {
 				return f, malformed("%s: %v", key, err)
@@ -189,25 +189,43 @@ func (f *Frame) setID(raw []byte) error {
 		f.Identifier = s
 		return nil
 	}
-	n, err := strconv.ParseUint(string(raw), 10, 64)
-	if err != nil || n > MaxID {
+	n, ok := parseUint(raw)
+	if !ok || n > MaxID {
 		return malformed("id is not an integer in [0, 2^53)")
 	}
 	f.ID, f.HasID = n, true
 	return nil
 }
 
-func typeOf(s string) Type {
-	switch s {
-	case "hello":
+// parseUint parses a JSON integer of up to 16 digits (2^53 has 16) without
+// the allocation strconv's error path forces on its argument.
+func parseUint(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 16 || (len(b) > 1 && b[0] == '0') {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
+
+// typeOf maps a quoted "t" value to its Type without decoding it (a value
+// with escapes is simply unknown).
+func typeOf(quoted []byte) Type {
+	switch string(quoted) {
+	case `"hello"`:
 		return TypeHello
-	case "req":
+	case `"req"`:
 		return TypeRequest
-	case "res":
+	case `"res"`:
 		return TypeResult
-	case "err":
+	case `"err"`:
 		return TypeError
-	case "cancel":
+	case `"cancel"`:
 		return TypeCancel
 	}
 	return TypeUnknown
@@ -230,11 +248,16 @@ func decodeString(v []byte) (string, error) {
 	return string(inner), nil
 }
 
-func decodeNullable(v []byte, dst any) error {
+// decodeNullable decodes the rarer fields; it returns the value rather than
+// filling a pointer into the Frame so that the Frame itself stays on the
+// stack.
+func decodeNullable[T any](v []byte) (T, error) {
+	var t T
 	if string(v) == "null" {
-		return nil
+		return t, nil
 	}
-	return json.Unmarshal(v, dst)
+	err := json.Unmarshal(v, &t)
+	return t, err
 }
 
 // decoder is a validating scanner over one JSON text.

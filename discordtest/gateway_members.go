@@ -1,0 +1,96 @@
+package discordtest
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// allMembersInterval is Discord's limit on requests for all of a guild's
+// members: one per guild per 30 s.
+const allMembersInterval = 30 * time.Second
+
+// requestMembersLocked answers op 8 REQUEST_GUILD_MEMBERS with one
+// GUILD_MEMBERS_CHUNK from Gateway.Members, or with a RATE_LIMITED dispatch
+// for a second request for all members of a guild within 30 s.
+func (g *Gateway) requestMembersLocked(c *gwConn, raw json.RawMessage, now time.Time) {
+	var d struct {
+		GuildID string   `json:"guild_id"`
+		Query   *string  `json:"query"`
+		Limit   int      `json:"limit"`
+		UserIDs []string `json:"user_ids"`
+		Nonce   string   `json:"nonce"`
+	}
+	if !g.decodeLocked(c, raw, &d) {
+		return
+	}
+	gid, err := strconv.ParseUint(d.GuildID, 10, 64)
+	if err != nil || c.sess == nil {
+		g.closeConnLocked(c, closeDecodeError, "decode error")
+		return
+	}
+	all := len(d.UserIDs) == 0 && (d.Query == nil || *d.Query == "") && d.Limit == 0
+	if all {
+		if last, ok := g.allMembers[gid]; ok && now.Sub(last) < allMembersInterval {
+			wait := allMembersInterval - now.Sub(last)
+			rl, _ := json.Marshal(map[string]any{
+				"opcode":      opRequestMembers,
+				"retry_after": math.Ceil(wait.Seconds()*1000) / 1000,
+				"meta":        map[string]any{"guild_id": d.GuildID, "nonce": d.Nonce},
+			})
+			g.dispatchLocked(c.sess, "RATE_LIMITED", rl)
+			return
+		}
+		g.allMembers[gid] = now
+	}
+	members := []json.RawMessage{}
+	var notFound []string
+	want := map[string]bool{}
+	for _, id := range d.UserIDs {
+		want[id] = true
+	}
+	for _, m := range g.Members[gid] {
+		var mv struct {
+			User struct {
+				ID       string `json:"id"`
+				Username string `json:"username"`
+			} `json:"user"`
+			Nick string `json:"nick"`
+		}
+		json.Unmarshal(m, &mv)
+		switch {
+		case len(d.UserIDs) > 0:
+			if !want[mv.User.ID] {
+				continue
+			}
+			delete(want, mv.User.ID)
+		case d.Query != nil && *d.Query != "":
+			q := strings.ToLower(*d.Query)
+			if !strings.HasPrefix(strings.ToLower(mv.User.Username), q) && !strings.HasPrefix(strings.ToLower(mv.Nick), q) {
+				continue
+			}
+		}
+		if d.Limit > 0 && len(members) == d.Limit {
+			break
+		}
+		members = append(members, m)
+	}
+	for _, id := range d.UserIDs {
+		if want[id] {
+			notFound = append(notFound, id)
+		}
+	}
+	chunk := map[string]any{
+		"guild_id": d.GuildID, "members": members, "chunk_index": 0, "chunk_count": 1,
+	}
+	if d.Nonce != "" {
+		chunk["nonce"] = d.Nonce
+	}
+	if len(d.UserIDs) > 0 {
+		chunk["not_found"] = append([]string{}, notFound...)
+	}
+	b, _ := json.Marshal(chunk)
+	g.dispatchLocked(c.sess, "GUILD_MEMBERS_CHUNK", b)
+}
