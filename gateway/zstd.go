@@ -63,6 +63,9 @@ func (z *zstdInflater) inflate(p []byte) ([]byte, error) {
 		}
 	}
 	z.out = z.out[:0]
+	if cap(z.out) > keepCap+zstdMaxBlock {
+		z.out = nil // a huge message grew it; see keepCap
+	}
 	z.src.reset(p, nil)
 	for z.src.remaining() > 0 {
 		if cap(z.out)-len(z.out) <= zstdMaxBlock {
