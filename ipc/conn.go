@@ -29,7 +29,8 @@ type connConfig struct {
 	pingMisses     int
 	writeTimeout   time.Duration
 	defaultTimeout time.Duration
-	workers        *workers // runs handlers
+	workers        *workers    // runs handlers
+	compress       *compressor // nil: compression disabled by the owner
 }
 
 // maxQueued bounds the bytes waiting to be written to one peer: past it the
@@ -68,8 +69,10 @@ type conn struct {
 	nc         net.Conn
 	role       wsproto.Role
 	dec        wsproto.Decoder
-	peer       string   // the remote side's identifier
-	peerRoutes []string // the routes the peer announced in its hello
+	peer       string      // the remote side's identifier
+	peerRoutes []string    // the routes the peer announced in its hello
+	compress   *compressor // set when permessage-deflate was negotiated
+	inflated   []byte      // the reader's buffer for decompressed messages
 
 	wmu     sync.Mutex
 	wbuf    []byte
@@ -145,6 +148,12 @@ func (c *conn) readMessage() (wsproto.Message, error) {
 		case wsproto.OpClose:
 			return m, &CloseError{Code: int(m.CloseCode), Reason: m.CloseReason}
 		default:
+			if m.Compressed {
+				if m.Payload, err = c.inflate(m.Payload); err != nil {
+					return m, err
+				}
+				m.Compressed = false
+			}
 			return m, nil
 		}
 	}
@@ -174,6 +183,16 @@ func (c *conn) readLoop() {
 		}
 		switch m.Op {
 		case wsproto.OpText:
+			if m.Compressed {
+				if m.Payload, err = c.inflate(m.Payload); err != nil {
+					var pe *wsproto.ProtocolError
+					if errors.As(err, &pe) {
+						c.closeWith(int(pe.Code), pe.Reason)
+					}
+					c.fail(err)
+					return
+				}
+			}
 			if err := c.handle(m.Payload); err != nil {
 				c.closeWith(int(wsproto.CloseInvalidPayload), truncateReason(err.Error()))
 				c.fail(err)
@@ -495,8 +514,17 @@ func (c *conn) writeControl(op wsproto.Opcode, payload []byte) {
 }
 
 // write queues one frame; it reports false when the connection no longer
-// takes frames, so the frame was certainly not sent.
+// takes frames, so the frame was certainly not sent. Data messages of at
+// least the minimum size are compressed when compression was negotiated.
 func (c *conn) write(op wsproto.Opcode, payload []byte) bool {
+	if z := c.compress; z != nil && len(payload) >= z.minSize && !op.IsControl() {
+		return c.writeCompressed(z, op, payload)
+	}
+	return c.queue(op, false, payload)
+}
+
+// queue appends one frame to the write queue and flushes it.
+func (c *conn) queue(op wsproto.Opcode, rsv1 bool, payload []byte) bool {
 	var key [4]byte
 	if c.role == wsproto.Client {
 		key = wsproto.MaskKey()
@@ -511,7 +539,7 @@ func (c *conn) write(op wsproto.Opcode, payload []byte) bool {
 		c.fail(errSlowPeer)
 		return false
 	}
-	c.wbuf = wsproto.AppendFrame(c.wbuf, c.role, op, true, false, key, payload)
+	c.wbuf = wsproto.AppendFrame(c.wbuf, c.role, op, true, rsv1, key, payload)
 	c.flushLocked()
 	return true
 }

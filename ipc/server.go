@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,6 +67,12 @@ type Server struct {
 	// this server, and requests arriving without timeout_ms. Default 30 s.
 	CallTimeout time.Duration
 
+	// Compression enables permessage-deflate for native clients that offer
+	// it. Off by default.
+	Compression Compression
+	// TLS serves wss:// from Serve and ListenAndServe. Optional.
+	TLS TLS
+
 	// Hooks observe every request served. Optional.
 	Hooks *Hooks
 	// Logger receives diagnostics. Nil logs nothing.
@@ -80,6 +87,7 @@ type Server struct {
 	clients  map[string]peer      // callable clients by identifier
 	sessions map[session]struct{} // every accepted connection, any dialect
 	servers  []*http.Server
+	url      string // of the first listener Serve was given
 	shutdown chan struct{}
 }
 
@@ -109,6 +117,7 @@ func (s *Server) init() {
 			writeTimeout:   orDefault(s.WriteTimeout, 10*time.Second),
 			defaultTimeout: orDefault(s.CallTimeout, 30*time.Second),
 			workers:        newWorkers(256),
+			compress:       newCompressor(s.Compression),
 		}
 		if s.cfg.router == nil {
 			s.cfg.router = NewRouter()
@@ -193,15 +202,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot take over the connection", http.StatusInternalServerError)
 		return
 	}
-	proto := ""
+	proto, ext, deflate := "", "", false
 	if native {
 		proto = Subprotocol
+		if s.cfg.compress != nil {
+			ext, deflate = wsproto.AcceptDeflate(r.Header.Values("Sec-Websocket-Extensions"))
+		}
 	}
-	if _, err := nc.Write(wsproto.AppendResponse(nil, key, proto, "", nil)); err != nil {
+	if _, err := nc.Write(wsproto.AppendResponse(nil, key, proto, ext, nil)); err != nil {
 		nc.Close()
 		return
 	}
 	c := newConn(&s.cfg, nc, wsproto.Server)
+	if deflate {
+		c.enableCompression(s.cfg.compress)
+	}
 	if n := brw.Reader.Buffered(); n > 0 {
 		b, _ := brw.Reader.Peek(n)
 		c.dec.Feed(b)
@@ -372,7 +387,19 @@ func (s *Server) isClosing() bool {
 // after Shutdown, or the listener's error.
 func (s *Server) Serve(ln net.Listener) error {
 	s.init()
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: orDefault(s.HandshakeTimeout, 10*time.Second), ErrorLog: nil}
+	scheme := "ws://"
+	if s.TLS.enabled() {
+		cfg, err := s.TLS.serverConfig()
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln, scheme = tls.NewListener(ln, cfg), "wss://"
+	}
+	// net/http's own messages (TLS handshake errors) go to Logger, at
+	// debug level: silent by default, and never to the standard logger.
+	errLog := slog.NewLogLogger(s.cfg.logger.Handler(), slog.LevelDebug)
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: orDefault(s.HandshakeTimeout, 10*time.Second), ErrorLog: errLog}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -380,12 +407,24 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrClosed
 	}
 	s.servers = append(s.servers, hs)
+	if s.url == "" {
+		s.url = scheme + ln.Addr().String()
+	}
 	s.mu.Unlock()
 	err := hs.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return ErrClosed
 	}
 	return err
+}
+
+// URL returns the ws:// or wss:// URL of the first listener given to Serve
+// (or ListenAndServe), or "" before that. Discovery announces it.
+func (s *Server) URL() string {
+	s.init()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.url
 }
 
 // ListenAndServe listens on addr (host:port) and serves, like Serve.
