@@ -194,10 +194,37 @@ func (d *Discovery) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
+	list := d.Servers()
+	for i := range list {
+		list[i].URL = reachableURL(list[i].URL, r.Host)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(struct {
 		Servers []ServerInfo `json:"servers"`
-	}{d.Servers()})
+	}{list})
+}
+
+// reachableURL replaces an unspecified host (a server listening on
+// 0.0.0.0 or [::]) with the host the client reached discovery by, which
+// reaches the server too, since both run in this process.
+func reachableURL(raw, reqHost string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	ip := net.ParseIP(u.Hostname())
+	if ip == nil || !ip.IsUnspecified() {
+		return raw
+	}
+	host, _, err := net.SplitHostPort(reqHost)
+	if err != nil {
+		host = reqHost
+	}
+	if host == "" {
+		return raw
+	}
+	u.Host = net.JoinHostPort(strings.Trim(host, "[]"), u.Port())
+	return u.String()
 }
 
 // closeTryAgainLater is the IANA-registered close code 1013.

@@ -72,10 +72,14 @@ func TestDiscoveryListing(t *testing.T) {
 	if err := d.AddURL(&ipc.Server{Name: "proxied"}, "wss://bot.example:443/ipc"); err != nil {
 		t.Fatal(err)
 	}
+	if err := d.AddURL(&ipc.Server{Name: "anywhere"}, "ws://0.0.0.0:9999"); err != nil {
+		t.Fatal(err)
+	}
 	addr := startDiscovery(t, d)
 
 	got, err := discover(t, addr, "disco")
-	want := []ipc.ServerInfo{{"c0", u0}, {"c1", u1}, {"proxied", "wss://bot.example:443/ipc"}}
+	want := []ipc.ServerInfo{{"c0", u0}, {"c1", u1}, {"proxied", "wss://bot.example:443/ipc"},
+		{"anywhere", "ws://127.0.0.1:9999"}} // listening on every address: reached as discovery was
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Discover = %v, %v; want %v", got, err, want)
 	}

@@ -383,8 +383,9 @@ func (s *Server) isClosing() bool {
 	return s.closing
 }
 
-// Serve accepts connections on ln until Shutdown. It returns ErrClosed
-// after Shutdown, or the listener's error.
+// Serve accepts connections on ln until Shutdown, over TLS (wss://) when
+// TLS is set. It returns ErrClosed after Shutdown, the listener's error, or
+// an error wrapping ErrTLSConfig when the certificate cannot be loaded.
 func (s *Server) Serve(ln net.Listener) error {
 	s.init()
 	scheme := "ws://"

@@ -27,7 +27,9 @@ func serveInProcess(t *testing.T, args []string, want ...*regexp.Regexp) []strin
 	ctx, cancel := context.WithCancel(context.Background())
 	e, out, errb := testEnv(nil)
 	done := make(chan int, 1)
-	go func() { done <- runMain(ctx, e, append([]string{"serve", "--addr", "127.0.0.1:0", "--secret", "s3", "--name", "t"}, args...)) }()
+	go func() {
+		done <- runMain(ctx, e, append([]string{"serve", "--addr", "127.0.0.1:0", "--secret", "s3", "--name", "t"}, args...))
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if code := <-done; code != 0 {
