@@ -1,7 +1,6 @@
 package ipc_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"net"
@@ -109,44 +108,20 @@ func TestCompressionNegotiation(t *testing.T) {
 
 // deflateDial dials u as a raw ipcord.v1 client offering permessage-deflate
 // and completes the hello.
-func deflateDial(t *testing.T, u string) (*rawClient, *wsproto.Response) {
+func deflateDial(t *testing.T, u string) *rawClient {
 	t.Helper()
 	pu, _ := url.Parse(u)
-	nc, err := net.Dial("tcp", pu.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
 	req := &wsproto.Request{URL: pu, Key: wsproto.NewKey(), Subprotocols: []string{ipc.Subprotocol},
 		Extensions: wsproto.DeflateOffer, Header: http.Header{"Authorization": {"Bearer " + secret}}}
-	nc.Write(req.Append(nil))
-	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-	br := bufio.NewReader(nc)
-	var buf []byte
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			t.Fatal(err)
-		}
-		buf = append(buf, b)
-		resp, n, ok, err := wsproto.ParseResponse(buf, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			on, err := wsproto.CheckDeflateResponse(resp.Extensions)
-			if err != nil || !on {
-				t.Fatalf("server did not accept deflate: %q, %v", resp.Extensions, err)
-			}
-			rc := &rawClient{t: t, nc: nc, dec: wsproto.Decoder{Role: wsproto.Client, MaxMessage: 8 << 20, AllowRSV1: true}}
-			rc.dec.Feed(buf[n:])
-			rc.send(`{"t":"hello","v":1,"id":"raw-deflate","routes":[]}`)
-			if m := rc.recvJSON(); m["t"] != "hello" {
-				t.Fatalf("server's first frame: %v", m)
-			}
-			return rc, resp
-		}
+	rc, resp := upgrade(t, req, wsproto.Decoder{Role: wsproto.Client, MaxMessage: 8 << 20, AllowRSV1: true})
+	if on, err := wsproto.CheckDeflateResponse(resp.Extensions); err != nil || !on {
+		t.Fatalf("server did not accept deflate: %q, %v", resp.Extensions, err)
 	}
+	rc.send(`{"t":"hello","v":1,"id":"raw-deflate","routes":[]}`)
+	if m := rc.recvJSON(); m["t"] != "hello" {
+		t.Fatalf("server's first frame: %v", m)
+	}
+	return rc
 }
 
 // TestCompressionThreshold: only messages of at least MinSize go out with
@@ -154,7 +129,7 @@ func deflateDial(t *testing.T, u string) (*rawClient, *wsproto.Response) {
 func TestCompressionThreshold(t *testing.T) {
 	leaktest.Check(t)
 	srv := &ipc.Server{Router: bigRouter(8 << 10), Secret: secret, Compression: ipc.Compression{Enabled: true, MinSize: 1000}}
-	rc, _ := deflateDial(t, startServer(t, srv))
+	rc := deflateDial(t, startServer(t, srv))
 
 	rc.send(`{"t":"req","id":1,"route":"echo","args":"small"}`)
 	m, err := rc.recv()
@@ -191,7 +166,7 @@ func TestCompressionThreshold(t *testing.T) {
 func TestCompressionBomb(t *testing.T) {
 	leaktest.Check(t)
 	srv := &ipc.Server{Router: bigRouter(10), Secret: secret, MaxMessage: 64 << 10, Compression: ipc.Compression{Enabled: true}}
-	rc, _ := deflateDial(t, startServer(t, srv))
+	rc := deflateDial(t, startServer(t, srv))
 	var d wsproto.Deflater
 	bomb := d.Append(nil, []byte(`{"t":"req","id":1,"route":"echo","args":"`+strings.Repeat("A", 8<<20)+`"}`))
 	if len(bomb) > 64<<10 {

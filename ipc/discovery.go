@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -404,32 +403,15 @@ func (d *Discovery) isClosing() bool {
 // is set. It returns ErrClosed after Shutdown, or the listener's error.
 func (d *Discovery) Serve(ln net.Listener) error {
 	d.init()
-	if d.TLS.enabled() {
-		cfg, err := d.TLS.serverConfig()
-		if err != nil {
-			ln.Close()
-			return err
+	return serveHTTP(ln, d, d.TLS, orDefault(d.HandshakeTimeout, 10*time.Second), d.cfg.logger, func(hs *http.Server, _ string) bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.closing {
+			return false
 		}
-		ln = tls.NewListener(ln, cfg)
-	}
-	hs := &http.Server{
-		Handler:           d,
-		ReadHeaderTimeout: orDefault(d.HandshakeTimeout, 10*time.Second),
-		ErrorLog:          slog.NewLogLogger(d.cfg.logger.Handler(), slog.LevelDebug),
-	}
-	d.mu.Lock()
-	if d.closing {
-		d.mu.Unlock()
-		ln.Close()
-		return ErrClosed
-	}
-	d.servers = append(d.servers, hs)
-	d.mu.Unlock()
-	err := hs.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		return ErrClosed
-	}
-	return err
+		d.servers = append(d.servers, hs)
+		return true
+	})
 }
 
 // ListenAndServe listens on addr (host:port) and serves, like Serve.

@@ -163,12 +163,20 @@ func TestPickServer(t *testing.T) {
 // libraries do.
 func wsDial(t *testing.T, addr string) *rawClient {
 	t.Helper()
-	nc, err := net.Dial("tcp", addr)
+	req := &wsproto.Request{URL: &url.URL{Scheme: "ws", Host: addr, Path: "/"}, Key: wsproto.NewKey()}
+	rc, _ := upgrade(t, req, wsproto.Decoder{Role: wsproto.Client})
+	return rc
+}
+
+// upgrade sends req on a new connection to req.URL.Host and returns a raw
+// client past the server's 101 reply, decoding with dec.
+func upgrade(t *testing.T, req *wsproto.Request, dec wsproto.Decoder) (*rawClient, *wsproto.Response) {
+	t.Helper()
+	nc, err := net.Dial("tcp", req.URL.Host)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	req := &wsproto.Request{URL: &url.URL{Scheme: "ws", Host: addr, Path: "/"}, Key: wsproto.NewKey()}
 	nc.Write(req.Append(nil))
 	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	br := bufio.NewReader(nc)
@@ -179,14 +187,14 @@ func wsDial(t *testing.T, addr string) *rawClient {
 			t.Fatal(err)
 		}
 		buf = append(buf, b)
-		_, n, ok, err := wsproto.ParseResponse(buf, req)
+		resp, n, ok, err := wsproto.ParseResponse(buf, req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if ok {
-			rc := &rawClient{t: t, nc: nc, dec: wsproto.Decoder{Role: wsproto.Client}}
+			rc := &rawClient{t: t, nc: nc, dec: dec}
 			rc.dec.Feed(buf[n:])
-			return rc
+			return rc, resp
 		}
 	}
 }

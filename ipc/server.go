@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -388,35 +387,18 @@ func (s *Server) isClosing() bool {
 // an error wrapping ErrTLSConfig when the certificate cannot be loaded.
 func (s *Server) Serve(ln net.Listener) error {
 	s.init()
-	scheme := "ws://"
-	if s.TLS.enabled() {
-		cfg, err := s.TLS.serverConfig()
-		if err != nil {
-			ln.Close()
-			return err
+	return serveHTTP(ln, s, s.TLS, orDefault(s.HandshakeTimeout, 10*time.Second), s.cfg.logger, func(hs *http.Server, url string) bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closing {
+			return false
 		}
-		ln, scheme = tls.NewListener(ln, cfg), "wss://"
-	}
-	// net/http's own messages (TLS handshake errors) go to Logger, at
-	// debug level: silent by default, and never to the standard logger.
-	errLog := slog.NewLogLogger(s.cfg.logger.Handler(), slog.LevelDebug)
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: orDefault(s.HandshakeTimeout, 10*time.Second), ErrorLog: errLog}
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		ln.Close()
-		return ErrClosed
-	}
-	s.servers = append(s.servers, hs)
-	if s.url == "" {
-		s.url = scheme + ln.Addr().String()
-	}
-	s.mu.Unlock()
-	err := hs.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		return ErrClosed
-	}
-	return err
+		s.servers = append(s.servers, hs)
+		if s.url == "" {
+			s.url = url
+		}
+		return true
+	})
 }
 
 // URL returns the ws:// or wss:// URL of the first listener given to Serve

@@ -5,8 +5,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/http"
 	"os"
+	"time"
 )
 
 // ErrTLS matches a connection refused by TLS: a certificate that does not
@@ -66,6 +69,33 @@ func (t TLS) serverConfig() (*tls.Config, error) {
 	// WebSocket upgrades need HTTP/1.1: never let ALPN pick h2.
 	cfg.NextProtos = []string{"http/1.1"}
 	return cfg, nil
+}
+
+// serveHTTP serves h on ln, over TLS when t is set, until the http.Server
+// is closed. add registers the http.Server with its owner (and gives it
+// the listener's ws:// or wss:// URL) before serving; false means the owner
+// is shutting down. net/http's own messages (TLS handshake errors) go to
+// logger at debug level: silent by default, never to the standard logger.
+func serveHTTP(ln net.Listener, h http.Handler, t TLS, timeout time.Duration, logger *slog.Logger, add func(hs *http.Server, url string) bool) error {
+	scheme := "ws://"
+	if t.enabled() {
+		cfg, err := t.serverConfig()
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln, scheme = tls.NewListener(ln, cfg), "wss://"
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: timeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
+	if !add(hs, scheme+ln.Addr().String()) {
+		ln.Close()
+		return ErrClosed
+	}
+	err := hs.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return ErrClosed
+	}
+	return err
 }
 
 // ClientTLS is what a Client adds to its TLS configuration for wss:// URLs.
