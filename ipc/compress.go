@@ -70,6 +70,21 @@ func (c *conn) writeCompressed(z *compressor, op wsproto.Opcode, payload []byte)
 	return ok
 }
 
+// next is Decoder.Next for the connection's readers: a message received
+// compressed comes out decompressed, and one that cannot be (corrupt, or
+// over MaxMessage once inflated) is the *wsproto.ProtocolError to close
+// with, like any other decoding error.
+func (c *conn) next() (wsproto.Message, bool, error) {
+	m, ok, err := c.dec.Next()
+	if ok && m.Compressed {
+		if m.Payload, err = c.inflate(m.Payload); err != nil {
+			return wsproto.Message{}, false, err
+		}
+		m.Compressed = false
+	}
+	return m, ok, err
+}
+
 // inflate returns the decompressed payload of a message received with
 // RSV1, in a buffer owned by the reader of c and valid until its next
 // inflate. A result over MaxMessage is a 1009 *wsproto.ProtocolError.

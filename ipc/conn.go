@@ -131,7 +131,7 @@ func (c *conn) start() {
 // is used before start, during the handshake.
 func (c *conn) readMessage() (wsproto.Message, error) {
 	for {
-		m, ok, err := c.dec.Next()
+		m, ok, err := c.next()
 		if err != nil {
 			return m, err
 		}
@@ -148,12 +148,6 @@ func (c *conn) readMessage() (wsproto.Message, error) {
 		case wsproto.OpClose:
 			return m, &CloseError{Code: int(m.CloseCode), Reason: m.CloseReason}
 		default:
-			if m.Compressed {
-				if m.Payload, err = c.inflate(m.Payload); err != nil {
-					return m, err
-				}
-				m.Compressed = false
-			}
 			return m, nil
 		}
 	}
@@ -161,7 +155,7 @@ func (c *conn) readMessage() (wsproto.Message, error) {
 
 func (c *conn) readLoop() {
 	for {
-		m, ok, err := c.dec.Next()
+		m, ok, err := c.next()
 		if err != nil {
 			var pe *wsproto.ProtocolError
 			if errors.As(err, &pe) {
@@ -183,16 +177,6 @@ func (c *conn) readLoop() {
 		}
 		switch m.Op {
 		case wsproto.OpText:
-			if m.Compressed {
-				if m.Payload, err = c.inflate(m.Payload); err != nil {
-					var pe *wsproto.ProtocolError
-					if errors.As(err, &pe) {
-						c.closeWith(int(pe.Code), pe.Reason)
-					}
-					c.fail(err)
-					return
-				}
-			}
 			if err := c.handle(m.Payload); err != nil {
 				c.closeWith(int(wsproto.CloseInvalidPayload), truncateReason(err.Error()))
 				c.fail(err)
