@@ -60,7 +60,7 @@ func (c *Client) dialPlain(ctx context.Context, u *url.URL, header http.Header) 
 		return nil, err
 	}
 	if u.Scheme == "wss" {
-		cfg := c.cfg.TLSConfig.Clone()
+		cfg := c.tlsConf.Clone() // ClientConfig.TLS over TLSConfig, made by Dial
 		if cfg == nil {
 			cfg = &tls.Config{}
 		}
@@ -70,7 +70,7 @@ func (c *Client) dialPlain(ctx context.Context, u *url.URL, header http.Header) 
 		tc := tls.Client(nc, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
-			return nil, fmt.Errorf("ipc: TLS handshake: %w", err)
+			return nil, tlsRefusal(fmt.Errorf("ipc: TLS handshake with %s: %w", host, err))
 		}
 		nc = tc
 	}
