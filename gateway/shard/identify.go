@@ -62,9 +62,9 @@ type LocalLimiter struct {
 }
 
 type identBucket struct {
-	busy     bool      // a slot is out, awaiting release
-	gen      int       // which slot is out
-	last     time.Time // when the last slot was handed out
+	busy bool      // a slot is out, awaiting release
+	gen  int       // which slot is out
+	last time.Time // when the last slot was handed out
 }
 
 // Acquire implements IdentifyLimiter.

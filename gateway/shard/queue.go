@@ -18,14 +18,14 @@ type queued struct {
 type queue struct {
 	maxEvents, maxBytes int
 
-	mu     sync.Mutex
-	items  []queued // ring buffer
-	head   int
-	n      int
-	bytes  int
-	full   bool          // a push failed since the last pop
-	room   chan struct{} // signalled (cap 1) when a pop makes room after a failed push
-	ready  chan struct{} // signalled (cap 1) when a push makes the queue non-empty
+	mu    sync.Mutex
+	items []queued // ring buffer
+	head  int
+	n     int
+	bytes int
+	full  bool          // a push failed since the last pop
+	room  chan struct{} // signalled (cap 1) when a pop makes room after a failed push
+	ready chan struct{} // signalled (cap 1) when a push makes the queue non-empty
 }
 
 func newQueue(maxEvents, maxBytes int) *queue {

@@ -99,7 +99,11 @@ func (s *Shard) Run(ctx context.Context) error {
 	}
 	s.sends = nil
 	s.members.failAll(ErrNotRunning)
-	s.setState(StateStopped)
+	sess := s.conn.Session()
+	s.update(func(st *statusState) {
+		st.State = StateStopped
+		st.session = sess
+	})
 	close(s.done)
 	return err
 }
