@@ -42,7 +42,7 @@ func (s *Shard) RequestMembers(ctx context.Context, req gateway.RequestGuildMemb
 		return nil, err
 	}
 	res := &Members{GuildID: req.GuildID}
-	got := 0
+	got, chunks := 0, 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -51,31 +51,41 @@ func (s *Shard) RequestMembers(ctx context.Context, req gateway.RequestGuildMemb
 			if m.err != nil {
 				return nil, m.err
 			}
-			var c struct {
-				Members    []json.RawMessage `json:"members"`
-				Presences  []json.RawMessage `json:"presences"`
-				NotFound   []json.RawMessage `json:"not_found"`
-				ChunkCount int               `json:"chunk_count"`
+			n, err := res.merge(m.data)
+			if err != nil {
+				return nil, err
 			}
-			if err := json.Unmarshal(m.data, &c); err != nil {
-				return nil, fmt.Errorf("%w: GUILD_MEMBERS_CHUNK: %v", gateway.ErrDecode, err)
-			}
-			res.Members = append(res.Members, c.Members...)
-			res.Presences = append(res.Presences, c.Presences...)
-			for _, id := range c.NotFound {
-				// not_found holds snowflakes as strings (or numbers in old payloads).
-				var sid string
-				if json.Unmarshal(id, &sid) != nil {
-					sid = string(id)
-				}
-				res.NotFound = append(res.NotFound, sid)
-			}
+			chunks = n
 			got++
-			if got >= c.ChunkCount {
+			if got >= chunks {
 				return res, nil
 			}
 		}
 	}
+}
+
+// merge adds one GUILD_MEMBERS_CHUNK's d to m and returns its chunk_count.
+func (m *Members) merge(data []byte) (chunkCount int, err error) {
+	var c struct {
+		Members    []json.RawMessage `json:"members"`
+		Presences  []json.RawMessage `json:"presences"`
+		NotFound   []json.RawMessage `json:"not_found"`
+		ChunkCount int               `json:"chunk_count"`
+	}
+	if err := json.Unmarshal(data, &c); err != nil {
+		return 0, fmt.Errorf("%w: GUILD_MEMBERS_CHUNK: %v", gateway.ErrDecode, err)
+	}
+	m.Members = append(m.Members, c.Members...)
+	m.Presences = append(m.Presences, c.Presences...)
+	for _, id := range c.NotFound {
+		// Snowflakes are strings; accept numbers too rather than fail.
+		var sid string
+		if json.Unmarshal(id, &sid) != nil {
+			sid = string(id)
+		}
+		m.NotFound = append(m.NotFound, sid)
+	}
+	return c.ChunkCount, nil
 }
 
 // memberMsg is a chunk or a rate limit for one request.
@@ -121,29 +131,9 @@ func (m *members) observe(d *gateway.Dispatch) {
 	if m.n.Load() == 0 || (d.Name != "GUILD_MEMBERS_CHUNK" && d.Name != "RATE_LIMITED") {
 		return
 	}
-	var v struct {
-		Nonce      string  `json:"nonce"`
-		Opcode     int     `json:"opcode"`
-		RetryAfter float64 `json:"retry_after"`
-		Meta       struct {
-			GuildID string `json:"guild_id"`
-			Nonce   string `json:"nonce"`
-		} `json:"meta"`
-	}
-	if json.Unmarshal(d.Data, &v) != nil {
+	nonce, msg, ok := parseMemberDispatch(d.Name, d.Data)
+	if !ok {
 		return
-	}
-	var msg memberMsg
-	nonce := v.Nonce
-	if d.Name == "RATE_LIMITED" {
-		nonce = v.Meta.Nonce
-		msg.err = &RateLimitedError{
-			Opcode:     gateway.Opcode(v.Opcode),
-			RetryAfter: time.Duration(v.RetryAfter * float64(time.Second)),
-			GuildID:    v.Meta.GuildID,
-		}
-	} else {
-		msg.data = append(json.RawMessage(nil), d.Data...)
 	}
 	m.mu.Lock()
 	ch := m.waiters[nonce]
@@ -154,6 +144,34 @@ func (m *members) observe(d *gateway.Dispatch) {
 		default:
 		}
 	}
+}
+
+// parseMemberDispatch reads the nonce of a GUILD_MEMBERS_CHUNK (with a
+// copy of its data) or of a RATE_LIMITED dispatch (as a
+// *RateLimitedError). ok is false for anything else or undecodable data.
+func parseMemberDispatch(name string, data []byte) (nonce string, msg memberMsg, ok bool) {
+	var v struct {
+		Nonce      string  `json:"nonce"`
+		Opcode     int     `json:"opcode"`
+		RetryAfter float64 `json:"retry_after"`
+		Meta       struct {
+			GuildID string `json:"guild_id"`
+			Nonce   string `json:"nonce"`
+		} `json:"meta"`
+	}
+	if (name != "GUILD_MEMBERS_CHUNK" && name != "RATE_LIMITED") || json.Unmarshal(data, &v) != nil {
+		return "", memberMsg{}, false
+	}
+	if name == "RATE_LIMITED" {
+		retry := time.Duration(0)
+		if v.RetryAfter > 0 && v.RetryAfter < 1e6 {
+			retry = time.Duration(v.RetryAfter * float64(time.Second))
+		}
+		return v.Meta.Nonce, memberMsg{err: &RateLimitedError{
+			Opcode: gateway.Opcode(v.Opcode), RetryAfter: retry, GuildID: v.Meta.GuildID,
+		}}, true
+	}
+	return v.Nonce, memberMsg{data: append(json.RawMessage(nil), data...)}, true
 }
 
 // failAll ends every waiting request with err.
