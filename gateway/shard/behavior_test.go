@@ -287,3 +287,7 @@ func TestStopsAfterThreeDecompressFailures(t *testing.T) {
 		t.Fatalf("%d connections, want 3", n)
 	}
 }
+
+func gatewayConfig(url string) gateway.Config {
+	return gateway.Config{Token: "t", URL: url}
+}

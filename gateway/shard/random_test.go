@@ -70,7 +70,7 @@ func runRandom(t *testing.T, seed uint64) []string {
 	g := startGateway(t, 40*time.Millisecond, nil)
 	e := startShard(t, g, func(c *shard.Config) {
 		c.Gateway.Compression = comp
-		c.QueueEvents = 1 + rnd.IntN(8) // small queues pause often
+		c.QueueEvents = 1 + rnd.IntN(8)                 // small queues pause often
 		c.Rand = rand.New(rand.NewPCG(seed, 2)).Float64 // the shard's own: it runs on another goroutine
 	})
 	var log []string
