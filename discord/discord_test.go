@@ -163,3 +163,29 @@ func TestGuildCreateDecodes(t *testing.T) {
 		t.Fatalf("decoded %+v", guild)
 	}
 }
+
+func TestResolvedAndSelectValues(t *testing.T) {
+	in := discord.Interaction{Type: discord.InteractionMessageComponent, Data: json.RawMessage(`{"custom_id":"pick","component_type":5,
+		"values":["80351110224678912"],"resolved":{"users":{"80351110224678912":{"id":"80351110224678912","username":"Nelly"}},
+		"members":{"80351110224678912":{"roles":["1"],"joined_at":"2015-04-26T06:26:56.936000+00:00","permissions":"8"}}}}`)}
+	d, err := in.ComponentData()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := discord.ParseSnowflake(d.Values[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, ok := d.Resolved.Users[id]
+	m, ok2 := d.Resolved.Members[id]
+	if !ok || !ok2 || u.Username != "Nelly" || !m.Permissions.Has(discord.PermissionAdministrator) || m.Roles[0] != 1 || d.ComponentType != discord.ComponentUserSelect {
+		t.Fatalf("resolved %+v", d.Resolved)
+	}
+	if _, err := in.ModalData(); !errors.Is(err, discord.ErrWrongInteractionType) {
+		t.Fatal(err)
+	}
+	bad := discord.Interaction{Type: discord.InteractionApplicationCommand, Data: json.RawMessage(`{"name":5}`)}
+	if _, err := bad.CommandData(); !errors.Is(err, discord.ErrBadData) {
+		t.Fatalf("bad data: %v", err)
+	}
+}

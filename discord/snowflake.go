@@ -3,6 +3,7 @@ package discord
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -92,14 +93,26 @@ func parseQuotedUint(b []byte) (*uint64, error) {
 	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
 		b = b[1 : len(b)-1]
 	}
-	// ParseUint accepts only digits (no sign, no spaces, no underscores
-	// with base 10), which is exactly the set Discord sends.
-	n, err := strconv.ParseUint(string(b), 10, 64)
-	if err != nil {
-		return nil, err
+	// Digits only, as Discord sends them; parsed by hand because this runs
+	// for every ID of every payload and strconv would need a string.
+	if len(b) == 0 || len(b) > 20 {
+		return nil, errNotUint
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return nil, errNotUint
+		}
+		d := uint64(c - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return nil, errNotUint
+		}
+		n = n*10 + d
 	}
 	return &n, nil
 }
+
+var errNotUint = errors.New("not an unsigned decimal integer")
 
 // ErrBadPermissions is returned (wrapped) for a permissions value that is
 // not a decimal integer.

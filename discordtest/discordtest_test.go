@@ -99,3 +99,26 @@ func TestServerWaitAndSessionStarts(t *testing.T) {
 		t.Fatalf("wait without match: %v", err)
 	}
 }
+
+func TestServerMount(t *testing.T) {
+	leaktest.Check(t)
+	srv, err := discordtest.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.Mount("/gateway", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	base := strings.TrimSuffix(srv.URL, "/api/v10")
+	resp, err := (&http.Client{Transport: tr}).Get(base + "/gateway?v=10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTeapot || len(srv.Requests()) != 0 {
+		t.Fatalf("mounted handler: %d, recorded %d", resp.StatusCode, len(srv.Requests()))
+	}
+}

@@ -13,6 +13,10 @@ const apiRoot = "/api/v10"
 // serve records every request, then applies faults and rate limits, then
 // answers the route as Discord would.
 func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
+	if h := s.mounted(hr.URL.Path); h != nil {
+		h.ServeHTTP(w, hr)
+		return
+	}
 	path, ok := strings.CutPrefix(hr.URL.EscapedPath(), apiRoot)
 	if !ok {
 		writeError(w, http.StatusNotFound, 0, "404: Not Found")

@@ -49,6 +49,7 @@ type Server struct {
 	limits  map[string]*routeLimit
 	limit   *RateLimit
 	refused int
+	mounts  map[string]http.Handler
 }
 
 // NewServer starts a Server on 127.0.0.1 with an OS-chosen port.
@@ -83,6 +84,7 @@ func NewServer(opts *ServerOptions) (*Server, error) {
 	s := &Server{
 		URL: "http://" + ln.Addr().String() + "/api/v10", opts: o, ln: ln, done: make(chan struct{}),
 		notify: make(chan struct{}), nextID: 1 << 40, gw: gw, limits: map[string]*routeLimit{},
+		mounts: map[string]http.Handler{},
 	}
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -125,6 +127,27 @@ func (s *Server) SetGatewayBot(g discord.GatewayBot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gw = g
+}
+
+// Mount serves h for requests whose path starts with prefix (outside the
+// API root, such as "/gateway"), so other fakes — the fake gateway — can
+// share the Server's address. Mounted paths are not recorded.
+func (s *Server) Mount(prefix string, h http.Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mounts[prefix] = h
+}
+
+// mounted returns the handler mounted for path, if any.
+func (s *Server) mounted(path string) http.Handler {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for prefix, h := range s.mounts {
+		if strings.HasPrefix(path, prefix) {
+			return h
+		}
+	}
+	return nil
 }
 
 // Requests returns a copy of every request received so far, in order.

@@ -10,25 +10,8 @@ import (
 
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/gateway/internal/corpus"
-	"github.com/ipcord/ipcord/internal/wsproto"
 	"github.com/klauspost/compress/zstd"
 )
-
-// frames returns the corpus as the server's byte stream for comp.
-func frames(c *corpus.Corpus, comp gateway.Compression) []byte {
-	var b []byte
-	for i, m := range c.Msgs {
-		switch comp {
-		case gateway.CompressZlib:
-			b = wsproto.AppendFrame(b, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, c.Zlib[i])
-		case gateway.CompressZstd:
-			b = wsproto.AppendFrame(b, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, c.Zstd[i])
-		default:
-			b = wsproto.AppendFrame(b, wsproto.Server, wsproto.OpText, true, false, [4]byte{}, m)
-		}
-	}
-	return b
-}
 
 // BenchmarkReceive measures the whole receive path: WebSocket frames in
 // (fed in 64 KiB reads), decompression, envelope scan, events out. MB/s are
@@ -37,7 +20,7 @@ func BenchmarkReceive(b *testing.B) {
 	c := benchCorpus()
 	for _, comp := range compressions {
 		b.Run(comp.String(), func(b *testing.B) {
-			stream := frames(c, comp)
+			stream := c.Stream(comp)
 			conn, err := gateway.New(gateway.Config{Token: "t", Compression: comp})
 			if err != nil {
 				b.Fatal(err)
@@ -50,23 +33,11 @@ func BenchmarkReceive(b *testing.B) {
 			cpu := startCPU()
 			runtime.ReadMemStats(&ms0)
 			for i := 0; i < b.N; i++ {
-				d, _ := conn.Connect()
-				conn.Receive(newPeer(b, comp).accept(d))
-				for s := stream; len(s) > 0; {
-					n := min(len(s), 64<<10)
-					conn.Receive(s[:n])
-					s = s[n:]
-					for {
-						ev, err := conn.Next()
-						if err != nil {
-							b.Fatal(err)
-						}
-						if ev == nil {
-							break
-						}
-						events++
-					}
+				n, err := corpus.Replay(conn, stream, nil)
+				if err != nil {
+					b.Fatal(err)
 				}
+				events += n
 			}
 			runtime.ReadMemStats(&ms1)
 			cpu.report(b, c.Plain)
@@ -163,7 +134,7 @@ func BenchmarkReceiveRatio(b *testing.B) {
 			if comp == gateway.CompressZstd {
 				recs = c.Zstd
 			}
-			stream := frames(c, comp)
+			stream := c.Stream(comp)
 			inflate, reset := gateway.NewInflaterForTest(comp)
 			conn, err := gateway.New(gateway.Config{Token: "t", Compression: comp})
 			if err != nil {
@@ -180,21 +151,8 @@ func BenchmarkReceiveRatio(b *testing.B) {
 					}
 				}
 				t1 := cpuNow()
-				d, _ := conn.Connect()
-				conn.Receive(newPeer(b, comp).accept(d))
-				for s := stream; len(s) > 0; {
-					n := min(len(s), 64<<10)
-					conn.Receive(s[:n])
-					s = s[n:]
-					for {
-						ev, err := conn.Next()
-						if err != nil {
-							b.Fatal(err)
-						}
-						if ev == nil {
-							break
-						}
-					}
+				if _, err := corpus.Replay(conn, stream, nil); err != nil {
+					b.Fatal(err)
 				}
 				t2 := cpuNow()
 				tInflate += t1 - t0

@@ -37,6 +37,7 @@ const (
 	ActionStop
 )
 
+// String returns "resume", "identify" or "stop".
 func (a Action) String() string {
 	switch a {
 	case ActionResume:

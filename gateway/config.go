@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -32,6 +33,7 @@ const (
 	CompressZstd                    // compress=zstd-stream
 )
 
+// String returns the compress query value, or "none".
 func (c Compression) String() string {
 	switch c {
 	case CompressZlib:
@@ -60,7 +62,7 @@ type Config struct {
 	Compression Compression // transport compression; zstd is the cheapest on CPU
 	URL         string      // base gateway URL (Get Gateway Bot); DefaultURL if empty
 
-	Properties     Properties // IDENTIFY properties; OS defaults to runtime GOOS-ish "linux", browser/device to "ipcord"
+	Properties     Properties // IDENTIFY properties; zero means runtime.GOOS and "ipcord"
 	Presence       *Presence  // initial presence, sent with IDENTIFY
 	LargeThreshold int        // 50..250; 0 leaves Discord's default (50)
 
@@ -157,7 +159,7 @@ func ConnectURL(base string, c Compression) (string, error) {
 	if u.Path == "" {
 		u.Path = "/"
 	}
-	q := "v=10&encoding=json"
+	q := "v=" + strconv.Itoa(Version) + "&encoding=json"
 	if c != CompressNone {
 		q += "&compress=" + c.String()
 	}

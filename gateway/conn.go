@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"time"
 
 	"github.com/ipcord/ipcord/internal/wsproto"
@@ -39,18 +40,19 @@ type Conn struct {
 	hasSeq    bool
 
 	// Connection: reset by Connect.
-	state     connState
-	resuming  bool // this connection resumes (vs identifies)
-	req       wsproto.Request
-	handshake []byte // received bytes before the 101 reply completed
-	ws        wsproto.Decoder
-	out       []byte // framed bytes waiting for the driver
-	closeSent bool
-	err       error // sticky: why the connection is unusable
-	zlib      *zlibInflater
-	zstd      *zstdInflater
-	hello     bool
-	identSent bool
+	state      connState
+	resuming   bool // this connection resumes (vs identifies)
+	req        wsproto.Request
+	handshake  []byte // received bytes before the 101 reply completed
+	ws         wsproto.Decoder
+	out        []byte // framed bytes waiting for the driver
+	closeSent  bool
+	err        error // sticky: why the connection is unusable
+	zlib       *zlibInflater
+	zstd       *zstdInflater
+	hello      bool
+	identSent  bool
+	resumeSent bool
 
 	// Heartbeats: reset by each HELLO.
 	interval  time.Duration
@@ -83,7 +85,7 @@ func New(cfg Config) (*Conn, error) {
 		return nil, fmt.Errorf("%w: config: %v", ErrState, err)
 	}
 	if cfg.Properties == (Properties{}) {
-		cfg.Properties = Properties{OS: "linux", Browser: "ipcord", Device: "ipcord"}
+		cfg.Properties = Properties{OS: runtime.GOOS, Browser: "ipcord", Device: "ipcord"}
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -136,6 +138,7 @@ func (c *Conn) Connect() (Dial, error) {
 	c.err = nil
 	c.hello = false
 	c.identSent = false
+	c.resumeSent = false
 	c.interval = 0
 	c.nextBeat = time.Time{}
 	c.beatSent = false
@@ -165,9 +168,10 @@ func (c *Conn) zstdWindow() int {
 	return DefaultZstdMaxWindow
 }
 
-// DialFailed tells the Conn that dialing or upgrading at the last Connect's
-// URL failed. A resume URL that fails is forgotten, so the next Connect
-// resumes on Config.URL; the session is kept.
+// DialFailed tells the Conn that dialing at the last Connect's URL failed
+// (Next does the same itself when the upgrade is refused). A resume URL
+// that fails is forgotten, so the next Connect resumes on Config.URL; the
+// session is kept.
 func (c *Conn) DialFailed() {
 	if c.resuming && c.resumeURL != "" && !c.cfg.IgnoreResumeURL {
 		c.log.Debug("gateway: resume URL failed, falling back", "url", c.resumeURL)
@@ -219,6 +223,7 @@ func (c *Conn) Next() (Event, error) {
 	case stateHandshake:
 		_, n, ok, err := wsproto.ParseResponse(c.handshake, &c.req)
 		if err != nil {
+			c.DialFailed() // upgrading failed: the same rule as dialing
 			return nil, c.fail(err)
 		}
 		if !ok {

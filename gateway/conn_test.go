@@ -6,7 +6,9 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,7 +104,7 @@ func TestIdentifyAndDispatch(t *testing.T) {
 			json.Unmarshal(ps[0].D, &id)
 			want := map[string]any{
 				"token":           "secret",
-				"properties":      map[string]any{"os": "linux", "browser": "ipcord", "device": "ipcord"},
+				"properties":      map[string]any{"os": runtime.GOOS, "browser": "ipcord", "device": "ipcord"},
 				"large_threshold": 250.0,
 				"shard":           []any{1.0, 4.0},
 				"presence":        map[string]any{"since": 5.0, "activities": []any{}, "status": "idle", "afk": false},
@@ -145,7 +147,7 @@ func sessionStream(t *testing.T, c *gateway.Conn, comp gateway.Compression) []by
 	}
 	p := newPeer(t, comp)
 	b := p.accept(d)
-	for _, m := range loadSessionLines(t) {
+	for _, m := range gateway.LoadSessionForTest(t) {
 		b = append(b, p.frame(string(m))...)
 	}
 	// A ping between messages, then a close.
@@ -202,7 +204,7 @@ func TestReplaySplits(t *testing.T) {
 				s := summarize(evs)
 				if run == 0 {
 					want = s
-					if len(want) != len(loadSessionLines(t))+2 {
+					if len(want) != len(gateway.LoadSessionForTest(t))+2 {
 						t.Fatalf("%d events", len(want))
 					}
 					last := evs[len(evs)-1].(*gateway.Closed)
@@ -331,6 +333,9 @@ func TestResume(t *testing.T) {
 		ps := p.sentPayloads(c.Output())
 		if len(ps) != 1 || ps[0].Op != gateway.OpResume || string(ps[0].D) != `{"token":"tk","session_id":"sess-1","seq":42}` {
 			t.Fatalf("sent %+v", ps)
+		}
+		if err := c.Identify(); !errors.Is(err, gateway.ErrState) {
+			t.Fatalf("Identify after RESUME: %v", err)
 		}
 		evs = feed(t, c, p.frame(`{"t":"RESUMED","s":43,"op":0,"d":{}}`))
 		if r, ok := evs[0].(*gateway.Resumed); !ok || r.Seq != 43 {
@@ -612,16 +617,25 @@ func TestDecompressFailureResumes(t *testing.T) {
 }
 
 func TestHandshakeRefused(t *testing.T) {
-	c := newConn(t, gateway.Config{})
+	c := newConn(t, gateway.Config{URL: "wss://gw.example"})
 	if _, err := c.Next(); !errors.Is(err, gateway.ErrState) {
 		t.Fatalf("Next before Connect: %v", err)
 	}
-	c.Connect()
+	p, _ := open(t, c, gateway.CompressNone)
+	identify(t, c, p)
+	c.Close(4000, "")
+	if d, _ := c.Connect(); !strings.Contains(d.URL, "resume.example") {
+		t.Fatalf("dial %s", d.URL)
+	}
 	c.Receive([]byte("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"))
 	_, err := c.Next()
 	var he *wsproto.HandshakeError
-	if !errors.As(err, &he) || he.Status != 503 {
+	if !errors.As(err, &he) || he.Status != 503 || !errors.Is(err, wsproto.ErrHandshake) {
 		t.Fatalf("err = %v", err)
+	}
+	// A refused upgrade at the resume URL falls back, keeping the session.
+	if d, _ := c.Connect(); !d.Resume || !strings.HasPrefix(d.URL, "wss://gw.example/") {
+		t.Fatalf("after refusal: %+v", d)
 	}
 }
 
@@ -699,6 +713,130 @@ func TestSessionExportRestore(t *testing.T) {
 	for _, bad := range []string{`{`, `{"session_id":"x","seq":-4}`} {
 		if err := s.UnmarshalBinary([]byte(bad)); !errors.Is(err, gateway.ErrDecode) {
 			t.Fatalf("UnmarshalBinary(%s) = %v", bad, err)
+		}
+	}
+}
+
+// TestReplayRecorded replays testdata/session.zlib6.ws, the server's bytes
+// of a zlib-stream connection made with C zlib (fragments and pings
+// included), in random splits, and checks every message came out as sent.
+func TestReplayRecorded(t *testing.T) {
+	rec, err := os.ReadFile("testdata/session.zlib6.ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		op   int
+		name string
+		seq  int64
+		d    string
+	}
+	var wants []want
+	for _, line := range gateway.LoadSessionForTest(t) {
+		var m struct {
+			Op int             `json:"op"`
+			T  string          `json:"t"`
+			S  int64           `json:"s"`
+			D  json.RawMessage `json:"d"`
+		}
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatal(err)
+		}
+		wants = append(wants, want{m.Op, m.T, m.S, string(m.D)})
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	for run := 0; run < 20; run++ {
+		c := newConn(t, gateway.Config{Compression: gateway.CompressZlib})
+		p, _ := open(t, c, gateway.CompressZlib)
+		var evs []gateway.Event
+		for s := rec; len(s) > 0; {
+			n := 1 + rng.IntN(min(len(s), []int{1, 7, 100, 5000}[run%4]))
+			c.Receive(s[:n])
+			s = s[n:]
+			got, err := drain(t, c)
+			if err != nil && !errors.Is(err, gateway.ErrClosed) {
+				t.Fatalf("run %d: %v", run, err)
+			}
+			evs = append(evs, got...)
+		}
+		if len(evs) != len(wants)+1 {
+			t.Fatalf("run %d: %d events, want %d", run, len(evs), len(wants)+1)
+		}
+		for i, w := range wants {
+			var d *gateway.Dispatch
+			switch e := evs[i].(type) {
+			case *gateway.Dispatch:
+				d = e
+			case *gateway.Ready:
+				d = &e.Dispatch
+			}
+			if w.op == 0 && (d == nil || d.Name != w.name || d.Seq != w.seq || string(d.Data) != w.d) {
+				t.Fatalf("run %d: event %d = %#v, want %v", run, i, evs[i], w.name)
+			}
+			if w.op != 0 && d != nil {
+				t.Fatalf("run %d: event %d is a dispatch, want op %d", run, i, w.op)
+			}
+		}
+		if cl := evs[len(evs)-1].(*gateway.Closed); cl.Code != 4000 || cl.Reason != "recorded close" {
+			t.Fatalf("closed %+v", cl)
+		}
+		// Two pongs and the close reply, in order.
+		msgs := p.sent(c.Output())
+		var ops []wsproto.Opcode
+		for _, m := range msgs {
+			if m.Op != wsproto.OpText {
+				ops = append(ops, m.Op)
+			}
+		}
+		if len(ops) != 3 || ops[0] != wsproto.OpPong || ops[1] != wsproto.OpPong || ops[2] != wsproto.OpClose {
+			t.Fatalf("run %d: control frames sent %v", run, ops)
+		}
+	}
+}
+
+// TestReceiveOpcodes is the table of every opcode a client can receive:
+// the event it becomes and what the Conn queues in reply.
+func TestReceiveOpcodes(t *testing.T) {
+	for _, tc := range []struct {
+		msg   string
+		event string
+		sent  string // payload queued in reply, "" for none
+	}{
+		{`{"t":"GUILD_CREATE","s":2,"op":0,"d":{"id":"1"}}`, "*gateway.Dispatch", ""},
+		{`{"t":"RESUMED","s":2,"op":0,"d":null}`, "*gateway.Resumed", ""},
+		{`{"t":null,"s":null,"op":1,"d":null}`, "*gateway.HeartbeatRequest", `{"op":1,"d":1}`},
+		{`{"t":null,"s":null,"op":7,"d":null}`, "*gateway.Reconnect", ""},
+		{`{"t":null,"s":null,"op":9,"d":false}`, "*gateway.InvalidSession", "close"},
+		{`{"t":null,"s":null,"op":10,"d":{"heartbeat_interval":45000}}`, "*gateway.Hello", ""},
+		{`{"t":null,"s":null,"op":11,"d":null}`, "*gateway.HeartbeatACK", ""},
+		{`{"t":null,"s":null,"op":12,"d":null}`, "", ""},
+	} {
+		c := newConn(t, gateway.Config{})
+		p, _ := open(t, c, gateway.CompressNone)
+		identify(t, c, p)
+		evs := feed(t, c, p.frame(tc.msg))
+		var got string
+		if len(evs) > 0 {
+			got = reflect.TypeOf(evs[0]).String()
+		}
+		if len(evs) > 1 || got != tc.event {
+			t.Errorf("%s: events %v, want %s", tc.msg, evs, tc.event)
+		}
+		var sent string
+		for _, m := range p.sent(c.Output()) {
+			if m.Op == wsproto.OpClose {
+				sent = "close"
+			} else {
+				sent = string(m.Payload)
+			}
+		}
+		if sent != tc.sent {
+			t.Errorf("%s: sent %q, want %q", tc.msg, sent, tc.sent)
+		}
+	}
+	for op, want := range map[gateway.Opcode]string{0: "DISPATCH", 31: "REQUEST_SOUNDBOARD_SOUNDS", 43: "REQUEST_CHANNEL_INFO", 5: "OP_5"} {
+		if op.String() != want {
+			t.Errorf("Opcode(%d).String() = %q", int(op), op.String())
 		}
 	}
 }

@@ -38,6 +38,7 @@ type PayloadTooLargeError struct {
 	Size int // encoded size in bytes
 }
 
+// Error says which payload was refused and how large it was.
 func (e *PayloadTooLargeError) Error() string {
 	return "gateway: " + e.Op.String() + " payload of " + strconv.Itoa(e.Size) +
 		" bytes exceeds the " + strconv.Itoa(MaxPayload) + "-byte limit"
@@ -54,6 +55,7 @@ type DecodeError struct {
 	Err    error // underlying error, if any
 }
 
+// Error says why the payload could not be read.
 func (e *DecodeError) Error() string {
 	s := "gateway: undecodable payload: " + e.Reason
 	if e.Err != nil {

@@ -19,7 +19,9 @@ type Hello struct {
 }
 
 // Ready is the READY dispatch: a new session. Dispatch holds the whole
-// event (Data is the READY object, for the user, guilds and application).
+// event (Data is the READY object, for the user, guilds and application);
+// like every Dispatch, its Data is valid until the next call to Next,
+// Receive or Connect.
 type Ready struct {
 	SessionID string
 	ResumeURL string

@@ -23,3 +23,6 @@ func NewInflaterForTest(comp Compression) (inflate func(p []byte) (out []byte, o
 	}
 	return func(p []byte) ([]byte, bool, error) { return p, true, nil }, func() {}
 }
+
+// LoadSessionForTest returns the messages of testdata/session.jsonl.
+var LoadSessionForTest = loadSession

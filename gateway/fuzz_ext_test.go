@@ -29,7 +29,7 @@ func FuzzConn(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Receive(newPeer(t, comp).accept(d))
+		c.Receive(acceptReply(t, d))
 		stream := in[1:]
 		for len(stream) > 0 {
 			n := min(step, len(stream))

@@ -70,7 +70,9 @@ func (c *Conn) payload(e *envelope) (Event, error) {
 		c.nextBeat = time.Time{}
 		c.beatSent = false
 		ev := &Hello{Interval: c.interval}
-		if c.sessionID != "" {
+		// A second HELLO on one connection (Discord sends none) starts
+		// the heartbeats afresh but sends no second IDENTIFY or RESUME.
+		if c.sessionID != "" && !c.identSent && !c.resumeSent {
 			if err := c.queueResume(); err != nil {
 				return nil, err
 			}
@@ -136,5 +138,6 @@ func (c *Conn) queueResume() error {
 	}
 	c.scratch = b
 	c.out = c.appendText(c.out, b)
+	c.resumeSent = true
 	return nil
 }

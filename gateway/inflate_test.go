@@ -3,6 +3,7 @@ package gateway
 import (
 	"bufio"
 	"bytes"
+	"compress/zlib"
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
@@ -248,5 +249,42 @@ func TestZstdInflateCorrupt(t *testing.T) {
 				t.Fatalf("after reset: %v", err)
 			}
 		})
+	}
+}
+
+// TestInflatersShrink checks that a huge message does not pin its buffer:
+// after it, the next small message leaves the inflater's buffer small.
+func TestInflatersShrink(t *testing.T) {
+	huge := bytes.Repeat([]byte(`{"t":"X","s":1,"op":0,"d":"abcdefghij"}`), 100_000) // ~4 MB
+	small := []byte(`{"t":"Y","s":2,"op":0,"d":{}}`)
+	var zbuf bytes.Buffer
+	zw := zlib.NewWriter(&zbuf)
+	var zrecs [][]byte
+	for _, m := range [][]byte{huge, small, small} {
+		zw.Write(m)
+		zw.Flush()
+		zrecs = append(zrecs, bytes.Clone(zbuf.Bytes()))
+		zbuf.Reset()
+	}
+	z := newZlibInflater(DefaultMaxMessage)
+	for i, r := range zrecs {
+		out, ok, err := z.inflate(r)
+		if err != nil || !ok || !bytes.Equal(out, [][]byte{huge, small, small}[i]) {
+			t.Fatalf("zlib message %d: ok=%v err=%v", i, ok, err)
+		}
+	}
+	if cap(z.out) > keepCap {
+		t.Fatalf("zlib keeps a %d-byte buffer", cap(z.out))
+	}
+	zs := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow)
+	defer zs.close()
+	for i, r := range zstdStream(t, [][]byte{huge, small, small}, zstd.SpeedFastest) {
+		out, err := zs.inflate(r)
+		if err != nil || !bytes.Equal(out, [][]byte{huge, small, small}[i]) {
+			t.Fatalf("zstd message %d: %v", i, err)
+		}
+	}
+	if cap(zs.out) > keepCap+zstdMaxBlock {
+		t.Fatalf("zstd keeps a %d-byte buffer", cap(zs.out))
 	}
 }

@@ -30,8 +30,8 @@ func (c *Conn) Identify() error {
 	if err := c.ready(); err != nil {
 		return err
 	}
-	if c.identSent {
-		return fmt.Errorf("%w: IDENTIFY already sent on this connection", ErrState)
+	if c.identSent || c.resumeSent {
+		return fmt.Errorf("%w: IDENTIFY or RESUME already sent on this connection", ErrState)
 	}
 	d := identifyData{
 		Token:          c.cfg.Token,

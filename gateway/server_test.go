@@ -42,12 +42,15 @@ func newPeer(t testing.TB, comp gateway.Compression) *peer {
 }
 
 // accept returns the 101 reply to the client's upgrade request.
-func (p *peer) accept(d gateway.Dial) []byte {
-	p.t.Helper()
+func (p *peer) accept(d gateway.Dial) []byte { return acceptReply(p.t, d) }
+
+// acceptReply is the server's 101 reply to d's upgrade request.
+func acceptReply(t testing.TB, d gateway.Dial) []byte {
+	t.Helper()
 	req := string(d.Request)
 	i := strings.Index(req, "Sec-WebSocket-Key: ")
 	if i < 0 {
-		p.t.Fatalf("no key in request %q", req)
+		t.Fatalf("no key in request %q", req)
 	}
 	key := req[i+len("Sec-WebSocket-Key: "):]
 	key = key[:strings.Index(key, "\r\n")]
@@ -57,23 +60,24 @@ func (p *peer) accept(d gateway.Dial) []byte {
 // frame compresses and frames one gateway payload.
 func (p *peer) frame(payload string) []byte {
 	p.t.Helper()
+	var w interface {
+		Write([]byte) (int, error)
+		Flush() error
+	}
 	switch p.comp {
 	case gateway.CompressZlib:
-		p.zbuf.Reset()
-		p.zw.Write([]byte(payload))
-		if err := p.zw.Flush(); err != nil {
-			p.t.Fatal(err)
-		}
-		return wsproto.AppendFrame(nil, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, p.zbuf.Bytes())
+		w = p.zw
 	case gateway.CompressZstd:
-		p.zbuf.Reset()
-		p.zs.Write([]byte(payload))
-		if err := p.zs.Flush(); err != nil {
-			p.t.Fatal(err)
-		}
-		return wsproto.AppendFrame(nil, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, p.zbuf.Bytes())
+		w = p.zs
+	default:
+		return wsproto.AppendFrame(nil, wsproto.Server, wsproto.OpText, true, false, [4]byte{}, []byte(payload))
 	}
-	return wsproto.AppendFrame(nil, wsproto.Server, wsproto.OpText, true, false, [4]byte{}, []byte(payload))
+	p.zbuf.Reset()
+	w.Write([]byte(payload))
+	if err := w.Flush(); err != nil {
+		p.t.Fatal(err)
+	}
+	return wsproto.AppendFrame(nil, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, p.zbuf.Bytes())
 }
 
 // sent decodes the client's output into messages.

@@ -19,6 +19,11 @@ var finalBlock = []byte{0x01, 0x00, 0x00, 0xff, 0xff}
 
 const windowSize = 32 << 10
 
+// keepCap is the largest buffer an inflater keeps once the message that
+// needed it is gone: a bot with many shards should not hold a 10 MB
+// GUILD_CREATE's worth of memory per shard for the life of the connection.
+const keepCap = 1 << 20
+
 // zlibInflater inflates a zlib-stream: one deflate stream for the whole
 // connection, each message ending with a sync flush.
 //
@@ -75,8 +80,12 @@ func (z *zlibInflater) inflate(p []byte) (msg []byte, ok bool, err error) {
 		z.started = true
 	}
 
-	// Keep the window, drop older output; slide rarely so the copy is cheap.
-	if len(z.out) > 8*windowSize {
+	// Keep the window, drop older output; slide rarely so the copy is
+	// cheap, and let go of a buffer a huge message grew.
+	if cap(z.out) > keepCap {
+		z.out = append(make([]byte, 0, 8*windowSize), z.out[len(z.out)-min(len(z.out), windowSize):]...)
+		z.in = nil
+	} else if len(z.out) > 8*windowSize {
 		n := copy(z.out, z.out[len(z.out)-windowSize:])
 		z.out = z.out[:n]
 	}

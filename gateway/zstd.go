@@ -63,6 +63,9 @@ func (z *zstdInflater) inflate(p []byte) ([]byte, error) {
 		}
 	}
 	z.out = z.out[:0]
+	if cap(z.out) > keepCap+zstdMaxBlock {
+		z.out = nil // a huge message grew it; see keepCap
+	}
 	z.src.reset(p, nil)
 	for z.src.remaining() > 0 {
 		if cap(z.out)-len(z.out) <= zstdMaxBlock {
@@ -105,6 +108,7 @@ func (r *msgReader) reset(a, b []byte) { r.a, r.b = a, b }
 
 func (r *msgReader) remaining() int { return len(r.a) + len(r.b) }
 
+// ReadByte implements io.ByteReader.
 func (r *msgReader) ReadByte() (byte, error) {
 	if len(r.a) > 0 {
 		c := r.a[0]
@@ -119,6 +123,7 @@ func (r *msgReader) ReadByte() (byte, error) {
 	return 0, io.EOF
 }
 
+// Read implements io.Reader.
 func (r *msgReader) Read(p []byte) (int, error) {
 	if len(r.a) > 0 {
 		n := copy(p, r.a)

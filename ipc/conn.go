@@ -71,11 +71,12 @@ type conn struct {
 	peer       string   // the remote side's identifier
 	peerRoutes []string // the routes the peer announced in its hello
 
-	wmu     sync.Mutex
-	wbuf    []byte
-	spare   []byte
-	writing bool
-	wdone   bool // no more writes after a close frame or a failure
+	wmu       sync.Mutex
+	wbuf      []byte
+	spare     []byte
+	writing   bool
+	wdeadline time.Time // the socket's write deadline; owned by the writer
+	wdone     bool      // no more writes after a close frame or a failure
 
 	mu       sync.Mutex
 	nextID   uint64
@@ -121,7 +122,7 @@ func (c *conn) start() {
 	if c.cfg.pingInterval > 0 {
 		c.pingTimer.Store(time.AfterFunc(c.cfg.pingInterval, c.keepalive))
 	}
-	go c.readLoop()
+	c.cfg.workers.run(c.readLoop)
 }
 
 // readMessage reads the next data message, answering pings on the way. It
@@ -174,11 +175,27 @@ func (c *conn) readLoop() {
 		}
 		switch m.Op {
 		case wsproto.OpText:
-			if err := c.handle(m.Payload); err != nil {
+			req, err := c.handle(m.Payload)
+			if err != nil {
 				c.closeWith(int(wsproto.CloseInvalidPayload), truncateReason(err.Error()))
 				c.fail(err)
 				return
 			}
+			if req == nil {
+				continue
+			}
+			if c.dec.Buffered() > 0 {
+				// More is already here: keep reading, and let a worker
+				// run this request.
+				c.cfg.workers.run(func() { c.run(req.ctx, req.id, req.h) })
+				continue
+			}
+			// Nothing else is buffered, so the next read would wait: hand
+			// reading to a worker and run this request here, at once,
+			// instead of waking a worker and waiting for it.
+			c.cfg.workers.run(c.readLoop)
+			c.run(req.ctx, req.id, req.h)
+			return
 		case wsproto.OpBinary:
 			// Reserved for a future encoding named in hello.enc.
 			c.closeWith(int(wsproto.CloseUnsupportedData), "binary messages are not supported")
@@ -206,15 +223,23 @@ func truncateReason(s string) string {
 	return s
 }
 
-// handle processes one text message from the read loop.
-func (c *conn) handle(payload []byte) error {
+// task is a request ready to run: its context, id and handler.
+type task struct {
+	ctx *handlerCtx
+	id  uint64
+	h   Handler
+}
+
+// handle processes one text message from the read loop. It returns the
+// request to run when the message is one that should run.
+func (c *conn) handle(payload []byte) (*task, error) {
 	f, err := wire.Decode(payload)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch f.Type {
 	case wire.TypeRequest:
-		c.serve(&f)
+		return c.serve(&f), nil
 	case wire.TypeResult:
 		c.deliver(f.ID, reply{data: append([]byte(nil), f.Data...)})
 	case wire.TypeError:
@@ -234,7 +259,7 @@ func (c *conn) handle(payload []byte) error {
 			c.writeFrame(wire.AppendError(nil, f.ID, CodeUnsupported, "unknown frame type"))
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // deliver hands a reply to the call waiting for it; a reply nobody waits for
@@ -251,7 +276,7 @@ func (c *conn) deliver(id uint64, r reply) {
 
 // serve starts the handler for one request, or answers at once when the
 // request cannot run.
-func (c *conn) serve(f *wire.Frame) {
+func (c *conn) serve(f *wire.Frame) *task {
 	id := f.ID
 	h, ok := c.cfg.router.Lookup(f.Route)
 	c.mu.Lock()
@@ -259,15 +284,15 @@ func (c *conn) serve(f *wire.Frame) {
 	case c.shutdown:
 		c.mu.Unlock()
 		c.writeFrame(wire.AppendError(nil, id, CodeShuttingDown, "server is shutting down"))
-		return
+		return nil
 	case !ok:
 		c.mu.Unlock()
 		c.writeFrame(wire.AppendError(nil, id, CodeUnknownRoute, fmt.Sprintf("no route %q", f.Route)))
-		return
+		return nil
 	case len(c.inbound) >= c.cfg.maxInFlight:
 		c.mu.Unlock()
 		c.writeFrame(wire.AppendError(nil, id, CodeOverloaded, fmt.Sprintf("more than %d requests in flight", c.cfg.maxInFlight)))
-		return
+		return nil
 	}
 	timeout := c.cfg.defaultTimeout
 	if f.TimeoutMS > 0 {
@@ -275,7 +300,7 @@ func (c *conn) serve(f *wire.Frame) {
 	}
 	if c.failed {
 		c.mu.Unlock()
-		return
+		return nil
 	}
 	hc := newHandlerCtx(timeout)
 	c.inbound[id] = hc
@@ -293,7 +318,7 @@ func (c *conn) serve(f *wire.Frame) {
 	if len(hc.req.Route) > 0 && hc.req.Route[0] == '/' {
 		hc.req.Route = hc.req.Route[1:]
 	}
-	c.cfg.workers.run(func() { c.run(hc, id, h) })
+	return &task{ctx: hc, id: id, h: h}
 }
 
 func (c *conn) run(ctx *handlerCtx, id uint64, h Handler) {
@@ -301,7 +326,10 @@ func (c *conn) run(ctx *handlerCtx, id uint64, h Handler) {
 	defer c.active.Add(-1)
 	defer ctx.release()
 	req := &ctx.req
-	start := time.Now()
+	var start time.Time
+	if c.cfg.hooks != nil {
+		start = time.Now()
+	}
 	data, err := callHandler(ctx, c.cfg, h, req)
 	c.mu.Lock()
 	_, live := c.inbound[id]
@@ -536,9 +564,7 @@ func (c *conn) flushLocked() {
 		buf := c.wbuf
 		c.wbuf, c.spare = c.spare[:0], nil
 		c.wmu.Unlock()
-		if c.cfg.writeTimeout > 0 {
-			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.writeTimeout))
-		}
+		c.refreshWriteDeadline()
 		_, err := c.nc.Write(buf)
 		c.wmu.Lock()
 		if cap(buf) <= 256<<10 {
@@ -554,6 +580,22 @@ func (c *conn) flushLocked() {
 	}
 	c.writing = false
 	c.wmu.Unlock()
+}
+
+// refreshWriteDeadline keeps at least half of writeTimeout ahead of every
+// write. Moving the socket's deadline costs a timer update in the runtime
+// poller; doing it only when half the budget is gone saves that on nearly
+// every write. Called with writing set, so one goroutine at a time.
+func (c *conn) refreshWriteDeadline() {
+	if c.cfg.writeTimeout <= 0 {
+		return
+	}
+	now := time.Now()
+	if c.wdeadline.Sub(now) >= c.cfg.writeTimeout/2 {
+		return
+	}
+	c.wdeadline = now.Add(c.cfg.writeTimeout)
+	c.nc.SetWriteDeadline(c.wdeadline)
 }
 
 // closeWith sends a close frame (best effort) and stops further writes.

@@ -6,6 +6,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"maps"
 	"net"
@@ -372,7 +374,11 @@ func (s *Server) isClosing() bool {
 // after Shutdown, or the listener's error.
 func (s *Server) Serve(ln net.Listener) error {
 	s.init()
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: orDefault(s.HandshakeTimeout, 10*time.Second), ErrorLog: nil}
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: orDefault(s.HandshakeTimeout, 10*time.Second),
+		ErrorLog:          log.New(io.Discard, "", 0), // silent by default, as everything here
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()

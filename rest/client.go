@@ -39,6 +39,11 @@ type Client struct {
 	// MaxRetries is how many times a 429 is waited out and retried; 0
 	// means 3, negative means never.
 	MaxRetries int
+	// GlobalLimit is how many requests needing the bot token may start per
+	// second (Discord's global limit is 50 for most bots); 0 means 50,
+	// negative means no client-side limit. Interaction callbacks and
+	// webhooks are exempt, as Discord exempts them.
+	GlobalLimit int
 	// Logger receives rate-limit waits at debug level; nil is silent.
 	Logger *slog.Logger
 
@@ -49,7 +54,15 @@ type Client struct {
 var defaultHTTPClient = &http.Client{Timeout: 30 * time.Second}
 
 func (c *Client) init() {
-	c.once.Do(func() { c.limiter = newLimiter() })
+	c.once.Do(func() {
+		c.limiter = newLimiter()
+		switch {
+		case c.GlobalLimit == 0:
+			c.limiter.perSecond = 50
+		case c.GlobalLimit > 0:
+			c.limiter.perSecond = c.GlobalLimit
+		}
+	})
 }
 
 func (c *Client) baseURL() string {
@@ -89,6 +102,11 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 	}
 	b := c.limiter.bucket(r.method+" "+r.route, r.major)
 	for attempt := 0; ; attempt++ {
+		if r.auth {
+			if err := c.limiter.global(ctx); err != nil {
+				return err
+			}
+		}
 		release, err := c.limiter.acquire(ctx, b)
 		if err != nil {
 			return err
@@ -224,8 +242,10 @@ func readError(r *request, resp *http.Response) *Error {
 	return e
 }
 
+// seconds converts Discord's float seconds, treating nonsense (negative,
+// NaN, over a day) as 0 so a bad header cannot stall or corrupt a wait.
 func seconds(f float64) time.Duration {
-	if f < 0 || f > 24*3600 {
+	if !(f >= 0 && f <= 24*3600) {
 		return 0
 	}
 	return time.Duration(f * float64(time.Second))

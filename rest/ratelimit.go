@@ -20,6 +20,10 @@ type limiter struct {
 	hashes      map[string]string  // "METHOD route" → bucket hash
 	buckets     map[string]*bucket // hash (or "METHOD route") + "\x00" + major
 	globalUntil time.Time
+
+	perSecond   int       // client-side global limit; 0 is none
+	windowStart time.Time // current one-second window
+	windowUsed  int
 }
 
 type bucket struct {
@@ -97,6 +101,32 @@ func (l *limiter) acquire(ctx context.Context, b *bucket) (release func(), err e
 			b.remaining = -1 // the window passed; the next answer says the new count
 		}
 		l.mu.Unlock()
+	}
+}
+
+// global waits for a slot of the client-side global limit: perSecond
+// requests per one-second window.
+func (l *limiter) global(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		if l.perSecond <= 0 {
+			l.mu.Unlock()
+			return nil
+		}
+		now := time.Now()
+		if now.Sub(l.windowStart) >= time.Second {
+			l.windowStart, l.windowUsed = now, 0
+		}
+		if l.windowUsed < l.perSecond {
+			l.windowUsed++
+			l.mu.Unlock()
+			return nil
+		}
+		wait := l.windowStart.Add(time.Second).Sub(now)
+		l.mu.Unlock()
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
 	}
 }
 

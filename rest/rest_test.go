@@ -126,11 +126,11 @@ func TestRetriesAfter429(t *testing.T) {
 	}
 
 	// A 429 whose wait outlives the context is returned at once.
-	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	srv.InjectFault(discordtest.Fault{Status: 429, RetryAfter: 10 * time.Second})
+	srv.InjectFault(discordtest.Fault{Status: 429, RetryAfter: 30 * time.Second})
 	start = time.Now()
-	if _, err := c.GatewayBot(ctx); !errors.Is(err, rest.ErrRateLimited) || time.Since(start) > 150*time.Millisecond {
+	if _, err := c.GatewayBot(ctx); !errors.Is(err, rest.ErrRateLimited) || time.Since(start) > 4*time.Second {
 		t.Fatalf("long 429: %v after %v", err, time.Since(start))
 	}
 }
@@ -164,39 +164,57 @@ func TestBucketsFromHeaders(t *testing.T) {
 	if d := time.Since(start); d < 200*time.Millisecond {
 		t.Fatalf("6 requests at 2 per 100ms took %v", d)
 	}
-	// Another channel is another bucket: no wait.
-	start = time.Now()
-	if _, err := c.CreateMessage(t.Context(), 43, &discord.MessageParams{Content: "x"}); err != nil || time.Since(start) > 90*time.Millisecond {
-		t.Fatalf("other channel: %v after %v", err, time.Since(start))
+
+	// Another channel is another bucket: with channel 42's bucket empty for
+	// a second, a request to 43 is served while one to 42 still waits.
+	srv.SetRateLimit(discordtest.RateLimit{Limit: 1, Window: time.Second})
+	if _, err := c.CreateMessage(t.Context(), 42, &discord.MessageParams{Content: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := c.CreateMessage(t.Context(), 42, &discord.MessageParams{Content: "y"})
+		waiting <- err
+	}()
+	if _, err := c.CreateMessage(t.Context(), 43, &discord.MessageParams{Content: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	n42 := 0
+	for _, r := range srv.Requests() {
+		if r.Path == "/channels/42/messages" && strings.Contains(string(r.JSON), `"y"`) {
+			n42++
+		}
+	}
+	if n42 != 0 {
+		t.Fatal("the request to the empty bucket went out before the other bucket's")
+	}
+	if err := <-waiting; err != nil || srv.RateLimited() != 0 {
+		t.Fatalf("waiting request: %v, refused %d", err, srv.RateLimited())
 	}
 }
 
-func TestMultipartShape(t *testing.T) {
+func TestClientSideGlobalLimit(t *testing.T) {
 	leaktest.Check(t)
 	srv := newServer(t, nil)
-	c := client(t, srv, "")
-	files := []rest.File{{Name: "a.txt", Data: []byte("hello")}, {Name: `we"ird.png`, ContentType: "image/png", Data: []byte{1, 2}, Description: "alt"}}
-	m, err := c.CreateFollowup(t.Context(), 3, "t", &discord.MessageParams{Content: "files", Attachments: []discord.Attachment{{ID: 1 << 40}}}, files...)
-	if err != nil {
-		t.Fatal(err)
+	c := client(t, srv, "tok")
+	c.GlobalLimit = 3
+	start := time.Now()
+	for range 4 {
+		if _, err := c.GatewayBot(t.Context()); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if len(m.Attachments) != 2 {
-		t.Fatalf("attachments %+v", m.Attachments)
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Fatalf("4 requests at 3 per second took %v", d)
 	}
-	r := srv.Requests()[0]
-	if !r.Multipart() || len(r.Files) != 2 || r.Files[0].Field != "files[0]" || r.Files[1].Field != "files[1]" ||
-		r.Files[1].Name != `we"ird.png` || r.Files[1].ContentType != "image/png" || string(r.Files[0].Data) != "hello" {
-		t.Fatalf("parts %+v", r.Files)
+	// Webhooks are exempt.
+	start = time.Now()
+	for range 4 {
+		if _, err := c.CreateFollowup(t.Context(), 1, "t", &discord.MessageParams{Content: "x"}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	var p discord.MessageParams
-	if err := r.Decode(&p); err != nil {
-		t.Fatal(err)
-	}
-	if len(p.Attachments) != 3 || p.Attachments[0].ID != 1<<40 || p.Attachments[1].ID != 0 || p.Attachments[2].ID != 1 ||
-		p.Attachments[2].Filename != `we"ird.png` || p.Attachments[2].Description != "alt" {
-		t.Fatalf("payload_json attachments %+v", p.Attachments)
-	}
-	if r.Query.Get("wait") != "true" {
-		t.Fatal("follow-up without wait=true")
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Fatalf("webhooks waited for the global limit: %v", d)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/bytedance/sonic"
@@ -13,7 +12,6 @@ import (
 	"github.com/ipcord/ipcord/discord"
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/gateway/internal/corpus"
-	"github.com/ipcord/ipcord/internal/wsproto"
 	jsoniter "github.com/json-iterator/go"
 )
 
@@ -70,31 +68,18 @@ func dispatches(tb testing.TB, c *corpus.Corpus) []dispatch {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d, err := conn.Connect()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	key := string(d.Request[strings.Index(string(d.Request), "Sec-WebSocket-Key: ")+19:])
-	stream := wsproto.AppendResponse(nil, key[:strings.Index(key, "\r\n")], "", "", nil)
-	for _, m := range c.Msgs {
-		stream = wsproto.AppendFrame(stream, wsproto.Server, wsproto.OpText, true, false, [4]byte{}, m)
-	}
 	var out []dispatch
-	conn.Receive(stream)
-	for {
-		ev, err := conn.Next()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if ev == nil {
-			break
-		}
+	_, err = corpus.Replay(conn, c.Stream(gateway.CompressNone), func(ev gateway.Event) error {
 		switch e := ev.(type) {
 		case *gateway.Dispatch:
 			out = append(out, dispatch{e.Name, append([]byte(nil), e.Data...)})
 		case *gateway.Ready:
 			out = append(out, dispatch{"READY", append([]byte(nil), e.Dispatch.Data...)})
 		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
 	}
 	if len(out) < len(c.Msgs)/2 {
 		tb.Fatalf("%d dispatches of %d messages", len(out), len(c.Msgs))
@@ -141,55 +126,35 @@ func BenchmarkTypedDecode(b *testing.B) {
 // with encoding/json and with Dispatch.Decode (goccy/go-json).
 func BenchmarkPipeline(b *testing.B) {
 	c := corpus.Generate()
-	var stream []byte
-	for _, z := range c.Zstd {
-		stream = wsproto.AppendFrame(stream, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, z)
-	}
+	stream := c.Stream(gateway.CompressZstd)
 	for _, lib := range []string{"encoding-json", "Dispatch.Decode"} {
 		b.Run(lib, func(b *testing.B) {
 			conn, err := gateway.New(gateway.Config{Token: "t", Compression: gateway.CompressZstd})
 			if err != nil {
 				b.Fatal(err)
 			}
+			decode := func(ev gateway.Event) error {
+				var d *gateway.Dispatch
+				switch e := ev.(type) {
+				case *gateway.Dispatch:
+					d = e
+				case *gateway.Ready:
+					d = &e.Dispatch
+				default:
+					return nil
+				}
+				if lib == "encoding-json" {
+					return json.Unmarshal(d.Data, target(d.Name))
+				}
+				return d.Decode(target(d.Name))
+			}
 			b.SetBytes(int64(c.Plain))
 			b.ReportAllocs()
 			start := cpuNow()
 			defer func() { reportCPU(b, c.Plain, cpuNow()-start) }()
 			for i := 0; i < b.N; i++ {
-				d, _ := conn.Connect()
-				key := string(d.Request[strings.Index(string(d.Request), "Sec-WebSocket-Key: ")+19:])
-				conn.Receive(wsproto.AppendResponse(nil, key[:strings.Index(key, "\r\n")], "", "", nil))
-				for s := stream; len(s) > 0; {
-					n := min(len(s), 64<<10)
-					conn.Receive(s[:n])
-					s = s[n:]
-					for {
-						ev, err := conn.Next()
-						if err != nil {
-							b.Fatal(err)
-						}
-						if ev == nil {
-							break
-						}
-						var dsp *gateway.Dispatch
-						switch e := ev.(type) {
-						case *gateway.Dispatch:
-							dsp = e
-						case *gateway.Ready:
-							dsp = &e.Dispatch
-						default:
-							continue
-						}
-						v := target(dsp.Name)
-						if lib == "encoding-json" {
-							err = json.Unmarshal(dsp.Data, v)
-						} else {
-							err = dsp.Decode(v)
-						}
-						if err != nil {
-							b.Fatal(err)
-						}
-					}
+				if _, err := corpus.Replay(conn, stream, decode); err != nil {
+					b.Fatal(err)
 				}
 			}
 		})

@@ -6,6 +6,10 @@ Python. session.jsonl holds one gateway message per line (the plain JSON);
 session.zlib<level>.bin holds the same messages compressed as Discord does
 (one zlib stream for the connection, Z_SYNC_FLUSH after each message), each
 as a 4-byte big-endian length followed by that many bytes.
+session.zlib6.ws is the server's side of the connection after the upgrade,
+as received off the socket: each level-6 message in a binary WebSocket
+frame, a ping after the tenth, the largest message split into three
+fragments, and a close frame with code 4000.
 """
 import json
 import random
@@ -81,3 +85,38 @@ for level in (0, 1, 6, 9):
             out = c.compress(m.encode("utf-8")) + c.flush(zlib.Z_SYNC_FLUSH)
             assert out.endswith(b"\x00\x00\xff\xff")
             f.write(struct.pack(">I", len(out)) + out)
+
+
+def wsframe(op, payload, fin=True):
+    n = len(payload)
+    b0 = (0x80 if fin else 0) | op
+    if n < 126:
+        h = bytes([b0, n])
+    elif n < 65536:
+        h = bytes([b0, 126]) + struct.pack(">H", n)
+    else:
+        h = bytes([b0, 127]) + struct.pack(">Q", n)
+    return h + payload
+
+
+recs = []
+with open("session.zlib6.bin", "rb") as f:
+    b = f.read()
+while b:
+    n = struct.unpack(">I", b[:4])[0]
+    recs.append(b[4:4 + n])
+    b = b[4 + n:]
+largest = max(range(len(recs)), key=lambda i: len(recs[i]))
+with open("session.zlib6.ws", "wb") as f:
+    for i, r in enumerate(recs):
+        if i == largest:
+            third = len(r) // 3
+            f.write(wsframe(2, r[:third], fin=False))
+            f.write(wsframe(9, b"mid-message ping"))
+            f.write(wsframe(0, r[third:2 * third], fin=False))
+            f.write(wsframe(0, r[2 * third:]))
+        else:
+            f.write(wsframe(2, r))
+        if i == 10:
+            f.write(wsframe(9, b"ping"))
+    f.write(wsframe(8, struct.pack(">H", 4000) + b"recorded close"))

@@ -106,7 +106,11 @@ func bench(ctx context.Context, args []string) error {
 	defer c.CloseNow()
 	c.SetReadLimit(1 << 20)
 
-	sent := make(chan time.Time, *conc) // bounds the messages in flight
+	// slots bounds the messages in flight; each stamp is taken just before
+	// its write, after the slot is won, so waiting for a slot is not
+	// counted as latency.
+	slots := make(chan struct{}, *conc)
+	stamps := make(chan time.Time, *conc)
 	lat := make([]time.Duration, 0, *n)
 	payload := []byte(*msg)
 	werr := make(chan error, 1)
@@ -114,11 +118,12 @@ func bench(ctx context.Context, args []string) error {
 	go func() {
 		for range *n {
 			select {
-			case sent <- time.Now():
+			case slots <- struct{}{}:
 			case <-ctx.Done():
 				werr <- ctx.Err()
 				return
 			}
+			stamps <- time.Now()
 			if err := c.Write(ctx, websocket.MessageText, payload); err != nil {
 				werr <- err
 				return
@@ -132,7 +137,8 @@ func bench(ctx context.Context, args []string) error {
 			errs++
 			break
 		}
-		lat = append(lat, time.Since(<-sent))
+		lat = append(lat, time.Since(<-stamps))
+		<-slots
 	}
 	elapsed := time.Since(start)
 	if err := <-werr; err != nil {

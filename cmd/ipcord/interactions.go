@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ipcord/ipcord/discord"
+	"github.com/ipcord/ipcord/interactions"
+	"github.com/ipcord/ipcord/rest"
+)
+
+func init() {
+	register(&command{name: "interactions", summary: "run a sample interactions endpoint", run: runInteractions})
+}
+
+// runInteractions serves a sample endpoint at /interactions: /ping answers
+// pong with a button that echoes its custom_id, /fruit autocompletes, and
+// /slow is deferred and then edited.
+func runInteractions(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "interactions", "--listen ADDR --public-key HEX")
+	listen := fs.String("listen", "127.0.0.1:8081", "address to listen on")
+	pubKey := fs.String("public-key", "", "application public key, 64 hex (default $IPCORD_PUBLIC_KEY)")
+	restURL := fs.String("rest-url", "", "Discord API base URL (default Discord's; a fake's for tests)")
+	deferAfter := fs.Duration("defer-after", interactions.DefaultDeferAfter, "defer listeners that take longer than this")
+	slow := fs.Duration("slow", 3*time.Second, "how long /slow works before answering")
+	verbose := fs.Bool("v", false, "log at debug level to stderr")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *pubKey == "" {
+		*pubKey = e.getenv("IPCORD_PUBLIC_KEY")
+	}
+	if len(pos) > 0 || *pubKey == "" {
+		fs.Usage()
+		return errUsage
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	ep, err := interactions.New(interactions.Config{
+		PublicKey:  *pubKey,
+		REST:       &rest.Client{BaseURL: *restURL},
+		DeferAfter: *deferAfter,
+		Logger:     slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
+	})
+	if err != nil {
+		return err
+	}
+	if err := registerSample(ep, *slow); err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/interactions", ep)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", *listen)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "listening on http://%s/interactions\n", ln.Addr())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	if serr := ep.Shutdown(sctx); serr != nil && err == nil {
+		err = serr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+var fruits = []string{"apple", "apricot", "banana", "blueberry", "cherry", "grape", "kiwi", "lemon", "mango", "orange", "peach", "pear", "plum"}
+
+func registerSample(ep *interactions.Endpoint, slow time.Duration) error {
+	return errors.Join(
+		ep.Command(discord.CommandChatInput, "ping", func(context.Context, *interactions.Event) (*interactions.Response, error) {
+			return interactions.Reply("pong").WithComponents(discord.ActionRow(
+				discord.Button(discord.ButtonPrimary, "Echo", "echo:hello"))), nil
+		}),
+		ep.ComponentPrefix("echo:", func(_ context.Context, ev *interactions.Event) (*interactions.Response, error) {
+			return interactions.Reply("custom_id: " + ev.Component.CustomID).Ephemeral(), nil
+		}),
+		ep.Autocomplete("fruit", func(_ context.Context, ev *interactions.Event) (*interactions.Response, error) {
+			typed := ""
+			if o := ev.Command.Focused(); o != nil {
+				typed, _ = o.AsString()
+			}
+			var choices []discord.CommandOptionChoice
+			for _, f := range fruits {
+				if strings.HasPrefix(f, strings.ToLower(typed)) && len(choices) < 25 {
+					choices = append(choices, discord.CommandOptionChoice{Name: f, Value: f})
+				}
+			}
+			return interactions.Choices(choices...), nil
+		}),
+		ep.Command(discord.CommandChatInput, "fruit", func(_ context.Context, ev *interactions.Event) (*interactions.Response, error) {
+			name := "nothing"
+			if o := ev.Command.Option("name"); o != nil {
+				name, _ = o.AsString()
+			}
+			return interactions.Reply("you picked " + name).WithAllowedMentions(discord.AllowedMentions{}), nil
+		}),
+		ep.Command(discord.CommandChatInput, "slow", func(ctx context.Context, _ *interactions.Event) (*interactions.Response, error) {
+			t := time.NewTimer(slow)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return interactions.Reply(fmt.Sprintf("done after %v", slow)), nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}),
+	)
+}
