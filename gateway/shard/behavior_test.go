@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -230,46 +228,12 @@ func TestCloseEndsSession(t *testing.T) {
 	}
 }
 
-// corruptServer upgrades every connection, then sends a compressed
-// message no inflater can read.
-func corruptServer(t *testing.T, conns *atomic.Int32) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, err := wsproto.CheckRequest(r)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		nc, _, err := wsproto.Hijack(w)
-		if err != nil {
-			return
-		}
-		defer nc.Close()
-		conns.Add(1)
-		b := wsproto.AppendResponse(nil, key, "", "", nil)
-		b = wsproto.AppendFrame(b, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{},
-			[]byte{0x07, 0xff, 0xff, 0xff, 0x00, 0x00, 0xff, 0xff})
-		nc.Write(b)
-		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-		var buf [512]byte
-		for {
-			if _, err := nc.Read(buf[:]); err != nil {
-				return
-			}
-		}
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return "ws://" + ln.Addr().String()
-}
-
 func TestStopsAfterThreeDecompressFailures(t *testing.T) {
 	leaktest.Check(t)
 	var conns atomic.Int32
-	url := corruptServer(t, &conns)
+	// Every connection gets a compressed message no inflater can read.
+	url := rawServer(t, &conns, wsproto.AppendFrame(nil, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{},
+		[]byte{0x07, 0xff, 0xff, 0xff, 0x00, 0x00, 0xff, 0xff}))
 	rec := newRecorder()
 	cfg := shard.Config{
 		Gateway: gateway.Config{Token: "t", URL: url, Compression: gateway.CompressZlib},

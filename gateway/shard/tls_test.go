@@ -100,11 +100,9 @@ func TestShardOverTLS(t *testing.T) {
 	}
 }
 
-// A server that upgrades and then says nothing: the shard gives up on
-// HELLO after HelloTimeout and tries again, backing off.
-func TestHelloTimeout(t *testing.T) {
-	leaktest.Check(t)
-	var conns atomic.Int32
+// rawServer upgrades every connection, writes greet (WebSocket frames)
+// and then reads until the client goes, counting connections.
+func rawServer(t *testing.T, conns *atomic.Int32, greet []byte) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +110,7 @@ func TestHelloTimeout(t *testing.T) {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, err := wsproto.CheckRequest(r)
 		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		nc, _, err := wsproto.Hijack(w)
@@ -120,15 +119,55 @@ func TestHelloTimeout(t *testing.T) {
 		}
 		defer nc.Close()
 		conns.Add(1)
-		nc.Write(wsproto.AppendResponse(nil, key, "", "", nil))
+		nc.Write(append(wsproto.AppendResponse(nil, key, "", "", nil), greet...))
 		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 		io.Copy(io.Discard, nc)
 	})}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
+	return "ws://" + ln.Addr().String()
+}
+
+// A server that says HELLO and never answers IDENTIFY: after ReadyTimeout
+// the identify counts as failed (the slot is released) and the shard tries
+// again on a new connection.
+func TestReadyTimeout(t *testing.T) {
+	leaktest.Check(t)
+	var conns atomic.Int32
+	url := rawServer(t, &conns, wsproto.AppendFrame(nil, wsproto.Server, wsproto.OpText, true, false, [4]byte{},
+		[]byte(`{"op":10,"d":{"heartbeat_interval":1000},"s":null,"t":null}`)))
+	s, err := shard.New(shard.Config{
+		Gateway:      gatewayConfig(url),
+		ReadyTimeout: 30 * time.Millisecond,
+		Backoff:      shard.Backoff{Base: 10 * time.Millisecond, Max: 20 * time.Millisecond},
+		// A slot never released would hold the bucket for 10 s.
+		Identify: &shard.LocalLimiter{Interval: time.Millisecond, Timeout: 10 * time.Second},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t, 5*time.Second)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	poll(t, 3*time.Second, "three IDENTIFYs", func() bool { return s.Status().Identifies >= 3 })
+	if st := s.Status(); st.LastError == nil || !strings.Contains(st.LastError.Error(), "READY") || conns.Load() < 3 {
+		t.Fatalf("status %+v after %d connections", st, conns.Load())
+	}
+	if err := s.Close(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+}
+
+// A server that upgrades and then says nothing: the shard gives up on
+// HELLO after HelloTimeout and tries again, backing off.
+func TestHelloTimeout(t *testing.T) {
+	leaktest.Check(t)
+	var conns atomic.Int32
+	url := rawServer(t, &conns, nil)
 	rec := newRecorder()
 	s, err := shard.New(shard.Config{
-		Gateway:      gatewayConfig("ws://" + ln.Addr().String()),
+		Gateway:      gatewayConfig(url),
 		Handler:      rec.handle,
 		HelloTimeout: 30 * time.Millisecond,
 		Backoff:      shard.Backoff{Base: 10 * time.Millisecond, Max: 20 * time.Millisecond},
