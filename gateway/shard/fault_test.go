@@ -59,6 +59,9 @@ func faults() []fault {
 	for code := 4000; code <= 4014; code++ {
 		fs = append(fs, closeFault(code))
 	}
+	// A server closing with 1000 or 1001 (a gateway restarting) must not
+	// make the shard echo a code that ends its session.
+	fs = append(fs, closeFault(1000), closeFault(1001))
 	fs = append(fs,
 		fault{name: "reconnect_op7", expect: expectResume,
 			inject: func(t *testing.T, g *discordtest.Gateway) error { return g.SendReconnect(0) }},
