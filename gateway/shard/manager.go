@@ -74,9 +74,10 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	return &Manager{cfg: cfg, done: make(chan struct{})}, nil
 }
 
-// Run sizes and starts the shards, and blocks until ctx ends, Close is
-// called, or a shard stops with a fatal error (which stops the others,
-// keeping their sessions, and is returned).
+// Run sizes and starts the shards, and blocks until ctx ends (it returns
+// ctx's error; the sessions stay resumable), Close is called (nil), or a
+// shard stops with a fatal error, which stops the others (keeping their
+// sessions) and is returned.
 func (m *Manager) Run(ctx context.Context) error {
 	defer close(m.done)
 	cfg := m.cfg
@@ -143,22 +144,27 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.count, m.shards, m.ids, m.cancel = count, shards, ids, cancel
 	m.mu.Unlock()
 
-	errc := make(chan error, len(ids))
-	var wg sync.WaitGroup
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		fatal error
+	)
 	for _, id := range ids {
 		wg.Add(1)
 		go func(s *Shard) {
 			defer wg.Done()
 			err := s.Run(rctx)
-			if err != nil && !errors.Is(err, context.Canceled) {
-				errc <- fmt.Errorf("shard %d: %w", s.ID(), err)
+			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+				once.Do(func() { fatal = fmt.Errorf("shard %d: %w", s.ID(), err) })
 				cancel()
 			}
 		}(shards[id])
 	}
 	wg.Wait()
-	close(errc)
-	return <-errc
+	if fatal != nil {
+		return fatal
+	}
+	return ctx.Err()
 }
 
 // ShardFor returns the id of the shard that receives guildID's events,

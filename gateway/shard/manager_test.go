@@ -3,6 +3,7 @@ package shard_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sort"
 	"sync"
 	"testing"
@@ -65,10 +66,8 @@ func TestManagerIdentifyBuckets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	runErr := make(chan error, 1)
-	go func() { runErr <- m.Run(ctx) }()
+	go func() { runErr <- m.Run(context.Background()) }()
 	t.Cleanup(func() {
 		if err := m.Close(ctxT(t, 5*time.Second), true); err != nil {
 			t.Error(err)
@@ -162,4 +161,100 @@ func TestManagerIdentifyBuckets(t *testing.T) {
 		t.Fatal("Shard lookup")
 	}
 	_ = gateway.IntentGuilds
+}
+
+// With one session start left for two shards, the second waits for the
+// budget's reset instead of identifying; it keeps its connection alive
+// meanwhile.
+func TestManagerRespectsDailyBudget(t *testing.T) {
+	leaktest.Check(t)
+	g := startGateway(t, 100*time.Millisecond, func(g *discordtest.Gateway) { g.Shards, g.MaxConcurrency = 2, 2 })
+	srv, err := discordtest.NewServer(&discordtest.ServerOptions{Token: "token", GatewayBot: discord.GatewayBot{
+		URL: g.URL(), Shards: 2,
+		SessionStartLimit: discord.SessionStartLimit{Total: 1000, Remaining: 1, ResetAfter: 3600000, MaxConcurrency: 2},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	rec := newRecorder()
+	tmpl := shardConfig(g, rec)
+	tmpl.Gateway.URL, tmpl.Identify = "", nil
+	m, err := shard.NewManager(shard.ManagerConfig{Shard: tmpl, REST: &rest.Client{Token: "token", BaseURL: srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- m.Run(context.Background()) }()
+	t.Cleanup(func() {
+		if err := m.Close(ctxT(t, 5*time.Second), false); err != nil {
+			t.Error(err)
+		}
+		if err := <-runErr; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	})
+	e := &env{g: g, rec: rec}
+	e.waitReady(t)
+	// The waiting shard heartbeats on its connection (three beats).
+	var conn int
+	poll(t, 2*time.Second, "the second shard's connection", func() bool {
+		cs := g.Connections()
+		if len(cs) < 2 {
+			return false
+		}
+		conn = cs[len(cs)-1].Num
+		return true
+	})
+	since := g.Now()
+	for range 3 {
+		r, err := g.WaitReceived(ctxT(t, 2*time.Second), func(r discordtest.Received) bool {
+			return r.Op == 1 && r.Conn == conn && r.At.After(since)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		since = r.At
+	}
+	idents := 0
+	for _, r := range g.Received() {
+		if r.Op == 2 {
+			idents++
+		}
+	}
+	if idents != 1 {
+		t.Fatalf("%d IDENTIFYs with a budget of 1", idents)
+	}
+	st := m.Status()
+	if st[0].State == st[1].State || (st[0].State != shard.StateIdentifying && st[1].State != shard.StateIdentifying) {
+		t.Fatalf("states %v and %v, want one ready and one waiting to identify", st[0].State, st[1].State)
+	}
+}
+
+// A bad token closes with 4004: the Manager stops every shard and returns
+// the typed fatal error.
+func TestManagerStopsOnFatalClose(t *testing.T) {
+	leaktest.Check(t)
+	g := startGateway(t, 100*time.Millisecond, func(g *discordtest.Gateway) {
+		g.Token, g.Shards, g.MaxConcurrency = "right", 2, 2
+	})
+	tmpl := shardConfig(g, newRecorder())
+	tmpl.Identify = nil
+	m, err := shard.NewManager(shard.ManagerConfig{Shard: tmpl, ShardCount: 2, MaxConcurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = m.Run(ctxT(t, 5*time.Second))
+	var ce *shard.CloseError
+	if !errors.As(err, &ce) || ce.Code != gateway.CloseAuthenticationFailed || !errors.Is(err, shard.ErrFatal) {
+		t.Fatalf("Run = %v, want a 4004 *shard.CloseError", err)
+	}
+	for _, st := range m.Status() {
+		if st.State != shard.StateStopped {
+			t.Fatalf("shard %d %v after a fatal error", st.ID, st.State)
+		}
+	}
+	if _, err := shard.NewManager(shard.ManagerConfig{Shard: tmpl}); !errors.Is(err, shard.ErrConfig) {
+		t.Fatalf("NewManager without REST or shard count = %v", err)
+	}
 }
