@@ -255,3 +255,33 @@ func TestStopsAfterThreeDecompressFailures(t *testing.T) {
 func gatewayConfig(url string) gateway.Config {
 	return gateway.Config{Token: "t", URL: url}
 }
+
+// The connection fails while reading is paused: the event that did not
+// fit the queue is carried to the next connection, which waits for room
+// before HELLO and then resumes from that event; nothing is lost or
+// repeated.
+func TestConnectionLostWhilePaused(t *testing.T) {
+	leaktest.Check(t)
+	g := startGateway(t, 100*time.Millisecond, nil)
+	e := startShard(t, g, func(c *shard.Config) { c.QueueEvents = 2 })
+	e.waitReady(t)
+	block := make(chan struct{})
+	e.rec.mu.Lock()
+	e.rec.block = block
+	e.rec.mu.Unlock()
+	e.dispatch(30)
+	poll(t, 2*time.Second, "a pause", func() bool { return e.s.Status().Pauses > 0 })
+	if err := g.CutMidFrame(0); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, 5*time.Second, "a second connection", func() bool { return len(g.Connections()) >= 2 })
+	e.dispatch(5)
+	close(block)
+	e.rec.wait(t, 5*time.Second, "RESUMED", func(evs []shard.Event) bool { return count(evs, "RESUMED") == 1 })
+	e.waitCaughtUp(t, 2*time.Second)
+	evs := e.rec.snapshot()
+	checkSeqs(t, evs)
+	if count(evs, "READY") != 1 {
+		t.Fatalf("re-identified: %s", summary(evs))
+	}
+}

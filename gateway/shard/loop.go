@@ -179,7 +179,7 @@ func (l *link) wake() time.Time {
 	s := l.s
 	now := time.Now()
 	t := now.Add(time.Hour)
-	if !l.hello {
+	if !l.hello && !s.paused {
 		t = l.helloBy
 	}
 	if !l.identAt.IsZero() && !l.gotGoing {
@@ -223,7 +223,11 @@ func (l *link) timer() (outcome, bool) {
 	s := l.s
 	now := time.Now()
 	if !l.hello {
-		if !now.Before(l.helloBy) {
+		// An event from the last connection still waiting for room in
+		// the queue holds HELLO back; that is no fault of this one.
+		if s.paused {
+			l.helloBy = now.Add(s.cfg.HelloTimeout)
+		} else if !now.Before(l.helloBy) {
 			s.conn.DialFailed()
 			return outcome{err: errHelloTimeout}, true
 		}
@@ -371,6 +375,9 @@ func (l *link) process(ctx context.Context) (outcome, bool) {
 		if s.paused {
 			s.paused = false
 			l.graceUntil = time.Now().Add(l.interval)
+			if !l.hello {
+				l.helloBy = time.Now().Add(s.cfg.HelloTimeout)
+			}
 			if l.held {
 				l.held = false
 				l.r.ack <- struct{}{}
