@@ -258,3 +258,59 @@ func TestManagerStopsOnFatalClose(t *testing.T) {
 		t.Fatalf("NewManager without REST or shard count = %v", err)
 	}
 }
+
+// Close(false) keeps every session; a new Manager given Sessions resumes
+// them all without a single IDENTIFY.
+func TestManagerHandsOverSessions(t *testing.T) {
+	leaktest.Check(t)
+	g := startGateway(t, 100*time.Millisecond, func(g *discordtest.Gateway) { g.Shards, g.MaxConcurrency = 2, 2 })
+	ready := make(chan string, 8)
+	tmpl := shardConfig(g, newRecorder())
+	tmpl.Identify = nil
+	tmpl.Handler = func(ctx context.Context, ev shard.Event) {
+		if ev.Name == "READY" || ev.Name == "RESUMED" {
+			ready <- ev.Name
+		}
+	}
+	run := func(sessions map[int]gateway.Session) *shard.Manager {
+		m, err := shard.NewManager(shard.ManagerConfig{Shard: tmpl, ShardCount: 2, MaxConcurrency: 2, Sessions: sessions})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- m.Run(context.Background()) }()
+		t.Cleanup(func() {
+			m.Close(ctxT(t, 5*time.Second), true)
+			<-done
+		})
+		return m
+	}
+	m1 := run(nil)
+	for range 2 {
+		if name := <-ready; name != "READY" {
+			t.Fatalf("first run got %s", name)
+		}
+	}
+	if err := m1.Close(ctxT(t, 5*time.Second), false); err != nil {
+		t.Fatal(err)
+	}
+	sessions := m1.Sessions()
+	if len(sessions) != 2 {
+		t.Fatalf("%d sessions exported, want 2", len(sessions))
+	}
+	run(sessions)
+	for range 2 {
+		if name := <-ready; name != "RESUMED" {
+			t.Fatalf("second run got %s, want RESUMED", name)
+		}
+	}
+	idents := 0
+	for _, r := range g.Received() {
+		if r.Op == 2 {
+			idents++
+		}
+	}
+	if idents != 2 {
+		t.Fatalf("%d IDENTIFYs in all, want the first run's 2", idents)
+	}
+}
