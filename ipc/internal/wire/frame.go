@@ -258,4 +258,3 @@ func decodeNullable[T any](v []byte) (T, error) {
 	err := json.Unmarshal(v, &t)
 	return t, err
 }
-
