@@ -123,22 +123,16 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	c.conf = connConfig{
 		router:         cfg.Router,
 		hooks:          cfg.Hooks,
-		logger:         orDiscard(cfg.Logger),
-		maxMessage:     orDefault(cfg.MaxMessage, 1<<20),
-		maxInFlight:    orDefault(cfg.MaxInFlight, 1024),
-		pingInterval:   orDefault(cfg.PingInterval, 20*time.Second),
-		pingMisses:     orDefault(cfg.PingMisses, 2),
-		writeTimeout:   orDefault(cfg.WriteTimeout, 10*time.Second),
-		defaultTimeout: orDefault(cfg.CallTimeout, 30*time.Second),
+		logger:         cfg.Logger,
+		maxMessage:     cfg.MaxMessage,
+		maxInFlight:    cfg.MaxInFlight,
+		pingInterval:   cfg.PingInterval,
+		pingMisses:     cfg.PingMisses,
+		writeTimeout:   cfg.WriteTimeout,
+		defaultTimeout: cfg.CallTimeout,
 		workers:        newWorkers(64),
 		compress:       newCompressor(cfg.Compression),
-	}
-	if c.conf.router == nil {
-		c.conf.router = NewRouter()
-	}
-	if c.conf.pingInterval < 0 {
-		c.conf.pingInterval = 0
-	}
+	}.withDefaults()
 	if cfg.Dialect != Native {
 		return dialDialect(ctx, c)
 	}

@@ -90,7 +90,6 @@ type Server struct {
 	sessions map[session]struct{} // every accepted connection, any dialect
 	servers  []*http.Server
 	url      string // of the first listener Serve was given
-	shutdown chan struct{}
 }
 
 // Hooks observe the requests a Server (or a Client, for the routes it
@@ -111,26 +110,19 @@ func (s *Server) init() {
 		s.cfg = connConfig{
 			router:         s.Router,
 			hooks:          s.Hooks,
-			logger:         orDiscard(s.Logger),
-			maxMessage:     orDefault(s.MaxMessage, 1<<20),
-			maxInFlight:    orDefault(s.MaxInFlight, 1024),
-			pingInterval:   orDefault(s.PingInterval, 20*time.Second),
-			pingMisses:     orDefault(s.PingMisses, 2),
-			writeTimeout:   orDefault(s.WriteTimeout, 10*time.Second),
-			defaultTimeout: orDefault(s.CallTimeout, 30*time.Second),
+			logger:         s.Logger,
+			maxMessage:     s.MaxMessage,
+			maxInFlight:    s.MaxInFlight,
+			pingInterval:   s.PingInterval,
+			pingMisses:     s.PingMisses,
+			writeTimeout:   s.WriteTimeout,
+			defaultTimeout: s.CallTimeout,
 			workers:        newWorkers(256),
 			compress:       newCompressor(s.Compression),
-		}
-		if s.cfg.router == nil {
-			s.cfg.router = NewRouter()
-		}
-		if s.cfg.pingInterval < 0 {
-			s.cfg.pingInterval = 0
-		}
+		}.withDefaults()
 		s.slots = make(chan struct{}, orDefault(s.MaxHandshakes, 128))
 		s.clients = make(map[string]peer)
 		s.sessions = make(map[session]struct{})
-		s.shutdown = make(chan struct{})
 	})
 }
 
