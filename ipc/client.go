@@ -131,9 +131,12 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	}
 }
 
-// permanent reports errors that retrying cannot fix.
+// permanent reports errors that make Dial give up at once. A duplicate
+// identifier is one for Dial (someone else holds it), but not for the
+// reconnect loop: there the holder is usually our own previous connection,
+// which the server drops when its keepalive notices.
 func permanent(err error) bool {
-	return errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrVersion)
+	return errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrVersion) || errors.Is(err, ErrDuplicateIdentifier)
 }
 
 // backoff returns a function giving successive reconnection delays:

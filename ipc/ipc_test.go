@@ -278,7 +278,7 @@ func TestBroadcastPartialResults(t *testing.T) {
 
 func TestKeepaliveDropsVanishedPeer(t *testing.T) {
 	leaktest.Check(t)
-	const interval = 50 * time.Millisecond
+	const interval = 200 * time.Millisecond
 	srv := &ipc.Server{Secret: secret, PingInterval: interval, PingMisses: 2}
 	url := startServer(t, srv)
 	rc := helloed(t, url, "ghost") // never answers pings: the data just stops
@@ -293,7 +293,9 @@ func TestKeepaliveDropsVanishedPeer(t *testing.T) {
 	if !errors.Is(err, ipc.ErrConnectionLost) {
 		t.Fatalf("pending call on a vanished peer: %v", err)
 	}
-	if limit := interval * 3; took > limit+100*time.Millisecond {
+	// Slack for scheduling on a loaded machine, smaller than one interval so
+	// that a detection one interval late still fails.
+	if limit := interval * 3; took > limit+interval*9/10 {
 		t.Fatalf("detected after %v; want within interval×(misses+1) = %v", took, limit)
 	}
 	if len(srv.Clients()) != 0 {
@@ -309,9 +311,7 @@ func TestAuthAndIdentity(t *testing.T) {
 		t.Fatalf("wrong secret: %v", err)
 	}
 	dial(t, ipc.ClientConfig{URL: url, Identifier: "one"})
-	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	defer cancel()
-	if _, err := ipc.Dial(short, ipc.ClientConfig{URL: url, Secret: secret, Identifier: "one"}); !errors.Is(err, ipc.ErrDuplicateIdentifier) {
+	if _, err := ipc.Dial(ctx, ipc.ClientConfig{URL: url, Secret: secret, Identifier: "one"}); !errors.Is(err, ipc.ErrDuplicateIdentifier) {
 		t.Fatalf("duplicate identifier: %v", err)
 	}
 }

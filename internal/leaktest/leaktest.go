@@ -1,8 +1,3 @@
-// Package leaktest fails tests that leave goroutines behind.
-//
-// Long-lived things in ipcord (servers, clients, shards) start goroutines;
-// a test of one calls Check so that a goroutine still running after the
-// test's cleanups is reported with its stack instead of piling up silently.
 package leaktest
 
 import (
