@@ -141,3 +141,15 @@ func mustJSON(t testing.TB, b []byte, v any) {
 }
 
 func sfmt(v uint64) string { return fmt.Sprint(v) }
+
+// fetch sends req with a fresh client and returns the body.
+func fetch(req *http.Request) ([]byte, error) {
+	cl := &http.Client{Transport: &http.Transport{}}
+	defer cl.CloseIdleConnections()
+	resp, err := cl.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}

@@ -1,0 +1,84 @@
+package demo_test
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipcord/ipcord/discord"
+	"github.com/ipcord/ipcord/discordtest"
+	"github.com/ipcord/ipcord/internal/demo"
+	"github.com/ipcord/ipcord/internal/leaktest"
+	"github.com/ipcord/ipcord/ipc"
+)
+
+// startDemo starts the demo on port 0 everywhere and stops it when the
+// test ends.
+func startDemo(t *testing.T, cfg demo.Config) *demo.Demo {
+	t.Helper()
+	cfg.FakeAddr, cfg.GatewayAddr, cfg.ResumeAddr, cfg.IPCAddr, cfg.DashboardAddr = "", "", "", "", ""
+	d, err := demo.Start(testCtx(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := d.Close(ctx); err != nil {
+			t.Errorf("demo close: %v", err)
+		}
+	})
+	return d
+}
+
+// TestDemoPartsWithoutShards checks the wiring that does not need the
+// gateway: the IPC server, the dashboard as its client, and /interactions
+// on the dashboard's listener with the printed demo key.
+func TestDemoPartsWithoutShards(t *testing.T) {
+	leaktest.Check(t)
+	ctx := testCtx(t)
+	d := startDemo(t, demo.Config{Traffic: -1, NewGateway: func(c demo.GatewayConfig) (demo.Gateway, error) {
+		if c.Token == "" || c.Shards != 2 || c.Intents != demo.IntentGuilds|demo.IntentGuildMessages || c.Handler == nil {
+			t.Errorf("gateway config %+v", c)
+		}
+		return &stubGateway{status: []demo.ShardStatus{{ID: 0, State: "READY"}, {ID: 1, State: "READY"}}}, nil
+	}})
+	in := d.Info
+	if !strings.HasPrefix(in.DashboardURL, "http://127.0.0.1:") || !strings.HasPrefix(in.IPCURL, "ws://127.0.0.1:") ||
+		in.InteractionsURL != in.DashboardURL+"/interactions" || len(in.PublicKey) != 64 || len(in.PrivateKey) != 64 {
+		t.Fatalf("info %+v", in)
+	}
+	// A separate IPC client, as `ipcord call` would be.
+	c, err := ipc.Dial(ctx, ipc.ClientConfig{URL: in.IPCURL, Secret: in.Secret, Identifier: "cli"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	st, err := ipc.CallAs[demo.Stats](ctx, c, demo.RouteStats, nil)
+	if err != nil || len(st.Shards) != 2 {
+		t.Errorf("stats %+v %v", st, err)
+	}
+	code, body := do(t, "GET", in.DashboardURL+"/api/stats", "", nil)
+	if code != 200 || !strings.Contains(string(body), `"shards":[{"id":0`) {
+		t.Errorf("dashboard stats %d %s", code, body)
+	}
+	// The printed private key signs requests the endpoint accepts.
+	seed, _ := hex.DecodeString(in.PrivateKey)
+	signer, err := discordtest.NewSignerFromKey(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := signer.NewRequest(ctx, in.InteractionsURL, []byte(`{"id":"1300000000000000000","application_id":"1","type":2,"token":"t","version":1,"data":{"id":"1","name":"ping","type":1},"user":{"id":"42","username":"you"}}`))
+	resp, err := fetch(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ir discord.InteractionResponse
+	json.Unmarshal(resp, &ir)
+	if ir.Data == nil || !strings.Contains(ir.Data.Content, "Pong, you!") {
+		t.Errorf("interaction answer %s", resp)
+	}
+}
