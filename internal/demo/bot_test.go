@@ -26,7 +26,7 @@ import (
 type stubGateway struct{ status []demo.ShardStatus }
 
 func (g *stubGateway) Run(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
-func (g *stubGateway) Status() []demo.ShardStatus  { return g.status }
+func (g *stubGateway) Status() []demo.ShardStatus    { return g.status }
 
 // clock is a hand-moved clock.
 type clock struct {
