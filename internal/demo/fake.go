@@ -85,13 +85,17 @@ func StartFake(cfg FakeConfig) (*Fake, error) {
 	f.rest, err = discordtest.NewServer(&discordtest.ServerOptions{
 		Token:       cfg.Token,
 		Application: discord.Application{ID: BotUserID, Name: "ipcord-demo"},
-		GatewayBot:  discord.GatewayBot{Shards: cfg.Shards},
+		// max_concurrency = shards: every shard may identify at once, so
+		// the demo's shards are all up within a second, not 5 s apart.
+		GatewayBot: discord.GatewayBot{Shards: cfg.Shards, SessionStartLimit: discord.SessionStartLimit{
+			Total: 1000, Remaining: 1000, ResetAfter: 86400000, MaxConcurrency: cfg.Shards,
+		}},
 	})
 	if err != nil {
 		return nil, err
 	}
 	f.gw = &discordtest.Gateway{
-		Addr: cfg.GatewayAddr, ResumeAddr: cfg.ResumeAddr, Token: cfg.Token, Shards: 1,
+		Addr: cfg.GatewayAddr, ResumeAddr: cfg.ResumeAddr, Token: cfg.Token, Shards: 1, MaxConcurrency: cfg.Shards,
 		HeartbeatInterval: cfg.HeartbeatInterval, SessionStarts: f.rest, Guilds: guildJSON,
 		UserID: BotUserID, Logger: cfg.Logger,
 	}
@@ -121,6 +125,14 @@ func StartFake(cfg FakeConfig) (*Fake, error) {
 		},
 		Transport:      f.tr,
 		ModifyResponse: f.afterREST,
+		// The default handler logs through the log package; the fake is
+		// silent unless given a Logger.
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if cfg.Logger != nil {
+				cfg.Logger.Debug("demo: fake REST proxy", "path", r.URL.Path, "err", err)
+			}
+			w.WriteHeader(http.StatusBadGateway)
+		},
 	}
 	f.front = &http.Server{Handler: f.routes(), ReadHeaderTimeout: 10 * time.Second}
 	f.wg.Add(1)
