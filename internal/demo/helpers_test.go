@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/ipcord/ipcord/internal/demo"
+	"github.com/ipcord/ipcord/rest"
 )
 
 func testCtx(t testing.TB) context.Context {
@@ -152,4 +153,11 @@ func fetch(req *http.Request) ([]byte, error) {
 	}
 	defer resp.Body.Close()
 	return io.ReadAll(resp.Body)
+}
+
+// restFor returns a REST client for f whose connections close with the test.
+func restFor(t testing.TB, f *demo.Fake) *rest.Client {
+	cl := &rest.Client{Token: "tok", BaseURL: f.APIURL(), HTTPClient: &http.Client{Transport: &http.Transport{}}}
+	t.Cleanup(cl.HTTPClient.CloseIdleConnections)
+	return cl
 }
