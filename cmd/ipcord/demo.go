@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,11 +57,15 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	printDemo(e.stdout, d.Info, cfg)
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-d.Done():
+		// The shards gave up (a bad token, say): nothing left to show.
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 	defer cancel()
 	fmt.Fprintln(e.stdout, "\nstopping…")
-	if err := d.Close(sctx); err != nil {
+	if err := errors.Join(d.Err(), d.Close(sctx)); err != nil {
 		return err
 	}
 	fmt.Fprintln(e.stdout, "stopped")
@@ -86,7 +91,11 @@ func printDemo(w io.Writer, in demo.Info, cfg demo.Config) {
 	p("                routes: stats, guilds, events, send_message")
 	p("  dashboard     %s (an IPC client of the bot)", in.DashboardURL)
 	if in.InteractionsURL != "" {
-		p("  interactions  %s, public key %s", in.InteractionsURL, in.PublicKey)
+		key := in.PublicKey
+		if key == "" {
+			key = "fetched from Discord"
+		}
+		p("  interactions  %s, public key %s", in.InteractionsURL, key)
 		if in.PrivateKey != "" {
 			p("                demo private key %s", in.PrivateKey)
 		}

@@ -97,6 +97,7 @@ type Demo struct {
 	wg       sync.WaitGroup
 	errMu    sync.Mutex
 	botErr   error
+	botDone  chan struct{}
 	closeOne sync.Once
 }
 
@@ -122,7 +123,7 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 	if cfg.NewGateway == nil {
 		cfg.NewGateway = NewShardGateway
 	}
-	d = &Demo{}
+	d = &Demo{botDone: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			d.Close(context.Background())
@@ -235,6 +236,7 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
+		defer close(d.botDone)
 		if err := d.bot.Run(runCtx); err != nil {
 			d.errMu.Lock()
 			d.botErr = err
@@ -260,6 +262,10 @@ func (d *Demo) Bot() *Bot { return d.bot }
 
 // Fake is the demo's fake Discord, nil when connected to real Discord.
 func (d *Demo) Fake() *Fake { return d.fake }
+
+// Done is closed when the bot's gateway has stopped: after Close, or on its
+// own when Discord refused the configuration (see Err).
+func (d *Demo) Done() <-chan struct{} { return d.botDone }
 
 // Err returns why the bot's gateway stopped, if it did before Close.
 func (d *Demo) Err() error {

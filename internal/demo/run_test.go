@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +81,27 @@ func TestDemoPartsWithoutShards(t *testing.T) {
 	json.Unmarshal(resp, &ir)
 	if ir.Data == nil || !strings.Contains(ir.Data.Content, "Pong, you!") {
 		t.Errorf("interaction answer %s", resp)
+	}
+}
+
+// failingGateway stops at once, as the shard manager does on close 4004.
+type failingGateway struct{ stubGateway }
+
+var errRefused = errors.New("shard 0: close 4004: authentication failed")
+
+func (*failingGateway) Run(ctx context.Context) error { return errRefused }
+
+func TestDemoReportsAGatewayThatGaveUp(t *testing.T) {
+	leaktest.Check(t)
+	d := startDemo(t, demo.Config{Traffic: -1, NewGateway: func(demo.GatewayConfig) (demo.Gateway, error) {
+		return &failingGateway{}, nil
+	}})
+	select {
+	case <-d.Done():
+	case <-testCtx(t).Done():
+		t.Fatal("Done never closed")
+	}
+	if !errors.Is(d.Err(), errRefused) {
+		t.Errorf("Err() = %v", d.Err())
 	}
 }
