@@ -32,8 +32,14 @@ type ClientConfig struct {
 	Router *Router
 	// Hooks observe the requests this client serves. Optional.
 	Hooks *Hooks
-	// TLSConfig is used for wss:// URLs. Optional.
+	// TLSConfig is used for wss:// URLs. Optional: nil verifies the
+	// server against the system's roots. See also TLS.
 	TLSConfig *tls.Config
+	// TLS adds a CA file, a server name and a client certificate to
+	// TLSConfig, for wss:// URLs. Optional.
+	TLS ClientTLS
+	// Compression offers permessage-deflate to the server. Off by default.
+	Compression Compression
 
 	// MinBackoff and MaxBackoff bound the delay between reconnection
 	// attempts, which doubles with jitter. Defaults 100 ms and 10 s.
@@ -62,9 +68,10 @@ type ClientConfig struct {
 // for the next connection until its own deadline. A request is never sent
 // twice: one cut off by a lost connection fails with ErrConnectionLost.
 type Client struct {
-	cfg  ClientConfig
-	url  *url.URL
-	conf connConfig
+	cfg     ClientConfig
+	url     *url.URL
+	conf    connConfig
+	tlsConf *tls.Config // for wss://, built once by Dial
 
 	mu      sync.Mutex
 	cur     *conn
@@ -92,6 +99,11 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		cfg.Identifier = fmt.Sprintf("ipcord-%016x", rand.Uint64())
 	}
 	c := &Client{cfg: cfg, url: u, ready: make(chan struct{}), stop: make(chan struct{})}
+	if u.Scheme == "wss" {
+		if c.tlsConf, err = cfg.TLS.config(cfg.TLSConfig); err != nil {
+			return nil, err
+		}
+	}
 	c.conf = connConfig{
 		router:         cfg.Router,
 		hooks:          cfg.Hooks,
@@ -103,6 +115,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		writeTimeout:   orDefault(cfg.WriteTimeout, 10*time.Second),
 		defaultTimeout: orDefault(cfg.CallTimeout, 30*time.Second),
 		workers:        newWorkers(64),
+		compress:       newCompressor(cfg.Compression),
 	}
 	if c.conf.router == nil {
 		c.conf.router = NewRouter()
@@ -136,7 +149,8 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 // reconnect loop: there the holder is usually our own previous connection,
 // which the server drops when its keepalive notices.
 func permanent(err error) bool {
-	return errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrVersion) || errors.Is(err, ErrDuplicateIdentifier)
+	return errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrVersion) || errors.Is(err, ErrTLS) ||
+		errors.Is(err, ErrDuplicateIdentifier)
 }
 
 // backoff returns a function giving successive reconnection delays:
@@ -311,17 +325,14 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 		return nil, err
 	}
 	if c.url.Scheme == "wss" {
-		cfg := c.cfg.TLSConfig.Clone()
-		if cfg == nil {
-			cfg = &tls.Config{}
-		}
+		cfg := c.tlsConf.Clone()
 		if cfg.ServerName == "" {
 			cfg.ServerName = c.url.Hostname()
 		}
 		tc := tls.Client(nc, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
-			return nil, fmt.Errorf("ipc: TLS handshake: %w", err)
+			return nil, tlsRefusal(fmt.Errorf("ipc: TLS handshake with %s: %w", host, err))
 		}
 		nc = tc
 	}
@@ -335,6 +346,7 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 
 	p, err := c.handshake(nc)
 	if err != nil {
+		err = tlsRefusal(err) // TLS 1.3: a refused client certificate shows here
 		nc.Close()
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("ipc: connecting to %s: %w", c.cfg.URL, ctx.Err())
@@ -361,6 +373,9 @@ func (c *Client) handshake(nc net.Conn) (*conn, error) {
 		h.Set("Authorization", "Bearer "+c.cfg.Secret)
 	}
 	req := &wsproto.Request{URL: c.url, Key: wsproto.NewKey(), Subprotocols: []string{Subprotocol}, Header: h}
+	if c.conf.compress != nil {
+		req.Extensions = wsproto.DeflateOffer
+	}
 	if _, err := nc.Write(req.Append(nil)); err != nil {
 		return nil, err
 	}
@@ -382,7 +397,14 @@ func (c *Client) handshake(nc net.Conn) (*conn, error) {
 			if resp.Subprotocol != Subprotocol {
 				return nil, fmt.Errorf("ipc: server did not accept the %s subprotocol", Subprotocol)
 			}
+			deflate, err := wsproto.CheckDeflateResponse(resp.Extensions)
+			if err != nil {
+				return nil, fmt.Errorf("ipc: upgrade: %w", err)
+			}
 			p := newConn(&c.conf, nc, wsproto.Client)
+			if deflate {
+				p.enableCompression(c.conf.compress)
+			}
 			p.dec.Feed(buf[used:])
 			return c.hello(p)
 		}

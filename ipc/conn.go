@@ -29,7 +29,8 @@ type connConfig struct {
 	pingMisses     int
 	writeTimeout   time.Duration
 	defaultTimeout time.Duration
-	workers        *workers // runs handlers
+	workers        *workers    // runs handlers
+	compress       *compressor // nil: compression disabled by the owner
 }
 
 // maxQueued bounds the bytes waiting to be written to one peer: past it the
@@ -68,8 +69,10 @@ type conn struct {
 	nc         net.Conn
 	role       wsproto.Role
 	dec        wsproto.Decoder
-	peer       string   // the remote side's identifier
-	peerRoutes []string // the routes the peer announced in its hello
+	peer       string      // the remote side's identifier
+	peerRoutes []string    // the routes the peer announced in its hello
+	compress   *compressor // set when permessage-deflate was negotiated
+	inflated   []byte      // the reader's buffer for decompressed messages
 
 	wmu       sync.Mutex
 	wbuf      []byte
@@ -129,7 +132,7 @@ func (c *conn) start() {
 // is used before start, during the handshake.
 func (c *conn) readMessage() (wsproto.Message, error) {
 	for {
-		m, ok, err := c.dec.Next()
+		m, ok, err := c.next()
 		if err != nil {
 			return m, err
 		}
@@ -153,7 +156,7 @@ func (c *conn) readMessage() (wsproto.Message, error) {
 
 func (c *conn) readLoop() {
 	for {
-		m, ok, err := c.dec.Next()
+		m, ok, err := c.next()
 		if err != nil {
 			var pe *wsproto.ProtocolError
 			if errors.As(err, &pe) {
@@ -523,8 +526,17 @@ func (c *conn) writeControl(op wsproto.Opcode, payload []byte) {
 }
 
 // write queues one frame; it reports false when the connection no longer
-// takes frames, so the frame was certainly not sent.
+// takes frames, so the frame was certainly not sent. Data messages of at
+// least the minimum size are compressed when compression was negotiated.
 func (c *conn) write(op wsproto.Opcode, payload []byte) bool {
+	if z := c.compress; z != nil && len(payload) >= z.minSize && !op.IsControl() {
+		return c.writeCompressed(z, op, payload)
+	}
+	return c.queue(op, false, payload)
+}
+
+// queue appends one frame to the write queue and flushes it.
+func (c *conn) queue(op wsproto.Opcode, rsv1 bool, payload []byte) bool {
 	var key [4]byte
 	if c.role == wsproto.Client {
 		key = wsproto.MaskKey()
@@ -539,7 +551,7 @@ func (c *conn) write(op wsproto.Opcode, payload []byte) bool {
 		c.fail(errSlowPeer)
 		return false
 	}
-	c.wbuf = wsproto.AppendFrame(c.wbuf, c.role, op, true, false, key, payload)
+	c.wbuf = wsproto.AppendFrame(c.wbuf, c.role, op, true, rsv1, key, payload)
 	c.flushLocked()
 	return true
 }

@@ -6,8 +6,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"log/slog"
 	"maps"
 	"net"
@@ -68,6 +66,12 @@ type Server struct {
 	// this server, and requests arriving without timeout_ms. Default 30 s.
 	CallTimeout time.Duration
 
+	// Compression enables permessage-deflate for native clients that offer
+	// it. Off by default.
+	Compression Compression
+	// TLS serves wss:// from Serve and ListenAndServe. Optional.
+	TLS TLS
+
 	// Hooks observe every request served. Optional.
 	Hooks *Hooks
 	// Logger receives diagnostics. Nil logs nothing.
@@ -82,6 +86,7 @@ type Server struct {
 	clients  map[string]peer      // callable clients by identifier
 	sessions map[session]struct{} // every accepted connection, any dialect
 	servers  []*http.Server
+	url      string // of the first listener Serve was given
 	shutdown chan struct{}
 }
 
@@ -111,6 +116,7 @@ func (s *Server) init() {
 			writeTimeout:   orDefault(s.WriteTimeout, 10*time.Second),
 			defaultTimeout: orDefault(s.CallTimeout, 30*time.Second),
 			workers:        newWorkers(256),
+			compress:       newCompressor(s.Compression),
 		}
 		if s.cfg.router == nil {
 			s.cfg.router = NewRouter()
@@ -195,15 +201,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot take over the connection", http.StatusInternalServerError)
 		return
 	}
-	proto := ""
+	proto, ext, deflate := "", "", false
 	if native {
 		proto = Subprotocol
+		if s.cfg.compress != nil {
+			ext, deflate = wsproto.AcceptDeflate(r.Header.Values("Sec-Websocket-Extensions"))
+		}
 	}
-	if _, err := nc.Write(wsproto.AppendResponse(nil, key, proto, "", nil)); err != nil {
+	if _, err := nc.Write(wsproto.AppendResponse(nil, key, proto, ext, nil)); err != nil {
 		nc.Close()
 		return
 	}
 	c := newConn(&s.cfg, nc, wsproto.Server)
+	if deflate {
+		c.enableCompression(s.cfg.compress)
+	}
 	if n := brw.Reader.Buffered(); n > 0 {
 		b, _ := brw.Reader.Peek(n)
 		c.dec.Feed(b)
@@ -370,28 +382,32 @@ func (s *Server) isClosing() bool {
 	return s.closing
 }
 
-// Serve accepts connections on ln until Shutdown. It returns ErrClosed
-// after Shutdown, or the listener's error.
+// Serve accepts connections on ln until Shutdown, over TLS (wss://) when
+// TLS is set. It returns ErrClosed after Shutdown, the listener's error, or
+// an error wrapping ErrTLSConfig when the certificate cannot be loaded.
 func (s *Server) Serve(ln net.Listener) error {
 	s.init()
-	hs := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: orDefault(s.HandshakeTimeout, 10*time.Second),
-		ErrorLog:          log.New(io.Discard, "", 0), // silent by default, as everything here
-	}
+	return serveHTTP(ln, s, s.TLS, orDefault(s.HandshakeTimeout, 10*time.Second), s.cfg.logger, func(hs *http.Server, url string) bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closing {
+			return false
+		}
+		s.servers = append(s.servers, hs)
+		if s.url == "" {
+			s.url = url
+		}
+		return true
+	})
+}
+
+// URL returns the ws:// or wss:// URL of the first listener given to Serve
+// (or ListenAndServe), or "" before that. Discovery announces it.
+func (s *Server) URL() string {
+	s.init()
 	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		ln.Close()
-		return ErrClosed
-	}
-	s.servers = append(s.servers, hs)
-	s.mu.Unlock()
-	err := hs.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		return ErrClosed
-	}
-	return err
+	defer s.mu.Unlock()
+	return s.url
 }
 
 // ListenAndServe listens on addr (host:port) and serves, like Serve.

@@ -20,6 +20,9 @@ func init() {
 type clientFlags struct {
 	url, secret *string
 	timeout     *time.Duration
+	discover    *string // discovery listener to find the server through
+	name        *string // which discovered server
+	ca          *string // CA file for wss:// and https:// discovery
 }
 
 func addClientFlags(fs interface {
@@ -27,9 +30,12 @@ func addClientFlags(fs interface {
 	Duration(string, time.Duration, string) *time.Duration
 }) clientFlags {
 	return clientFlags{
-		url:     fs.String("url", "ws://127.0.0.1:8765", "server URL"),
-		secret:  fs.String("secret", "", "shared secret (default $IPCORD_SECRET)"),
-		timeout: fs.Duration("timeout", 5*time.Second, "deadline for connecting and for the call"),
+		url:      fs.String("url", "ws://127.0.0.1:8765", "server URL"),
+		secret:   fs.String("secret", "", "shared secret (default $IPCORD_SECRET)"),
+		timeout:  fs.Duration("timeout", 5*time.Second, "deadline for connecting and for the call"),
+		discover: fs.String("discover", "", "find the server through the discovery listener at HOST:PORT (instead of --url)"),
+		name:     fs.String("name", "", "with --discover: the server to use (default: the only one)"),
+		ca:       fs.String("ca", "", "CA certificate file (PEM) to verify wss:// servers and https:// discovery"),
 	}
 }
 
@@ -41,11 +47,24 @@ func (cf clientFlags) dial(ctx context.Context, e *env, id string) (*ipc.Client,
 	}
 	ctx, cancel := context.WithTimeout(ctx, *cf.timeout)
 	defer cancel()
-	return ipc.Dial(ctx, ipc.ClientConfig{URL: *cf.url, Secret: s, Identifier: id})
+	tl := ipc.ClientTLS{CAFile: *cf.ca}
+	u := *cf.url
+	if *cf.discover != "" {
+		list, err := ipc.Discover(ctx, ipc.DiscoverConfig{Addr: *cf.discover, Secret: s, TLS: tl})
+		if err != nil {
+			return nil, err
+		}
+		info, err := ipc.PickServer(list, *cf.name)
+		if err != nil {
+			return nil, err
+		}
+		u = info.URL
+	}
+	return ipc.Dial(ctx, ipc.ClientConfig{URL: u, Secret: s, Identifier: id, TLS: tl})
 }
 
 func runCall(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "call", "[--url URL] --secret S ROUTE [k=v ...] [--args JSON] [--timeout 5s]")
+	fs := newFlags(e, "call", "[--url URL | --discover HOST:PORT [--name N]] [--ca F] --secret S ROUTE [k=v ...] [--args JSON] [--timeout 5s]")
 	cf := addClientFlags(fs)
 	argsJSON := fs.String("args", "", "arguments as one JSON value (instead of k=v pairs)")
 	pos, err := parseFlags(fs, args)

@@ -15,12 +15,18 @@ func init() {
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[--addr HOST:PORT] --secret S [--name N]")
+	fs := newFlags(e, "serve", "[--addr HOST:PORT] --secret S [--name N] [--discovery-addr HOST:PORT] [--tls-cert F --tls-key F]")
 	addr := fs.String("addr", "127.0.0.1:8765", "address to listen on")
 	sec := fs.String("secret", "", "shared secret clients must present (default $IPCORD_SECRET)")
 	name := fs.String("name", "server", "server name announced to clients")
+	discAddr := fs.String("discovery-addr", "", "also serve discovery on this address (the Python libraries use 20000)")
+	tlsCert := fs.String("tls-cert", "", "certificate chain (PEM): serve wss:// (and https:// discovery)")
+	tlsKey := fs.String("tls-key", "", "private key (PEM) of --tls-cert")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
 	}
 	s, err := secretFrom(e, *sec)
 	if err != nil {
@@ -30,9 +36,45 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &ipc.Server{Router: diagnosticRouter(), Secret: s, Name: *name}
-	fmt.Fprintf(e.stdout, "ipcord: serving %q on ws://%s (routes: %v)\n", *name, ln.Addr(), srv.Router.Routes())
+	srv := &ipc.Server{Router: diagnosticRouter(), Secret: s, Name: *name, TLS: ipc.TLS{CertFile: *tlsCert, KeyFile: *tlsKey}}
+	scheme := "ws"
+	if *tlsCert != "" {
+		scheme = "wss"
+	}
+	if *discAddr != "" {
+		stop, err := startDiscovery(e, *discAddr, srv)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
+	fmt.Fprintf(e.stdout, "ipcord: serving %q on %s://%s (routes: %v)\n", *name, scheme, ln.Addr(), srv.Router.Routes())
 	return serveUntilDone(ctx, srv, ln)
+}
+
+// startDiscovery serves discovery for srv on addr (over TLS when srv has
+// it) until stop is called.
+func startDiscovery(e *env, addr string, srv *ipc.Server) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	d := &ipc.Discovery{Secret: srv.Secret, TLS: srv.TLS}
+	d.Add(srv)
+	scheme := "http"
+	if srv.TLS != (ipc.TLS{}) {
+		scheme = "https"
+	}
+	fmt.Fprintf(e.stdout, "ipcord: discovery on %s://%s\n", scheme, ln.Addr())
+	done := make(chan struct{})
+	go func() { d.Serve(ln); close(done) }()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		d.Shutdown(ctx)
+		<-done
+	}, nil
 }
 
 // serveUntilDone serves until ctx ends (SIGINT/SIGTERM), then shuts down

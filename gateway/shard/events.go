@@ -1,0 +1,144 @@
+package shard
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ipcord/ipcord/gateway"
+	"github.com/ipcord/ipcord/internal/wsproto"
+)
+
+// event acts on one event from the Conn.
+func (l *link) event(ctx context.Context, ev gateway.Event) (outcome, bool) {
+	s := l.s
+	switch ev := ev.(type) {
+	case *gateway.Hello:
+		l.hello = true
+		l.interval = ev.Interval
+		if ev.Resuming {
+			l.limiter.record(time.Now())
+			s.setState(StateResuming)
+			s.update(func(st *statusState) { st.Resumes++ })
+			s.log.Debug("shard: resuming", "seq", s.conn.Session().Seq)
+			return outcome{}, false
+		}
+		s.setState(StateIdentifying)
+		l.acquiring = true
+		l.slot = make(chan slotResult, 1)
+		go func() {
+			rel, err := s.cfg.Identify.Acquire(ctx, s.id)
+			l.slot <- slotResult{rel, err}
+		}()
+	case *gateway.Ready:
+		if l.release != nil {
+			l.release(nil)
+			l.release = nil
+		}
+		l.ready(ev.SessionID)
+		s.enqueue(ev.Dispatch.Seq, "READY", ev.Dispatch.Data)
+	case *gateway.Resumed:
+		l.ready(s.conn.Session().ID)
+		s.enqueue(ev.Seq, "RESUMED", nil)
+	case *gateway.Dispatch:
+		s.members.observe(ev)
+		s.enqueue(ev.Seq, ev.Name, ev.Data)
+	case *gateway.HeartbeatRequest:
+		l.limiter.record(time.Now())
+	case *gateway.HeartbeatACK:
+		if !l.lastBeat.IsZero() {
+			lat := time.Since(l.lastBeat)
+			s.update(func(st *statusState) { st.Latency = lat })
+		}
+	case *gateway.Reconnect:
+		s.log.Debug("shard: reconnect requested")
+		s.conn.Close(4000, "reconnect requested")
+		l.flush()
+		return outcome{err: errReconnect}, true
+	case *gateway.InvalidSession:
+		s.log.Debug("shard: invalid session", "resumable", ev.Resumable)
+		l.flush()
+		return outcome{err: &InvalidSessionError{Resumable: ev.Resumable}}, true
+	case *gateway.Closed:
+		l.echoKeepingSession()
+		l.flush()
+		if ev.Action == gateway.ActionStop {
+			s.log.Warn("shard: stopped by the gateway", "code", int(ev.Code), "reason", ev.Reason)
+			return outcome{err: &CloseError{Code: ev.Code, Reason: ev.Reason}, stop: true}, true
+		}
+		return outcome{err: fmt.Errorf("shard: closed by the gateway with %s", ev.Code)}, true
+	}
+	return outcome{}, false
+}
+
+// echoKeepingSession replaces the Conn's echo of a server's close when
+// that echo would end the session on Discord's side: the Conn echoes the
+// server's code, and turns codes that cannot be sent (1005 for a close
+// without one, 1006, 1015) into 1000. A gateway restarting with 1001 would
+// thus cost the bot its session. The echo is the last frame in Output: a
+// masked close frame with a two-byte payload, eight bytes.
+func (l *link) echoKeepingSession() {
+	out := l.s.conn.Output()
+	n := len(out)
+	if n < 8 || out[n-8] != 0x88 || out[n-7] != 0x82 {
+		l.write(out)
+		return
+	}
+	code := int(out[n-2]^out[n-6])<<8 | int(out[n-1]^out[n-5])
+	if code != 1000 && code != 1001 {
+		l.write(out)
+		return
+	}
+	b := append([]byte(nil), out[:n-8]...)
+	b = wsproto.AppendClose(b, wsproto.Client, wsproto.MaskKey(), 4000, "")
+	l.write(b)
+}
+
+// ready records a connection that got going.
+func (l *link) ready(sessionID string) {
+	s := l.s
+	l.gotGoing = true
+	s.session = sessionID
+	sess := s.conn.Session()
+	s.update(func(st *statusState) {
+		st.State = StateReady
+		st.session = sess
+	})
+	s.log.Debug("shard: ready")
+}
+
+// enqueue copies a dispatch into the queue, or holds it as pending.
+func (s *Shard) enqueue(seq int64, name string, data json.RawMessage) {
+	var cp json.RawMessage
+	if data != nil {
+		cp = append(json.RawMessage(nil), data...)
+	}
+	it := queued{ev: Event{Shard: s.id, Seq: seq, Name: name, Data: cp}, session: s.session}
+	sess := s.conn.Session()
+	s.update(func(st *statusState) {
+		st.Seq = sess.Seq
+		st.session = sess
+	})
+	if !s.q.push(it) {
+		s.pending = &it
+		if !s.paused {
+			s.paused = true
+			s.update(func(st *statusState) { st.Pauses++ })
+		}
+	}
+}
+
+var errReconnect = errors.New("shard: gateway asked for a reconnect (op 7)")
+
+// InvalidSessionError is an INVALID_SESSION (op 9) that ended a
+// connection; the shard resumes (Resumable) or identifies again.
+type InvalidSessionError struct{ Resumable bool }
+
+func (e *InvalidSessionError) Error() string {
+	if e.Resumable {
+		return "shard: invalid session (resumable)"
+	}
+	return "shard: invalid session"
+}

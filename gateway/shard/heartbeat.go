@@ -1,0 +1,102 @@
+package shard
+
+import (
+	"time"
+
+	"github.com/ipcord/ipcord/gateway"
+)
+
+// wake is when the timer must next fire.
+func (l *link) wake() time.Time {
+	s := l.s
+	now := time.Now()
+	t := now.Add(time.Hour)
+	if !l.hello && !s.paused {
+		t = l.helloBy
+	}
+	if !l.identAt.IsZero() && !l.gotGoing {
+		t = earliest(t, l.identAt.Add(s.cfg.ReadyTimeout))
+	}
+	if dl, ok := s.conn.NextDeadline(); ok {
+		if l.suspended(now) && !l.readSinceBeat {
+			if l.manualNext.After(dl) {
+				dl = l.manualNext
+			}
+			if !s.paused && l.graceUntil.Before(dl) {
+				dl = l.graceUntil
+			}
+		}
+		t = earliest(t, dl)
+	}
+	if len(s.sends) > 0 && l.gotGoing {
+		if w := l.limiter.wait(now, l.interval); w > 0 {
+			t = earliest(t, now.Add(w))
+		}
+	}
+	return t
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// suspended reports whether the zombie verdict is withheld: reading is
+// paused, or was resumed less than an interval ago and the socket has not
+// been read since.
+func (l *link) suspended(now time.Time) bool {
+	return l.s.paused || now.Before(l.graceUntil)
+}
+
+// timer handles the timer: HELLO and READY timeouts, heartbeats, zombies.
+func (l *link) timer() (outcome, bool) {
+	s := l.s
+	now := time.Now()
+	if !l.hello {
+		// An event from the last connection still waiting for room in
+		// the queue holds HELLO back; that is no fault of this one.
+		if s.paused {
+			l.helloBy = now.Add(s.cfg.HelloTimeout)
+		} else if !now.Before(l.helloBy) {
+			s.conn.DialFailed()
+			return outcome{err: errHelloTimeout}, true
+		}
+		return outcome{}, false
+	}
+	if !l.identAt.IsZero() && !l.gotGoing && !now.Before(l.identAt.Add(s.cfg.ReadyTimeout)) {
+		s.conn.Close(4000, "ready timeout")
+		l.flush()
+		return outcome{err: errReadyTimeout}, true
+	}
+	if dl, ok := s.conn.NextDeadline(); ok && !now.Before(dl) {
+		if l.suspended(now) && !l.readSinceBeat {
+			if !now.Before(l.manualNext) {
+				var seq any
+				if sq := s.conn.Session().Seq; sq > 0 {
+					seq = sq
+				}
+				if err := s.conn.Send(gateway.OpHeartbeat, seq); err == nil {
+					l.beat(now)
+				}
+				l.manualNext = now.Add(l.interval)
+			}
+		} else {
+			switch s.conn.Tick(now) {
+			case gateway.TickHeartbeat:
+				l.beat(now)
+				l.readSinceBeat = false
+			case gateway.TickZombie:
+				s.log.Debug("shard: zombie connection, dropping it")
+				return outcome{err: errZombie}, true
+			}
+		}
+	}
+	return outcome{}, l.flushOr()
+}
+
+func (l *link) beat(now time.Time) {
+	l.limiter.record(now)
+	l.lastBeat = now
+}
