@@ -22,6 +22,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	var cfg demo.Config
 	fs.StringVar(&cfg.DashboardAddr, "dashboard-addr", "127.0.0.1:8080", "address of the dashboard and /interactions")
 	fs.StringVar(&cfg.IPCAddr, "ipc-addr", "127.0.0.1:8765", "address of the bot's IPC server")
+	fs.StringVar(&cfg.DiscoveryAddr, "discovery-addr", "127.0.0.1:20000", "address of the bot's discovery listener (the Python libraries' multicast port)")
 	fs.StringVar(&cfg.FakeAddr, "fake-addr", "127.0.0.1:7878", "address of fake Discord's REST and control API")
 	fs.StringVar(&cfg.GatewayAddr, "gateway-addr", "127.0.0.1:0", "address of fake Discord's gateway")
 	fs.StringVar(&cfg.ResumeAddr, "resume-addr", "127.0.0.1:0", "address of fake Discord's resume gateway")
@@ -88,7 +89,7 @@ func printDemo(w io.Writer, in demo.Info, cfg demo.Config) {
 		p("")
 	}
 	p("  bot           %d shard(s); !ping and /ping; IPC server %s (secret %q)", cfg.Shards, in.IPCURL, in.Secret)
-	p("                routes: stats, guilds, events, send_message")
+	p("                routes: stats, guilds, events, send_message; discovery on %s", in.DiscoveryAddr)
 	p("  dashboard     %s (an IPC client of the bot)", in.DashboardURL)
 	if in.InteractionsURL != "" {
 		key := in.PublicKey
@@ -104,6 +105,7 @@ func printDemo(w io.Writer, in demo.Info, cfg demo.Config) {
 	p("Try:")
 	p("  1. open %s", in.DashboardURL)
 	p("  2. go run ./cmd/ipcord call --url %s --secret %s stats", in.IPCURL, in.Secret)
+	p("     (or find it: go run ./cmd/ipcord call --discover %s --secret %s guilds)", in.DiscoveryAddr, in.Secret)
 	if in.PrivateKey != "" {
 		p("  3. a signed interaction, as Discord sends it:")
 		p("     body='%s'", samplePing)

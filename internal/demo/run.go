@@ -41,9 +41,10 @@ type GatewayConfig struct {
 // 127.0.0.1 with an OS-chosen port (the command line sets its defaults).
 type Config struct {
 	// Addresses: the fake's REST and control API, its gateway and resume
-	// listeners, the bot's IPC server, and the dashboard (which also serves
+	// listeners, the bot's IPC server, its discovery listener (the Python
+	// libraries' "multicast" port), and the dashboard (which also serves
 	// /interactions).
-	FakeAddr, GatewayAddr, ResumeAddr, IPCAddr, DashboardAddr string
+	FakeAddr, GatewayAddr, ResumeAddr, IPCAddr, DiscoveryAddr, DashboardAddr string
 	// Guilds, Shards and Traffic size the fake (defaults 5, 2, 2/s; a
 	// negative Traffic sends none).
 	Guilds  int
@@ -73,6 +74,7 @@ type Info struct {
 	FakeURL         string // empty with a Token
 	GatewayURL      string
 	IPCURL          string
+	DiscoveryAddr   string // host:port for `ipcord call --discover`
 	Secret          string
 	DashboardURL    string
 	InteractionsURL string // empty when not served
@@ -90,6 +92,7 @@ type Demo struct {
 	bot      *Bot
 	rest     *rest.Client
 	ipcSrv   *ipc.Server
+	disco    *ipc.Discovery
 	dashIPC  *ipc.Client
 	ep       *interactions.Endpoint
 	httpSrv  *http.Server
@@ -176,6 +179,21 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 	go func() {
 		defer d.wg.Done()
 		d.ipcSrv.Serve(ipcLn)
+	}()
+	discoLn, err := listen(cfg.DiscoveryAddr)
+	if err != nil {
+		return d, err
+	}
+	d.disco = &ipc.Discovery{Logger: cfg.Logger}
+	if err = d.disco.AddURL(d.ipcSrv, d.Info.IPCURL); err != nil {
+		discoLn.Close()
+		return d, err
+	}
+	d.Info.DiscoveryAddr = discoLn.Addr().String()
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		d.disco.Serve(discoLn)
 	}()
 
 	// The interactions endpoint, on the dashboard's listener.
@@ -291,6 +309,11 @@ func (d *Demo) Close(ctx context.Context) error {
 		}
 		if d.cancel != nil {
 			d.cancel()
+		}
+		if d.disco != nil {
+			if serr := d.disco.Shutdown(ctx); serr != nil && !errors.Is(serr, ipc.ErrClosed) {
+				err = errors.Join(err, serr)
+			}
 		}
 		if d.ipcSrv != nil {
 			if serr := d.ipcSrv.Shutdown(ctx); serr != nil && !errors.Is(serr, ipc.ErrClosed) {

@@ -20,7 +20,7 @@ import (
 // test ends.
 func startDemo(t *testing.T, cfg demo.Config) *demo.Demo {
 	t.Helper()
-	cfg.FakeAddr, cfg.GatewayAddr, cfg.ResumeAddr, cfg.IPCAddr, cfg.DashboardAddr = "", "", "", "", ""
+	cfg.FakeAddr, cfg.GatewayAddr, cfg.ResumeAddr, cfg.IPCAddr, cfg.DiscoveryAddr, cfg.DashboardAddr = "", "", "", "", "", ""
 	d, err := demo.Start(testCtx(t), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +51,15 @@ func TestDemoPartsWithoutShards(t *testing.T) {
 	if !strings.HasPrefix(in.DashboardURL, "http://127.0.0.1:") || !strings.HasPrefix(in.IPCURL, "ws://127.0.0.1:") ||
 		in.InteractionsURL != in.DashboardURL+"/interactions" || len(in.PublicKey) != 64 || len(in.PrivateKey) != 64 {
 		t.Fatalf("info %+v", in)
+	}
+	// Discovery lists the bot's server, as the Python libraries' multicast
+	// port and `ipcord call --discover` expect.
+	servers, err := ipc.Discover(ctx, ipc.DiscoverConfig{Addr: in.DiscoveryAddr, Secret: in.Secret})
+	if err != nil || len(servers) != 1 || servers[0].Name != "demo-bot" || servers[0].URL != in.IPCURL {
+		t.Errorf("discovery: %+v %v", servers, err)
+	}
+	if _, err := ipc.Discover(ctx, ipc.DiscoverConfig{Addr: in.DiscoveryAddr, Secret: "wrong"}); !errors.Is(err, ipc.ErrUnauthorized) {
+		t.Errorf("discovery with a wrong secret: %v", err)
 	}
 	// A separate IPC client, as `ipcord call` would be.
 	c, err := ipc.Dial(ctx, ipc.ClientConfig{URL: in.IPCURL, Secret: in.Secret, Identifier: "cli"})
