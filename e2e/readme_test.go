@@ -85,11 +85,7 @@ func TestREADMEFirstCommand(t *testing.T) {
 
 	// Ctrl-C goes to the demo itself: `go run` exits 1 whenever it sees
 	// an interrupt, whatever its child does.
-	kids, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
-	if err != nil || len(strings.Fields(string(kids))) != 1 {
-		t.Fatalf("finding the demo process under go run: %q %v", kids, err)
-	}
-	pid, _ := strconv.Atoi(strings.Fields(string(kids))[0])
+	pid := childOf(t, cmd.Process.Pid)
 	if err := syscall.Kill(pid, syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -101,4 +97,27 @@ func TestREADMEFirstCommand(t *testing.T) {
 	if err := cmd.Wait(); err != nil || !stopped {
 		t.Errorf("after Ctrl-C: %v, stopped printed: %v\n%s\n%s", err, stopped, strings.Join(all, "\n"), stderr.String())
 	}
+}
+
+// childOf returns the one child process of pid, which any of its threads
+// may have started.
+func childOf(t *testing.T, pid int) int {
+	t.Helper()
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kids []string
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		kids = append(kids, strings.Fields(string(b))...)
+	}
+	if len(kids) != 1 {
+		t.Fatalf("go run (pid %d) has children %v, want the demo alone", pid, kids)
+	}
+	child, err := strconv.Atoi(kids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return child
 }
