@@ -162,7 +162,7 @@ func (b *Bot) HandleEvent(ctx context.Context, ev Event) {
 		if json.Unmarshal(ev.Data, &g) != nil || g.ID == 0 {
 			return
 		}
-		e := &guildEntry{name: g.Name, members: g.MemberCount, shard: ev.Shard}
+		e := &guildEntry{name: g.Name, members: max(g.MemberCount, 0), shard: ev.Shard}
 		for _, c := range g.Channels {
 			if c.Type == 0 {
 				e.channels = append(e.channels, ChannelInfo{ID: c.ID.String(), Name: c.Name})

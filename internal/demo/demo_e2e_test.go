@@ -50,6 +50,29 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Errorf("guilds per shard %+v", st.Shards)
 	}
 
+	// A fault from the control API shows in the per-shard status: shard 1
+	// is told to reconnect, resumes, and counts it.
+	if code, body := do(t, "POST", d.Info.FakeURL+"/_fake/fault", "", `{"name":"reconnect","shard":1}`); code != 200 {
+		t.Fatalf("fault: %d %s", code, body)
+	}
+	for {
+		st, err = ipc.CallAs[demo.Stats](ctx, c, demo.RouteStats, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sh := st.Shards[1]; sh.Reconnects == 1 && sh.State == "READY" {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("shard 1 never reconnected: %+v", st.Shards)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if st.Shards[0].Reconnects != 0 {
+		t.Errorf("shard 0 reconnected too: %+v", st.Shards)
+	}
+
 	ch := d.Info.SampleChannel
 	if _, err := ipc.CallAs[demo.SentMessage](ctx, c, demo.RouteSendMessage, demo.SendMessageArgs{ChannelID: ch, Content: "round trip"}); err != nil {
 		t.Fatal(err)
