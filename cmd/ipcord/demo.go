@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/ipcord/ipcord/internal/demo"
 )
@@ -72,6 +73,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(e.stdout, "stopped")
 	return nil
 }
+
+// stopTimeout bounds a graceful stop after Ctrl-C.
+const stopTimeout = 10 * time.Second
 
 // samplePing is the interaction the printed curl sends: /ping from a user.
 const samplePing = `{"id":"1300000000000000000","application_id":"1000000000000000001","type":2,"token":"demo","version":1,` +

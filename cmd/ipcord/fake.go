@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ipcord/ipcord/internal/demo"
 )
@@ -71,6 +70,3 @@ func parseRate(s string) (float64, error) {
 	}
 	return n, nil
 }
-
-// stopTimeout bounds a graceful stop after Ctrl-C.
-const stopTimeout = 10 * time.Second
