@@ -35,7 +35,7 @@ func TestREADMEFirstCommand(t *testing.T) {
 	cmd := exec.CommandContext(ctx, "go", "run", "./cmd/ipcord", "demo",
 		"--dashboard-addr", "127.0.0.1:0", "--ipc-addr", "127.0.0.1:0", "--discovery-addr", "127.0.0.1:0", "--fake-addr", "127.0.0.1:0")
 	cmd.Dir = clone
-	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "DISCORD_TOKEN=")
+	cmd.Env = append(os.Environ(), "GOPROXY=off", "DISCORD_TOKEN=")
 	// A process group, so that a test that fails kills the demo too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
