@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -112,5 +113,27 @@ func TestDemoReportsAGatewayThatGaveUp(t *testing.T) {
 	}
 	if !errors.Is(d.Err(), errRefused) {
 		t.Errorf("Err() = %v", d.Err())
+	}
+}
+
+// With a token the demo is meant for real Discord: no fake starts, the
+// shards size themselves from Get Gateway Bot, and /interactions is served
+// only with a public URL. (Nothing here reaches Discord: the gateway is a
+// stub.)
+func TestDemoWithTokenStartsNoFake(t *testing.T) {
+	leaktest.Check(t)
+	var got demo.GatewayConfig
+	d := startDemo(t, demo.Config{Token: "real-token", NewGateway: func(c demo.GatewayConfig) (demo.Gateway, error) {
+		got = c
+		return &stubGateway{}, nil
+	}})
+	if d.Fake() != nil || d.Info.FakeURL != "" || d.Info.InteractionsURL != "" || d.Info.PrivateKey != "" {
+		t.Errorf("info %+v", d.Info)
+	}
+	if got.Token != "real-token" || got.Shards != 0 || got.REST.BaseURL != "" {
+		t.Errorf("gateway config: token %q, shards %d, REST %q", got.Token, got.Shards, got.REST.BaseURL)
+	}
+	if code, _ := do(t, "POST", d.Info.DashboardURL+"/interactions", "", "{}"); code != http.StatusNotFound && code != http.StatusMethodNotAllowed {
+		t.Errorf("/interactions without --public-url: %d", code)
 	}
 }
