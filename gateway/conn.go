@@ -267,7 +267,16 @@ func (c *Conn) Next() (Event, error) {
 
 // closed handles the server's close frame.
 func (c *Conn) closed(code CloseCode, reason string) *Closed {
-	c.sendClose(code, "")
+	// Echo the server's code, except where the echo would be 1000 or 1001
+	// (1005, 1006 and 1015 cannot be sent and become 1000): a client close
+	// with those ends the session on Discord's side, and after a server's
+	// close we resume. 4000 keeps it.
+	echo := code
+	switch code {
+	case 1000, 1001, 1005, 1006, 1015:
+		echo = 4000
+	}
+	c.sendClose(echo, "")
 	c.state = stateClosed
 	c.err = ErrClosed
 	action := ActionFor(code)

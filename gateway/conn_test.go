@@ -221,6 +221,28 @@ func TestReplaySplits(t *testing.T) {
 	}
 }
 
+// A server closing with 1000 or 1001 (a gateway restart) must not be
+// answered with the same code: a client close of 1000/1001 ends the session.
+func TestServerCloseAnsweredKeepingSession(t *testing.T) {
+	for _, code := range []wsproto.CloseCode{1000, 1001} {
+		c := newConn(t, gateway.Config{})
+		p, _ := open(t, c, gateway.CompressNone)
+		identify(t, c, p)
+		p.sent(c.Output())
+		evs := feed(t, c, wsproto.AppendClose(nil, wsproto.Server, [4]byte{}, code, "restarting"))
+		if cl := evs[0].(*gateway.Closed); cl.Action != gateway.ActionResume {
+			t.Fatalf("%d: action %v, want resume", code, cl.Action)
+		}
+		msgs := p.sent(c.Output())
+		if len(msgs) != 1 || msgs[0].Op != wsproto.OpClose || msgs[0].CloseCode != 4000 {
+			t.Fatalf("%d: close reply %+v, want 4000", code, msgs)
+		}
+		if c.Session().ID == "" {
+			t.Fatalf("%d: session dropped", code)
+		}
+	}
+}
+
 func TestPingPongAndCloseReply(t *testing.T) {
 	c := newConn(t, gateway.Config{})
 	p, _ := open(t, c, gateway.CompressNone)

@@ -61,6 +61,20 @@ type ClientConfig struct {
 	WriteTimeout time.Duration
 	// Logger receives diagnostics. Nil logs nothing.
 	Logger *slog.Logger
+
+	// Dialect is the protocol spoken: Native (ipcord.v1, the default) or
+	// one of the Python libraries' (ExtIPC, BetterIPC, BetterIPCMulticast,
+	// Zonis), to call a Python bot or dashboard. Call and CallAs work the
+	// same; Router serves the server's calls under Zonis only.
+	Dialect Dialect
+	// ExtIPCDiscovery, with ExtIPC, makes URL a discovery listener (the
+	// family's "multicast" port, 20000 by default): the client asks it for
+	// the server's port and connects there, as a Python client created
+	// without a port does.
+	ExtIPCDiscovery bool
+	// ZonisOverrideKey is sent in a Zonis IDENTIFY to replace a client
+	// already connected with the same Identifier. Optional.
+	ZonisOverrideKey string
 }
 
 // Client is a connection to an ipcord Server that reconnects by itself.
@@ -81,6 +95,8 @@ type Client struct {
 
 	stop chan struct{}
 	wg   sync.WaitGroup
+
+	dialect dialectClient // set when cfg.Dialect is not Native
 }
 
 // Dial connects to the server at cfg.URL and returns a Client that stays
@@ -122,6 +138,9 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	}
 	if c.conf.pingInterval < 0 {
 		c.conf.pingInterval = 0
+	}
+	if cfg.Dialect != Native {
+		return dialDialect(ctx, c)
 	}
 
 	backoff := c.backoff()
@@ -253,6 +272,9 @@ func (c *Client) conn(ctx context.Context) (*conn, error) {
 
 // Call calls route on the server; see Caller.
 func (c *Client) Call(ctx context.Context, route string, args, out any) error {
+	if c.dialect != nil {
+		return c.dialect.Call(ctx, route, args, out)
+	}
 	return callWith(ctx, c.conf.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
 		for {
 			p := c.connected()
@@ -280,6 +302,9 @@ func (c *Client) Call(ctx context.Context, route string, args, out any) error {
 
 // Routes returns the routes the server announced in its last hello.
 func (c *Client) Routes(ctx context.Context) ([]string, error) {
+	if c.dialect != nil {
+		return nil, &Error{Code: CodeUnsupported, Message: fmt.Sprintf("the %s dialect does not list routes", c.cfg.Dialect)}
+	}
 	p, err := c.conn(ctx)
 	if err != nil {
 		return nil, err
@@ -300,6 +325,9 @@ func (c *Client) Close() error {
 	}
 	c.closed = true
 	c.mu.Unlock()
+	if c.dialect != nil {
+		c.dialect.close()
+	}
 	close(c.stop)
 	c.wg.Wait()
 	c.conf.workers.stop()

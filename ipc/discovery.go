@@ -353,13 +353,14 @@ func (d *Discovery) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 
 // serveOther receives a connection whose message m is not a discovery
 // handshake: better-ipc's "multicast" mode sends its route calls to this
-// port, to be served by the default server (DESIGN.md). This is the seam
-// for that dialect (issue 4): take c over — it is tracked by d, which
-// closes it on Shutdown — and answer m as the default server would
-// (defaultEntry). Until then such connections are refused with 1008, and no
-// discovery reply is ever sent after a non-handshake message, so none can
-// be taken for a route's result.
+// port, and the default server answers them (DESIGN.md), on this
+// connection, which d still tracks and closes on Shutdown. Anything else is
+// refused with 1008; no discovery reply is ever sent after a non-handshake
+// message, so none can be taken for a route's result.
 func (d *Discovery) serveOther(c *conn, m wsproto.Message) {
+	if e, ok := d.defaultEntry(); ok && m.Op == wsproto.OpText && e.srv.serveMulticast(c, m.Payload) {
+		return
+	}
 	c.close(int(wsproto.ClosePolicyViolation), "this is a discovery port: send {\"connect\": true, ...}")
 }
 

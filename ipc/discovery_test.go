@@ -239,9 +239,10 @@ func TestDiscoveryExtIPCHandshake(t *testing.T) {
 	}
 }
 
-// TestDiscoveryNoLeak: a message that is not a discovery handshake (a
-// better-ipc multicast call, a route call that happens to say connect)
-// never gets a discovery reply; today it is refused with a close.
+// TestDiscoveryNoLeak: a message that is neither a discovery handshake nor
+// a better-ipc multicast call (dialect_discovery_test.go) — a route call
+// that happens to say connect, garbage — never gets a discovery reply: it
+// is refused with a close.
 func TestDiscoveryNoLeak(t *testing.T) {
 	leaktest.Check(t)
 	s0, _ := namedServer(t, "c0")
@@ -249,7 +250,6 @@ func TestDiscoveryNoLeak(t *testing.T) {
 	d.Add(s0)
 	addr := startDiscovery(t, d)
 	for _, msg := range []string{
-		`{"endpoint": "who", "secret": "disco", "kwargs": {}}`,
 		`{"connect": true, "endpoint": "who", "headers": {"Authorization": "disco"}}`,
 		`not json`,
 	} {

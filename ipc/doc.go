@@ -40,4 +40,16 @@
 // for PingMisses intervals, so a peer that vanished without closing fails
 // its pending calls instead of hanging them. Messages larger than
 // MaxMessage close the connection with 1009; malformed frames with 1007.
+//
+// # Python dialects
+//
+// The same listener also speaks the wire protocols of the Python IPC
+// libraries, told apart by each connection's first message: the ext-ipc
+// family (discord-ext-ipc, nextcord-ext-ipc, discord-ext-ipcx), better-ipc
+// and Zonis. A route is written once and served to all of them, each error
+// mapped onto the dialect's own form; a Zonis bot is a connected client
+// like a native one, reached by Server.Call and Broadcast. A Client speaks
+// a dialect when ClientConfig.Dialect says so, with the same Call and
+// CallAs. Forwarder lets a tool reach a bot through the server both are
+// connected to.
 package ipc

@@ -42,6 +42,9 @@ type Server struct {
 	// same identifier (the old connection is closed). By default the newer
 	// one is refused with close code 4102.
 	ReplaceDuplicates bool
+	// ZonisOverrideKey, when set, lets a Zonis client presenting it in
+	// IDENTIFY replace a connected client with the same identifier.
+	ZonisOverrideKey string
 
 	// HandshakeTimeout bounds the time from upgrade to a recognised first
 	// message. Default 10 s.
@@ -230,7 +233,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	nc.SetReadDeadline(time.Time{})
 	release()
 	if !native {
-		s.serveDialect(c, first)
+		s.serveDialect(c, first, r.Header.Get("ID"))
 		return
 	}
 	s.serveNative(c, first, r.Header.Get("Ipcord-Client"))
@@ -371,9 +374,22 @@ func (s *Server) untrack(x session) {
 }
 
 // serveDialect hands a connection without the ipcord.v1 subprotocol to the
-// dialect its first message belongs to.
-func (s *Server) serveDialect(c *conn, first wsproto.Message) {
-	c.close(int(wsproto.ClosePolicyViolation), "unrecognised protocol: offer the ipcord.v1 subprotocol")
+// dialect its first message belongs to. It returns when the connection ends.
+func (s *Server) serveDialect(c *conn, first wsproto.Message, id string) {
+	if first.Op != wsproto.OpText {
+		c.close(int(wsproto.CloseUnsupportedData), "expected a text message")
+		return
+	}
+	switch sniff(first.Payload) {
+	case ExtIPC:
+		s.serveSeq(c, first.Payload, extIPCCodec{secret: s.Secret}, "")
+	case BetterIPC:
+		s.serveSeq(c, first.Payload, betterCodec{secret: s.Secret}, id)
+	case Zonis:
+		s.serveZonis(c, first.Payload)
+	default:
+		c.close(int(wsproto.ClosePolicyViolation), "unrecognised protocol: offer the ipcord.v1 subprotocol")
+	}
 }
 
 func (s *Server) isClosing() bool {

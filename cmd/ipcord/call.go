@@ -40,7 +40,8 @@ func addClientFlags(fs interface {
 }
 
 // dial connects as the flags say; ctx bounds the connection attempt.
-func (cf clientFlags) dial(ctx context.Context, e *env, id string) (*ipc.Client, error) {
+// opts adjust the config (a dialect, for call).
+func (cf clientFlags) dial(ctx context.Context, e *env, id string, opts ...func(*ipc.ClientConfig)) (*ipc.Client, error) {
 	s, err := secretFrom(e, *cf.secret)
 	if err != nil {
 		return nil, err
@@ -60,14 +61,24 @@ func (cf clientFlags) dial(ctx context.Context, e *env, id string) (*ipc.Client,
 		}
 		u = info.URL
 	}
-	return ipc.Dial(ctx, ipc.ClientConfig{URL: u, Secret: s, Identifier: id, TLS: tl})
+	cfg := ipc.ClientConfig{URL: u, Secret: s, Identifier: id, TLS: tl}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return ipc.Dial(ctx, cfg)
 }
 
 func runCall(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "call", "[--url URL | --discover HOST:PORT [--name N]] [--ca F] --secret S ROUTE [k=v ...] [--args JSON] [--timeout 5s]")
+	fs := newFlags(e, "call", "[--url URL | --discover HOST:PORT [--name N]] [--ca F] --secret S [--dialect D] [--client ID] ROUTE [k=v ...] [--args JSON] [--timeout 5s]")
 	cf := addClientFlags(fs)
 	argsJSON := fs.String("args", "", "arguments as one JSON value (instead of k=v pairs)")
+	dialectName := fs.String("dialect", "native", "protocol of the server: native, ext-ipc, better-ipc, better-ipc-multicast or zonis")
+	forwardTo := fs.String("client", "", "ask the server to forward the call to its connected client `ID`")
 	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	dialect, err := ipc.ParseDialect(*dialectName)
 	if err != nil {
 		return err
 	}
@@ -80,7 +91,11 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := cf.dial(ctx, e, "")
+	if *forwardTo != "" {
+		callArgs, _ = json.Marshal(ipc.ForwardArgs{Client: *forwardTo, Route: route, Args: callArgs})
+		route = ipc.ForwardRoute
+	}
+	c, err := cf.dial(ctx, e, "", func(cfg *ipc.ClientConfig) { cfg.Dialect = dialect })
 	if err != nil {
 		return reportCallError(e, err)
 	}

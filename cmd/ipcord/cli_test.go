@@ -85,7 +85,7 @@ func TestServeCallRoutes(t *testing.T) {
 		{[]string{"call", "--url", url, "--secret", "wrong", "ping"}, nil, 1, "", "unauthorized"},
 		{[]string{"call", "--url", url, "ping"}, nil, 1, "", "no secret"},
 		{[]string{"call", "--url", url, "--secret", "s3", "echo", "--", "--not-a-flag=1"}, nil, 0, `{"--not-a-flag":1}`, ""},
-		{[]string{"routes", "--url", url, "--secret", "s3"}, nil, 0, "echo\nfail\nping\nsleep", ""},
+		{[]string{"routes", "--url", url, "--secret", "s3"}, nil, 0, "echo\nfail\nipcord.forward\nping\nsleep", ""},
 		{[]string{"call", "--url", url, "--secret", "s3"}, nil, 2, "", "usage"},
 	}
 	for _, tt := range tests {

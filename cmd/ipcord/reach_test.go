@@ -104,7 +104,7 @@ func TestServeCallDiscover(t *testing.T) {
 		{[]string{"call", "--discover", disc, "--name", "t", "--secret", "s3", "ping"}, 0, `{"n":0,"ok":true}`, ""},
 		{[]string{"call", "--discover", disc, "--name", "other", "--secret", "s3", "ping"}, 1, "", `"other" (servers: t)`},
 		{[]string{"call", "--discover", disc, "--secret", "wrong", "ping"}, 1, "", "unauthorized"},
-		{[]string{"routes", "--discover", disc, "--secret", "s3"}, 0, "echo\nfail\nping\nsleep", ""},
+		{[]string{"routes", "--discover", disc, "--secret", "s3"}, 0, "echo\nfail\nipcord.forward\nping\nsleep", ""},
 	})
 }
 

@@ -37,6 +37,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	srv := &ipc.Server{Router: diagnosticRouter(), Secret: s, Name: *name, TLS: ipc.TLS{CertFile: *tlsCert, KeyFile: *tlsKey}}
+	// Forwarding lets `ipcord call --client ID` reach the clients (bots)
+	// connected here, whatever dialect they speak.
+	if err := srv.Router.Handle(ipc.ForwardRoute, ipc.Forwarder(srv)); err != nil {
+		ln.Close()
+		return err
+	}
 	scheme := "ws"
 	if *tlsCert != "" {
 		scheme = "wss"

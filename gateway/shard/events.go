@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ipcord/ipcord/gateway"
-	"github.com/ipcord/ipcord/internal/wsproto"
 )
 
 // event acts on one event from the Conn.
@@ -62,7 +61,6 @@ func (l *link) event(ctx context.Context, ev gateway.Event) (outcome, bool) {
 		l.flush()
 		return outcome{err: &InvalidSessionError{Resumable: ev.Resumable}}, true
 	case *gateway.Closed:
-		l.echoKeepingSession()
 		l.flush()
 		if ev.Action == gateway.ActionStop {
 			s.log.Warn("shard: stopped by the gateway", "code", int(ev.Code), "reason", ev.Reason)
@@ -71,29 +69,6 @@ func (l *link) event(ctx context.Context, ev gateway.Event) (outcome, bool) {
 		return outcome{err: fmt.Errorf("shard: closed by the gateway with %s", ev.Code)}, true
 	}
 	return outcome{}, false
-}
-
-// echoKeepingSession replaces the Conn's echo of a server's close when
-// that echo would end the session on Discord's side: the Conn echoes the
-// server's code, and turns codes that cannot be sent (1005 for a close
-// without one, 1006, 1015) into 1000. A gateway restarting with 1001 would
-// thus cost the bot its session. The echo is the last frame in Output: a
-// masked close frame with a two-byte payload, eight bytes.
-func (l *link) echoKeepingSession() {
-	out := l.s.conn.Output()
-	n := len(out)
-	if n < 8 || out[n-8] != 0x88 || out[n-7] != 0x82 {
-		l.write(out)
-		return
-	}
-	code := int(out[n-2]^out[n-6])<<8 | int(out[n-1]^out[n-5])
-	if code != 1000 && code != 1001 {
-		l.write(out)
-		return
-	}
-	b := append([]byte(nil), out[:n-8]...)
-	b = wsproto.AppendClose(b, wsproto.Client, wsproto.MaskKey(), 4000, "")
-	l.write(b)
 }
 
 // ready records a connection that got going.

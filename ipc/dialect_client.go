@@ -1,0 +1,130 @@
+package ipc
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/ipcord/ipcord/internal/wsproto"
+)
+
+// dialectClient is what a Client delegates to when it speaks a Python
+// dialect: the same Call, over another wire.
+type dialectClient interface {
+	Call(ctx context.Context, route string, args, out any) error
+	close()
+}
+
+// dialDialect completes Dial for a Client whose config names a dialect.
+func dialDialect(ctx context.Context, c *Client) (*Client, error) {
+	switch c.cfg.Dialect {
+	case ExtIPC, BetterIPC, BetterIPCMulticast:
+		sc := newSeqClient(c)
+		if err := sc.warm(ctx); err != nil {
+			return nil, err
+		}
+		c.dialect = sc
+	case Zonis:
+		zc, err := dialZonis(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		c.dialect = zc
+	default:
+		return nil, fmt.Errorf("%w: %q", ErrUnknownDialect, c.cfg.Dialect)
+	}
+	return c, nil
+}
+
+// dialPlain opens a WebSocket connection without a subprotocol, as the
+// Python libraries' servers expect. ctx bounds the whole handshake.
+func (c *Client) dialPlain(ctx context.Context, u *url.URL, header http.Header) (*conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, orDefault(c.cfg.HandshakeTimeout, 10*time.Second))
+	defer cancel()
+	host := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "wss" {
+			port = "443"
+		}
+		host = net.JoinHostPort(u.Hostname(), port)
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme == "wss" {
+		cfg := c.tlsConf.Clone() // ClientConfig.TLS over TLSConfig, made by Dial
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = u.Hostname()
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, tlsRefusal(fmt.Errorf("ipc: TLS handshake with %s: %w", host, err))
+		}
+		nc = tc
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		nc.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	req := &wsproto.Request{URL: u, Key: wsproto.NewKey(), Header: header}
+	if _, err := nc.Write(req.Append(nil)); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	var buf []byte
+	chunk := make([]byte, 4096)
+	for {
+		n, rerr := nc.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		_, used, ok, err := wsproto.ParseResponse(buf, req)
+		if err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("ipc: upgrade: %w", err)
+		}
+		if ok {
+			nc.SetDeadline(time.Time{})
+			p := newConn(&c.conf, nc, wsproto.Client)
+			p.dec.Feed(buf[used:])
+			return p, nil
+		}
+		if rerr != nil {
+			nc.Close()
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("ipc: connecting to %s: %w", u, ctx.Err())
+			}
+			return nil, fmt.Errorf("ipc: reading upgrade response: %w", rerr)
+		}
+	}
+}
+
+// withTimeout applies a call's default timeout (callWith's timeout > 0)
+// as a context deadline: dialect calls may dial, so everything they do
+// must be bounded by one deadline.
+func withTimeout(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout > 0 {
+		return context.WithTimeout(ctx, timeout)
+	}
+	return ctx, func() {}
+}
+
+// closeErrorCode returns the close code err carries, or 0.
+func closeErrorCode(err error) int {
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return 0
+}

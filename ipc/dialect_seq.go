@@ -1,0 +1,224 @@
+package ipc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// seqCodec is one of the dialects without request ids (ext-ipc,
+// better-ipc): its client matches replies to requests by order alone.
+type seqCodec interface {
+	// decode reads one request; a non-nil error is answered at once, in
+	// the dialect's form, without running anything.
+	decode(payload []byte) (route string, args json.RawMessage, err *Error)
+	// result encodes a route's successful result (JSON, nil for none).
+	result(data []byte) []byte
+	// failure encodes an error in the dialect's form.
+	failure(e *Error) []byte
+}
+
+// seqConcurrency is how many requests of one connection run at once. The
+// replies still go out strictly in request order.
+const seqConcurrency = 8
+
+// seqSession serves one connection of an id-less dialect: requests run
+// concurrently (up to seqConcurrency) and are answered in arrival order.
+// Such clients are never pinged and never closed for being idle: the real
+// ext-ipc client answers a ping by re-sending its last request.
+type seqSession struct {
+	s     *Server
+	c     *conn
+	codec seqCodec
+	id    string // better-ipc's ID header, or ""
+
+	slots chan struct{}  // held from a request's arrival until its reply is written
+	order chan *seqReply // replies in request order, for the writer
+	wrote chan struct{}  // closed when the writer has stopped
+	hwg   sync.WaitGroup // running handlers
+
+	mu       sync.Mutex
+	shutdown bool
+	running  map[*handlerCtx]struct{}
+}
+
+type seqReply struct {
+	ready chan struct{}
+	out   []byte
+}
+
+// serveSeq serves c until it ends; first is the request already read.
+// id is better-ipc's ID header. Unlike the Python server, any number of
+// IDs may be connected at once and an ID may come back after any kind of
+// close (the original reserves one ID and, after a clean close, refuses
+// every other with 422). A new connection with an ID replaces an older
+// one with the same ID: its client has reconnected, and the old
+// connection, never pinged, might otherwise stay half-open forever.
+func (s *Server) serveSeq(c *conn, first []byte, codec seqCodec, id string) {
+	x := &seqSession{
+		s: s, c: c, codec: codec, id: id,
+		slots:   make(chan struct{}, seqConcurrency),
+		order:   make(chan *seqReply, seqConcurrency),
+		wrote:   make(chan struct{}),
+		running: make(map[*handlerCtx]struct{}),
+	}
+	if !s.track(x) {
+		c.close(1001, "server shutting down")
+		return
+	}
+	prev := c.onClose // a connection handed over by a Discovery is tracked there too
+	c.onClose = func() {
+		s.untrack(x)
+		if prev != nil {
+			prev()
+		}
+	}
+	if id != "" {
+		for _, old := range s.seqSessionsWithID(id, x) {
+			old.c.fail(fmt.Errorf("%w: replaced by a new connection with ID %q", ErrConnectionLost, id))
+		}
+	}
+	if id != "" {
+		s.cfg.logger.Debug("ipc: better-ipc client connected", "id", id)
+	}
+	go x.writer()
+	if x.request(first) {
+		readDialect(c, func(p []byte) error {
+			if !x.request(p) {
+				return errStop
+			}
+			return nil
+		})
+	}
+	close(x.order)
+	<-x.wrote
+	x.abortHandlers() // the connection ended: nobody waits for those replies
+}
+
+// errStop ends the read loop of a connection that has already ended.
+// seqSessionsWithID returns the sessions other than x carrying id.
+func (s *Server) seqSessionsWithID(id string, x *seqSession) []*seqSession {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*seqSession
+	for sess := range s.sessions {
+		if o, ok := sess.(*seqSession); ok && o != x && o.id == id {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// serveMulticast serves a better-ipc "multicast" connection that arrived
+// on a discovery port: the same requests and replies as standard mode,
+// answered by s. first is its first message.
+func (s *Server) serveMulticast(c *conn, first []byte) bool {
+	s.init()
+	if sniff(first) != BetterIPC {
+		return false
+	}
+	s.serveSeq(c, first, betterCodec{secret: s.Secret}, "")
+	return true
+}
+
+var errStop = errors.New("ipc: connection ended")
+
+// request starts one request; it reports false once the connection ended.
+func (x *seqSession) request(payload []byte) bool {
+	select {
+	case x.slots <- struct{}{}:
+	case <-x.c.done:
+		return false
+	}
+	r := &seqReply{ready: make(chan struct{})}
+	x.order <- r // never blocks: order holds at most as many as slots
+	route, args, e := x.codec.decode(payload)
+	var h Handler
+	if e == nil {
+		var ok bool
+		if h, ok = x.s.cfg.router.Lookup(route); !ok {
+			e = &Error{Code: CodeUnknownRoute, Message: fmt.Sprintf("no route %q", route)}
+		}
+	}
+	x.mu.Lock()
+	if e == nil && x.shutdown {
+		e = &Error{Code: CodeShuttingDown, Message: "server is shutting down"}
+	}
+	if e != nil {
+		x.mu.Unlock()
+		r.out = x.codec.failure(e)
+		close(r.ready)
+		return true
+	}
+	hc := newHandlerCtx(x.s.cfg.defaultTimeout)
+	x.running[hc] = struct{}{}
+	x.hwg.Add(1)
+	x.mu.Unlock()
+	hc.req = Request{Route: trimSlash(route), Args: append(json.RawMessage(nil), argsOrNull(args)...)}
+	x.s.cfg.workers.run(func() { x.run(hc, h, r) })
+	return true
+}
+
+func (x *seqSession) run(hc *handlerCtx, h Handler, r *seqReply) {
+	defer x.hwg.Done()
+	defer hc.release()
+	req := &hc.req
+	start := time.Now()
+	data, err := callHandler(hc, &x.s.cfg, h, req)
+	if hk := x.s.cfg.hooks; hk != nil {
+		if err != nil && hk.OnError != nil {
+			hk.OnError(hc, req, err)
+		}
+		if hk.OnComplete != nil {
+			hk.OnComplete(hc, req, time.Since(start), err)
+		}
+	}
+	x.mu.Lock()
+	delete(x.running, hc)
+	x.mu.Unlock()
+	if err != nil {
+		r.out = x.codec.failure(asError(err))
+	} else {
+		r.out = x.codec.result(data)
+	}
+	close(r.ready)
+}
+
+// writer writes the replies in request order, each once it is ready.
+func (x *seqSession) writer() {
+	defer close(x.wrote)
+	for r := range x.order {
+		select {
+		case <-r.ready:
+		case <-x.c.done:
+			return
+		}
+		x.c.writeFrame(r.out)
+		<-x.slots
+	}
+}
+
+func (x *seqSession) beginShutdown() {
+	x.mu.Lock()
+	x.shutdown = true
+	x.mu.Unlock()
+}
+
+func (x *seqSession) waitHandlers() { x.hwg.Wait() }
+
+// abortHandlers cancels the running handlers; each still answers (with
+// its context's error) so the replies stay in order.
+func (x *seqSession) abortHandlers() {
+	x.mu.Lock()
+	running := x.running
+	x.running = make(map[*handlerCtx]struct{})
+	x.mu.Unlock()
+	for hc := range running {
+		hc.cancel(context.Canceled)
+	}
+}
+
+func (x *seqSession) close(code int, reason string) { x.c.close(code, reason) }

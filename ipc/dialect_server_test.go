@@ -1,0 +1,208 @@
+package ipc_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ipcord/ipcord/internal/leaktest"
+	"github.com/ipcord/ipcord/internal/wsproto"
+	"github.com/ipcord/ipcord/ipc"
+)
+
+// gateRouter's "gate" route blocks until release is closed, counting the
+// handlers running at once.
+func gateRouter(t *testing.T, running, peak *atomic.Int32, release chan struct{}, canceled chan<- struct{}) *ipc.Router {
+	r := ipc.NewRouter()
+	err := r.HandleFunc("gate", func(ctx context.Context, req *ipc.Request) (any, error) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		select {
+		case <-release:
+			return req.Args, nil
+		case <-ctx.Done():
+			if canceled != nil {
+				canceled <- struct{}{}
+			}
+			return nil, ctx.Err()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestExtIPCRunsEightAtOnceRepliesInOrder(t *testing.T) {
+	leaktest.Check(t)
+	var running, peak atomic.Int32
+	release := make(chan struct{})
+	srv := &ipc.Server{Router: gateRouter(t, &running, &peak, release, nil), Secret: secret}
+	u := startServer(t, srv)
+	pc := plainDial(t, u, nil)
+	const n = 12
+	for i := range n {
+		pc.send(fmt.Sprintf(`{"endpoint": "gate", "data": {"i": %d}, "headers": {"Authorization": %q}}`, i, secret))
+	}
+	waitFor(t, 5*time.Second, "8 handlers to run at once", func() bool { return running.Load() == 8 })
+	close(release)
+	for i := range n {
+		m, err := pc.next(5 * time.Second)
+		if err != nil || m.Op != wsproto.OpText {
+			t.Fatalf("reply %d: %v %v", i, m.Op, err)
+		}
+		var got struct{ I int }
+		if err := json.Unmarshal(m.Payload, &got); err != nil || got.I != i {
+			t.Fatalf("reply %d is %s: out of order", i, m.Payload)
+		}
+	}
+	if p := peak.Load(); p != 8 {
+		t.Fatalf("peak concurrency %d, want 8", p)
+	}
+}
+
+func TestDialectShutdownLetsHandlersFinish(t *testing.T) {
+	leaktest.Check(t)
+	var running, peak atomic.Int32
+	release := make(chan struct{})
+	srv := &ipc.Server{Router: gateRouter(t, &running, &peak, release, nil), Secret: secret}
+	u := startServer(t, srv)
+	ext := plainDial(t, u, nil)
+	ext.send(`{"endpoint": "gate", "data": {"i": 1}, "headers": {"Authorization": "s3cret"}}`)
+	zon := plainDial(t, u, nil)
+	zon.send(`{"packet_id": "01", "type": "request", "data": {"identifier": "bot", "type": "IDENTIFY", "data": {"secret_key": "s3cret", "override_key": null}}}`)
+	if m, err := zon.next(5 * time.Second); err != nil || m.Op != wsproto.OpText {
+		t.Fatalf("identify: %v", err)
+	}
+	zon.send(`{"packet_id": "02", "type": "request", "data": {"identifier": "bot", "type": "CLIENT_REQUEST", "data": {"route": "gate", "arguments": {"i": 2}}}}`)
+	waitFor(t, 5*time.Second, "both handlers to run", func() bool { return running.Load() == 2 })
+
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		done <- srv.Shutdown(ctx)
+	}()
+	// Shutdown waits for the handlers: release them, then each client gets
+	// its reply before the close.
+	waitFor(t, 5*time.Second, "Shutdown to begin", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := ipc.Dial(ctx, ipc.ClientConfig{URL: u, Secret: secret})
+		return err != nil
+	})
+	close(release)
+	for _, c := range []*plainClient{ext, zon} {
+		m, err := c.next(5 * time.Second)
+		for err == nil && m.Op == wsproto.OpPing {
+			m, err = c.next(5 * time.Second)
+		}
+		if err != nil || m.Op != wsproto.OpText {
+			t.Fatalf("reply before close: %v %v", m.Op, err)
+		}
+		m, err = c.next(5 * time.Second)
+		if err != nil || m.Op != wsproto.OpClose || m.CloseCode != wsproto.CloseGoingAway {
+			t.Fatalf("want close 1001, got %v %d %v", m.Op, m.CloseCode, err)
+		}
+		c.nc.Close()
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+}
+
+// A client that goes away cancels the handlers it started.
+func TestDialectDisconnectCancelsHandlers(t *testing.T) {
+	for name, frames := range map[string][]string{
+		"extipc": {`{"endpoint": "gate", "data": {}, "headers": {"Authorization": "s3cret"}}`},
+		"better": {`{"endpoint": "gate", "secret": "s3cret", "kwargs": {}}`},
+		"zonis": {
+			`{"packet_id": "01", "type": "request", "data": {"identifier": "bot", "type": "IDENTIFY", "data": {"secret_key": "s3cret", "override_key": null}}}`,
+			`{"packet_id": "02", "type": "request", "data": {"identifier": "bot", "type": "CLIENT_REQUEST", "data": {"route": "gate", "arguments": {}}}}`,
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			leaktest.Check(t)
+			var running, peak atomic.Int32
+			canceled := make(chan struct{}, 1)
+			srv := &ipc.Server{Router: gateRouter(t, &running, &peak, make(chan struct{}), canceled), Secret: secret}
+			u := startServer(t, srv)
+			pc := plainDial(t, u, nil)
+			for _, f := range frames {
+				pc.send(f)
+			}
+			waitFor(t, 5*time.Second, "the handler to run", func() bool { return running.Load() == 1 })
+			pc.nc.Close()
+			select {
+			case <-canceled:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the handler's context did not end when the client left")
+			}
+		})
+	}
+}
+
+// Hooks see dialect requests as they see native ones.
+func TestDialectHooks(t *testing.T) {
+	leaktest.Check(t)
+	var mu sync.Mutex
+	var seen []string
+	hooks := &ipc.Hooks{OnComplete: func(ctx context.Context, req *ipc.Request, took time.Duration, err error) {
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%s:%v", req.Route, err != nil))
+		mu.Unlock()
+	}}
+	_, u, _ := dialectServer(t, func(s *ipc.Server) { s.Hooks = hooks })
+	pc := plainDial(t, u, nil)
+	pc.send(`{"endpoint": "/hello", "data": {}, "headers": {"Authorization": "s3cret"}}`)
+	pc.send(`{"endpoint": "fail", "data": {}, "headers": {"Authorization": "s3cret"}}`)
+	for range 2 {
+		if _, err := pc.next(5 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(seen)
+	if len(seen) != 2 || seen[0] != "fail:true" || seen[1] != "hello:false" {
+		t.Fatalf("hooks saw %v", seen)
+	}
+}
+
+// A better-ipc client that reconnects with its ID replaces its old
+// connection, which might otherwise linger half-open; other IDs stay.
+func TestBetterIPCSameIDReplacesOldConnection(t *testing.T) {
+	leaktest.Check(t)
+	_, u, _ := dialectServer(t, nil)
+	req := `{"endpoint": "hello", "secret": "s3cret", "kwargs": {}}`
+	open := func(id string) *plainClient {
+		pc := plainDial(t, u, http.Header{"ID": {id}})
+		pc.send(req)
+		if m, err := pc.next(5 * time.Second); err != nil || m.Op != wsproto.OpText {
+			t.Fatalf("%s: %v %v", id, m.Op, err)
+		}
+		return pc
+	}
+	old := open("dash")
+	other := open("other")
+	open("dash")
+	if m, err := old.next(5 * time.Second); err == nil {
+		t.Fatalf("old connection still open: got %v", m.Op)
+	}
+	other.send(req)
+	if m, err := other.next(5 * time.Second); err != nil || m.Op != wsproto.OpText {
+		t.Fatalf("another ID was disturbed: %v %v", m.Op, err)
+	}
+}
