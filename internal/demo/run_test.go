@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/ipcord/ipcord/discord"
 	"github.com/ipcord/ipcord/discordtest"
 	"github.com/ipcord/ipcord/internal/demo"
@@ -61,6 +62,19 @@ func TestDemoPartsWithoutShards(t *testing.T) {
 	}
 	if _, err := ipc.Discover(ctx, ipc.DiscoverConfig{Addr: in.DiscoveryAddr, Secret: "wrong"}); !errors.Is(err, ipc.ErrUnauthorized) {
 		t.Errorf("discovery with a wrong secret: %v", err)
+	}
+	// A Python dashboard (discord-ext-ipc's wire format) reaches the same
+	// routes on the same port.
+	ws, _, err := websocket.Dial(ctx, in.IPCURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	if err := ws.Write(ctx, websocket.MessageText, []byte(`{"endpoint":"stats","data":{},"headers":{"Authorization":"`+in.Secret+`"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, b, err := ws.Read(ctx); err != nil || !strings.HasPrefix(string(b), `{"guilds":0,`) {
+		t.Errorf("ext-ipc stats: %s %v", b, err)
 	}
 	// A separate IPC client, as `ipcord call` would be.
 	c, err := ipc.Dial(ctx, ipc.ClientConfig{URL: in.IPCURL, Secret: in.Secret, Identifier: "cli"})
