@@ -93,7 +93,8 @@ func printDemo(w io.Writer, in demo.Info, cfg demo.Config) {
 		p("")
 	}
 	p("  bot           %d shard(s); !ping and /ping; IPC server %s (secret %q)", cfg.Shards, in.IPCURL, in.Secret)
-	p("                routes: stats, guilds, events, send_message; discovery on %s", in.DiscoveryAddr)
+	p("                speaks ipcord.v1 and the Python IPC libraries' protocols; discovery on %s", in.DiscoveryAddr)
+	p("                routes: stats, guilds, events, send_message")
 	p("  dashboard     %s (an IPC client of the bot)", in.DashboardURL)
 	if in.InteractionsURL != "" {
 		key := in.PublicKey
