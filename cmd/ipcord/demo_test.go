@@ -43,6 +43,8 @@ func TestDemoCommand(t *testing.T) {
 
 	// 2. `ipcord call … stats`, until both shards are up.
 	deadline := time.Now().Add(10 * time.Second)
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
 	var stats string
 	for {
 		e, o, errb := testEnv(nil)
@@ -56,7 +58,7 @@ func TestDemoCommand(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("stats never showed 2 READY shards and 5 guilds: %s", stats)
 		}
-		time.Sleep(20 * time.Millisecond) // polling interval, not a guess
+		<-poll.C
 	}
 
 	// 2b. The same through discovery.
