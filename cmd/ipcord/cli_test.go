@@ -118,16 +118,3 @@ func TestBenchJSON(t *testing.T) {
 		t.Fatalf("report has keys %v, want exactly requests, errors, rps, p50_us, p99_us", r)
 	}
 }
-
-func TestDemoRuns(t *testing.T) {
-	leaktest.Check(t)
-	e, out, errb := testEnv(nil)
-	if code := runMain(context.Background(), e, []string{"demo"}); code != 0 {
-		t.Fatalf("demo exited %d: %s", code, errb.String())
-	}
-	for _, want := range []string{`stats                              → {"guilds":3,"members":57308}`, "unknown_route", "broadcast visitors → dashboard     → 7"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("demo output lacks %q:\n%s", want, out.String())
-		}
-	}
-}

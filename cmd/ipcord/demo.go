@@ -2,92 +2,121 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"net"
+	"io"
+	"log/slog"
 	"time"
 
-	"github.com/ipcord/ipcord/ipc"
+	"github.com/ipcord/ipcord/internal/demo"
 )
 
 func init() {
-	register(&command{name: "demo", summary: "run an IPC server and a client against it, offline", run: runDemo})
+	register(&command{name: "demo", summary: "run fake Discord, a sharded bot, its IPC server and a live dashboard, offline", run: runDemo})
 }
 
-// runDemo starts a bot-side IPC server and a dashboard-side client in one
-// process, talking over a real WebSocket on loopback, and shows calls both
-// ways, typed errors and a broadcast.
+// runDemo starts the whole toolkit in one process — parts that talk only
+// through the real protocols — prints what runs where, and stops it all on
+// Ctrl-C.
 func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "demo", "[--addr 127.0.0.1:0]")
-	addr := fs.String("addr", "127.0.0.1:0", "address for the demo's IPC server")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", *addr)
+	fs := newFlags(e, "demo", "[--dashboard-addr 127.0.0.1:8080] [--ipc-addr 127.0.0.1:8765] [--fake-addr 127.0.0.1:7878] ...")
+	var cfg demo.Config
+	fs.StringVar(&cfg.DashboardAddr, "dashboard-addr", "127.0.0.1:8080", "address of the dashboard and /interactions")
+	fs.StringVar(&cfg.IPCAddr, "ipc-addr", "127.0.0.1:8765", "address of the bot's IPC server")
+	fs.StringVar(&cfg.DiscoveryAddr, "discovery-addr", "127.0.0.1:20000", "address of the bot's discovery listener (the Python libraries' multicast port)")
+	fs.StringVar(&cfg.FakeAddr, "fake-addr", "127.0.0.1:7878", "address of fake Discord's REST and control API")
+	fs.StringVar(&cfg.GatewayAddr, "gateway-addr", "127.0.0.1:0", "address of fake Discord's gateway")
+	fs.StringVar(&cfg.ResumeAddr, "resume-addr", "127.0.0.1:0", "address of fake Discord's resume gateway")
+	fs.IntVar(&cfg.Guilds, "guilds", 5, "sample guilds in fake Discord")
+	fs.IntVar(&cfg.Shards, "shards", 2, "shards the bot runs")
+	traffic := fs.String("traffic", "2/s", "background events per second in fake Discord")
+	fs.StringVar(&cfg.Secret, "secret", "demo-secret", "the IPC secret")
+	fs.StringVar(&cfg.PublicKey, "public-key", "", "interactions public key, 64 hex (default: a demo key pair, printed)")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "with DISCORD_TOKEN: the public URL of /interactions, which enables it")
+	verbose := fs.Bool("v", false, "log at debug level to stderr")
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	const secret = "demo-secret"
-	bot := diagnosticRouter()
-	guilds := map[string]int{"ipcord lounge": 1284, "gophers": 56021, "test server": 3}
-	bot.Handle("stats", ipc.Func(func(ctx context.Context, _ struct{}) (map[string]any, error) {
-		members := 0
-		for _, n := range guilds {
-			members += n
+	rate, rerr := parseRate(*traffic)
+	if len(pos) > 0 || rerr != nil || cfg.Shards < 1 || cfg.Guilds < 1 {
+		if rerr != nil {
+			fmt.Fprintf(e.stderr, "ipcord demo: %v\n", rerr)
 		}
-		return map[string]any{"guilds": len(guilds), "members": members}, nil
-	}))
-	srv := &ipc.Server{Router: bot, Secret: secret, Name: "demo-bot"}
-	url := "ws://" + ln.Addr().String()
-	go srv.Serve(ln)
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	fmt.Fprintf(e.stdout, "bot: IPC server %q on %s\n", srv.Name, url)
-
-	dash := ipc.NewRouter()
-	dash.Handle("visitors", ipc.Func(func(ctx context.Context, _ struct{}) (int, error) { return 7, nil }))
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		fs.Usage()
+		return errUsage
+	}
+	cfg.Traffic = rate
+	if rate == 0 {
+		cfg.Traffic = -1 // Config's zero means the default
+	}
+	cfg.Token = e.getenv("DISCORD_TOKEN")
+	if *verbose {
+		cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	d, err := demo.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	printDemo(e.stdout, d.Info, cfg)
+	select {
+	case <-ctx.Done():
+	case <-d.Done():
+		// The shards gave up (a bad token, say): nothing left to show.
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 	defer cancel()
-	c, err := ipc.Dial(cctx, ipc.ClientConfig{URL: url, Secret: secret, Identifier: "dashboard", Router: dash})
-	if err != nil {
+	fmt.Fprintln(e.stdout, "\nstopping…")
+	if err := errors.Join(d.Err(), d.Close(sctx)); err != nil {
 		return err
 	}
-	defer c.Close()
-	fmt.Fprintf(e.stdout, "dashboard: connected as %q\n\n", c.Identifier())
-
-	show := func(who, what string, v any, err error) {
-		if err != nil {
-			fmt.Fprintf(e.stdout, "%-10s %-34s → error: %v\n", who, what, err)
-			return
-		}
-		b, _ := json.Marshal(v)
-		fmt.Fprintf(e.stdout, "%-10s %-34s → %s\n", who, what, b)
-	}
-	routes, err := c.Routes(cctx)
-	show("dashboard", "routes", routes, err)
-	var out json.RawMessage
-	err = c.Call(cctx, "stats", nil, &out)
-	show("dashboard", "stats", out, err)
-	err = c.Call(cctx, "ping", map[string]int{"n": 1}, &out)
-	show("dashboard", `ping {"n":1}`, out, err)
-	err = c.Call(cctx, "echo", map[string]any{"hello": "bot", "from": "go"}, &out)
-	show("dashboard", `echo {"hello":"bot",...}`, out, err)
-	short, cancelShort := context.WithTimeout(cctx, 50*time.Millisecond)
-	err = c.Call(short, "sleep", map[string]int{"ms": 1000}, nil)
-	cancelShort()
-	show("dashboard", `sleep {"ms":1000}, 50 ms deadline`, nil, err)
-	err = c.Call(cctx, "nope", nil, nil)
-	show("dashboard", "nope", nil, err)
-	err = c.Call(cctx, "fail", nil, nil)
-	show("dashboard", "fail", nil, err)
-	n, err := ipc.CallAs[int](cctx, srv.Client("dashboard"), "visitors", nil)
-	show("bot", "visitors (on the dashboard)", n, err)
-	for _, r := range srv.Broadcast(cctx, "visitors", nil) {
-		show("bot", "broadcast visitors → "+r.Client, r.Data, r.Err)
-	}
-	fmt.Fprintln(e.stdout, "\nTry it across processes:\n  go run ./cmd/ipcord serve --secret s3cret\n  go run ./cmd/ipcord call --secret s3cret ping n=5")
+	fmt.Fprintln(e.stdout, "stopped")
 	return nil
+}
+
+// stopTimeout bounds a graceful stop after Ctrl-C.
+const stopTimeout = 10 * time.Second
+
+// samplePing is the interaction the printed curl sends: /ping from a user.
+const samplePing = `{"id":"1300000000000000000","application_id":"1000000000000000001","type":2,"token":"demo","version":1,` +
+	`"data":{"id":"1","name":"ping","type":1},"member":{"user":{"id":"42","username":"you"},"roles":[]}}`
+
+func printDemo(w io.Writer, in demo.Info, cfg demo.Config) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
+	if in.FakeURL != "" {
+		p("ipcord demo: offline, every part on 127.0.0.1, talking only through the real protocols")
+		p("")
+		p("  fake Discord  REST %s/api/v10, gateway %s", in.FakeURL, in.GatewayURL)
+		p("                %d guilds, %g events/s of traffic, control API at %s/_fake/", cfg.Guilds, max(cfg.Traffic, 0), in.FakeURL)
+	} else {
+		p("ipcord demo: connected to real Discord with DISCORD_TOKEN (intents GUILDS | GUILD_MESSAGES; mention the bot to get an answer)")
+		p("")
+	}
+	p("  bot           %d shard(s); !ping and /ping; IPC server %s (secret %q)", cfg.Shards, in.IPCURL, in.Secret)
+	p("                speaks ipcord.v1 and the Python IPC libraries' protocols; discovery on %s", in.DiscoveryAddr)
+	p("                routes: stats, guilds, events, send_message")
+	p("  dashboard     %s (an IPC client of the bot)", in.DashboardURL)
+	if in.InteractionsURL != "" {
+		key := in.PublicKey
+		if key == "" {
+			key = "fetched from Discord"
+		}
+		p("  interactions  %s, public key %s", in.InteractionsURL, key)
+		if in.PrivateKey != "" {
+			p("                demo private key %s", in.PrivateKey)
+		}
+	}
+	p("")
+	p("Try:")
+	p("  1. open %s", in.DashboardURL)
+	p("  2. go run ./cmd/ipcord call --url %s --secret %s stats", in.IPCURL, in.Secret)
+	p("     (or find it: go run ./cmd/ipcord call --discover %s --secret %s guilds)", in.DiscoveryAddr, in.Secret)
+	if in.PrivateKey != "" {
+		p("  3. a signed interaction, as Discord sends it:")
+		p("     body='%s'", samplePing)
+		p("     curl -s %s -H 'Content-Type: application/json' \\", in.InteractionsURL)
+		p("       $(go run ./cmd/ipcord sign --private-key %s --body \"$body\" | sed 's/: /:/; s/^/-H /') -d \"$body\"", in.PrivateKey)
+	}
+	p("")
+	p("Ctrl-C stops everything.")
 }

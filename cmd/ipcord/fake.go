@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ipcord/ipcord/internal/demo"
+)
+
+func init() {
+	register(&command{name: "fake", summary: "run a fake Discord (gateway, REST, control API) for offline bots", run: runFake})
+}
+
+// runFake serves discordtest's fake Discord until interrupted, so bots in
+// any language can be run offline against it.
+func runFake(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "fake", "[--listen 127.0.0.1:7878] [--token T] [--guilds N] [--shards N] [--traffic N/s]")
+	listen := fs.String("listen", "127.0.0.1:7878", "address of REST (/api/v10, /api/v9) and the control API (/_fake/)")
+	gwAddr := fs.String("gateway-addr", "127.0.0.1:0", "address of the gateway")
+	resumeAddr := fs.String("resume-addr", "127.0.0.1:0", "address of the gateway's resume_gateway_url")
+	token := fs.String("token", "", "the only bot token accepted (default: any)")
+	guilds := fs.Int("guilds", 3, "number of sample guilds")
+	shards := fs.Int("shards", 1, "shard count Get Gateway Bot recommends")
+	traffic := fs.String("traffic", "0", "background MESSAGE_CREATE events per second, like 5 or 5/s")
+	hb := fs.Duration("heartbeat", 0, "heartbeat interval sent in HELLO (default Discord's 41.25s)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	rate, rerr := parseRate(*traffic)
+	if len(pos) > 0 || rerr != nil || *shards < 1 || *guilds < 0 {
+		if rerr != nil {
+			fmt.Fprintf(e.stderr, "ipcord fake: %v\n", rerr)
+		}
+		fs.Usage()
+		return errUsage
+	}
+	if *guilds == 0 {
+		*guilds = -1 // FakeConfig's zero means the default
+	}
+	f, err := demo.StartFake(demo.FakeConfig{
+		Addr: *listen, GatewayAddr: *gwAddr, ResumeAddr: *resumeAddr, Token: *token,
+		Guilds: *guilds, Shards: *shards, Traffic: rate, HeartbeatInterval: *hb,
+	})
+	if err != nil {
+		return err
+	}
+	u := f.URL()
+	fmt.Fprintf(e.stdout, "ipcord fake: a fake Discord, offline\n")
+	fmt.Fprintf(e.stdout, "  REST      %s/api/v10 (and /api/v9)\n", u)
+	fmt.Fprintf(e.stdout, "  gateway   %s (resume on %s)\n", f.GatewayURL(), f.Gateway().ResumeURL())
+	fmt.Fprintf(e.stdout, "  guilds    %d on %d shard(s), %g events/s of traffic\n", len(f.Guilds()), *shards, rate)
+	fmt.Fprintf(e.stdout, "  control   POST %s/_fake/dispatch  {\"t\":\"EVENT\",\"d\":{...},\"shard\":0}\n", u)
+	fmt.Fprintf(e.stdout, "            POST %s/_fake/fault     {\"name\":\"reconnect\",\"shard\":0}\n", u)
+	fmt.Fprintf(e.stdout, "            GET  %s/_fake/sent\n", u)
+	for _, g := range f.Guilds() {
+		fmt.Fprintf(e.stdout, "  guild %d %q, channel %d\n", g.ID, g.Name, g.ChannelID)
+	}
+	<-ctx.Done()
+	return f.Close()
+}
+
+// parseRate reads "5", "5/s" or "0.5/s".
+func parseRate(s string) (float64, error) {
+	n, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "/s"), 64)
+	if err != nil || n < 0 || n > 10000 {
+		return 0, fmt.Errorf("--traffic %q is not a rate from 0 to 10000 per second", s)
+	}
+	return n, nil
+}

@@ -1,0 +1,260 @@
+package demo
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ipcord/ipcord/discordtest"
+)
+
+// ErrBadControl is returned (wrapped) for a control API request that
+// cannot be decoded or names an unknown fault.
+var ErrBadControl = errors.New("demo: bad control request")
+
+// maxControlBody bounds a control API request body.
+const maxControlBody = 1 << 20
+
+// DispatchRequest is the body of POST /_fake/dispatch: an event name, its
+// data, and optionally the shard to send it to. Without a shard the event
+// goes to the shard of d's guild_id, or shard 0.
+type DispatchRequest struct {
+	T     string          `json:"t"`
+	D     json.RawMessage `json:"d"`
+	Shard *int            `json:"shard,omitempty"`
+}
+
+// FaultRequest is the body of POST /_fake/fault: a fault of discordtest by
+// name, with the parameters that fault uses.
+//
+//	reconnect, request_heartbeat, stop_heartbeat_acks, cut_mid_frame,
+//	corrupt_stream, drop_session       shard
+//	invalid_session                    shard, resumable
+//	close                              shard, code (default 4000), reason
+//	delay_frames                       shard, ms
+//	refuse_connections                 ms
+//	reconnect_before_hello             n
+//	rest                               route, status, retry_after_ms, global, times
+type FaultRequest struct {
+	Name         string `json:"name"`
+	Shard        int    `json:"shard"`
+	Code         int    `json:"code"`
+	Reason       string `json:"reason"`
+	Resumable    bool   `json:"resumable"`
+	MS           int    `json:"ms"`
+	N            int    `json:"n"`
+	Route        string `json:"route"`
+	Status       int    `json:"status"`
+	RetryAfterMS int    `json:"retry_after_ms"`
+	Global       bool   `json:"global"`
+	Times        int    `json:"times"`
+}
+
+// faultNames are the faults FaultRequest.Name accepts.
+var faultNames = map[string]bool{
+	"reconnect": true, "request_heartbeat": true, "stop_heartbeat_acks": true, "cut_mid_frame": true,
+	"corrupt_stream": true, "drop_session": true, "invalid_session": true, "close": true,
+	"delay_frames": true, "refuse_connections": true, "reconnect_before_hello": true, "rest": true,
+}
+
+// DecodeDispatch parses a POST /_fake/dispatch body.
+func DecodeDispatch(body []byte) (DispatchRequest, error) {
+	var r DispatchRequest
+	if err := decodeStrict(body, &r); err != nil {
+		return r, err
+	}
+	if r.T == "" {
+		return r, fmt.Errorf("%w: no event name in \"t\"", ErrBadControl)
+	}
+	if len(r.D) == 0 {
+		r.D = json.RawMessage("{}")
+	}
+	if r.Shard != nil && *r.Shard < 0 {
+		return r, fmt.Errorf("%w: negative shard", ErrBadControl)
+	}
+	return r, nil
+}
+
+// DecodeFault parses a POST /_fake/fault body.
+func DecodeFault(body []byte) (FaultRequest, error) {
+	var r FaultRequest
+	if err := decodeStrict(body, &r); err != nil {
+		return r, err
+	}
+	if !faultNames[r.Name] {
+		return r, fmt.Errorf("%w: unknown fault %q", ErrBadControl, r.Name)
+	}
+	if r.Shard < 0 || r.MS < 0 || r.N < 0 || r.RetryAfterMS < 0 || r.Times < 0 {
+		return r, fmt.Errorf("%w: negative parameter", ErrBadControl)
+	}
+	if r.Name == "rest" && (r.Status < 400 || r.Status > 599) {
+		return r, fmt.Errorf("%w: rest fault needs a status in 400-599", ErrBadControl)
+	}
+	if r.Name == "close" && r.Code != 0 && (r.Code < 1000 || r.Code > 4999) {
+		return r, fmt.Errorf("%w: close code %d out of range", ErrBadControl, r.Code)
+	}
+	return r, nil
+}
+
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadControl, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: trailing data after the JSON object", ErrBadControl)
+	}
+	return nil
+}
+
+func readControl(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxControlBody))
+	if err != nil {
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": err.Error()})
+		return nil, false
+	}
+	return body, true
+}
+
+func (f *Fake) handleDispatch(w http.ResponseWriter, r *http.Request) {
+	body, ok := readControl(w, r)
+	if !ok {
+		return
+	}
+	d, err := DecodeDispatch(body)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	var shard int
+	var seq int64
+	switch {
+	case d.Shard != nil:
+		shard = *d.Shard
+		seq, err = f.gw.Dispatch(shard, d.T, d.D)
+	default:
+		if id, ok := guildID(d.D); ok {
+			shard, seq, err = f.gw.DispatchGuild(id, d.T, d.D)
+		} else {
+			seq, err = f.gw.Dispatch(0, d.T, d.D)
+		}
+	}
+	if err != nil {
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"shard": shard, "seq": seq})
+}
+
+// guildID reads d's guild_id, a snowflake sent as a string (as Discord
+// does) or a number.
+func guildID(d json.RawMessage) (uint64, bool) {
+	var g struct {
+		GuildID json.RawMessage `json:"guild_id"`
+	}
+	if json.Unmarshal(d, &g) != nil {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(strings.Trim(string(g.GuildID), `"`), 10, 64)
+	return id, err == nil && id > 0
+}
+
+func (f *Fake) handleFault(w http.ResponseWriter, r *http.Request) {
+	body, ok := readControl(w, r)
+	if !ok {
+		return
+	}
+	fr, err := DecodeFault(body)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	if err := f.applyFault(fr); err != nil {
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"applied": fr.Name})
+}
+
+// applyFault maps a named fault onto discordtest's API.
+func (f *Fake) applyFault(r FaultRequest) error {
+	ms := time.Duration(r.MS) * time.Millisecond
+	switch r.Name {
+	case "reconnect":
+		return f.gw.SendReconnect(r.Shard)
+	case "request_heartbeat":
+		return f.gw.RequestHeartbeat(r.Shard)
+	case "stop_heartbeat_acks":
+		return f.gw.StopHeartbeatACKs(r.Shard)
+	case "cut_mid_frame":
+		return f.gw.CutMidFrame(r.Shard)
+	case "corrupt_stream":
+		return f.gw.CorruptStream(r.Shard)
+	case "drop_session":
+		return f.gw.DropSession(r.Shard)
+	case "invalid_session":
+		return f.gw.SendInvalidSession(r.Shard, r.Resumable)
+	case "close":
+		code := r.Code
+		if code == 0 {
+			code = 4000
+		}
+		return f.gw.CloseShard(r.Shard, code, r.Reason)
+	case "delay_frames":
+		return f.gw.DelayFrames(r.Shard, ms)
+	case "refuse_connections":
+		f.gw.RefuseConnections(ms)
+	case "reconnect_before_hello":
+		f.gw.ReconnectBeforeHello(max(r.N, 1))
+	case "rest":
+		f.rest.InjectFault(discordtest.Fault{
+			Route: r.Route, Status: r.Status, Global: r.Global, Times: r.Times,
+			RetryAfter: time.Duration(r.RetryAfterMS) * time.Millisecond,
+		})
+	}
+	return nil
+}
+
+// SentPayload is one gateway payload a client sent, as GET /_fake/sent
+// lists it.
+type SentPayload struct {
+	Conn  int             `json:"conn"`
+	Shard int             `json:"shard"`
+	Op    int             `json:"op"`
+	D     json.RawMessage `json:"d,omitempty"`
+}
+
+// SentRequest is one REST request a client sent.
+type SentRequest struct {
+	Method string          `json:"method"`
+	Path   string          `json:"path"`
+	JSON   json.RawMessage `json:"json,omitempty"`
+}
+
+// Sent is the body of GET /_fake/sent.
+type Sent struct {
+	Gateway []SentPayload `json:"gateway"`
+	REST    []SentRequest `json:"rest"`
+}
+
+func (f *Fake) handleSent(w http.ResponseWriter, r *http.Request) {
+	s := Sent{Gateway: []SentPayload{}, REST: []SentRequest{}}
+	for _, p := range f.gw.Received() {
+		d := p.Data
+		if !json.Valid(d) {
+			d = nil
+		}
+		s.Gateway = append(s.Gateway, SentPayload{Conn: p.Conn, Shard: p.Shard, Op: p.Op, D: d})
+	}
+	for _, q := range f.rest.Requests() {
+		s.REST = append(s.REST, SentRequest{Method: q.Method, Path: q.Path, JSON: q.JSON})
+	}
+	writeJSON(w, http.StatusOK, s)
+}

@@ -1,0 +1,290 @@
+package demo
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ipcord/ipcord/discord"
+	"github.com/ipcord/ipcord/discordtest"
+)
+
+// BotUserID is the fake's bot user: READY's user and the author of the
+// messages the bot creates through REST.
+const BotUserID = 1000000000000000001
+
+// FakeConfig configures a Fake; the zero value is a one-shard fake with
+// three sample guilds, no background traffic, on OS-chosen ports.
+type FakeConfig struct {
+	// Addr serves REST (under /api/v10 and /api/v9) and the control API
+	// (/_fake/...); GatewayAddr the gateway; ResumeAddr the gateway's
+	// resume_gateway_url. Empty means 127.0.0.1:0.
+	Addr, GatewayAddr, ResumeAddr string
+	// Token, when set, is the only bot token REST and the gateway accept.
+	Token string
+	// Guilds is the number of sample guilds (default 3; negative means none).
+	Guilds int
+	// Shards is the shard count Get Gateway Bot recommends (default 1).
+	Shards int
+	// Traffic is the rate of background MESSAGE_CREATE events, per second,
+	// spread over the sample guilds; 0 sends none.
+	Traffic float64
+	// HeartbeatInterval is sent in HELLO; zero means Discord's 41.25 s.
+	HeartbeatInterval time.Duration
+	// Logger receives the fake gateway's debug logs; nil is silent.
+	Logger *slog.Logger
+}
+
+// Fake is discordtest's fake Discord run as a service: the gateway, the
+// REST routes ipcord uses, background traffic, and a control API so that
+// scripts in any language can dispatch events, inject faults and read what
+// clients sent.
+type Fake struct {
+	cfg     FakeConfig
+	rest    *discordtest.Server
+	gw      *discordtest.Gateway
+	guilds  []SampleGuild
+	byChan  map[uint64]uint64 // channel id -> guild id
+	front   *http.Server
+	ln      net.Listener
+	proxy   *httputil.ReverseProxy
+	tr      *http.Transport
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	closeMu sync.Mutex
+	closed  bool
+}
+
+// StartFake starts a Fake: it binds every listener before returning.
+func StartFake(cfg FakeConfig) (*Fake, error) {
+	if cfg.Guilds == 0 {
+		cfg.Guilds = 3
+	}
+	if cfg.Shards <= 0 {
+		cfg.Shards = 1
+	}
+	f := &Fake{cfg: cfg, guilds: SampleGuilds(max(cfg.Guilds, 0)), byChan: map[uint64]uint64{}, stop: make(chan struct{})}
+	var guildJSON []json.RawMessage
+	for _, g := range f.guilds {
+		guildJSON = append(guildJSON, g.JSON())
+		f.byChan[g.ChannelID] = g.ID
+	}
+	var err error
+	f.rest, err = discordtest.NewServer(&discordtest.ServerOptions{
+		Token:       cfg.Token,
+		Application: discord.Application{ID: BotUserID, Name: "ipcord-demo"},
+		// max_concurrency = shards: every shard may identify at once, so
+		// the demo's shards are all up within a second, not 5 s apart.
+		GatewayBot: discord.GatewayBot{Shards: cfg.Shards, SessionStartLimit: discord.SessionStartLimit{
+			Total: 1000, Remaining: 1000, ResetAfter: 86400000, MaxConcurrency: cfg.Shards,
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.gw = &discordtest.Gateway{
+		Addr: cfg.GatewayAddr, ResumeAddr: cfg.ResumeAddr, Token: cfg.Token, Shards: 1, MaxConcurrency: cfg.Shards,
+		HeartbeatInterval: cfg.HeartbeatInterval, SessionStarts: f.rest, Guilds: guildJSON,
+		UserID: BotUserID, Logger: cfg.Logger,
+	}
+	if err := f.gw.Start(); err != nil {
+		f.rest.Close()
+		return nil, fmt.Errorf("demo: fake gateway: %w", err)
+	}
+	gb := f.rest.GatewayBot()
+	gb.URL = f.gw.URL()
+	f.rest.SetGatewayBot(gb)
+
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if f.ln, err = net.Listen("tcp", addr); err != nil {
+		f.gw.Close()
+		f.rest.Close()
+		return nil, fmt.Errorf("demo: fake listen: %w", err)
+	}
+	backend, _ := url.Parse(strings.TrimSuffix(f.rest.URL, "/api/v10"))
+	f.tr = &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 30 * time.Second}
+	f.proxy = &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(backend)
+			r.Out.Host = r.In.Host
+		},
+		Transport:      f.tr,
+		ModifyResponse: f.afterREST,
+		// The default handler logs through the log package; the fake is
+		// silent unless given a Logger.
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if cfg.Logger != nil {
+				cfg.Logger.Debug("demo: fake REST proxy", "path", r.URL.Path, "err", err)
+			}
+			w.WriteHeader(http.StatusBadGateway)
+		},
+	}
+	f.front = &http.Server{Handler: f.routes(), ReadHeaderTimeout: 10 * time.Second}
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		f.front.Serve(f.ln)
+	}()
+	if cfg.Traffic > 0 {
+		f.wg.Add(1)
+		go f.traffic()
+	}
+	return f, nil
+}
+
+// URL is the fake's base URL ("http://127.0.0.1:7878"): REST lives under
+// URL+"/api/v10" (and /api/v9), the control API under URL+"/_fake/".
+func (f *Fake) URL() string { return "http://" + f.ln.Addr().String() }
+
+// APIURL is the REST root to give rest.Client.BaseURL.
+func (f *Fake) APIURL() string { return f.URL() + "/api/v10" }
+
+// GatewayURL is the gateway URL that Get Gateway Bot reports.
+func (f *Fake) GatewayURL() string { return f.gw.URL() }
+
+// Gateway is the underlying fake gateway, for Go tests that want its API.
+func (f *Fake) Gateway() *discordtest.Gateway { return f.gw }
+
+// REST is the underlying fake REST server, for Go tests that want its API.
+func (f *Fake) REST() *discordtest.Server { return f.rest }
+
+// Guilds returns the sample guilds.
+func (f *Fake) Guilds() []SampleGuild { return append([]SampleGuild(nil), f.guilds...) }
+
+// Close stops the traffic, the listeners and every connection, and waits
+// for the Fake's goroutines.
+func (f *Fake) Close() error {
+	f.closeMu.Lock()
+	if f.closed {
+		f.closeMu.Unlock()
+		return nil
+	}
+	f.closed = true
+	f.closeMu.Unlock()
+	close(f.stop)
+	err := f.front.Close()
+	f.wg.Wait()
+	f.tr.CloseIdleConnections()
+	err = errors.Join(err, f.gw.Close(), f.rest.Close())
+	return err
+}
+
+// routes is the fake's front: REST (v9 rewritten to v10, GET /gateway
+// answered here, the rest proxied to discordtest.Server) and the control API.
+func (f *Fake) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /_fake/dispatch", f.handleDispatch)
+	mux.HandleFunc("POST /_fake/fault", f.handleFault)
+	mux.HandleFunc("GET /_fake/sent", f.handleSent)
+	mux.HandleFunc("GET /_fake/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"rest": f.APIURL(), "gateway": f.GatewayURL(), "resume_gateway": f.gw.ResumeURL(),
+			"guilds": f.guildList(),
+		})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// discordgo and other libraries still default to v9; the routes
+		// we serve are the same in both.
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/api/v9/"); ok {
+			r.URL.Path = "/api/v10/" + rest
+			r.URL.RawPath = ""
+		}
+		if r.Method == http.MethodGet && strings.TrimSuffix(r.URL.Path, "/") == "/api/v10/gateway" {
+			writeJSON(w, http.StatusOK, map[string]string{"url": f.GatewayURL()})
+			return
+		}
+		f.proxy.ServeHTTP(w, r)
+	})
+	return mux
+}
+
+// afterREST makes a created message appear on the gateway as
+// MESSAGE_CREATE, as Discord does, so that a bot sees its own messages.
+func (f *Fake) afterREST(resp *http.Response) error {
+	req := resp.Request
+	if req.Method != http.MethodPost || resp.StatusCode != http.StatusOK ||
+		!discordtest.Route("POST /api/v10/channels/*/messages")(discordtest.Request{Method: req.Method, Path: req.URL.Path}) {
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return nil
+	}
+	var ch discord.Snowflake
+	if s, ok := m["channel_id"].(string); ok {
+		ch, _ = discord.ParseSnowflake(s)
+	}
+	if gid, ok := f.byChan[uint64(ch)]; ok {
+		m["guild_id"] = fmt.Sprint(gid)
+		f.gw.DispatchGuild(gid, "MESSAGE_CREATE", m)
+	} else {
+		f.gw.Dispatch(0, "MESSAGE_CREATE", m)
+	}
+	return nil
+}
+
+// traffic dispatches MESSAGE_CREATE events from sample users at the
+// configured rate until Close. Events for a shard without a session are
+// dropped, as nothing would receive them.
+func (f *Fake) traffic() {
+	defer f.wg.Done()
+	if len(f.guilds) == 0 {
+		return
+	}
+	every := time.Duration(float64(time.Second) / f.cfg.Traffic)
+	every = max(every, time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := uint64(1); ; n++ {
+		select {
+		case <-f.stop:
+			return
+		case <-t.C:
+		}
+		g := f.guilds[rng.IntN(len(f.guilds))]
+		u := sampleUsers[rng.IntN(len(sampleUsers))]
+		id := uint64(time.Now().UnixMilli()-discord.Epoch)<<22 | (n & 0x3fffff)
+		f.gw.DispatchGuild(g.ID, "MESSAGE_CREATE", map[string]any{
+			"id": fmt.Sprint(id), "channel_id": fmt.Sprint(g.ChannelID), "guild_id": fmt.Sprint(g.ID),
+			"author":  map[string]any{"id": fmt.Sprint(u.ID), "username": u.Name},
+			"content": sampleLines[rng.IntN(len(sampleLines))], "type": 0,
+			"timestamp": time.Now().UTC().Format(time.RFC3339Nano),
+			"mentions":  []any{}, "mention_roles": []any{}, "attachments": []any{}, "embeds": []any{},
+		})
+	}
+}
+
+func (f *Fake) guildList() []map[string]any {
+	out := make([]map[string]any, len(f.guilds))
+	for i, g := range f.guilds {
+		out[i] = map[string]any{"id": fmt.Sprint(g.ID), "name": g.Name, "channel_id": fmt.Sprint(g.ChannelID)}
+	}
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
