@@ -49,6 +49,7 @@ func TestGatewayCloseCodes(t *testing.T) {
 		{"dispatch op before identify", &Gateway{}, "v=10", send(map[string]any{"op": 0}), closeNotAuth},
 		{"bad token", &Gateway{Token: "secret"}, "v=10", send(ident), closeAuthFailed},
 		{"empty token", &Gateway{}, "v=10", send(identifyPayload("", 0, 1, 0)), closeAuthFailed},
+		{"bot prefix, wrong token", &Gateway{Token: "secret"}, "v=10", send(identifyPayload("Bot nope", 0, 1, 0)), closeAuthFailed},
 		{"second identify", &Gateway{}, "v=10", send(ident, ident), closeAlreadyAuth},
 		{"resume after identify", &Gateway{}, "v=10", send(ident, resumePayload("tok", "x", 1)), closeAlreadyAuth},
 		{"shard id past count", &Gateway{}, "v=10", send(identifyPayload("tok", 2, 2, 0)), closeInvalidShard},

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -152,7 +153,9 @@ func (g *Gateway) decodeLocked(c *gwConn, raw json.RawMessage, v any) bool {
 }
 
 // authLocked checks an IDENTIFY's or RESUME's token, or closes with 4004.
+// A "Bot " prefix is accepted, as Discord does (discordgo sends one).
 func (g *Gateway) authLocked(c *gwConn, token string) bool {
+	token = strings.TrimPrefix(token, "Bot ")
 	if token != "" && (g.Token == "" || token == g.Token) {
 		return true
 	}
