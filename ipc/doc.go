@@ -52,4 +52,15 @@
 // a dialect when ClientConfig.Dialect says so, with the same Call and
 // CallAs. Forwarder lets a tool reach a bot through the server both are
 // connected to.
+//
+// # Reach
+//
+// A Discovery listener (the Python libraries' "multicast" port, 20000 by
+// default) tells callers where the Servers of a process listen: GET
+// /ipcord/servers with the bearer secret, or ext-ipc's {"connect": true}
+// handshake; Discover and PickServer are the client side. Server.TLS and
+// ClientConfig.TLS serve and dial wss://. Compression (permessage-deflate,
+// off by default) compresses messages of at least MinSize bytes when both
+// ends enable it; a decompressed message is bounded by MaxMessage like any
+// other.
 package ipc
