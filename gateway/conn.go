@@ -55,10 +55,11 @@ type Conn struct {
 	resumeSent bool
 
 	// Heartbeats: reset by each HELLO.
-	interval  time.Duration
-	nextBeat  time.Time // zero: first beat not scheduled yet
-	beatSent  bool      // a heartbeat went out this connection
-	readSince bool      // bytes arrived since the last heartbeat went out
+	interval   time.Duration
+	nextBeat   time.Time // zero: first beat not scheduled yet
+	beatSent   bool      // a heartbeat went out this connection
+	readSince  bool      // bytes arrived since the last heartbeat went out
+	notReading bool      // the driver stopped reading the socket: no zombie verdict
 
 	decompressFailures int
 

@@ -440,6 +440,36 @@ func TestReconnectBeforeHello(t *testing.T) {
 	}
 }
 
+// While the driver has stopped reading, heartbeats go on but silence is
+// not a zombie; after reading resumes the connection gets one interval.
+func TestPauseReadingHoldsZombieVerdict(t *testing.T) {
+	c := newConn(t, gateway.Config{Jitter: func() float64 { return 0 }})
+	p, _ := open(t, c, gateway.CompressNone)
+	feed(t, c, p.frame(`{"t":null,"s":null,"op":10,"d":{"heartbeat_interval":1000}}`))
+	now := time.Unix(1000, 0)
+	if r := c.Tick(now); r != gateway.TickHeartbeat { // jitter 0: the first beat is due at once
+		t.Fatalf("first Tick = %v", r)
+	}
+	p.sent(c.Output())
+	now = now.Add(time.Second)
+	c.PauseReading(true)
+	for i := range 5 {
+		if r := c.Tick(now); r != gateway.TickHeartbeat {
+			t.Fatalf("beat %d while paused = %v, want a heartbeat and no zombie", i, r)
+		}
+		p.sent(c.Output())
+		now = now.Add(time.Second)
+	}
+	c.PauseReading(false)
+	if r := c.Tick(now); r != gateway.TickHeartbeat {
+		t.Fatalf("first beat after resuming = %v, want a heartbeat (grace)", r)
+	}
+	now = now.Add(time.Second)
+	if r := c.Tick(now); r != gateway.TickZombie {
+		t.Fatalf("an interval of silence after resuming = %v, want zombie", r)
+	}
+}
+
 func TestHeartbeat(t *testing.T) {
 	c := newConn(t, gateway.Config{Jitter: func() float64 { return 0.25 }})
 	p, _ := open(t, c, gateway.CompressNone)

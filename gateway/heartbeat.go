@@ -43,7 +43,7 @@ func (c *Conn) Tick(now time.Time) TickResult {
 	if now.Before(c.nextBeat) {
 		return TickIdle
 	}
-	if c.beatSent && !c.readSince {
+	if c.beatSent && !c.readSince && !c.notReading {
 		c.log.Debug("gateway: zombie connection", "interval", c.interval)
 		c.state = stateClosed
 		c.err = ErrClosed
@@ -55,4 +55,18 @@ func (c *Conn) Tick(now time.Time) TickResult {
 	c.readSince = false
 	c.nextBeat = now.Add(c.interval)
 	return TickHeartbeat
+}
+
+// PauseReading tells the Conn whether its driver has stopped reading the
+// socket (typically because its event queue is full). Liveness is judged
+// at socket-read time, so while reading is paused Tick keeps sending
+// heartbeats but never reports TickZombie; when reading resumes, the
+// connection gets a full interval to show that it is alive. The zombie
+// rule stays in the Conn, so a driver never keeps heartbeat state of its
+// own.
+func (c *Conn) PauseReading(paused bool) {
+	if c.notReading && !paused {
+		c.readSince = true
+	}
+	c.notReading = paused
 }

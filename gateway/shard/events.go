@@ -98,11 +98,26 @@ func (s *Shard) enqueue(seq int64, name string, data json.RawMessage) {
 	})
 	if !s.q.push(it) {
 		s.pending = &it
-		if !s.paused {
-			s.paused = true
-			s.update(func(st *statusState) { st.Pauses++ })
-		}
+		s.pause()
 	}
+}
+
+// pause stops reading the socket because the event queue is full; the
+// Conn keeps heartbeating but withholds its zombie verdict meanwhile.
+func (s *Shard) pause() {
+	if s.paused {
+		return
+	}
+	s.paused = true
+	s.conn.PauseReading(true)
+	s.update(func(st *statusState) { st.Pauses++ })
+}
+
+// resume reads the socket again; the Conn gives the connection a full
+// heartbeat interval to show it is alive.
+func (s *Shard) resume() {
+	s.paused = false
+	s.conn.PauseReading(false)
 }
 
 var errReconnect = errors.New("shard: gateway asked for a reconnect (op 7)")

@@ -18,14 +18,6 @@ func (l *link) wake() time.Time {
 		t = earliest(t, l.identAt.Add(s.cfg.ReadyTimeout))
 	}
 	if dl, ok := s.conn.NextDeadline(); ok {
-		if l.suspended(now) && !l.readSinceBeat {
-			if l.manualNext.After(dl) {
-				dl = l.manualNext
-			}
-			if !s.paused && l.graceUntil.Before(dl) {
-				dl = l.graceUntil
-			}
-		}
 		t = earliest(t, dl)
 	}
 	if len(s.sends) > 0 && l.gotGoing {
@@ -41,13 +33,6 @@ func earliest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// suspended reports whether the zombie verdict is withheld: reading is
-// paused, or was resumed less than an interval ago and the socket has not
-// been read since.
-func (l *link) suspended(now time.Time) bool {
-	return l.s.paused || now.Before(l.graceUntil)
 }
 
 // timer handles the timer: HELLO and READY timeouts, heartbeats, zombies.
@@ -71,26 +56,14 @@ func (l *link) timer() (outcome, bool) {
 		return outcome{err: errReadyTimeout}, true
 	}
 	if dl, ok := s.conn.NextDeadline(); ok && !now.Before(dl) {
-		if l.suspended(now) && !l.readSinceBeat {
-			if !now.Before(l.manualNext) {
-				var seq any
-				if sq := s.conn.Session().Seq; sq > 0 {
-					seq = sq
-				}
-				if err := s.conn.Send(gateway.OpHeartbeat, seq); err == nil {
-					l.beat(now)
-				}
-				l.manualNext = now.Add(l.interval)
-			}
-		} else {
-			switch s.conn.Tick(now) {
-			case gateway.TickHeartbeat:
-				l.beat(now)
-				l.readSinceBeat = false
-			case gateway.TickZombie:
-				s.log.Debug("shard: zombie connection, dropping it")
-				return outcome{err: errZombie}, true
-			}
+		// While reading is paused the Conn heartbeats without judging the
+		// connection (Shard.pause tells it so).
+		switch s.conn.Tick(now) {
+		case gateway.TickHeartbeat:
+			l.beat(now)
+		case gateway.TickZombie:
+			s.log.Debug("shard: zombie connection, dropping it")
+			return outcome{err: errZombie}, true
 		}
 	}
 	return outcome{}, l.flushOr()

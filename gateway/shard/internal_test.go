@@ -4,9 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/ipcord/ipcord/gateway"
 	"testing"
 	"time"
+
+	"github.com/ipcord/ipcord/gateway"
 )
 
 func TestQueueBounds(t *testing.T) {

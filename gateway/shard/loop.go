@@ -73,13 +73,7 @@ type link struct {
 	release   func(error)
 	limiter   sendLimiter
 
-	// Liveness is judged by the Conn (Tick), except while reading is
-	// paused or just resumed: then the loop heartbeats by itself and
-	// withholds the verdict (the Conn cannot be told to suspend it).
-	readSinceBeat bool
-	manualNext    time.Time
-	graceUntil    time.Time
-	lastBeat      time.Time
+	lastBeat time.Time // when the last heartbeat went out, for latency
 }
 
 type slotResult struct {
@@ -139,7 +133,6 @@ func (l *link) run(ctx context.Context) (out outcome) {
 		case c := <-l.r.chunks:
 			if c.n > 0 {
 				s.conn.Receive(s.buf[:c.n])
-				l.readSinceBeat = true
 			}
 			if c.err != nil {
 				// Take what the last bytes completed (a close frame, say),
@@ -268,17 +261,13 @@ func (l *link) process(ctx context.Context) (outcome, bool) {
 	for {
 		if s.pending != nil {
 			if !s.q.push(*s.pending) {
-				if !s.paused {
-					s.paused = true
-					s.update(func(st *statusState) { st.Pauses++ })
-				}
+				s.pause()
 				break
 			}
 			s.pending = nil
 		}
 		if s.paused {
-			s.paused = false
-			l.graceUntil = time.Now().Add(l.interval)
+			s.resume()
 			if !l.hello {
 				l.helloBy = time.Now().Add(s.cfg.HelloTimeout)
 			}
