@@ -169,7 +169,12 @@ func (c *conn) readMessage() (wsproto.Message, error) {
 	}
 }
 
-func (c *conn) readLoop() {
+// nextText returns the next text message, reading the socket as needed
+// and answering control frames on the way. When the connection ends (a
+// read error, a protocol violation, a binary message, the peer's close) it
+// has already been closed and failed, and ok is false. The payload is
+// valid until the next call. Every dialect's read loop is built on it.
+func (c *conn) nextText() (payload []byte, ok bool) {
 	for {
 		m, ok, err := c.next()
 		if err != nil {
@@ -178,7 +183,7 @@ func (c *conn) readLoop() {
 				c.closeWith(int(pe.Code), pe.Reason)
 			}
 			c.fail(err)
-			return
+			return nil, false
 		}
 		if !ok {
 			n, err := c.dec.ReadFrom(c.nc)
@@ -187,38 +192,18 @@ func (c *conn) readLoop() {
 			}
 			if err != nil {
 				c.fail(fmt.Errorf("%w: %w", ErrConnectionLost, err))
-				return
+				return nil, false
 			}
 			continue
 		}
 		switch m.Op {
 		case wsproto.OpText:
-			req, err := c.handle(m.Payload)
-			if err != nil {
-				c.closeWith(int(wsproto.CloseInvalidPayload), truncateReason(err.Error()))
-				c.fail(err)
-				return
-			}
-			if req == nil {
-				continue
-			}
-			if c.dec.Buffered() > 0 {
-				// More is already here: keep reading, and let a worker
-				// run this request.
-				c.cfg.workers.run(func() { c.run(req.ctx, req.id, req.h) })
-				continue
-			}
-			// Nothing else is buffered, so the next read would wait: hand
-			// reading to a worker and run this request here, at once,
-			// instead of waking a worker and waiting for it.
-			c.cfg.workers.run(c.readLoop)
-			c.run(req.ctx, req.id, req.h)
-			return
+			return m.Payload, true
 		case wsproto.OpBinary:
 			// Reserved for a future encoding named in hello.enc.
 			c.closeWith(int(wsproto.CloseUnsupportedData), "binary messages are not supported")
 			c.fail(&CloseError{Code: int(wsproto.CloseUnsupportedData), Reason: "peer sent a binary message"})
-			return
+			return nil, false
 		case wsproto.OpPing:
 			c.writeControl(wsproto.OpPong, m.Payload)
 		case wsproto.OpClose:
@@ -229,8 +214,39 @@ func (c *conn) readLoop() {
 			}
 			c.closeWith(int(code), "")
 			c.fail(&CloseError{Code: int(m.CloseCode), Reason: m.CloseReason})
+			return nil, false
+		}
+	}
+}
+
+// readLoop reads native frames until the connection ends.
+func (c *conn) readLoop() {
+	for {
+		payload, ok := c.nextText()
+		if !ok {
 			return
 		}
+		req, err := c.handle(payload)
+		if err != nil {
+			c.closeWith(int(wsproto.CloseInvalidPayload), truncateReason(err.Error()))
+			c.fail(err)
+			return
+		}
+		if req == nil {
+			continue
+		}
+		if c.dec.Buffered() > 0 {
+			// More is already here: keep reading, and let a worker run
+			// this request.
+			c.cfg.workers.run(func() { c.run(req.ctx, req.id, req.h) })
+			continue
+		}
+		// Nothing else is buffered, so the next read would wait: hand
+		// reading to a worker and run this request here, at once, instead
+		// of waking a worker and waiting for it.
+		c.cfg.workers.run(c.readLoop)
+		c.run(req.ctx, req.id, req.h)
+		return
 	}
 }
 

@@ -78,46 +78,13 @@ func sniff(payload []byte) Dialect {
 // only valid during the call). It returns when the connection ends.
 func readDialect(c *conn, onText func([]byte) error) {
 	for {
-		m, ok, err := c.dec.Next()
-		if err != nil {
-			var pe *wsproto.ProtocolError
-			if errors.As(err, &pe) {
-				c.closeWith(int(pe.Code), pe.Reason)
-			}
-			c.fail(err)
-			return
-		}
+		payload, ok := c.nextText()
 		if !ok {
-			n, err := c.dec.ReadFrom(c.nc)
-			if n > 0 {
-				c.readAny.Store(true)
-			}
-			if err != nil {
-				c.fail(fmt.Errorf("%w: %w", ErrConnectionLost, err))
-				return
-			}
-			continue
-		}
-		switch m.Op {
-		case wsproto.OpText:
-			if err := onText(m.Payload); err != nil {
-				c.closeWith(int(wsproto.CloseInvalidPayload), truncateReason(err.Error()))
-				c.fail(err)
-				return
-			}
-		case wsproto.OpBinary:
-			c.closeWith(int(wsproto.CloseUnsupportedData), "binary messages are not supported")
-			c.fail(&CloseError{Code: int(wsproto.CloseUnsupportedData), Reason: "peer sent a binary message"})
 			return
-		case wsproto.OpPing:
-			c.writeControl(wsproto.OpPong, m.Payload)
-		case wsproto.OpClose:
-			code := m.CloseCode
-			if !code.Valid() {
-				code = wsproto.CloseNormal
-			}
-			c.closeWith(int(code), "")
-			c.fail(&CloseError{Code: int(m.CloseCode), Reason: m.CloseReason})
+		}
+		if err := onText(payload); err != nil {
+			c.closeWith(int(wsproto.CloseInvalidPayload), truncateReason(err.Error()))
+			c.fail(err)
 			return
 		}
 	}
