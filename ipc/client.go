@@ -328,42 +328,54 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// dialSocket opens the TCP connection to u (and its TLS session for
+// wss://) for a WebSocket handshake bounded by ctx: the socket's deadline
+// is ctx's, and ctx ending makes a blocked read or write return. The caller
+// calls stop once the handshake is over (and clears the deadline).
+func (c *Client) dialSocket(ctx context.Context, u *url.URL) (nc net.Conn, stop func() bool, err error) {
+	host := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "wss" {
+			port = "443"
+		}
+		host = net.JoinHostPort(u.Hostname(), port)
+	}
+	var d net.Dialer
+	if nc, err = d.DialContext(ctx, "tcp", host); err != nil {
+		return nil, nil, err
+	}
+	if u.Scheme == "wss" {
+		cfg := c.tlsConf.Clone() // ClientConfig.TLS over TLSConfig, made by Dial
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = u.Hostname()
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, nil, tlsRefusal(fmt.Errorf("ipc: TLS handshake with %s: %w", host, err))
+		}
+		nc = tc
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		nc.SetDeadline(dl)
+	}
+	stop = context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	return nc, stop, nil
+}
+
 // connect makes one connection: TCP (and TLS), the upgrade, and the hello
 // exchange.
 func (c *Client) connect(ctx context.Context) (*conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, orDefault(c.cfg.HandshakeTimeout, 10*time.Second))
 	defer cancel()
-	host := c.url.Host
-	if c.url.Port() == "" {
-		if c.url.Scheme == "wss" {
-			host = net.JoinHostPort(c.url.Hostname(), "443")
-		} else {
-			host = net.JoinHostPort(c.url.Hostname(), "80")
-		}
-	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", host)
+	nc, stopWatch, err := c.dialSocket(ctx, c.url)
 	if err != nil {
 		return nil, err
 	}
-	if c.url.Scheme == "wss" {
-		cfg := c.tlsConf.Clone()
-		if cfg.ServerName == "" {
-			cfg.ServerName = c.url.Hostname()
-		}
-		tc := tls.Client(nc, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			nc.Close()
-			return nil, tlsRefusal(fmt.Errorf("ipc: TLS handshake with %s: %w", host, err))
-		}
-		nc = tc
-	}
-	// The deadline covers the whole handshake; ctx cancellation closes the
-	// socket so a blocked read returns.
-	if dl, ok := ctx.Deadline(); ok {
-		nc.SetDeadline(dl)
-	}
-	stopWatch := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stopWatch()
 
 	p, err := c.handshake(nc)

@@ -2,10 +2,8 @@ package ipc
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -46,38 +44,10 @@ func dialDialect(ctx context.Context, c *Client) (*Client, error) {
 func (c *Client) dialPlain(ctx context.Context, u *url.URL, header http.Header) (*conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, orDefault(c.cfg.HandshakeTimeout, 10*time.Second))
 	defer cancel()
-	host := u.Host
-	if u.Port() == "" {
-		port := "80"
-		if u.Scheme == "wss" {
-			port = "443"
-		}
-		host = net.JoinHostPort(u.Hostname(), port)
-	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", host)
+	nc, stop, err := c.dialSocket(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	if u.Scheme == "wss" {
-		cfg := c.tlsConf.Clone() // ClientConfig.TLS over TLSConfig, made by Dial
-		if cfg == nil {
-			cfg = &tls.Config{}
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = u.Hostname()
-		}
-		tc := tls.Client(nc, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			nc.Close()
-			return nil, tlsRefusal(fmt.Errorf("ipc: TLS handshake with %s: %w", host, err))
-		}
-		nc = tc
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		nc.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	req := &wsproto.Request{URL: u, Key: wsproto.NewKey(), Header: header}
 	if _, err := nc.Write(req.Append(nil)); err != nil {
