@@ -145,9 +145,12 @@ func TestBroadcastDeadlineMarksSilentMembers(t *testing.T) {
 func TestShutdownLeavesAndHandsOver(t *testing.T) {
 	leaktest.Check(t)
 	s := startServer(t, 0, "")
-	a := join(t, s.ClientURL(), fast("a", testRouter("a", nil)))
+	// a heartbeats hourly, so only its leave message can remove it soon.
+	slowBeat := fast("a", testRouter("a", nil))
+	slowBeat.Heartbeat = time.Hour
+	a := join(t, s.ClientURL(), slowBeat)
 	join(t, s.ClientURL(), fast("b", testRouter("b", nil)))
-	caller := join(t, s.ClientURL(), natsipc.Config{Heartbeat: time.Hour})
+	caller := join(t, s.ClientURL(), natsipc.Config{})
 	waitMembers(t, caller, "a", "b")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -155,8 +158,6 @@ func TestShutdownLeavesAndHandsOver(t *testing.T) {
 	if err := a.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// The leave message removes a at once: the caller's own expiry runs
-	// only hourly here, so only the leave can explain it.
 	waitMembers(t, caller, "b")
 	for range 20 {
 		who, err := ipc.CallAs[map[string]string](ctx, caller, "whoami", nil)

@@ -53,12 +53,14 @@ type members struct {
 	misses int
 	subs   []*nats.Subscription
 	now    func() time.Time
+	kick   chan struct{} // a new member arrived: recompute the next expiry
 }
 
 func (ms *members) init() {
 	ms.m = make(map[string]member)
 	ms.gone = make(chan struct{})
 	ms.now = time.Now
+	ms.kick = make(chan struct{}, 1)
 }
 
 // seen records a heartbeat, or removes a member that left.
@@ -73,11 +75,20 @@ func (ms *members) seen(h heartbeat) {
 		return
 	}
 	d := time.Duration(h.IntervalMS) * time.Millisecond * time.Duration(ms.misses)
+	_, known := ms.m[h.Cluster]
 	ms.m[h.Cluster] = member{instance: h.Instance, deadline: ms.now().Add(d)}
+	if !known {
+		select {
+		case ms.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
-// expire removes the members not heard from in time.
-func (ms *members) expire(now time.Time) {
+// expire removes the members not heard from in time and returns when the
+// next one would expire (zero with no members), so a dead member is
+// noticed on its own schedule rather than on the observer's heartbeat.
+func (ms *members) expire(now time.Time) (next time.Time) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	changed := false
@@ -85,11 +96,14 @@ func (ms *members) expire(now time.Time) {
 		if now.After(m.deadline) {
 			delete(ms.m, name)
 			changed = true
+		} else if next.IsZero() || m.deadline.Before(next) {
+			next = m.deadline
 		}
 	}
 	if changed {
 		ms.signalLocked()
 	}
+	return next
 }
 
 func (ms *members) signalLocked() {

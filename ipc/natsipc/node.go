@@ -173,6 +173,12 @@ func (n *Node) start() error {
 			return err
 		}
 	}
+	// A round trip makes the server hold the subscriptions before New
+	// returns, so a call made right after finds this node's routes. Offline,
+	// nats.go replays them on reconnect instead.
+	if err := n.nc.FlushTimeout(n.cfg.CallTimeout); err != nil {
+		n.log.Debug("natsipc: flushing subscriptions", "err", err)
+	}
 	n.bg.Add(2)
 	go n.watchStatus()
 	go n.heartbeatLoop()
@@ -278,24 +284,36 @@ func (n *Node) syncStatus() (reconnected bool) {
 }
 
 // heartbeatLoop announces a serving node, picks up routes added to its
-// Router, and expires members that went quiet.
+// Router, and expires members that went quiet, each at its own deadline.
 func (n *Node) heartbeatLoop() {
 	defer n.bg.Done()
 	t := time.NewTicker(n.cfg.Heartbeat)
 	defer t.Stop()
+	expiry := time.NewTimer(n.cfg.Heartbeat)
+	defer expiry.Stop()
 	for {
 		select {
 		case <-n.stop:
 			return
 		case <-t.C:
-		}
-		if n.cfg.Router != nil && !n.isShutting() {
-			n.publishPresence(false)
-			if err := n.subscribeRoutes(); err != nil {
-				n.log.Warn("natsipc: subscribing new routes", "err", err)
+			if n.cfg.Router != nil && !n.isShutting() {
+				n.publishPresence(false)
+				if err := n.subscribeRoutes(); err != nil {
+					n.log.Warn("natsipc: subscribing new routes", "err", err)
+				}
 			}
+			continue
+		case <-expiry.C:
+		case <-n.members.kick:
 		}
-		n.members.expire(time.Now())
+		next := n.members.expire(time.Now())
+		wait := n.cfg.Heartbeat
+		if !next.IsZero() {
+			// A millisecond past the deadline, so the member has expired
+			// when the timer fires.
+			wait = time.Until(next) + time.Millisecond
+		}
+		expiry.Reset(wait)
 	}
 }
 
