@@ -102,8 +102,10 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 	var expired <-chan time.Time
 	deadline, ok := ctx.Deadline()
 	if !ok {
-		t := time.NewTimer(n.cfg.CallTimeout)
-		defer t.Stop()
+		// A pooled timer is cheaper than a derived context per call.
+		t := timerPool.Get().(*time.Timer)
+		t.Reset(n.cfg.CallTimeout)
+		defer func() { t.Stop(); timerPool.Put(t) }()
 		expired = t.C
 		deadline = time.Now().Add(n.cfg.CallTimeout)
 	}
@@ -127,7 +129,12 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 	}
 	token := n.nextToken
 	n.nextToken++
-	ch := make(chan *nats.Msg, room)
+	var ch chan *nats.Msg
+	if room == 1 {
+		ch = replyPool.Get().(chan *nats.Msg)
+	} else {
+		ch = make(chan *nats.Msg, room)
+	}
 	n.pending[token] = ch
 	lost := n.lostCh
 	n.mu.Unlock()
@@ -135,6 +142,15 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 		n.mu.Lock()
 		delete(n.pending, token)
 		n.mu.Unlock()
+		if room == 1 {
+			// onReply sends under n.mu, so nothing can arrive now: drain
+			// a reply that came too late and reuse the channel.
+			select {
+			case <-ch:
+			default:
+			}
+			replyPool.Put(ch)
+		}
 	}()
 
 	replyTo := n.inbox + strconv.FormatUint(token, 36)
@@ -187,17 +203,28 @@ func (n *Node) onReply(m *nats.Msg) {
 		return
 	}
 	n.mu.Lock()
+	defer n.mu.Unlock()
 	ch := n.pending[token]
-	n.mu.Unlock()
 	if ch == nil {
 		return
 	}
+	// Sent under n.mu, never blocking, so a call that removed its channel
+	// from pending knows nothing more arrives on it.
 	select {
 	case ch <- m:
 	default:
 		n.log.Warn("natsipc: dropping a reply: the caller's queue is full", "subject", m.Subject)
 	}
 }
+
+var (
+	replyPool = sync.Pool{New: func() any { return make(chan *nats.Msg, 1) }}
+	timerPool = sync.Pool{New: func() any {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return t
+	}}
+)
 
 func isNoResponders(m *nats.Msg) bool {
 	return len(m.Data) == 0 && m.Header != nil && m.Header.Get("Status") == "503"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -118,3 +119,5 @@ func testRouter(name string, started chan<- string) *ipc.Router {
 	})
 	return r
 }
+
+func runtimeProcs() int { return runtime.GOMAXPROCS(0) }

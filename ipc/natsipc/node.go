@@ -64,19 +64,22 @@ type Node struct {
 	stop      chan struct{}
 	bg        sync.WaitGroup // the status watcher and the heartbeat loop
 	handlers  sync.WaitGroup
+	reqCh     chan *nats.Msg // requests for every serving subscription
 	closeOnce sync.Once
 
-	mu        sync.Mutex
-	nextToken uint64
-	pending   map[uint64]chan *nats.Msg
-	connected bool
-	connCh    chan struct{} // closed once connected; replaced on disconnect
-	lostCh    chan struct{} // closed on disconnect; replaced after
-	closed    bool
-	shutting  bool
-	inflight  int
-	serveSubs []*nats.Subscription
-	routeSubs map[string]*nats.Subscription
+	mu          sync.Mutex
+	nextToken   uint64
+	pending     map[uint64]chan *nats.Msg
+	connected   bool
+	connCh      chan struct{} // closed once connected; replaced on disconnect
+	lostCh      chan struct{} // closed on disconnect; replaced after
+	closed      bool
+	shutting    bool
+	inflight    int
+	readers     int // reader goroutines, idle or serving
+	idleReaders int
+	serveSubs   []*nats.Subscription
+	routeSubs   map[string]*nats.Subscription
 
 	members members
 }

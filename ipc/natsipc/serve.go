@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/ipcord/ipcord/ipc"
@@ -23,20 +24,39 @@ import (
 // as the WebSocket transport does.
 const queueGroup = "ipcord"
 
+// reqQueue is the room for requests received but not yet picked up by a
+// reader. Readers are added whenever all are busy, so it only fills when
+// MaxInFlight handlers are running and requests keep coming faster than
+// "overloaded" can be answered; past it NATS drops them (a slow
+// consumer) and those callers time out.
+const reqQueue = 1 << 14
+
+// Requests arrive on one Go channel shared by every serving subscription
+// (NATS's reader goroutine hands a message straight to a parked reader,
+// with no goroutine in between), and readers run handlers where they
+// receive them: leader/follower, so a call costs one hand-off, as a bare
+// nats.go responder does. A reader about to run a handler first makes sure
+// another reader is waiting, so a slow handler never holds up the others.
+
 func (n *Node) subscribeServe() error {
-	for _, w := range []string{
-		n.prefix + "cluster." + n.cfg.Cluster + ".",
-		n.prefix + "all.",
+	n.reqCh = make(chan *nats.Msg, reqQueue)
+	for _, subject := range []string{
+		n.prefix + "cluster." + n.cfg.Cluster + ".>",
+		n.prefix + "all.>",
 	} {
-		skip := len(w)
-		sub, err := n.nc.Subscribe(w+">", func(m *nats.Msg) { n.dispatch(m, m.Subject[skip:]) })
+		sub, err := n.nc.ChanSubscribe(subject, n.reqCh)
 		if err != nil {
-			return fmt.Errorf("natsipc: subscribing %s>: %w", w, err)
+			return fmt.Errorf("natsipc: subscribing %s: %w", subject, err)
 		}
 		n.mu.Lock()
 		n.serveSubs = append(n.serveSubs, sub)
 		n.mu.Unlock()
 	}
+	n.mu.Lock()
+	n.readers, n.idleReaders = 1, 1
+	n.mu.Unlock()
+	n.bg.Add(1)
+	go n.reader()
 	return n.subscribeRoutes()
 }
 
@@ -52,7 +72,7 @@ func (n *Node) subscribeRoutes() error {
 		if have || stopped {
 			continue
 		}
-		sub, err := n.nc.QueueSubscribe(n.prefix+"any."+route, queueGroup, func(m *nats.Msg) { n.dispatch(m, route) })
+		sub, err := n.nc.ChanQueueSubscribe(n.prefix+"any."+route, queueGroup, n.reqCh)
 		if err != nil {
 			return fmt.Errorf("natsipc: subscribing route %q: %w", route, err)
 		}
@@ -68,11 +88,68 @@ func (n *Node) subscribeRoutes() error {
 	return nil
 }
 
-// dispatch starts the handler for one request, or answers at once when it
-// cannot run. It runs on the subscription's goroutine, so it never blocks.
-func (n *Node) dispatch(m *nats.Msg, route string) {
+// routeOf returns the route a request subject names.
+func (n *Node) routeOf(subject string) (string, bool) {
+	rest, ok := strings.CutPrefix(subject, n.prefix)
+	if !ok {
+		return "", false
+	}
+	for _, p := range []string{"any.", "all.", "cluster." + n.cfg.Cluster + "."} {
+		if r, ok := strings.CutPrefix(rest, p); ok {
+			return r, true
+		}
+	}
+	return "", false
+}
+
+// reader takes requests off the shared channel and serves them.
+func (n *Node) reader() {
+	defer n.bg.Done()
+	for {
+		var m *nats.Msg
+		select {
+		case m = <-n.reqCh:
+		case <-n.stop:
+			n.mu.Lock()
+			n.readers--
+			n.idleReaders--
+			n.mu.Unlock()
+			return
+		}
+		n.mu.Lock()
+		n.idleReaders--
+		if n.idleReaders == 0 && n.readers <= n.cfg.MaxInFlight {
+			// Everyone is busy now: someone must keep reading.
+			n.readers++
+			n.idleReaders++
+			n.bg.Add(1)
+			go n.reader()
+		}
+		n.mu.Unlock()
+		n.serve(m)
+		n.mu.Lock()
+		if n.idleReaders >= maxIdleReaders {
+			n.readers--
+			n.mu.Unlock()
+			return
+		}
+		n.idleReaders++
+		n.mu.Unlock()
+	}
+}
+
+// maxIdleReaders bounds the readers kept waiting after a burst.
+const maxIdleReaders = 64
+
+// serve answers one request: runs its handler, or answers at once when it
+// cannot run.
+func (n *Node) serve(m *nats.Msg) {
 	if m.Reply == "" {
 		return // not a call: nobody to answer
+	}
+	route, ok := n.routeOf(m.Subject)
+	if !ok {
+		return
 	}
 	req, err := decodeRequest(m.Data)
 	if err != nil {
@@ -98,7 +175,7 @@ func (n *Node) dispatch(m *nats.Msg, route string) {
 	n.inflight++
 	n.handlers.Add(1)
 	n.mu.Unlock()
-	go n.run(m.Reply, route, req, h)
+	n.run(m.Reply, route, req, h)
 }
 
 func (n *Node) run(replyTo, route string, r request, h ipc.Handler) {
