@@ -1,0 +1,167 @@
+package gateway
+
+import (
+	"encoding/json"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+)
+
+// Version is the gateway API version this package speaks.
+const Version = 10
+
+// DefaultURL is used when Config.URL is empty. Production bots should pass
+// the URL from Get Gateway Bot instead.
+const DefaultURL = "wss://gateway.discord.gg"
+
+// DefaultMaxMessage is the default cap on one received message after
+// decompression. A GUILD_CREATE of a very large guild is tens of megabytes.
+const DefaultMaxMessage = 256 << 20
+
+// DefaultZstdMaxWindow is the default cap on the zstd window a server may
+// ask for; Discord uses far less.
+const DefaultZstdMaxWindow = 8 << 20
+
+// Compression is the transport compression requested in the connect URL.
+type Compression int
+
+const (
+	CompressNone Compression = iota // plain JSON text messages
+	CompressZlib                    // compress=zlib-stream
+	CompressZstd                    // compress=zstd-stream
+)
+
+func (c Compression) String() string {
+	switch c {
+	case CompressZlib:
+		return "zlib-stream"
+	case CompressZstd:
+		return "zstd-stream"
+	}
+	return "none"
+}
+
+// Properties are IDENTIFY's connection properties.
+type Properties struct {
+	OS      string `json:"os"`
+	Browser string `json:"browser"`
+	Device  string `json:"device"`
+}
+
+// Config describes one shard's connection. The zero value of every field
+// but Token is usable.
+type Config struct {
+	Token      string  // bot token, without the "Bot " prefix
+	Intents    Intents // gateway intents
+	ShardID    int     // this shard's id, in [0, ShardCount)
+	ShardCount int     // total shards; 0 means no shard field is sent
+
+	Compression Compression // transport compression; zstd is the cheapest on CPU
+	URL         string      // base gateway URL (Get Gateway Bot); DefaultURL if empty
+
+	Properties     Properties // IDENTIFY properties; OS defaults to runtime GOOS-ish "linux", browser/device to "ipcord"
+	Presence       *Presence  // initial presence, sent with IDENTIFY
+	LargeThreshold int        // 50..250; 0 leaves Discord's default (50)
+
+	// IgnoreResumeURL keeps resuming on URL instead of the session's
+	// resume_gateway_url, for bots that reach Discord through a gateway
+	// proxy.
+	IgnoreResumeURL bool
+
+	// MaxMessage caps one received message (after decompression);
+	// DefaultMaxMessage if 0.
+	MaxMessage int
+	// ZstdMaxWindow caps the zstd window; a stream asking for more fails
+	// with ErrDecompress. DefaultZstdMaxWindow if 0.
+	ZstdMaxWindow int
+
+	// Jitter returns a number in [0, 1) that scales the first heartbeat's
+	// delay. Nil uses math/rand/v2; tests inject a constant.
+	Jitter func() float64
+
+	// Logger receives debug records of state changes; nil is silent.
+	Logger *slog.Logger
+}
+
+// Intents is the gateway intents bitfield.
+type Intents uint64
+
+// Gateway intents (developers/events/gateway#gateway-intents).
+const (
+	IntentGuilds                      Intents = 1 << 0
+	IntentGuildMembers                Intents = 1 << 1 // privileged
+	IntentGuildModeration             Intents = 1 << 2
+	IntentGuildExpressions            Intents = 1 << 3
+	IntentGuildIntegrations           Intents = 1 << 4
+	IntentGuildWebhooks               Intents = 1 << 5
+	IntentGuildInvites                Intents = 1 << 6
+	IntentGuildVoiceStates            Intents = 1 << 7
+	IntentGuildPresences              Intents = 1 << 8 // privileged
+	IntentGuildMessages               Intents = 1 << 9
+	IntentGuildMessageReactions       Intents = 1 << 10
+	IntentGuildMessageTyping          Intents = 1 << 11
+	IntentDirectMessages              Intents = 1 << 12
+	IntentDirectMessageReactions      Intents = 1 << 13
+	IntentDirectMessageTyping         Intents = 1 << 14
+	IntentMessageContent              Intents = 1 << 15 // privileged
+	IntentGuildScheduledEvents        Intents = 1 << 16
+	IntentAutoModerationConfiguration Intents = 1 << 20
+	IntentAutoModerationExecution     Intents = 1 << 21
+	IntentGuildMessagePolls           Intents = 1 << 24
+	IntentDirectMessagePolls          Intents = 1 << 25
+)
+
+// Presence is the Update Presence payload (op 3), also sent in IDENTIFY.
+type Presence struct {
+	Since      *int64            `json:"since"` // ms since idle, nil if not idle
+	Activities []json.RawMessage `json:"activities"`
+	Status     string            `json:"status"` // online, dnd, idle, invisible, offline
+	AFK        bool              `json:"afk"`
+}
+
+func (c *Config) maxMessage() int {
+	if c.MaxMessage > 0 {
+		return c.MaxMessage
+	}
+	return DefaultMaxMessage
+}
+
+func (c *Config) jitter() float64 {
+	if c.Jitter != nil {
+		j := c.Jitter()
+		if j >= 0 && j < 1 {
+			return j
+		}
+		return 0
+	}
+	return rand.Float64()
+}
+
+// ConnectURL returns the URL to dial for base (a Get Gateway Bot URL or a
+// resume_gateway_url): base with v, encoding and compress set, replacing
+// whatever query base had.
+func ConnectURL(base string, c Compression) (string, error) {
+	if base == "" {
+		base = DefaultURL
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "ws", "wss":
+	default:
+		return "", &url.Error{Op: "parse", URL: base, Err: errBadScheme}
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	q := "v=10&encoding=json"
+	if c != CompressNone {
+		q += "&compress=" + c.String()
+	}
+	u.RawQuery = q
+	u.Fragment = ""
+	return u.String(), nil
+}

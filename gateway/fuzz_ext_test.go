@@ -1,0 +1,79 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/ipcord/ipcord/discord"
+
+	"github.com/ipcord/ipcord/gateway"
+	"github.com/ipcord/ipcord/internal/wsproto"
+)
+
+// FuzzConn feeds arbitrary server bytes to an open connection: the first
+// byte picks the compression and the split size, the rest is the stream.
+// Next must never panic and every error must be a typed one.
+func FuzzConn(f *testing.F) {
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 {
+			return
+		}
+		comp := gateway.Compression(in[0] % 3)
+		step := 1 + int(in[0]>>2)
+		c, err := gateway.New(gateway.Config{Token: "t", Compression: comp, MaxMessage: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := c.Connect()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Receive(newPeer(t, comp).accept(d))
+		stream := in[1:]
+		for len(stream) > 0 {
+			n := min(step, len(stream))
+			c.Receive(stream[:n])
+			stream = stream[n:]
+			for {
+				ev, err := c.Next()
+				if err != nil {
+					if !errors.Is(err, gateway.ErrDecompress) && !errors.Is(err, gateway.ErrDecode) &&
+						!errors.Is(err, gateway.ErrMessageTooBig) && !errors.Is(err, wsproto.ErrProtocol) &&
+						!errors.Is(err, gateway.ErrClosed) && !errors.Is(err, gateway.ErrPayloadTooLarge) {
+						t.Fatalf("untyped error %v", err)
+					}
+					return
+				}
+				if ev == nil {
+					break
+				}
+				if h, ok := ev.(*gateway.Hello); ok && !h.Resuming {
+					_ = c.Identify()
+				}
+			}
+			c.Output()
+		}
+	})
+}
+
+// FuzzDispatchDecode checks that typed decoding of hostile data returns
+// typed errors, never panics, and accepts what encoding/json accepts.
+func FuzzDispatchDecode(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, mk := range []func() any{
+			func() any { return new(discord.Message) },
+			func() any { return new(discord.Guild) },
+			func() any { return new(discord.Member) },
+		} {
+			d := gateway.Dispatch{Name: "X", Data: data}
+			err := d.Decode(mk())
+			if err != nil && !errors.Is(err, gateway.ErrDecode) {
+				t.Fatalf("untyped error %v", err)
+			}
+			if err != nil && json.Unmarshal(data, mk()) == nil {
+				t.Fatalf("encoding/json accepts %q, Decode refuses it: %v", data, err)
+			}
+		}
+	})
+}

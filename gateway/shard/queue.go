@@ -1,0 +1,109 @@
+package shard
+
+import (
+	"context"
+	"sync"
+)
+
+// queued is an event with the session it belongs to, so the handler side
+// knows which session the last handled sequence number is of.
+type queued struct {
+	ev      Event
+	session string
+}
+
+// queue is the bounded event queue between the shard's loop and its
+// handler goroutine. The loop never blocks on it: push fails when the
+// queue is full, and the loop pauses reading until room signals.
+type queue struct {
+	maxEvents, maxBytes int
+
+	mu    sync.Mutex
+	items []queued // ring buffer
+	head  int
+	n     int
+	bytes int
+	full  bool          // a push failed since the last pop
+	room  chan struct{} // signalled (cap 1) when a pop makes room after a failed push
+	ready chan struct{} // signalled (cap 1) when a push makes the queue non-empty
+}
+
+func newQueue(maxEvents, maxBytes int) *queue {
+	return &queue{
+		maxEvents: maxEvents, maxBytes: maxBytes,
+		room: make(chan struct{}, 1), ready: make(chan struct{}, 1),
+	}
+}
+
+// push adds q unless the queue is full. An event larger than maxBytes
+// goes in alone into an empty queue, so it cannot wedge the shard.
+func (q *queue) push(it queued) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	size := len(it.ev.Data)
+	if q.n > 0 && (q.n >= q.maxEvents || q.bytes+size > q.maxBytes) {
+		q.full = true
+		return false
+	}
+	if q.n == len(q.items) {
+		q.grow()
+	}
+	q.items[(q.head+q.n)%len(q.items)] = it
+	q.n++
+	q.bytes += size
+	if q.n == 1 {
+		select {
+		case q.ready <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+func (q *queue) grow() {
+	size := max(16, 2*len(q.items))
+	size = min(size, q.maxEvents)
+	if size <= len(q.items) {
+		size = len(q.items) + 1
+	}
+	items := make([]queued, size)
+	for i := range q.n {
+		items[i] = q.items[(q.head+i)%len(q.items)]
+	}
+	q.items, q.head = items, 0
+}
+
+// pop waits for an event or ctx's end.
+func (q *queue) pop(ctx context.Context) (queued, bool) {
+	for {
+		q.mu.Lock()
+		if q.n > 0 {
+			it := q.items[q.head]
+			q.items[q.head] = queued{}
+			q.head = (q.head + 1) % len(q.items)
+			q.n--
+			q.bytes -= len(it.ev.Data)
+			if q.full {
+				q.full = false
+				select {
+				case q.room <- struct{}{}:
+				default:
+				}
+			}
+			q.mu.Unlock()
+			return it, true
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.ready:
+		case <-ctx.Done():
+			return queued{}, false
+		}
+	}
+}
+
+func (q *queue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n
+}
