@@ -43,7 +43,7 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 	finish := func() (bool, error) {
 		return len(waiting) == 0, nil
 	}
-	err = n.requestMany(ctx, n.prefix+"all."+route, a, max(2*len(known), 64),
+	err = n.requestMany(ctx, n.prefix+"all."+route, a, 2*len(known)+8,
 		func() <-chan struct{} { return gone },
 		func(m *nats.Msg) (bool, error) {
 			if m == nil { // a member went: stop waiting for those now missing
@@ -60,21 +60,22 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 				return true, nil // nobody subscribes: nobody to wait for
 			}
 			r, err := decodeReply(m.Data)
-			if err != nil || r.cluster == "" {
+			if err != nil || len(r.cluster) == 0 {
 				n.log.Debug("natsipc: ignoring a broadcast reply", "err", err)
 				return false, nil
 			}
-			if prev, dup := results[r.cluster]; dup && prev.Err == nil {
+			cluster := string(r.cluster)
+			if prev, dup := results[cluster]; dup && prev.Err == nil {
 				return false, nil // two processes share a name: first answer wins
 			}
-			res := &ipc.Result{Client: r.cluster}
+			res := &ipc.Result{Client: cluster}
 			if r.ok {
 				res.Data = json.RawMessage(r.data)
 			} else {
 				res.Err = &ipc.Error{Code: r.code, Message: r.message}
 			}
-			results[r.cluster] = res
-			delete(waiting, r.cluster)
+			results[cluster] = res
+			delete(waiting, cluster)
 			return finish()
 		})
 	if len(known) == 0 && err != nil && len(results) == 0 {

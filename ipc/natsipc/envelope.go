@@ -30,7 +30,7 @@ type request struct {
 
 // reply is a decoded reply envelope.
 type reply struct {
-	cluster string
+	cluster []byte // aliases the body: only Broadcast needs it as a string
 	ok      bool
 	data    []byte // result JSON when ok (aliases the body)
 	code    string // error code when !ok
@@ -67,8 +67,8 @@ func decodeRequest(body []byte) (request, error) {
 	if !ok {
 		return r, fmt.Errorf("%w: no sender field", ErrMalformed)
 	}
-	n, err := strconv.ParseInt(string(ms), 10, 64)
-	if err != nil || n < 0 || n > maxTimeoutMS {
+	n, ok := parseMS(ms)
+	if !ok {
 		return r, fmt.Errorf("%w: timeout %q", ErrMalformed, ms)
 	}
 	if !validName(from) {
@@ -90,6 +90,22 @@ func decodeRequest(body []byte) (request, error) {
 	}
 	r.args = args
 	return r, nil
+}
+
+// parseMS parses a timeout: decimal digits, at most maxTimeoutMS. (It
+// saves strconv's string conversion, an allocation per request.)
+func parseMS(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 10 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, n <= maxTimeoutMS
 }
 
 func appendSuccess(b []byte, cluster string, data []byte) []byte {
@@ -121,7 +137,7 @@ func decodeReply(body []byte) (reply, error) {
 	if !ok || !validName(cluster) {
 		return r, fmt.Errorf("%w: reply cluster", ErrMalformed)
 	}
-	r.cluster = string(cluster)
+	r.cluster = cluster
 	if kind == '+' {
 		if len(rest) > 0 && !json.Valid(rest) {
 			return r, fmt.Errorf("%w: result is not valid JSON", ErrMalformed)

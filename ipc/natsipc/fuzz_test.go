@@ -53,12 +53,12 @@ func FuzzDecodeReply(f *testing.F) {
 			if len(r.data) > 0 && !json.Valid(r.data) {
 				t.Fatalf("invalid result accepted: %q", r.data)
 			}
-			again = appendSuccess(nil, r.cluster, r.data)
+			again = appendSuccess(nil, string(r.cluster), r.data)
 		} else {
-			again = appendFailure(nil, r.cluster, r.code, r.message)
+			again = appendFailure(nil, string(r.cluster), r.code, r.message)
 		}
 		r2, err := decodeReply(again)
-		if err != nil || r2.ok != r.ok || r2.cluster != r.cluster || r2.code != r.code || r2.message != r.message || !bytes.Equal(r2.data, r.data) {
+		if err != nil || r2.ok != r.ok || !bytes.Equal(r2.cluster, r.cluster) || r2.code != r.code || r2.message != r.message || !bytes.Equal(r2.data, r.data) {
 			t.Fatalf("round trip of %q: %+v, %v; want %+v", again, r2, err, r)
 		}
 	})

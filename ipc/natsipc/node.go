@@ -59,8 +59,6 @@ type Node struct {
 
 	inboxSub  *nats.Subscription
 	statusCh  chan nats.Status
-	baseCtx   context.Context
-	cancel    context.CancelFunc
 	stop      chan struct{}
 	bg        sync.WaitGroup // the status watcher and the heartbeat loop
 	handlers  sync.WaitGroup
@@ -76,7 +74,8 @@ type Node struct {
 	closed      bool
 	shutting    bool
 	inflight    int
-	readers     int // reader goroutines, idle or serving
+	running     map[*handlerCtx]struct{} // contexts of running handlers, canceled by Close
+	readers     int                      // reader goroutines, idle or serving
 	idleReaders int
 	serveSubs   []*nats.Subscription
 	routeSubs   map[string]*nats.Subscription
@@ -128,12 +127,12 @@ func New(nc *nats.Conn, cfg Config) (*Node, error) {
 		connCh:    make(chan struct{}),
 		lostCh:    make(chan struct{}),
 		routeSubs: make(map[string]*nats.Subscription),
+		running:   make(map[*handlerCtx]struct{}),
 	}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
 	n.members.init()
-	n.baseCtx, n.cancel = context.WithCancel(context.Background())
 	n.statusCh = nc.StatusChanged()
 	n.syncStatus()
 	if err := n.start(); err != nil {
@@ -234,7 +233,14 @@ func (n *Node) Close() error {
 		n.mu.Lock()
 		n.closed = true
 		subs := n.takeServeSubsLocked()
+		running := make([]*handlerCtx, 0, len(n.running))
+		for c := range n.running {
+			running = append(running, c)
+		}
 		n.mu.Unlock()
+		for _, c := range running {
+			c.cancel(context.Canceled)
+		}
 		for _, s := range subs {
 			s.Unsubscribe()
 		}
@@ -242,7 +248,6 @@ func (n *Node) Close() error {
 		if n.inboxSub != nil {
 			n.inboxSub.Unsubscribe()
 		}
-		n.cancel()
 		close(n.stop)
 		n.nc.RemoveStatusListener(n.statusCh)
 		n.bg.Wait()

@@ -189,8 +189,21 @@ func (n *Node) run(replyTo, route string, r request, h ipc.Handler) {
 	if r.timeoutMS > 0 {
 		timeout = time.Duration(r.timeoutMS) * time.Millisecond
 	}
-	ctx, cancel := context.WithTimeout(n.baseCtx, timeout)
-	defer cancel()
+	ctx := newHandlerCtx(timeout)
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		ctx.cancel(context.Canceled)
+	} else {
+		n.running[ctx] = struct{}{}
+		n.mu.Unlock()
+	}
+	defer func() {
+		n.mu.Lock()
+		delete(n.running, ctx)
+		n.mu.Unlock()
+		ctx.cancel(context.Canceled) // stops its timer
+	}()
 	req := &ipc.Request{Route: route, Args: r.args, Meta: r.meta, Peer: r.from}
 	if len(req.Args) == 0 {
 		req.Args = json.RawMessage("null")
