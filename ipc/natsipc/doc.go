@@ -43,6 +43,20 @@
 // not carried, and ipc.RequestFrom finds no request in a NATS handler's
 // context, because package ipc does not export what those need yet.
 //
+// # Identify coordination
+//
+// IdentifyLimiter is gateway/shard's IdentifyLimiter on JetStream
+// key-value, so the shard Managers of one bot on many machines share
+// Discord's identify buckets (the daily session budget stays per process).
+// It is the only part of the package that needs JetStream.
+//
+// # Command line
+//
+// cmd/ipcord-nats is `ipcord serve` and `ipcord call` over NATS
+// (serve --cluster NAME; call --cluster NAME | --all ROUTE k=v...). It is
+// a binary of this module so that the ipcord command never depends on
+// NATS.
+//
 // # Subjects
 //
 // Under the prefix (default "ipcord"): any.<route> (one queue-group

@@ -16,20 +16,25 @@ import (
 // has the same for WebSocket requests, unexported.)
 type handlerCtx struct {
 	deadline time.Time
+	node     *Node // tracks the context for Close once someone waits on it
 
 	mu    sync.Mutex
 	timer *time.Timer
 	done  chan struct{}
 	err   error
 	funcs map[*afterFunc]struct{}
+	// tracked: the node knows this context (it must cancel it on Close).
+	// Only contexts somebody waits on are tracked: the others learn of
+	// Close from Err, which looks at the node.
+	tracked bool
 }
 
 type afterFunc struct{ f func() }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-func newHandlerCtx(timeout time.Duration) *handlerCtx {
-	return &handlerCtx{deadline: time.Now().Add(timeout)}
+func newHandlerCtx(n *Node, timeout time.Duration) *handlerCtx {
+	return &handlerCtx{node: n, deadline: time.Now().Add(timeout)}
 }
 
 func (h *handlerCtx) Deadline() (time.Time, bool) { return h.deadline, true }
@@ -50,17 +55,33 @@ func (h *handlerCtx) Done() <-chan struct{} {
 func (h *handlerCtx) Err() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.err == nil && !time.Now().Before(h.deadline) {
-		return context.DeadlineExceeded
+	if h.err == nil {
+		if !time.Now().Before(h.deadline) {
+			return context.DeadlineExceeded
+		}
+		if h.node != nil && h.node.isClosed.Load() {
+			return context.Canceled
+		}
 	}
 	return h.err
 }
 
 func (h *handlerCtx) Value(key any) any { return nil }
 
-// watchLocked starts the deadline timer once; h.mu is held.
+// watchLocked starts the deadline timer and the node's tracking once;
+// h.mu is held.
 func (h *handlerCtx) watchLocked() {
-	if h.timer == nil && h.err == nil {
+	if h.err != nil {
+		return
+	}
+	if !h.tracked && h.node != nil {
+		h.tracked = true
+		if !h.node.track(h) {
+			h.cancelLocked(context.Canceled) // the node closed already
+			return
+		}
+	}
+	if h.timer == nil {
 		h.timer = time.AfterFunc(time.Until(h.deadline), func() { h.cancel(context.DeadlineExceeded) })
 	}
 }
@@ -75,6 +96,10 @@ func (h *handlerCtx) AfterFunc(f func()) func() bool {
 		return func() bool { return false }
 	}
 	h.watchLocked()
+	if h.err != nil {
+		go f()
+		return func() bool { return false }
+	}
 	a := &afterFunc{f: f}
 	if h.funcs == nil {
 		h.funcs = make(map[*afterFunc]struct{})
@@ -92,9 +117,18 @@ func (h *handlerCtx) AfterFunc(f func()) func() bool {
 // cancel ends the context with err (context.Canceled or DeadlineExceeded).
 func (h *handlerCtx) cancel(err error) {
 	h.mu.Lock()
+	funcs := h.cancelLocked(err)
+	h.mu.Unlock()
+	for a := range funcs {
+		go a.f()
+	}
+}
+
+// cancelLocked ends the context and returns the AfterFuncs to run (after
+// h.mu is released; watchLocked's caller has none yet).
+func (h *handlerCtx) cancelLocked(err error) map[*afterFunc]struct{} {
 	if h.err != nil {
-		h.mu.Unlock()
-		return
+		return nil
 	}
 	h.err = err
 	if h.done != nil {
@@ -105,8 +139,20 @@ func (h *handlerCtx) cancel(err error) {
 	if h.timer != nil {
 		h.timer.Stop()
 	}
+	return funcs
+}
+
+// release ends a handler's context when it returned: its timer stops and
+// the node forgets it.
+func (h *handlerCtx) release() {
+	h.mu.Lock()
+	tracked := h.tracked
+	funcs := h.cancelLocked(context.Canceled)
 	h.mu.Unlock()
 	for a := range funcs {
 		go a.f()
+	}
+	if tracked && h.node != nil {
+		h.node.untrack(h)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipcord/ipcord/ipc"
@@ -65,22 +66,45 @@ type Node struct {
 	reqCh     chan *nats.Msg // requests for every serving subscription
 	closeOnce sync.Once
 
-	mu          sync.Mutex
-	nextToken   uint64
-	pending     map[uint64]chan *nats.Msg
-	connected   bool
-	connCh      chan struct{} // closed once connected; replaced on disconnect
-	lostCh      chan struct{} // closed on disconnect; replaced after
-	closed      bool
-	shutting    bool
-	inflight    int
-	running     map[*handlerCtx]struct{} // contexts of running handlers, canceled by Close
-	readers     int                      // reader goroutines, idle or serving
-	idleReaders int
-	serveSubs   []*nats.Subscription
-	routeSubs   map[string]*nats.Subscription
+	mu        sync.Mutex
+	nextToken uint64
+	pending   map[uint64]chan *nats.Msg
+	connected bool
+	connCh    chan struct{} // closed once connected; replaced on disconnect
+	lostCh    chan struct{} // closed on disconnect; replaced after
+	closed    bool
+	shutting  bool
+	serveSubs []*nats.Subscription
+	routeSubs map[string]*nats.Subscription
 
 	members members
+
+	// The serving side keeps its counters apart from mu, which every call
+	// takes: requests and calls must not queue on one lock.
+	isClosed    atomic.Bool  // Close began
+	stopping    atomic.Bool  // Shutdown or Close began: refuse new requests
+	inflight    atomic.Int32 // handlers running
+	readers     atomic.Int32 // reader goroutines, idle or serving
+	idleReaders atomic.Int32
+	rmu         sync.Mutex
+	running     map[*handlerCtx]struct{} // handler contexts someone waits on, canceled by Close
+}
+
+// track adds a handler context Close must cancel; false if Close began.
+func (n *Node) track(h *handlerCtx) bool {
+	n.rmu.Lock()
+	defer n.rmu.Unlock()
+	if n.isClosed.Load() {
+		return false
+	}
+	n.running[h] = struct{}{}
+	return true
+}
+
+func (n *Node) untrack(h *handlerCtx) {
+	n.rmu.Lock()
+	delete(n.running, h)
+	n.rmu.Unlock()
 }
 
 // New joins the NATS connection nc as a node. nc stays the caller's: its
@@ -204,6 +228,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		return ipc.ErrClosed
 	}
 	n.shutting = true
+	n.stopping.Store(true)
 	subs := n.takeServeSubsLocked()
 	n.mu.Unlock()
 	for _, s := range subs {
@@ -232,12 +257,16 @@ func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.mu.Lock()
 		n.closed = true
+		n.stopping.Store(true)
 		subs := n.takeServeSubsLocked()
+		n.mu.Unlock()
+		n.rmu.Lock()
+		n.isClosed.Store(true)
 		running := make([]*handlerCtx, 0, len(n.running))
 		for c := range n.running {
 			running = append(running, c)
 		}
-		n.mu.Unlock()
+		n.rmu.Unlock()
 		for _, c := range running {
 			c.cancel(context.Canceled)
 		}

@@ -52,9 +52,8 @@ func (n *Node) subscribeServe() error {
 		n.serveSubs = append(n.serveSubs, sub)
 		n.mu.Unlock()
 	}
-	n.mu.Lock()
-	n.readers, n.idleReaders = 1, 1
-	n.mu.Unlock()
+	n.readers.Store(1)
+	n.idleReaders.Store(1)
 	n.bg.Add(1)
 	go n.reader()
 	return n.subscribeRoutes()
@@ -110,31 +109,23 @@ func (n *Node) reader() {
 		select {
 		case m = <-n.reqCh:
 		case <-n.stop:
-			n.mu.Lock()
-			n.readers--
-			n.idleReaders--
-			n.mu.Unlock()
+			n.readers.Add(-1)
+			n.idleReaders.Add(-1)
 			return
 		}
-		n.mu.Lock()
-		n.idleReaders--
-		if n.idleReaders == 0 && n.readers <= n.cfg.MaxInFlight {
+		if n.idleReaders.Add(-1) == 0 && n.readers.Load() <= int32(n.cfg.MaxInFlight) {
 			// Everyone is busy now: someone must keep reading.
-			n.readers++
-			n.idleReaders++
+			n.readers.Add(1)
+			n.idleReaders.Add(1)
 			n.bg.Add(1)
 			go n.reader()
 		}
-		n.mu.Unlock()
 		n.serve(m)
-		n.mu.Lock()
-		if n.idleReaders >= maxIdleReaders {
-			n.readers--
-			n.mu.Unlock()
+		if n.idleReaders.Load() >= maxIdleReaders {
+			n.readers.Add(-1)
 			return
 		}
-		n.idleReaders++
-		n.mu.Unlock()
+		n.idleReaders.Add(1)
 	}
 }
 
@@ -161,49 +152,28 @@ func (n *Node) serve(m *nats.Msg) {
 		n.respondError(m.Reply, ipc.CodeUnknownRoute, fmt.Sprintf("no route %q on cluster %q", route, n.cfg.Cluster))
 		return
 	}
-	n.mu.Lock()
-	switch {
-	case n.closed || n.shutting:
-		n.mu.Unlock()
+	if n.stopping.Load() {
 		n.respondError(m.Reply, ipc.CodeShuttingDown, "cluster "+n.cfg.Cluster+" is shutting down")
 		return
-	case n.inflight >= n.cfg.MaxInFlight:
-		n.mu.Unlock()
+	}
+	if n.inflight.Add(1) > int32(n.cfg.MaxInFlight) {
+		n.inflight.Add(-1)
 		n.respondError(m.Reply, ipc.CodeOverloaded, fmt.Sprintf("more than %d requests in flight", n.cfg.MaxInFlight))
 		return
 	}
-	n.inflight++
 	n.handlers.Add(1)
-	n.mu.Unlock()
 	n.run(m.Reply, route, req, h)
 }
 
 func (n *Node) run(replyTo, route string, r request, h ipc.Handler) {
 	defer n.handlers.Done()
-	defer func() {
-		n.mu.Lock()
-		n.inflight--
-		n.mu.Unlock()
-	}()
+	defer n.inflight.Add(-1)
 	timeout := n.cfg.CallTimeout
 	if r.timeoutMS > 0 {
 		timeout = time.Duration(r.timeoutMS) * time.Millisecond
 	}
-	ctx := newHandlerCtx(timeout)
-	n.mu.Lock()
-	if n.closed {
-		n.mu.Unlock()
-		ctx.cancel(context.Canceled)
-	} else {
-		n.running[ctx] = struct{}{}
-		n.mu.Unlock()
-	}
-	defer func() {
-		n.mu.Lock()
-		delete(n.running, ctx)
-		n.mu.Unlock()
-		ctx.cancel(context.Canceled) // stops its timer
-	}()
+	ctx := newHandlerCtx(n, timeout)
+	defer ctx.release()
 	req := &ipc.Request{Route: route, Args: r.args, Meta: r.meta, Peer: r.from}
 	if len(req.Args) == 0 {
 		req.Args = json.RawMessage("null")
