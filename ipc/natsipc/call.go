@@ -127,6 +127,9 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 		n.mu.Unlock()
 		return ipc.ErrClosed
 	}
+	lost := n.lostCh
+	n.mu.Unlock()
+	n.pmu.Lock()
 	token := n.nextToken
 	n.nextToken++
 	var ch chan *nats.Msg
@@ -136,14 +139,13 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 		ch = make(chan *nats.Msg, room)
 	}
 	n.pending[token] = ch
-	lost := n.lostCh
-	n.mu.Unlock()
+	n.pmu.Unlock()
 	defer func() {
-		n.mu.Lock()
+		n.pmu.Lock()
 		delete(n.pending, token)
-		n.mu.Unlock()
+		n.pmu.Unlock()
 		if room == 1 {
-			// onReply sends under n.mu, so nothing can arrive now: drain
+			// onReply sends under n.pmu, so nothing can arrive now: drain
 			// a reply that came too late and reuse the channel.
 			select {
 			case <-ch:
@@ -202,13 +204,13 @@ func (n *Node) onReply(m *nats.Msg) {
 	if err != nil {
 		return
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.pmu.Lock()
+	defer n.pmu.Unlock()
 	ch := n.pending[token]
 	if ch == nil {
 		return
 	}
-	// Sent under n.mu, never blocking, so a call that removed its channel
+	// Sent under n.pmu, never blocking, so a call that removed its channel
 	// from pending knows nothing more arrives on it.
 	select {
 	case ch <- m:

@@ -66,9 +66,11 @@ type Node struct {
 	reqCh     chan *nats.Msg // requests for every serving subscription
 	closeOnce sync.Once
 
-	mu        sync.Mutex
+	pmu       sync.Mutex // pending calls, apart from mu so replies do not queue behind state changes
 	nextToken uint64
 	pending   map[uint64]chan *nats.Msg
+
+	mu        sync.Mutex
 	connected bool
 	connCh    chan struct{} // closed once connected; replaced on disconnect
 	lostCh    chan struct{} // closed on disconnect; replaced after
