@@ -20,8 +20,13 @@ import (
 // timeout error in its Result; a member that stops heartbeating (or
 // leaves) meanwhile gets ipc.ErrConnectionLost wrapping ErrMissing, as soon
 // as that is noticed, rather than holding the broadcast up. Replies from
-// clusters that joined meanwhile are included too. With no cluster
+// clusters that joined meanwhile are included too; one that joins in the
+// instant after the request went out is waited for in vain, and reported
+// as timed out. With no cluster
 // serving at all it returns at once with no results.
+//
+// A node that has just joined should call Discover first: members it has
+// not heard from yet are not waited for.
 //
 // A failure of the broadcast as a whole (bad args, no connection until the
 // deadline, Close) is returned as the error with no results.
@@ -35,12 +40,22 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 		return nil, err
 	}
 	known, gone := n.members.snapshot()
+	noResponders := false
 	results := make(map[string]*ipc.Result, len(known))
 	waiting := make(map[string]bool, len(known))
 	for _, c := range known {
 		waiting[c] = true
 	}
+	// finish also waits for members learned since the broadcast began: a
+	// node that just joined learns the members from their answers to its
+	// ping, which arrive about when the first replies do.
 	finish := func() (bool, error) {
+		names, _ := n.members.snapshot()
+		for _, c := range names {
+			if _, done := results[c]; !done {
+				waiting[c] = true
+			}
+		}
 		return len(waiting) == 0, nil
 	}
 	err = n.requestMany(ctx, n.prefix+"all."+route, a, 2*len(known)+8,
@@ -57,6 +72,7 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 				return finish()
 			}
 			if isNoResponders(m) {
+				noResponders = true
 				return true, nil // nobody subscribes: nobody to wait for
 			}
 			r, err := decodeReply(m.Data)
@@ -86,7 +102,10 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 	}
 	for c := range waiting {
 		e := err
-		if e == nil {
+		switch {
+		case noResponders:
+			e = fmt.Errorf("%w: %w", &ipc.Error{Code: ipc.CodeUnknownClient, Message: "cluster " + c + " does not subscribe"}, ErrNoResponders)
+		case e == nil:
 			e = ipc.ErrTimeout
 		}
 		results[c] = &ipc.Result{Client: c, Err: e}

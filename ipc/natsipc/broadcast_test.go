@@ -169,3 +169,26 @@ func TestShutdownLeavesAndHandsOver(t *testing.T) {
 		t.Fatalf("second Shutdown: %v, want ErrClosed", err)
 	}
 }
+
+// A node that has just joined learns the members with Discover, so its
+// first Broadcast waits for all of them.
+func TestDiscoverBeforeFirstBroadcast(t *testing.T) {
+	leaktest.Check(t)
+	s := startServer(t, 0, "")
+	for _, c := range []string{"c0", "c1", "c2"} {
+		join(t, s.ClientURL(), fast(c, testRouter(c, nil)))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := range 5 {
+		caller := join(t, s.ClientURL(), natsipc.Config{})
+		if got := caller.Discover(ctx, 50*time.Millisecond); len(got) != 3 {
+			t.Fatalf("round %d: Discover = %v, want 3 members", i, got)
+		}
+		res, err := caller.Broadcast(ctx, "whoami", nil)
+		if err != nil || len(res) != 3 {
+			t.Fatalf("round %d: broadcast = %+v, %v; want 3 results", i, res, err)
+		}
+		caller.Close()
+	}
+}

@@ -45,9 +45,7 @@ func Example() {
 	defer dash.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for len(dash.Members()) < 2 && ctx.Err() == nil { // members announce themselves within a round trip
-		time.Sleep(time.Millisecond)
-	}
+	dash.Discover(ctx, 0) // learn the members before broadcasting
 
 	n, err := ipc.CallAs[int](ctx, dash, "guilds", nil)
 	fmt.Println("any instance:", n == 1200 || n == 800, err)

@@ -1,6 +1,7 @@
 package natsipc
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -188,5 +189,33 @@ func (n *Node) publishPresence(leave bool) {
 func (n *Node) ping() {
 	if err := n.nc.Publish(n.prefix+"presence.ping", nil); err != nil {
 		n.log.Debug("natsipc: publishing a presence ping", "err", err)
+	}
+}
+
+// Discover asks the serving clusters to announce themselves and returns
+// the members once no new one has appeared for settle (100 ms if zero),
+// or when ctx ends. A node learns members from their heartbeats, and a
+// Broadcast waits only for members it knows, so a node that has just
+// joined calls Discover before its first Broadcast.
+func (n *Node) Discover(ctx context.Context, settle time.Duration) []string {
+	if settle <= 0 {
+		settle = 100 * time.Millisecond
+	}
+	n.ping()
+	t := time.NewTicker(settle / 10)
+	defer t.Stop()
+	last, since := -1, time.Now()
+	for {
+		names, _ := n.members.snapshot()
+		if len(names) != last {
+			last, since = len(names), time.Now()
+		} else if time.Since(since) >= settle {
+			return names
+		}
+		select {
+		case <-ctx.Done():
+			return names
+		case <-t.C:
+		}
 	}
 }

@@ -42,9 +42,7 @@ func runCall(ctx context.Context, stdout, stderr io.Writer, args []string) error
 	defer cancel()
 
 	if *all {
-		if err := waitMembers(ctx, node); err != nil {
-			return err
-		}
+		node.Discover(ctx, 0)
 		results, err := node.Broadcast(ctx, route, callArgs)
 		if err != nil {
 			return reportError(stderr, err)
@@ -76,28 +74,6 @@ func runCall(ctx context.Context, stdout, stderr io.Writer, args []string) error
 	}
 	fmt.Fprintln(stdout, string(out))
 	return nil
-}
-
-// waitMembers gives the serving clusters a moment to announce themselves
-// (they answer a ping at once), so that --all knows whom to wait for: it
-// returns once the member list stopped growing for a short while.
-func waitMembers(ctx context.Context, node *natsipc.Node) error {
-	const settle = 100 * time.Millisecond
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
-	last, since := -1, time.Now()
-	for {
-		if n := len(node.Members()); n != last {
-			last, since = n, time.Now()
-		} else if time.Since(since) >= settle {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
 }
 
 // reportError prints an error as "code: message" and makes the command
