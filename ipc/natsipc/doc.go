@@ -55,7 +55,7 @@
 // cmd/ipcord-nats is `ipcord serve` and `ipcord call` over NATS
 // (serve --cluster NAME; call --cluster NAME | --all ROUTE k=v...). It is
 // a binary of this module so that the ipcord command never depends on
-// NATS.
+// NATS; `ipcord nats ARGS` runs it when it is installed.
 //
 // # Subjects
 //

@@ -7,7 +7,8 @@
 //	ipcord-nats call  --nats nats://127.0.0.1:4222 --all ping
 //
 // It is a separate binary of the natsipc module, not flags of ipcord,
-// so that the ipcord command (and the core module) never depend on NATS.
+// so that the ipcord command (and the core module) never depend on NATS;
+// `ipcord nats ARGS` runs it, so the two read as one tool.
 package main
 
 import (
