@@ -50,12 +50,11 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 	// node that just joined learns the members from their answers to its
 	// ping, which arrive about when the first replies do.
 	finish := func() (bool, error) {
-		names, _ := n.members.snapshot()
-		for _, c := range names {
-			if _, done := results[c]; !done {
+		n.members.each(func(c string) {
+			if _, done := results[c]; !done && !waiting[c] {
 				waiting[c] = true
 			}
-		}
+		})
 		return len(waiting) == 0, nil
 	}
 	err = n.requestMany(ctx, n.prefix+"all."+route, a, 2*len(known)+8,

@@ -120,6 +120,17 @@ func (ms *members) snapshot() ([]string, <-chan struct{}) {
 	return slices.Sorted(maps.Keys(ms.m)), ms.gone
 }
 
+// each calls f for every live member, in no order, under the lock: f must
+// not call back into ms. (A Broadcast checks membership on every reply;
+// a sorted copy each time was a quarter of its allocations.)
+func (ms *members) each(f func(name string)) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	for name := range ms.m {
+		f(name)
+	}
+}
+
 func (ms *members) has(name string) bool {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
