@@ -14,6 +14,7 @@
 //
 //	n, err := ipc.CallAs[int](ctx, node, "guild_count", nil)           // any instance of the route
 //	n, err = ipc.CallAs[int](ctx, node.Cluster("c3"), "guild_count", nil) // one named cluster
+//	node.Discover(ctx, 0)                                               // learn the members once
 //	results, err := node.Broadcast(ctx, "guild_count", nil)             // every cluster
 //
 // # Guarantees
@@ -23,7 +24,8 @@
 // at once (NATS's "no responders"), never at the deadline. Broadcast
 // returns as soon as every member has answered, and reports a member that
 // died meanwhile as missing instead of waiting for it. Membership uses
-// plain NATS (heartbeats on <prefix>.presence), not JetStream.
+// plain NATS (heartbeats on <prefix>.presence), not JetStream; a node that
+// has just joined calls Discover before its first Broadcast.
 //
 // Errors are package ipc's: *ipc.Error codes from the remote side
 // (ipc.ErrUnknownRoute, a handler's own code, ...), ipc.ErrTimeout and
