@@ -1,0 +1,257 @@
+package natsipc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ipcord/ipcord/ipc"
+	"github.com/nats-io/nats.go"
+)
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= 64<<10 {
+		bufPool.Put(b)
+	}
+}
+
+// Call calls route on any one instance that serves it (NATS picks one of
+// the route's queue group), so a call survives the restart of any single
+// cluster. A route nobody serves fails at once with ipc.ErrUnknownRoute
+// (wrapping ErrNoResponders). Otherwise errors are those of ipc.Caller.
+func (n *Node) Call(ctx context.Context, route string, args, out any) error {
+	return n.call(ctx, n.prefix+"any.", route, args, out, ipc.CodeUnknownRoute)
+}
+
+// Cluster returns a Caller whose calls go to the named cluster. A cluster
+// that is not connected fails a call at once with ipc.ErrUnknownClient
+// (wrapping ErrNoResponders).
+func (n *Node) Cluster(name string) ipc.Caller { return clusterCaller{n, name} }
+
+type clusterCaller struct {
+	n    *Node
+	name string
+}
+
+func (c clusterCaller) Call(ctx context.Context, route string, args, out any) error {
+	if !ValidCluster(c.name) {
+		return fmt.Errorf("%w: %q", ErrInvalidCluster, c.name)
+	}
+	return c.n.call(ctx, c.n.prefix+"cluster."+c.name+".", route, args, out, ipc.CodeUnknownClient)
+}
+
+func (n *Node) call(ctx context.Context, subjectPrefix, route string, args, out any, noResponders string) error {
+	route = trimSlash(route)
+	if !ipc.ValidName(route) {
+		return fmt.Errorf("%w: %q", ipc.ErrInvalidName, route)
+	}
+	a, err := encodeArgs(args)
+	if err != nil {
+		return err
+	}
+	var data []byte
+	err = n.request(ctx, subjectPrefix+route, a, func(m *nats.Msg) (bool, error) {
+		if isNoResponders(m) {
+			return true, fmt.Errorf("%w: %w for %s%s", &ipc.Error{Code: noResponders, Message: "no responders for " + route}, ErrNoResponders, subjectPrefix, route)
+		}
+		r, err := decodeReply(m.Data)
+		if err != nil {
+			return true, err
+		}
+		if !r.ok {
+			return true, &ipc.Error{Code: r.code, Message: r.message}
+		}
+		data = r.data
+		return true, nil
+	})
+	if err != nil || out == nil {
+		return err
+	}
+	if raw, ok := out.(*json.RawMessage); ok {
+		*raw = data
+		return nil
+	}
+	if len(data) == 0 {
+		data = []byte("null")
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("natsipc: decoding the result of %q into %T: %w", route, out, err)
+	}
+	return nil
+}
+
+// request publishes one request and hands each reply to onMsg until it
+// reports done; it fails with the context, the default timeout, a lost
+// connection, or Close, whichever comes first. While the connection is
+// down it waits for it (the request is not sent), failing with
+// ipc.ErrNotConnected if the deadline passes first.
+func (n *Node) request(ctx context.Context, subject string, args []byte, onMsg func(*nats.Msg) (bool, error)) error {
+	return n.requestMany(ctx, subject, args, 1, nil, onMsg)
+}
+
+// requestMany is request with room for several replies and an extra
+// channel (may be nil) that wakes the caller to call onMsg(nil).
+func (n *Node) requestMany(ctx context.Context, subject string, args []byte, room int, wake func() <-chan struct{}, onMsg func(*nats.Msg) (bool, error)) error {
+	var expired <-chan time.Time
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		// A pooled timer is cheaper than a derived context per call.
+		t := timerPool.Get().(*time.Timer)
+		t.Reset(n.cfg.CallTimeout)
+		defer func() { t.Stop(); timerPool.Put(t) }()
+		expired = t.C
+		deadline = time.Now().Add(n.cfg.CallTimeout)
+	}
+	n.mu.Lock()
+	for !n.connected && !n.closed {
+		wait := n.connCh
+		n.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ipc.ErrNotConnected, ctxError(ctx))
+		case <-expired:
+			return fmt.Errorf("%w: %w", ipc.ErrNotConnected, ipc.ErrTimeout)
+		case <-n.stop:
+		}
+		n.mu.Lock()
+	}
+	if n.closed {
+		n.mu.Unlock()
+		return ipc.ErrClosed
+	}
+	lost := n.lostCh
+	n.mu.Unlock()
+	n.pmu.Lock()
+	token := n.nextToken
+	n.nextToken++
+	var ch chan *nats.Msg
+	if room == 1 {
+		ch = replyPool.Get().(chan *nats.Msg)
+	} else {
+		ch = make(chan *nats.Msg, room)
+	}
+	n.pending[token] = ch
+	n.pmu.Unlock()
+	defer func() {
+		n.pmu.Lock()
+		delete(n.pending, token)
+		n.pmu.Unlock()
+		if room == 1 {
+			// onReply sends under n.pmu, so nothing can arrive now: drain
+			// a reply that came too late and reuse the channel.
+			select {
+			case <-ch:
+			default:
+			}
+			replyPool.Put(ch)
+		}
+	}()
+
+	replyTo := n.inbox + strconv.FormatUint(token, 36)
+	buf := getBuf()
+	// ipc keeps its WithMeta key unexported, so meta set with ipc.WithMeta
+	// cannot be read here yet: requests carry none (see the package doc).
+	body, err := appendRequest((*buf)[:0], max(time.Until(deadline).Milliseconds(), 1), n.cfg.Cluster, nil, args)
+	if err == nil {
+		err = n.nc.PublishRequest(subject, replyTo, body)
+		*buf = body
+	}
+	putBuf(buf)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ipc.ErrNotConnected, err)
+	}
+
+	var wakeCh <-chan struct{}
+	for {
+		if wake != nil {
+			wakeCh = wake()
+		}
+		select {
+		case m := <-ch:
+			if done, err := onMsg(m); done {
+				return err
+			}
+			continue
+		case <-wakeCh:
+			if done, err := onMsg(nil); done {
+				return err
+			}
+			continue
+		case <-ctx.Done():
+			return ctxError(ctx)
+		case <-expired:
+			return fmt.Errorf("%w: no reply within %v", ipc.ErrTimeout, n.cfg.CallTimeout)
+		case <-lost:
+			return fmt.Errorf("%w: the NATS connection dropped", ipc.ErrConnectionLost)
+		case <-n.stop:
+			return ipc.ErrClosed
+		}
+	}
+}
+
+// onReply routes a message on the reply inbox to the call waiting for it;
+// one nobody waits for (late, or for a call that gave up) is dropped.
+func (n *Node) onReply(m *nats.Msg) {
+	token, err := strconv.ParseUint(m.Subject[len(n.inbox):], 36, 64)
+	if err != nil {
+		return
+	}
+	n.pmu.Lock()
+	defer n.pmu.Unlock()
+	ch := n.pending[token]
+	if ch == nil {
+		return
+	}
+	// Sent under n.pmu, never blocking, so a call that removed its channel
+	// from pending knows nothing more arrives on it.
+	select {
+	case ch <- m:
+	default:
+		n.log.Warn("natsipc: dropping a reply: the caller's queue is full", "subject", m.Subject)
+	}
+}
+
+var (
+	replyPool = sync.Pool{New: func() any { return make(chan *nats.Msg, 1) }}
+	timerPool = sync.Pool{New: func() any {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return t
+	}}
+)
+
+func isNoResponders(m *nats.Msg) bool {
+	return len(m.Data) == 0 && m.Header != nil && m.Header.Get("Status") == "503"
+}
+
+func encodeArgs(args any) ([]byte, error) {
+	switch a := args.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		if len(a) > 0 && !json.Valid(a) {
+			return nil, &ipc.Error{Code: ipc.CodeBadRequest, Message: "args are not valid JSON"}
+		}
+		return a, nil
+	}
+	b, err := json.Marshal(args)
+	if err != nil {
+		return nil, &ipc.Error{Code: ipc.CodeBadRequest, Message: fmt.Sprintf("args cannot be encoded: %v", err)}
+	}
+	return b, nil
+}
+
+func trimSlash(s string) string {
+	if len(s) > 0 && s[0] == '/' {
+		return s[1:]
+	}
+	return s
+}

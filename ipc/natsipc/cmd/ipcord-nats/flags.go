@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/ipcord/ipcord/ipc/natsipc"
+	"github.com/nats-io/nats.go"
+)
+
+// natsFlags are the connection flags both commands share. Auth and TLS
+// are NATS's own: a credentials file, or user:password in the URL, and TLS
+// files.
+type natsFlags struct {
+	url, prefix, creds, tlsCA, tlsCert, tlsKey *string
+}
+
+func addNATSFlags(fs *flag.FlagSet) natsFlags {
+	return natsFlags{
+		url:     fs.String("nats", nats.DefaultURL, "NATS server URL(s), comma-separated"),
+		prefix:  fs.String("prefix", "ipcord", "subject prefix shared by the clusters"),
+		creds:   fs.String("creds", "", "NATS credentials file (JWT + nkey)"),
+		tlsCA:   fs.String("tls-ca", "", "CA certificate file to verify the NATS server"),
+		tlsCert: fs.String("tls-cert", "", "client certificate file (with --tls-key)"),
+		tlsKey:  fs.String("tls-key", "", "client key file (with --tls-cert)"),
+	}
+}
+
+// connect joins NATS as a node with cfg.
+func (f natsFlags) connect(cfg natsipc.Config) (*natsipc.Node, error) {
+	cfg.Prefix = *f.prefix
+	var opts []nats.Option
+	if *f.creds != "" {
+		opts = append(opts, nats.UserCredentials(*f.creds))
+	}
+	if *f.tlsCA != "" {
+		opts = append(opts, nats.RootCAs(*f.tlsCA))
+	}
+	if (*f.tlsCert == "") != (*f.tlsKey == "") {
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	if *f.tlsCert != "" {
+		opts = append(opts, nats.ClientCert(*f.tlsCert, *f.tlsKey))
+	}
+	return natsipc.Connect(*f.url, cfg, opts...)
+}
+
+// newFlags returns a FlagSet for a subcommand that reports errors on
+// stderr instead of exiting the process.
+func newFlags(stderr io.Writer, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet("ipcord-nats "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: ipcord-nats %s %s\n\nflags:\n", name, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args allowing flags before and after positional
+// arguments ("--" ends flags) and returns the positional ones in order.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, errUsage
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}

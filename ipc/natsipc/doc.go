@@ -1,0 +1,68 @@
+// Package natsipc serves ipc routes over NATS, so a bot of many clusters on
+// many machines keeps the routes and the API of package ipc: a route
+// written once for an ipc.Router serves WebSocket clients and NATS callers
+// alike.
+//
+// It is its own Go module (github.com/ipcord/ipcord/ipc/natsipc), so users
+// who never need NATS never download it.
+//
+// A Node joins a NATS connection. With a Router it serves as a named
+// cluster; every Node can call:
+//
+//	nc, _ := nats.Connect(url, nats.MaxReconnects(-1))
+//	node, err := natsipc.New(nc, natsipc.Config{Cluster: "c0", Router: r})
+//
+//	n, err := ipc.CallAs[int](ctx, node, "guild_count", nil)           // any instance of the route
+//	n, err = ipc.CallAs[int](ctx, node.Cluster("c3"), "guild_count", nil) // one named cluster
+//	node.Discover(ctx, 0)                                               // learn the members once
+//	results, err := node.Broadcast(ctx, "guild_count", nil)             // every cluster
+//
+// # Guarantees
+//
+// Calls have deadlines that travel with the request: the handler's context
+// ends with the caller's deadline. A route or cluster nobody serves fails
+// at once (NATS's "no responders"), never at the deadline. Broadcast
+// returns as soon as every member has answered, and reports a member that
+// died meanwhile as missing instead of waiting for it. Membership uses
+// plain NATS (heartbeats on <prefix>.presence), not JetStream; a node that
+// has just joined calls Discover before its first Broadcast.
+//
+// Errors are package ipc's: *ipc.Error codes from the remote side
+// (ipc.ErrUnknownRoute, a handler's own code, ...), ipc.ErrTimeout and
+// ipc.ErrCanceled (which also match the context's errors), and for the
+// connection ipc.ErrNotConnected (the deadline passed while NATS was
+// reconnecting; the request was never sent), ipc.ErrConnectionLost (the
+// connection dropped after the request was sent; it may or may not have
+// run) and ipc.ErrClosed. Reconnecting is the NATS client's job: pass
+// nats.MaxReconnects(-1) (Connect does). Authentication and TLS are NATS's
+// own: configure them with nats.Option values.
+//
+// # Differences from the WebSocket transport
+//
+// A caller that gives up before its deadline does not cancel the remote
+// handler (NATS request-reply has no cancel message); the handler's
+// context still ends at the deadline. Metadata set with ipc.WithMeta is
+// not carried, and ipc.RequestFrom finds no request in a NATS handler's
+// context, because package ipc does not export what those need yet.
+//
+// # Identify coordination
+//
+// IdentifyLimiter is gateway/shard's IdentifyLimiter on JetStream
+// key-value, so the shard Managers of one bot on many machines share
+// Discord's identify buckets (the daily session budget stays per process).
+// It is the only part of the package that needs JetStream.
+//
+// # Command line
+//
+// cmd/ipcord-nats is `ipcord serve` and `ipcord call` over NATS
+// (serve --cluster NAME; call --cluster NAME | --all ROUTE k=v...). It is
+// a binary of this module so that the ipcord command never depends on
+// NATS; `ipcord nats ARGS` runs it when it is installed.
+//
+// # Subjects
+//
+// Under the prefix (default "ipcord"): any.<route> (one queue-group
+// subscription per route), cluster.<cluster>.<route>, all.<route>,
+// presence and presence.ping. The message body is a short text envelope
+// around the JSON (see envelope.go).
+package natsipc
