@@ -69,14 +69,30 @@ func (cf clientFlags) dial(ctx context.Context, e *env, id string, opts ...func(
 }
 
 func runCall(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "call", "[--url URL | --discover HOST:PORT [--name N]] [--ca F] --secret S [--dialect D] [--client ID] ROUTE [k=v ...] [--args JSON] [--timeout 5s]")
+	fs := newFlags(e, "call", "[--url URL | --discover HOST:PORT [--name N] | --nats URL [--cluster NAME | --all]] [--ca F] --secret S [--dialect D] [--client ID] ROUTE [k=v ...] [--args JSON] [--timeout 5s]")
 	cf := addClientFlags(fs)
 	argsJSON := fs.String("args", "", "arguments as one JSON value (instead of k=v pairs)")
 	dialectName := fs.String("dialect", "native", "protocol of the server: native, ext-ipc, better-ipc, better-ipc-multicast or zonis")
 	forwardTo := fs.String("client", "", "ask the server to forward the call to its connected client `ID`")
+	natsURL := fs.String("nats", "", "call over NATS at this URL instead (runs ipcord-nats)")
+	cluster := fs.String("cluster", "", "with --nats: call this cluster (default: any instance of the route)")
+	all := fs.Bool("all", false, "with --nats: call every cluster, one line per cluster")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if *natsURL != "" {
+		nargs := []string{"call", "--nats", *natsURL, "--timeout", cf.timeout.String()}
+		switch {
+		case *all:
+			nargs = append(nargs, "--all")
+		case *cluster != "":
+			nargs = append(nargs, "--cluster", *cluster)
+		}
+		if *argsJSON != "" {
+			nargs = append(nargs, "--args", *argsJSON)
+		}
+		return runNATS(ctx, e, append(append(nargs, "--"), pos...))
 	}
 	dialect, err := ipc.ParseDialect(*dialectName)
 	if err != nil {

@@ -27,3 +27,26 @@ func TestNATSRunsIpcordNats(t *testing.T) {
 		t.Fatalf("missing binary: exit %d, stderr %q", code, errb)
 	}
 }
+
+// `ipcord serve --nats` and `ipcord call --nats` are the issue's spelling
+// of the same commands: they hand over to ipcord-nats with the NATS flags.
+func TestServeAndCallWithNATSFlag(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "ipcord-nats")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho \"args: $*\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--nats", "nats://127.0.0.1:4222", "--cluster", "c0"}, "args: serve --nats nats://127.0.0.1:4222 --cluster c0"},
+		{[]string{"call", "--nats", "nats://127.0.0.1:4222", "--all", "ping", "n=5"}, "args: call --nats nats://127.0.0.1:4222 --timeout 5s --all -- ping n=5"},
+		{[]string{"call", "ping", "--nats", "nats://h:4222", "--cluster", "c1", "--timeout", "2s"}, "args: call --nats nats://h:4222 --timeout 2s --cluster c1 -- ping"},
+	} {
+		e, out, errb := testEnv(map[string]string{"IPCORD_NATS_BIN": fake})
+		if code := runMain(context.Background(), e, tt.args); code != 0 || strings.TrimSpace(out.String()) != tt.want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %q", tt.args, code, out, errb, tt.want)
+		}
+	}
+}

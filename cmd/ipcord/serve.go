@@ -15,15 +15,20 @@ func init() {
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[--addr HOST:PORT] --secret S [--name N] [--discovery-addr HOST:PORT] [--tls-cert F --tls-key F]")
+	fs := newFlags(e, "serve", "[--addr HOST:PORT] --secret S [--name N] [--discovery-addr HOST:PORT] [--tls-cert F --tls-key F] | --nats URL --cluster NAME")
 	addr := fs.String("addr", "127.0.0.1:8765", "address to listen on")
 	sec := fs.String("secret", "", "shared secret clients must present (default $IPCORD_SECRET)")
 	name := fs.String("name", "server", "server name announced to clients")
 	discAddr := fs.String("discovery-addr", "", "also serve discovery on this address (the Python libraries use 20000)")
 	tlsCert := fs.String("tls-cert", "", "certificate chain (PEM): serve wss:// (and https:// discovery)")
 	tlsKey := fs.String("tls-key", "", "private key (PEM) of --tls-cert")
+	natsURL := fs.String("nats", "", "serve the diagnostic routes over NATS at this URL instead (runs ipcord-nats)")
+	cluster := fs.String("cluster", "", "with --nats: the cluster name this process joins as")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *natsURL != "" {
+		return runNATS(ctx, e, []string{"serve", "--nats", *natsURL, "--cluster", *cluster})
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
