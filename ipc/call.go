@@ -35,7 +35,9 @@ func WithMeta(ctx context.Context, meta map[string]string) context.Context {
 	return context.WithValue(ctx, metaKey{}, meta)
 }
 
-func metaFrom(ctx context.Context) map[string]string {
+// MetaFrom returns the metadata WithMeta put in ctx, for transports that
+// carry it to the handler.
+func MetaFrom(ctx context.Context) map[string]string {
 	m, _ := ctx.Value(metaKey{}).(map[string]string)
 	return m
 }
@@ -48,7 +50,7 @@ func callWith(ctx context.Context, timeout time.Duration, route string, args, ou
 	if !ValidName(trimSlash(route)) {
 		return fmt.Errorf("%w: %q", ErrInvalidName, route)
 	}
-	a, err := encodeArgs(args)
+	a, err := EncodeArgs(args)
 	if err != nil {
 		return err
 	}
@@ -75,7 +77,10 @@ func callWith(ctx context.Context, timeout time.Duration, route string, args, ou
 	return nil
 }
 
-func encodeArgs(args any) ([]byte, error) {
+// EncodeArgs encodes a call's args as every Caller does: nil is no args,
+// a json.RawMessage is checked and sent as is, anything else is marshalled;
+// what cannot be encoded is a bad_request *Error.
+func EncodeArgs(args any) ([]byte, error) {
 	switch a := args.(type) {
 	case nil:
 		return nil, nil

@@ -50,7 +50,7 @@ func (c *conn) call(ctx context.Context, route string, args []byte, timeout time
 		timeoutMS = max(time.Until(dl).Milliseconds(), 1)
 	}
 	buf := getBuf()
-	*buf = wire.AppendRequest((*buf)[:0], id, route, args, timeoutMS, metaFrom(ctx))
+	*buf = wire.AppendRequest((*buf)[:0], id, route, args, timeoutMS, MetaFrom(ctx))
 	queued := c.writeFrame(*buf)
 	putBuf(buf)
 	if !queued {
@@ -63,7 +63,7 @@ func (c *conn) call(ctx context.Context, route string, args []byte, timeout time
 		replyPool.Put(ch)
 		return r.data, r.err
 	case <-ctx.Done():
-		return c.abandon(id, ch, ctxError(ctx))
+		return c.abandon(id, ch, ContextError(ctx))
 	case <-expired:
 		return c.abandon(id, ch, fmt.Errorf("%w: %w", ErrTimeout, context.DeadlineExceeded))
 	case <-c.done:

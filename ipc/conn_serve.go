@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"time"
 
@@ -64,29 +65,17 @@ func (c *conn) run(ctx *handlerCtx, id uint64, h Handler) {
 	defer c.active.Add(-1)
 	defer ctx.release()
 	req := &ctx.req
-	var start time.Time
-	if c.cfg.hooks != nil {
-		start = time.Now()
-	}
-	data, err := callHandler(ctx, c.cfg, h, req)
+	data, err := Serve(ctx, h, req, c.cfg.hooks, c.cfg.logger)
 	c.mu.Lock()
 	_, live := c.inbound[id]
 	delete(c.inbound, id)
 	c.mu.Unlock()
-	if hk := c.cfg.hooks; hk != nil {
-		if err != nil && hk.OnError != nil {
-			hk.OnError(ctx, req, err)
-		}
-		if hk.OnComplete != nil {
-			hk.OnComplete(ctx, req, time.Since(start), err)
-		}
-	}
 	if !live {
 		return // canceled by the caller, or answered by Shutdown
 	}
 	buf := getBuf()
 	if err != nil {
-		e := asError(err)
+		e := AsError(err)
 		*buf = wire.AppendError((*buf)[:0], id, e.Code, e.Message)
 	} else {
 		*buf = wire.AppendResult((*buf)[:0], id, data)
@@ -95,17 +84,40 @@ func (c *conn) run(ctx *handlerCtx, id uint64, h Handler) {
 	putBuf(buf)
 }
 
-// callHandler runs h and encodes its result, turning a panic into
-// handler_error: one broken route must not take the process down.
-func callHandler(ctx context.Context, cfg *connConfig, h Handler, req *Request) (data []byte, err error) {
+// Serve runs h for req the way every ipcord transport does, so a route
+// behaves alike over WebSocket, the Python dialects and NATS: hooks (nil for
+// none) before and after, a panic turned into handler_error (logged to
+// logger, nil for none) instead of taking the process down, and the result
+// encoded as JSON (encode_error when it cannot be). It returns the encoded
+// result, or the error to answer with (AsError maps it onto the wire).
+// RequestFrom(ctx) returns req inside the handler. It is for transports
+// built outside this package, such as natsipc.
+func Serve(ctx context.Context, h Handler, req *Request, hooks *Hooks, logger *slog.Logger) (data []byte, err error) {
+	if r, _ := RequestFrom(ctx); r != req {
+		ctx = context.WithValue(ctx, requestKey{}, req) // this package's contexts already carry it
+	}
+	var start time.Time
+	if hooks != nil {
+		start = time.Now()
+		defer func() {
+			if err != nil && hooks.OnError != nil {
+				hooks.OnError(ctx, req, err)
+			}
+			if hooks.OnComplete != nil {
+				hooks.OnComplete(ctx, req, time.Since(start), err)
+			}
+		}()
+	}
 	defer func() {
 		if p := recover(); p != nil {
-			cfg.logger.Error("ipc: handler panicked", "route", req.Route, "peer", req.Peer, "panic", p, "stack", string(debug.Stack()))
+			if logger != nil {
+				logger.Error("ipc: handler panicked", "route", req.Route, "peer", req.Peer, "panic", p, "stack", string(debug.Stack()))
+			}
 			data, err = nil, &Error{Code: CodeHandlerError, Message: fmt.Sprintf("handler for %q panicked", req.Route)}
 		}
 	}()
-	if hk := cfg.hooks; hk != nil && hk.OnRequest != nil {
-		hk.OnRequest(ctx, req)
+	if hooks != nil && hooks.OnRequest != nil {
+		hooks.OnRequest(ctx, req)
 	}
 	v, err := h.ServeIPC(ctx, req)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 )
 
 // seqCodec is one of the dialects without request ids (ext-ipc,
@@ -166,21 +165,12 @@ func (x *seqSession) run(hc *handlerCtx, h Handler, r *seqReply) {
 	defer x.hwg.Done()
 	defer hc.release()
 	req := &hc.req
-	start := time.Now()
-	data, err := callHandler(hc, &x.s.cfg, h, req)
-	if hk := x.s.cfg.hooks; hk != nil {
-		if err != nil && hk.OnError != nil {
-			hk.OnError(hc, req, err)
-		}
-		if hk.OnComplete != nil {
-			hk.OnComplete(hc, req, time.Since(start), err)
-		}
-	}
+	data, err := Serve(hc, h, req, x.s.cfg.hooks, x.s.cfg.logger)
 	x.mu.Lock()
 	delete(x.running, hc)
 	x.mu.Unlock()
 	if err != nil {
-		r.out = x.codec.failure(asError(err))
+		r.out = x.codec.failure(AsError(err))
 	} else {
 		r.out = x.codec.result(data)
 	}

@@ -147,7 +147,7 @@ func (s *seqClient) call(ctx context.Context, route string, args []byte) ([]byte
 	select {
 	case s.turn <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %w", ErrNotConnected, ctxError(ctx))
+		return nil, fmt.Errorf("%w: %w", ErrNotConnected, ContextError(ctx))
 	}
 	defer func() { <-s.turn }()
 	var payload []byte
@@ -186,7 +186,7 @@ func (s *seqClient) call(ctx context.Context, route string, args []byte) ([]byte
 		case <-ctx.Done():
 			s.cur = nil
 			s.drop(sc)
-			return nil, ctxError(ctx)
+			return nil, ContextError(ctx)
 		case <-sc.c.done:
 			select {
 			case msg := <-sc.msgs:

@@ -97,9 +97,10 @@ const (
 	closeVersion   = 4400
 )
 
-// ctxError turns a finished context into the error a caller gets: it
-// matches both the context's own error and the ipc code.
-func ctxError(ctx context.Context) error {
+// ContextError turns a finished context into the error a caller gets: it
+// matches both the context's own error and the ipc code (ErrTimeout or
+// ErrCanceled).
+func ContextError(ctx context.Context) error {
 	cause := context.Cause(ctx)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("%w: %w", ErrTimeout, cause)
@@ -107,10 +108,10 @@ func ctxError(ctx context.Context) error {
 	return fmt.Errorf("%w: %w", ErrCanceled, cause)
 }
 
-// asError maps any handler error onto the wire: an *Error keeps its code,
+// AsError maps any handler error onto the wire: an *Error keeps its code,
 // context errors become timeout/canceled, anything else is handler_error
 // with the error's text.
-func asError(err error) *Error {
+func AsError(err error) *Error {
 	var e *Error
 	switch {
 	case errors.As(err, &e):

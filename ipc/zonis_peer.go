@@ -151,21 +151,12 @@ func (z *zonisPeer) run(hc *handlerCtx, h Handler, pid string) {
 	defer z.hwg.Done()
 	defer hc.release()
 	req := &hc.req
-	start := time.Now()
-	data, err := callHandler(hc, z.c.cfg, h, req)
-	if hk := z.c.cfg.hooks; hk != nil {
-		if err != nil && hk.OnError != nil {
-			hk.OnError(hc, req, err)
-		}
-		if hk.OnComplete != nil {
-			hk.OnComplete(hc, req, time.Since(start), err)
-		}
-	}
+	data, err := Serve(hc, h, req, z.c.cfg.hooks, z.c.cfg.logger)
 	z.mu.Lock()
 	delete(z.running, hc)
 	z.mu.Unlock()
 	if err != nil {
-		z.fail(pid, req.Route, asError(err))
+		z.fail(pid, req.Route, AsError(err))
 		return
 	}
 	z.c.writeFrame(appendZonisFrame(nil, pid, "response", z.replyID, zonisSuccess, argsOrNull(data)))
@@ -213,7 +204,7 @@ func (z *zonisPeer) call(ctx context.Context, route string, args []byte, timeout
 		return r.data, r.err
 	case <-ctx.Done():
 		forget()
-		return nil, ctxError(ctx)
+		return nil, ContextError(ctx)
 	case <-expired:
 		forget()
 		return nil, fmt.Errorf("%w: %w", ErrTimeout, context.DeadlineExceeded)

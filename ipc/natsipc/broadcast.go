@@ -35,7 +35,7 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 	if !ipc.ValidName(route) {
 		return nil, fmt.Errorf("%w: %q", ipc.ErrInvalidName, route)
 	}
-	a, err := encodeArgs(args)
+	a, err := ipc.EncodeArgs(args)
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func (n *Node) call(ctx context.Context, subjectPrefix, route string, args, out 
 	if !ipc.ValidName(route) {
 		return fmt.Errorf("%w: %q", ipc.ErrInvalidName, route)
 	}
-	a, err := encodeArgs(args)
+	a, err := ipc.EncodeArgs(args)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 		select {
 		case <-wait:
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %w", ipc.ErrNotConnected, ctxError(ctx))
+			return fmt.Errorf("%w: %w", ipc.ErrNotConnected, ipc.ContextError(ctx))
 		case <-expired:
 			return fmt.Errorf("%w: %w", ipc.ErrNotConnected, ipc.ErrTimeout)
 		case <-n.stop:
@@ -157,9 +157,7 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 
 	replyTo := n.inbox + strconv.FormatUint(token, 36)
 	buf := getBuf()
-	// ipc keeps its WithMeta key unexported, so meta set with ipc.WithMeta
-	// cannot be read here yet: requests carry none (see the package doc).
-	body, err := appendRequest((*buf)[:0], max(time.Until(deadline).Milliseconds(), 1), n.cfg.Cluster, nil, args)
+	body, err := appendRequest((*buf)[:0], max(time.Until(deadline).Milliseconds(), 1), n.cfg.Cluster, ipc.MetaFrom(ctx), args)
 	if err == nil {
 		err = n.nc.PublishRequest(subject, replyTo, body)
 		*buf = body
@@ -186,7 +184,7 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 			}
 			continue
 		case <-ctx.Done():
-			return ctxError(ctx)
+			return ipc.ContextError(ctx)
 		case <-expired:
 			return fmt.Errorf("%w: no reply within %v", ipc.ErrTimeout, n.cfg.CallTimeout)
 		case <-lost:
@@ -230,23 +228,6 @@ var (
 
 func isNoResponders(m *nats.Msg) bool {
 	return len(m.Data) == 0 && m.Header != nil && m.Header.Get("Status") == "503"
-}
-
-func encodeArgs(args any) ([]byte, error) {
-	switch a := args.(type) {
-	case nil:
-		return nil, nil
-	case json.RawMessage:
-		if len(a) > 0 && !json.Valid(a) {
-			return nil, &ipc.Error{Code: ipc.CodeBadRequest, Message: "args are not valid JSON"}
-		}
-		return a, nil
-	}
-	b, err := json.Marshal(args)
-	if err != nil {
-		return nil, &ipc.Error{Code: ipc.CodeBadRequest, Message: fmt.Sprintf("args cannot be encoded: %v", err)}
-	}
-	return b, nil
 }
 
 func trimSlash(s string) string {

@@ -41,9 +41,9 @@
 //
 // A caller that gives up before its deadline does not cancel the remote
 // handler (NATS request-reply has no cancel message); the handler's
-// context still ends at the deadline. Metadata set with ipc.WithMeta is
-// not carried, and ipc.RequestFrom finds no request in a NATS handler's
-// context, because package ipc does not export what those need yet.
+// context still ends at the deadline. Metadata set with ipc.WithMeta and
+// ipc.RequestFrom work as over WebSocket, and handlers run through
+// ipc.Serve, so hooks, panics and result encoding behave alike.
 //
 // # Identify coordination
 //

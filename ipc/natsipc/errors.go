@@ -1,11 +1,7 @@
 package natsipc
 
 import (
-	"context"
 	"errors"
-	"fmt"
-
-	"github.com/ipcord/ipcord/ipc"
 )
 
 // Errors of the NATS transport, for errors.Is. A call's failures are
@@ -28,33 +24,6 @@ var (
 	// wrapped with ipc.ErrConnectionLost.
 	ErrMissing = errors.New("natsipc: cluster went missing")
 )
-
-// ctxError turns a finished context into the error a caller gets, matching
-// both the ipc code and the context's own error, as ipc's transport does.
-func ctxError(ctx context.Context) error {
-	cause := context.Cause(ctx)
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %w", ipc.ErrTimeout, cause)
-	}
-	return fmt.Errorf("%w: %w", ipc.ErrCanceled, cause)
-}
-
-// asError maps a handler's error onto the wire, as ipc's transport does:
-// an *ipc.Error keeps its code, context errors become timeout/canceled,
-// anything else is handler_error.
-func asError(err error) *ipc.Error {
-	var e *ipc.Error
-	switch {
-	case errors.As(err, &e):
-		return e
-	case errors.Is(err, context.DeadlineExceeded):
-		return &ipc.Error{Code: ipc.CodeTimeout, Message: err.Error()}
-	case errors.Is(err, context.Canceled):
-		return &ipc.Error{Code: ipc.CodeCanceled, Message: err.Error()}
-	default:
-		return &ipc.Error{Code: ipc.CodeHandlerError, Message: err.Error()}
-	}
-}
 
 // ValidCluster reports whether name can name a cluster:
 // [A-Za-z0-9_:-]{1,64}.

@@ -125,3 +125,26 @@ func TestCallbackThroughRequestCaller(t *testing.T) {
 		t.Fatalf("ask_back = %q, %v; want the handler to reach its caller's cluster", got, err)
 	}
 }
+
+// Metadata set with ipc.WithMeta reaches a NATS handler, and so does
+// ipc.RequestFrom, as over WebSocket.
+func TestMetaAndRequestFromOverNATS(t *testing.T) {
+	leaktest.Check(t)
+	s := startServer(t, 0, "")
+	r := ipc.NewRouter()
+	r.Handle("trace", ipc.Func(func(ctx context.Context, _ struct{}) (map[string]string, error) {
+		req, ok := ipc.RequestFrom(ctx)
+		if !ok {
+			return nil, errors.New("no request in the handler's context")
+		}
+		return map[string]string{"trace": req.Meta["trace"], "route": req.Route}, nil
+	}))
+	join(t, s.ClientURL(), fast("c0", r))
+	caller := join(t, s.ClientURL(), natsipc.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got, err := ipc.CallAs[map[string]string](ipc.WithMeta(ctx, map[string]string{"trace": "t-9"}), caller, "trace", nil)
+	if err != nil || got["trace"] != "t-9" || got["route"] != "trace" {
+		t.Fatalf("trace = %v, %v", got, err)
+	}
+}

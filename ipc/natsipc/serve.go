@@ -1,10 +1,8 @@
 package natsipc
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -181,19 +179,10 @@ func (n *Node) run(replyTo, route string, r request, h ipc.Handler) {
 	if r.from != "" && ValidCluster(r.from) {
 		req.Caller = n.Cluster(r.from)
 	}
-	start := time.Now()
-	data, err := n.callHandler(ctx, h, req)
-	if hk := n.cfg.Hooks; hk != nil {
-		if err != nil && hk.OnError != nil {
-			hk.OnError(ctx, req, err)
-		}
-		if hk.OnComplete != nil {
-			hk.OnComplete(ctx, req, time.Since(start), err)
-		}
-	}
+	data, err := ipc.Serve(ctx, h, req, n.cfg.Hooks, n.log)
 	buf := getBuf()
 	if err != nil {
-		e := asError(err)
+		e := ipc.AsError(err)
 		*buf = appendFailure((*buf)[:0], n.cfg.Cluster, e.Code, e.Message)
 	} else {
 		*buf = appendSuccess((*buf)[:0], n.cfg.Cluster, data)
@@ -202,43 +191,6 @@ func (n *Node) run(replyTo, route string, r request, h ipc.Handler) {
 		n.log.Debug("natsipc: sending a reply", "route", route, "err", err)
 	}
 	putBuf(buf)
-}
-
-// callHandler runs h with the hooks and encodes its result, turning a
-// panic into handler_error: one broken route must not take the process
-// down. (ipc does the same for WebSocket but does not export it.)
-func (n *Node) callHandler(ctx context.Context, h ipc.Handler, req *ipc.Request) (data []byte, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			n.log.Error("natsipc: handler panicked", "route", req.Route, "peer", req.Peer, "panic", p, "stack", string(debug.Stack()))
-			data, err = nil, &ipc.Error{Code: ipc.CodeHandlerError, Message: fmt.Sprintf("handler for %q panicked", req.Route)}
-		}
-	}()
-	if hk := n.cfg.Hooks; hk != nil && hk.OnRequest != nil {
-		hk.OnRequest(ctx, req)
-	}
-	v, err := h.ServeIPC(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	return encodeResult(req.Route, v)
-}
-
-func encodeResult(route string, v any) ([]byte, error) {
-	switch x := v.(type) {
-	case nil:
-		return nil, nil
-	case json.RawMessage:
-		if !json.Valid(x) {
-			return nil, &ipc.Error{Code: ipc.CodeEncodeError, Message: fmt.Sprintf("route %q returned invalid raw JSON", route)}
-		}
-		return x, nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, &ipc.Error{Code: ipc.CodeEncodeError, Message: fmt.Sprintf("route %q: result cannot be encoded: %v", route, err)}
-	}
-	return b, nil
 }
 
 func (n *Node) respondError(replyTo, code, message string) {
