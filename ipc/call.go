@@ -88,7 +88,7 @@ func EncodeArgs(args any) ([]byte, error) {
 		if len(a) == 0 {
 			return nil, nil
 		}
-		if !json.Valid(a) {
+		if !valid(a) {
 			return nil, &Error{Code: CodeBadRequest, Message: "args are not valid JSON"}
 		}
 		return a, nil

@@ -131,7 +131,7 @@ func encodeResult(route string, v any) ([]byte, error) {
 	case nil:
 		return nil, nil
 	case json.RawMessage:
-		if !json.Valid(x) {
+		if !valid(x) {
 			return nil, &Error{Code: CodeEncodeError, Message: fmt.Sprintf("route %q returned invalid raw JSON", route)}
 		}
 		return x, nil

@@ -32,6 +32,9 @@ func FuzzUnmarshalMatchesEncodingJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if valid(data) != json.Valid(data) {
+			t.Fatalf("valid(%q) = %v, encoding/json says %v", data, valid(data), json.Valid(data))
+		}
 		var fast, std fuzzArgs
 		errFast := unmarshal(data, &fast)
 		errStd := json.Unmarshal(data, &std)
