@@ -6,10 +6,9 @@ import (
 	"github.com/ipcord/ipcord/gateway"
 )
 
-// wake is when the timer must next fire.
-func (l *link) wake() time.Time {
+// wake is when the timer must next fire, seen at now.
+func (l *link) wake(now time.Time) time.Time {
 	s := l.s
-	now := time.Now()
 	t := now.Add(time.Hour)
 	if !l.hello && !s.paused {
 		t = l.helloBy
@@ -38,7 +37,7 @@ func earliest(a, b time.Time) time.Time {
 // timer handles the timer: HELLO and READY timeouts, heartbeats, zombies.
 func (l *link) timer() (outcome, bool) {
 	s := l.s
-	now := time.Now()
+	now := s.cfg.Clock.Now()
 	if !l.hello {
 		// An event from the last connection still waiting for room in
 		// the queue holds HELLO back; that is no fault of this one.

@@ -1,0 +1,324 @@
+package shard_test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ipcord/ipcord/discordtest"
+	"github.com/ipcord/ipcord/gateway/shard"
+	"github.com/ipcord/ipcord/internal/leaktest"
+)
+
+// discordInterval is Discord's usual heartbeat interval. With the wall
+// clock, the tests below would take minutes; on the fake clock they take
+// milliseconds and see every deadline exactly.
+const discordInterval = 41250 * time.Millisecond
+
+// startFake starts a fake gateway and a shard that share clock.
+func startFake(t *testing.T, clock *fakeClock, mod func(*shard.Config)) *env {
+	t.Helper()
+	g := startGateway(t, discordInterval, func(g *discordtest.Gateway) { g.Now = clock.Now })
+	return startShard(t, g, func(c *shard.Config) {
+		c.Clock = clock
+		c.Identify = &shard.LocalLimiter{Clock: clock}
+		if mod != nil {
+			mod(c)
+		}
+	})
+}
+
+// heartbeats returns the heartbeats the fake received.
+func heartbeats(g *discordtest.Gateway) []discordtest.Received {
+	var out []discordtest.Received
+	for _, r := range g.Received() {
+		if r.Op == 1 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// waitHeartbeats waits until the fake received n heartbeats.
+func waitHeartbeats(t *testing.T, g *discordtest.Gateway, n int) []discordtest.Received {
+	t.Helper()
+	ctx := ctxT(t, 5*time.Second)
+	for {
+		hb := heartbeats(g)
+		if len(hb) >= n {
+			return hb
+		}
+		// Any new record wakes the wait; then count again.
+		seen := len(g.Received())
+		if _, err := g.WaitReceived(ctx, func(discordtest.Received) bool { seen--; return seen < 0 }); err != nil {
+			t.Fatalf("waiting for heartbeat %d: %v (got %d); connections %+v", n, err, len(heartbeats(g)), g.Connections())
+		}
+	}
+}
+
+// waitACKed makes sure the shard has read the ACK of the heartbeat the
+// fake just recorded before the test moves the clock on (else the next
+// beat rightly finds a zombie): the fake queues the ACK before it records
+// the heartbeat, so a dispatch sent now arrives after it.
+func (e *env) waitACKed(t *testing.T) {
+	t.Helper()
+	e.dispatch(1)
+	e.waitCaughtUp(t, 5*time.Second)
+}
+
+// The first heartbeat goes out exactly interval × jitter after HELLO and
+// the next ones every interval, by the clock the shard was given.
+func TestClockHeartbeatCadence(t *testing.T) {
+	leaktest.Check(t)
+	clock := newFakeClock()
+	start := clock.Now()
+	e := startFake(t, clock, nil) // jitter 0.5
+	e.waitReady(t)
+	first := start.Add(discordInterval / 2)
+	for i := range 4 {
+		at := first.Add(time.Duration(i) * discordInterval)
+		clock.BlockUntilTimerAt(t, at)
+		if n := len(heartbeats(e.g)); n != i {
+			t.Fatalf("before %v: %d heartbeats, want %d", at.Sub(start), n, i)
+		}
+		// One nanosecond early, nothing happens.
+		clock.AdvanceTo(t, at.Add(-time.Nanosecond))
+		clock.BlockUntilTimerAt(t, at)
+		if n := len(heartbeats(e.g)); n != i {
+			t.Fatalf("1ns before %v: %d heartbeats, want %d", at.Sub(start), n, i)
+		}
+		clock.AdvanceTo(t, at)
+		hb := waitHeartbeats(t, e.g, i+1)
+		if got := hb[i].At; !got.Equal(at) {
+			t.Fatalf("heartbeat %d at %v, want %v", i+1, got.Sub(start), at.Sub(start))
+		}
+		e.waitACKed(t)
+	}
+	// Latency is measured on the clock too: the ACK came back at the same
+	// fake instant. Wait for the loop to have taken it in (it parks on
+	// the next beat after every event it handles).
+	clock.BlockUntilTimerAt(t, first.Add(4*discordInterval))
+	st := e.s.Status()
+	if st.Latency != 0 || st.Connections != 1 {
+		t.Fatalf("status %+v, want latency 0 on the fake clock and one connection", st)
+	}
+}
+
+// Without ACKs or any other traffic, the shard judges the connection a
+// zombie when the second heartbeat falls due, drops it and RESUMEs at once
+// on the resume URL, all at one instant of fake time.
+func TestClockZombieResumes(t *testing.T) {
+	leaktest.Check(t)
+	clock := newFakeClock()
+	start := clock.Now()
+	e := startFake(t, clock, nil)
+	e.waitReady(t)
+	e.dispatch(3)
+	e.waitCaughtUp(t, 5*time.Second)
+	if err := e.g.StopHeartbeatACKs(0); err != nil {
+		t.Fatal(err)
+	}
+	first := start.Add(discordInterval / 2)
+	clock.BlockUntilTimerAt(t, first)
+	clock.AdvanceTo(t, first)
+	waitHeartbeats(t, e.g, 1)
+	second := first.Add(discordInterval)
+	clock.BlockUntilTimerAt(t, second)
+	if n := len(e.g.Connections()); n != 1 {
+		t.Fatalf("%d connections before the second beat, want 1", n)
+	}
+	clock.AdvanceTo(t, second)
+	r, err := e.g.WaitReceived(ctxT(t, 5*time.Second), func(r discordtest.Received) bool { return r.Op == 6 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Listener != discordtest.ResumeListener || !r.At.Equal(second) || r.Conn != 2 {
+		t.Fatalf("RESUME on conn %d listener %v at %v, want conn 2, the resume listener, at %v", r.Conn, r.Listener, r.At.Sub(start), second.Sub(start))
+	}
+	// The zombie's heartbeat was not sent: the connection was dropped instead.
+	if n := len(heartbeats(e.g)); n != 1 {
+		t.Fatalf("%d heartbeats, want 1", n)
+	}
+	e.rec.wait(t, 5*time.Second, "RESUMED", func(evs []shard.Event) bool { return count(evs, "RESUMED") == 1 })
+	e.dispatch(2)
+	e.waitCaughtUp(t, 5*time.Second)
+	checkSeqs(t, e.rec.snapshot())
+	st := e.s.Status()
+	if st.Reconnects != 1 || st.Resumes != 1 || st.Identifies != 1 {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+// With no READY after IDENTIFY, the shard gives up at exactly 30 s of fake
+// time (heartbeating meanwhile), closes with 4000, backs off and
+// identifies again.
+func TestClockReadyTimeout(t *testing.T) {
+	leaktest.Check(t)
+	clock := newFakeClock()
+	start := clock.Now()
+	var swallow atomic.Int32
+	swallow.Store(1)
+	swallowed := make(chan struct{})
+	e := startFake(t, clock, func(c *shard.Config) {
+		c.Rand = func() float64 { return 0 } // backoff = half the capped delay
+		c.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var d net.Dialer
+			nc, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &identifySwallower{Conn: nc, left: &swallow, done: swallowed}, nil
+		}
+	})
+	select {
+	case <-swallowed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("IDENTIFY was not sent")
+	}
+	first := start.Add(discordInterval / 2)
+	clock.BlockUntilTimerAt(t, first)
+	clock.AdvanceTo(t, first)
+	waitHeartbeats(t, e.g, 1)
+	timeout := start.Add(shard.DefaultReadyTimeout)
+	clock.BlockUntilTimerAt(t, timeout)
+	if n := len(e.g.Connections()); n != 1 || count(e.rec.snapshot(), "READY") != 0 {
+		t.Fatalf("%d connections and events %s before the READY timeout", n, summary(e.rec.snapshot()))
+	}
+	clock.AdvanceTo(t, timeout.Add(-time.Nanosecond))
+	clock.BlockUntilTimerAt(t, timeout)
+	clock.AdvanceTo(t, timeout)
+	ci, err := e.g.WaitConnection(ctxT(t, 5*time.Second), func(ci discordtest.ConnInfo) bool { return ci.Num == 1 && ci.ClientClose != 0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.ClientClose != 4000 {
+		t.Fatalf("closed with %d, want 4000 (keeps nothing, breaks nothing)", ci.ClientClose)
+	}
+	// The first backoff is Base/2 (Rand 0) from the timeout.
+	retry := timeout.Add(10 * time.Millisecond / 2)
+	clock.BlockUntilTimerAt(t, retry)
+	clock.AdvanceTo(t, retry)
+	e.waitReady(t)
+	r, err := e.g.WaitReceived(ctxT(t, 5*time.Second), func(r discordtest.Received) bool { return r.Op == 2 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Conn != 2 || !r.At.Equal(retry) {
+		t.Fatalf("IDENTIFY on conn %d at %v, want conn 2 at %v", r.Conn, r.At.Sub(start), retry.Sub(start))
+	}
+	st := e.s.Status()
+	if st.Identifies != 2 || st.Connections != 2 || st.LastError == nil || !strings.Contains(st.LastError.Error(), "READY") {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+// Refused connections are retried after the capped exponential delays,
+// measured on the clock: with Rand 0.5 each wait is 3/4 of
+// min(Base × 2^(n-1), Max).
+func TestClockBackoffDelays(t *testing.T) {
+	leaktest.Check(t)
+	clock := newFakeClock()
+	start := clock.Now()
+	g := startGateway(t, discordInterval, func(g *discordtest.Gateway) { g.Now = clock.Now })
+	g.RefuseConnections(time.Hour)
+	e := startShard(t, g, func(c *shard.Config) {
+		c.Clock = clock
+		c.Identify = &shard.LocalLimiter{Clock: clock}
+		c.Backoff = shard.Backoff{Base: time.Second, Max: 8 * time.Second}
+		c.Rand = func() float64 { return 0.5 }
+	})
+	waits := []time.Duration{750 * time.Millisecond, 1500 * time.Millisecond, 3 * time.Second, 6 * time.Second, 6 * time.Second}
+	at := start
+	for i, w := range waits {
+		at = at.Add(w)
+		clock.BlockUntilTimerAt(t, at)
+		if n := g.Refused(); n != i+1 {
+			t.Fatalf("before retry %d: %d refusals, want %d", i+1, n, i+1)
+		}
+		if st := e.s.Status(); st.State != shard.StateBackoff {
+			t.Fatalf("state %v while waiting, want backoff", st.State)
+		}
+		if i == len(waits)-1 {
+			g.RefuseConnections(0)
+		}
+		clock.AdvanceTo(t, at)
+	}
+	e.waitReady(t)
+	if n := g.Refused(); n != len(waits) {
+		t.Fatalf("%d refusals, want %d", n, len(waits))
+	}
+	r, err := g.WaitReceived(ctxT(t, 5*time.Second), func(r discordtest.Received) bool { return r.Op == 2 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := start.Add(17250 * time.Millisecond); !r.At.Equal(want) {
+		t.Fatalf("IDENTIFY at %v, want %v", r.At.Sub(start), want.Sub(start))
+	}
+}
+
+// identifySwallower drops the client's IDENTIFY frames while left > 0, so
+// the fake never answers with READY.
+type identifySwallower struct {
+	net.Conn
+	left *atomic.Int32
+	done chan struct{} // closed when the last one was dropped
+}
+
+func (c *identifySwallower) Write(b []byte) (int, error) {
+	if c.left.Load() <= 0 {
+		return c.Conn.Write(b)
+	}
+	var out []byte
+	rest := b
+	for len(rest) > 0 {
+		n, payload, ok := clientFrame(rest)
+		if !ok {
+			out = append(out, rest...)
+			break
+		}
+		if bytes.Contains(payload, []byte(`"op":2`)) && c.left.Add(-1) >= 0 {
+			if c.left.Load() == 0 {
+				close(c.done)
+			}
+			rest = rest[n:]
+			continue
+		}
+		out = append(out, rest[:n]...)
+		rest = rest[n:]
+	}
+	if _, err := c.Conn.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// clientFrame splits off one masked client frame (RFC 6455 §5.2) and
+// returns its length and unmasked payload.
+func clientFrame(b []byte) (n int, payload []byte, ok bool) {
+	if len(b) < 2 || b[1]&0x80 == 0 {
+		return 0, nil, false
+	}
+	size, h := int(b[1]&0x7f), 2
+	switch size {
+	case 126:
+		if len(b) < 4 {
+			return 0, nil, false
+		}
+		size, h = int(b[2])<<8|int(b[3]), 4
+	case 127:
+		return 0, nil, false // never for gateway payloads (4096 bytes at most)
+	}
+	if len(b) < h+4+size {
+		return 0, nil, false
+	}
+	mask := b[h : h+4]
+	payload = make([]byte, size)
+	for i := range size {
+		payload[i] = b[h+4+i] ^ mask[i%4]
+	}
+	return h + 4 + size, payload, true
+}
