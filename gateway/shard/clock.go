@@ -14,23 +14,30 @@ import "time"
 // and the short wait for the server's reply to a close frame bound what
 // the kernel and the peer do, which a fake clock cannot move.
 //
+// Timers take deadlines rather than durations: the shard computes when
+// something is due from one reading of Now, and a deadline stays right
+// even if the clock moved before the timer was armed (a fake clock moved
+// by a test on another goroutine, say), where a duration would push it
+// late.
+//
 // A nil Clock in Config or LocalLimiter means the system clock.
 type Clock interface {
 	// Now returns the current time.
 	Now() time.Time
-	// NewTimer returns a running Timer that fires once, after d.
-	NewTimer(d time.Duration) Timer
+	// TimerAt returns a running Timer that fires once, at deadline (at
+	// once if deadline has passed).
+	TimerAt(deadline time.Time) Timer
 }
 
 // Timer is a Clock's one-shot timer, with the semantics of time.Timer
-// since Go 1.23: after Stop or Reset returns, no stale time is received
+// since Go 1.23: after Stop or ResetAt returns, no stale time is received
 // from C.
 type Timer interface {
 	// C delivers the time when the timer fires.
 	C() <-chan time.Time
-	// Reset makes the timer fire after d; it reports whether the timer
-	// was running.
-	Reset(d time.Duration) bool
+	// ResetAt makes the timer fire at deadline instead; it reports
+	// whether the timer was running.
+	ResetAt(deadline time.Time) bool
 	// Stop stops the timer; it reports whether the timer was running.
 	Stop() bool
 }
@@ -40,13 +47,15 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
-func (systemClock) NewTimer(d time.Duration) Timer { return sysTimer{time.NewTimer(d)} }
+func (systemClock) TimerAt(deadline time.Time) Timer {
+	return sysTimer{time.NewTimer(time.Until(deadline))}
+}
 
 type sysTimer struct{ t *time.Timer }
 
-func (t sysTimer) C() <-chan time.Time        { return t.t.C }
-func (t sysTimer) Reset(d time.Duration) bool { return t.t.Reset(d) }
-func (t sysTimer) Stop() bool                 { return t.t.Stop() }
+func (t sysTimer) C() <-chan time.Time             { return t.t.C }
+func (t sysTimer) ResetAt(deadline time.Time) bool { return t.t.Reset(time.Until(deadline)) }
+func (t sysTimer) Stop() bool                      { return t.t.Stop() }
 
 // clockOr returns c, or the system clock when c is nil.
 func clockOr(c Clock) Clock {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ipcord/ipcord/discordtest"
+	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/gateway/shard"
 	"github.com/ipcord/ipcord/internal/leaktest"
 )
@@ -46,18 +47,17 @@ func heartbeats(g *discordtest.Gateway) []discordtest.Received {
 // waitHeartbeats waits until the fake received n heartbeats.
 func waitHeartbeats(t *testing.T, g *discordtest.Gateway, n int) []discordtest.Received {
 	t.Helper()
-	ctx := ctxT(t, 5*time.Second)
-	for {
-		hb := heartbeats(g)
-		if len(hb) >= n {
-			return hb
+	got := 0
+	_, err := g.WaitReceived(ctxT(t, 5*time.Second), func(r discordtest.Received) bool {
+		if r.Op == 1 {
+			got++
 		}
-		// Any new record wakes the wait; then count again.
-		seen := len(g.Received())
-		if _, err := g.WaitReceived(ctx, func(discordtest.Received) bool { seen--; return seen < 0 }); err != nil {
-			t.Fatalf("waiting for heartbeat %d: %v (got %d); connections %+v", n, err, len(heartbeats(g)), g.Connections())
-		}
+		return got >= n
+	})
+	if err != nil {
+		t.Fatalf("waiting for heartbeat %d: %v (got %d); connections %+v", n, err, got, g.Connections())
 	}
+	return heartbeats(g)
 }
 
 // waitACKed makes sure the shard has read the ACK of the heartbeat the
@@ -321,4 +321,65 @@ func clientFrame(b []byte) (n int, payload []byte, ok bool) {
 		payload[i] = b[h+4+i] ^ mask[i%4]
 	}
 	return h + 4 + size, payload, true
+}
+
+// The send limit's 60 s window runs on the clock: once the payloads Discord
+// allows in a window (less the room kept for heartbeats) went out at one
+// instant, the next waits until exactly 60 s after the oldest of them.
+func TestClockSendWindow(t *testing.T) {
+	leaktest.Check(t)
+	clock := newFakeClock()
+	start := clock.Now()
+	e := startFake(t, clock, nil)
+	e.waitReady(t)
+	// 120 per window, 4 kept for heartbeats at 41.25 s (one per interval
+	// in a window, one asked for, one RESUME or IDENTIFY); the IDENTIFY
+	// took one.
+	const free = 120 - 4 - 1
+	ctx := ctxT(t, 10*time.Second)
+	presence := gateway.Presence{Status: "online"}
+	for i := range free {
+		if err := e.s.UpdatePresence(ctx, presence); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	sent := make(chan error, 1)
+	go func() { sent <- e.s.UpdatePresence(ctx, presence) }()
+	// The first heartbeat still goes (room was kept for it).
+	first := start.Add(discordInterval / 2)
+	clock.BlockUntilTimerAt(t, first)
+	clock.AdvanceTo(t, first)
+	waitHeartbeats(t, e.g, 1)
+	e.waitACKed(t)
+	open := start.Add(time.Minute)
+	clock.BlockUntilTimerAt(t, open)
+	clock.AdvanceTo(t, open.Add(-time.Nanosecond))
+	clock.BlockUntilTimerAt(t, open)
+	select {
+	case err := <-sent:
+		t.Fatalf("payload %d went before the window moved (err %v)", free+1, err)
+	default:
+	}
+	clock.AdvanceTo(t, open)
+	select {
+	case err := <-sent:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("payload %d not sent when the window moved; status %+v", free+1, e.s.Status())
+	}
+	n := 0
+	last, err := e.g.WaitReceived(ctxT(t, 5*time.Second), func(r discordtest.Received) bool {
+		if r.Op == 3 {
+			n++
+		}
+		return n == free+1
+	})
+	if err != nil {
+		t.Fatalf("%d presence updates arrived: %v", n, err)
+	}
+	if !last.At.Equal(open) {
+		t.Fatalf("presence update %d at %v, want %v", free+1, last.At.Sub(start), open.Sub(start))
+	}
 }

@@ -46,20 +46,23 @@ func (c *fakeClock) Now() time.Time {
 // Since is Now minus t, for assertions in fake time.
 func (c *fakeClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
 
-func (c *fakeClock) NewTimer(d time.Duration) shard.Timer {
+func (c *fakeClock) TimerAt(at time.Time) shard.Timer {
 	t := &fakeTimer{c: c, ch: make(chan time.Time, 1)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t.startLocked(d)
+	t.startLocked(at)
 	return t
 }
 
-// startLocked arms t for d from now; a due timer fires at once.
-func (t *fakeTimer) startLocked(d time.Duration) {
+// NewTimer is TimerAt(Now() + d).
+func (c *fakeClock) NewTimer(d time.Duration) shard.Timer { return c.TimerAt(c.Now().Add(d)) }
+
+// startLocked arms t for at; a due timer fires at once.
+func (t *fakeTimer) startLocked(at time.Time) {
 	c := t.c
 	c.seq++
-	t.at, t.seq = c.now.Add(d), c.seq
-	if d <= 0 {
+	t.at, t.seq = at, c.seq
+	if !at.After(c.now) {
 		t.ch <- c.now
 	} else {
 		c.timers = append(c.timers, t)
@@ -86,11 +89,11 @@ func (t *fakeTimer) stopLocked() bool {
 
 func (t *fakeTimer) C() <-chan time.Time { return t.ch }
 
-func (t *fakeTimer) Reset(d time.Duration) bool {
+func (t *fakeTimer) ResetAt(at time.Time) bool {
 	t.c.mu.Lock()
 	defer t.c.mu.Unlock()
 	was := t.stopLocked()
-	t.startLocked(d)
+	t.startLocked(at)
 	return was
 }
 
@@ -235,16 +238,18 @@ func TestFakeClock(t *testing.T) {
 	}
 	// A fired, unreceived tick is dropped by Reset.
 	c.Advance(3 * time.Second)
-	if late.Reset(time.Second) {
-		t.Fatal("Reset of a fired timer reported it running")
+	if late.ResetAt(c.Now().Add(time.Second)) {
+		t.Fatal("ResetAt of a fired timer reported it running")
 	}
 	select {
 	case <-late.C():
-		t.Fatal("stale tick after Reset")
+		t.Fatal("stale tick after ResetAt")
 	default:
 	}
 	c.BlockUntil(t, 1)
-	// Reset to a past deadline fires at once.
-	late.Reset(0)
-	<-late.C()
+	// A deadline already past fires at once, with the clock's time.
+	late.ResetAt(start)
+	if got := <-late.C(); !got.Equal(c.Now()) {
+		t.Fatalf("past deadline fired with %v", got.Sub(start))
+	}
 }

@@ -20,9 +20,10 @@ func (l *link) wake(now time.Time) time.Time {
 		t = earliest(t, dl)
 	}
 	if len(s.sends) > 0 && l.gotGoing {
-		if w := l.limiter.wait(now, l.interval); w > 0 {
-			t = earliest(t, now.Add(w))
-		}
+		// Also when the wait is already over: the window may have moved
+		// since sendPending looked, and the payloads must not sit until
+		// some other event wakes the loop.
+		t = earliest(t, now.Add(l.limiter.wait(now, l.interval)))
 	}
 	return t
 }

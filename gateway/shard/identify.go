@@ -148,7 +148,7 @@ func (l *LocalLimiter) Acquire(ctx context.Context, shardID int) (func(error), e
 		}
 		ch := l.changed
 		l.mu.Unlock()
-		t := clock.NewTimer(wait)
+		t := clock.TimerAt(now.Add(wait))
 		select {
 		case <-ctx.Done():
 			t.Stop()

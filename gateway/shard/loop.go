@@ -113,14 +113,13 @@ func (l *link) run(ctx context.Context) (out outcome) {
 	}
 	clock := s.cfg.Clock
 	l.helloBy = clock.Now().Add(s.cfg.HelloTimeout)
-	timer := clock.NewTimer(time.Hour)
+	timer := clock.TimerAt(clock.Now().Add(time.Hour))
 	defer timer.Stop()
 	for {
 		if out, done := l.process(cctx); done {
 			return out
 		}
-		now := clock.Now()
-		timer.Reset(l.wake(now).Sub(now))
+		timer.ResetAt(l.wake(clock.Now()))
 		select {
 		case <-ctx.Done():
 			l.closeWith(4000, "shutting down")

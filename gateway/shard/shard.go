@@ -214,7 +214,7 @@ func (s *Shard) sleep(ctx context.Context, d time.Duration) (closeReq, bool, err
 	if d <= 0 {
 		return closeReq{}, false, nil
 	}
-	t := s.cfg.Clock.NewTimer(d)
+	t := s.cfg.Clock.TimerAt(s.cfg.Clock.Now().Add(d))
 	defer t.Stop()
 	for {
 		select {
