@@ -1,9 +1,17 @@
 package shard_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -382,4 +390,105 @@ func TestClockSendWindow(t *testing.T) {
 	if !last.At.Equal(open) {
 		t.Fatalf("presence update %d at %v, want %v", free+1, last.At.Sub(start), open.Sub(start))
 	}
+}
+
+// A server that completes the WebSocket handshake and then says nothing:
+// the shard gives up on HELLO at exactly HelloTimeout (20 s) of fake time
+// and backs off before dialing again.
+func TestClockHelloTimeout(t *testing.T) {
+	leaktest.Check(t)
+	clock := newFakeClock()
+	start := clock.Now()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			if err := silentUpgrade(nc); err != nil {
+				nc.Close()
+				continue
+			}
+			accepted <- nc
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for nc := range accepted {
+			nc.Close()
+		}
+	})
+	cfg := shard.Config{
+		Gateway: gateway.Config{Token: "token", URL: "ws://" + ln.Addr().String()},
+		Clock:   clock,
+		Backoff: shard.Backoff{Base: 10 * time.Millisecond},
+		Rand:    func() float64 { return 0 },
+	}
+	s, err := shard.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	var first net.Conn
+	select {
+	case first = <-accepted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection")
+	}
+	deadline := start.Add(shard.DefaultHelloTimeout)
+	clock.BlockUntilTimerAt(t, deadline)
+	clock.AdvanceTo(t, deadline.Add(-time.Nanosecond))
+	clock.BlockUntilTimerAt(t, deadline)
+	if st := s.Status(); st.State != shard.StateConnecting || st.Connections != 1 {
+		t.Fatalf("1ns before the HELLO timeout: status %+v", st)
+	}
+	clock.AdvanceTo(t, deadline)
+	// The first backoff (Base/2 with Rand 0) starts from the timeout.
+	retry := deadline.Add(5 * time.Millisecond)
+	clock.BlockUntilTimerAt(t, retry)
+	st := s.Status()
+	if st.State != shard.StateBackoff || st.LastError == nil || !strings.Contains(st.LastError.Error(), "HELLO") {
+		t.Fatalf("after the HELLO timeout: status %+v", st)
+	}
+	// The abandoned connection was closed (EOF or reset), not left open.
+	first.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, first); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("first connection not closed by the shard: %v", err)
+	}
+	clock.AdvanceTo(t, retry)
+	select {
+	case second := <-accepted:
+		// Hang up, so the shard is not left waiting (on the wall clock) for
+		// a reply to its close frame when the test ends.
+		second.Close()
+	case <-time.After(5 * time.Second):
+		t.Fatal("no second connection after the backoff")
+	}
+}
+
+// silentUpgrade answers a WebSocket upgrade request (RFC 6455 §4.2.2) and
+// nothing else.
+func silentUpgrade(nc net.Conn) error {
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	req, err := http.ReadRequest(bufio.NewReader(nc))
+	if err != nil {
+		return err
+	}
+	sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	_, err = fmt.Fprintf(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+		base64.StdEncoding.EncodeToString(sum[:]))
+	nc.SetReadDeadline(time.Time{})
+	return err
 }
