@@ -492,3 +492,58 @@ func silentUpgrade(nc net.Conn) error {
 	nc.SetReadDeadline(time.Time{})
 	return err
 }
+
+// LocalLimiter on the clock: after the bucket's 5 s interval, an exhausted
+// daily budget waits for ResetAt (an hour of fake time); then the interval
+// applies again.
+func TestClockLimiterBudget(t *testing.T) {
+	leaktest.Check(t)
+	clock := newFakeClock()
+	start := clock.Now()
+	budget := &shard.Budget{Remaining: 1, Total: 2, ResetAt: start.Add(time.Hour)}
+	l := &shard.LocalLimiter{Clock: clock, Budget: budget}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	acquire := func() chan time.Time {
+		got := make(chan time.Time, 1)
+		go func() {
+			rel, err := l.Acquire(ctx, 0)
+			if err != nil {
+				t.Error(err)
+				close(got)
+				return
+			}
+			got <- clock.Now()
+			rel(nil)
+		}()
+		return got
+	}
+	if at := <-acquire(); !at.Equal(start) {
+		t.Fatalf("first slot at %v", at.Sub(start))
+	}
+	second := acquire()
+	// First the bucket's interval, then the budget.
+	interval := start.Add(shard.DefaultIdentifyInterval)
+	clock.BlockUntilTimerAt(t, interval)
+	clock.AdvanceTo(t, interval)
+	clock.BlockUntilTimerAt(t, budget.ResetAt)
+	clock.AdvanceTo(t, budget.ResetAt.Add(-time.Nanosecond))
+	clock.BlockUntilTimerAt(t, budget.ResetAt)
+	select {
+	case <-second:
+		t.Fatal("slot handed out before the budget reset")
+	default:
+	}
+	reset := budget.ResetAt
+	clock.AdvanceTo(t, reset)
+	if at := <-second; !at.Equal(reset) {
+		t.Fatalf("second slot at %v, want %v", at.Sub(start), reset.Sub(start))
+	}
+	third := acquire()
+	next := reset.Add(shard.DefaultIdentifyInterval)
+	clock.BlockUntilTimerAt(t, next)
+	clock.AdvanceTo(t, next)
+	if at := <-third; !at.Equal(next) {
+		t.Fatalf("third slot at %v, want %v", at.Sub(start), next.Sub(start))
+	}
+}

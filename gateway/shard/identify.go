@@ -126,7 +126,9 @@ func (l *LocalLimiter) Acquire(ctx context.Context, shardID int) (func(error), e
 					l.mu.Unlock()
 					return nil, ErrIdentifyBudget
 				}
-				if dl, ok := ctx.Deadline(); ok && dl.Before(bu.ResetAt) {
+				// ctx's deadline is on the wall clock and ResetAt on
+				// Clock: compare what is left of each.
+				if dl, ok := ctx.Deadline(); ok && time.Until(dl) < bu.ResetAt.Sub(now) {
 					l.mu.Unlock()
 					return nil, fmt.Errorf("%w: resets at %s", ErrIdentifyBudget, bu.ResetAt.Format(time.RFC3339))
 				}
