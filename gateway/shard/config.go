@@ -118,6 +118,11 @@ type Config struct {
 	// the URL's host name.
 	TLS *tls.Config
 
+	// Clock is the time source of every timing decision (heartbeats,
+	// timeouts, backoff, the send limit); nil means the system clock.
+	// Socket I/O deadlines stay on the wall clock. See Clock.
+	Clock Clock
+
 	// Rand returns numbers in [0, 1) for backoff jitter; nil uses
 	// math/rand/v2.
 	Rand func() float64
@@ -152,8 +157,9 @@ func (c *Config) withDefaults() (Config, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.Clock = clockOr(cfg.Clock)
 	if cfg.Identify == nil {
-		cfg.Identify = &LocalLimiter{MaxConcurrency: 1}
+		cfg.Identify = &LocalLimiter{MaxConcurrency: 1, Clock: cfg.Clock}
 	}
 	return cfg, nil
 }

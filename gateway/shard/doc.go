@@ -24,4 +24,10 @@
 // IDENTIFY slots come from an IdentifyLimiter (bucket shard_id %
 // max_concurrency, 5 s apart, after the previous READY or failure, within
 // the daily budget); LocalLimiter is the in-memory one.
+//
+// Every timing decision (heartbeats, the HELLO and READY timeouts, backoff,
+// the send window, identify intervals, latency) reads Config.Clock, the
+// system clock when nil, so tests can run a 41.25 s heartbeat interval or
+// a 30 s READY timeout on a clock they move by hand. Socket I/O deadlines
+// stay on the wall clock.
 package shard

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ipcord/ipcord/gateway"
 )
@@ -18,7 +17,7 @@ func (l *link) event(ctx context.Context, ev gateway.Event) (outcome, bool) {
 		l.hello = true
 		l.interval = ev.Interval
 		if ev.Resuming {
-			l.limiter.record(time.Now())
+			l.limiter.record(s.cfg.Clock.Now())
 			s.setState(StateResuming)
 			s.update(func(st *statusState) { st.Resumes++ })
 			s.log.Debug("shard: resuming", "seq", s.conn.Session().Seq)
@@ -45,10 +44,10 @@ func (l *link) event(ctx context.Context, ev gateway.Event) (outcome, bool) {
 		s.members.observe(ev)
 		s.enqueue(ev.Seq, ev.Name, ev.Data)
 	case *gateway.HeartbeatRequest:
-		l.limiter.record(time.Now())
+		l.limiter.record(s.cfg.Clock.Now())
 	case *gateway.HeartbeatACK:
 		if !l.lastBeat.IsZero() {
-			lat := time.Since(l.lastBeat)
+			lat := s.cfg.Clock.Now().Sub(l.lastBeat)
 			s.update(func(st *statusState) { st.Latency = lat })
 		}
 	case *gateway.Reconnect:

@@ -6,10 +6,9 @@ import (
 	"github.com/ipcord/ipcord/gateway"
 )
 
-// wake is when the timer must next fire.
-func (l *link) wake() time.Time {
+// wake is when the timer must next fire, seen at now.
+func (l *link) wake(now time.Time) time.Time {
 	s := l.s
-	now := time.Now()
 	t := now.Add(time.Hour)
 	if !l.hello && !s.paused {
 		t = l.helloBy
@@ -21,9 +20,10 @@ func (l *link) wake() time.Time {
 		t = earliest(t, dl)
 	}
 	if len(s.sends) > 0 && l.gotGoing {
-		if w := l.limiter.wait(now, l.interval); w > 0 {
-			t = earliest(t, now.Add(w))
-		}
+		// Also when the wait is already over: the window may have moved
+		// since sendPending looked, and the payloads must not sit until
+		// some other event wakes the loop.
+		t = earliest(t, now.Add(l.limiter.wait(now, l.interval)))
 	}
 	return t
 }
@@ -38,7 +38,7 @@ func earliest(a, b time.Time) time.Time {
 // timer handles the timer: HELLO and READY timeouts, heartbeats, zombies.
 func (l *link) timer() (outcome, bool) {
 	s := l.s
-	now := time.Now()
+	now := s.cfg.Clock.Now()
 	if !l.hello {
 		// An event from the last connection still waiting for room in
 		// the queue holds HELLO back; that is no fault of this one.

@@ -55,6 +55,9 @@ type LocalLimiter struct {
 	// moves ResetAt on by Reset, a day if 0), or fails with
 	// ErrIdentifyBudget when ctx would end first.
 	Budget *Budget
+	// Clock times the intervals, timeouts and budget resets; nil means
+	// the system clock. Give it the shards' Clock.
+	Clock Clock
 
 	mu      sync.Mutex
 	buckets map[int]*identBucket
@@ -80,6 +83,7 @@ func (l *LocalLimiter) Acquire(ctx context.Context, shardID int) (func(error), e
 		timeout = DefaultIdentifyTimeout
 	}
 	key := shardID % max(l.MaxConcurrency, 1)
+	clock := clockOr(l.Clock)
 	for {
 		l.mu.Lock()
 		if l.buckets == nil {
@@ -91,7 +95,7 @@ func (l *LocalLimiter) Acquire(ctx context.Context, shardID int) (func(error), e
 			b = &identBucket{}
 			l.buckets[key] = b
 		}
-		now := time.Now()
+		now := clock.Now()
 		wait := time.Duration(0)
 		if b.busy {
 			// A slot that is never released frees the bucket after timeout.
@@ -122,7 +126,9 @@ func (l *LocalLimiter) Acquire(ctx context.Context, shardID int) (func(error), e
 					l.mu.Unlock()
 					return nil, ErrIdentifyBudget
 				}
-				if dl, ok := ctx.Deadline(); ok && dl.Before(bu.ResetAt) {
+				// ctx's deadline is on the wall clock and ResetAt on
+				// Clock: compare what is left of each.
+				if dl, ok := ctx.Deadline(); ok && time.Until(dl) < bu.ResetAt.Sub(now) {
 					l.mu.Unlock()
 					return nil, fmt.Errorf("%w: resets at %s", ErrIdentifyBudget, bu.ResetAt.Format(time.RFC3339))
 				}
@@ -144,14 +150,14 @@ func (l *LocalLimiter) Acquire(ctx context.Context, shardID int) (func(error), e
 		}
 		ch := l.changed
 		l.mu.Unlock()
-		t := time.NewTimer(wait)
+		t := clock.TimerAt(now.Add(wait))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil, ctx.Err()
 		case <-ch:
 			t.Stop()
-		case <-t.C:
+		case <-t.C():
 		}
 	}
 }

@@ -111,14 +111,15 @@ func (l *link) run(ctx context.Context) (out outcome) {
 		s.conn.DialFailed()
 		return outcome{err: err}
 	}
-	l.helloBy = time.Now().Add(s.cfg.HelloTimeout)
-	timer := time.NewTimer(time.Hour)
+	clock := s.cfg.Clock
+	l.helloBy = clock.Now().Add(s.cfg.HelloTimeout)
+	timer := clock.TimerAt(clock.Now().Add(time.Hour))
 	defer timer.Stop()
 	for {
 		if out, done := l.process(cctx); done {
 			return out
 		}
-		timer.Reset(time.Until(l.wake()))
+		timer.ResetAt(l.wake(clock.Now()))
 		select {
 		case <-ctx.Done():
 			l.closeWith(4000, "shutting down")
@@ -150,7 +151,7 @@ func (l *link) run(ctx context.Context) (out outcome) {
 			} else {
 				l.r.ack <- struct{}{}
 			}
-		case <-timer.C:
+		case <-timer.C():
 			if out, done := l.timer(); done {
 				return out
 			}
@@ -178,6 +179,7 @@ func (l *link) flush() error {
 }
 
 func (l *link) write(b []byte) error {
+	// Socket deadlines are the kernel's, on the wall clock, not Config.Clock.
 	l.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if _, err := l.nc.Write(b); err != nil {
 		return fmt.Errorf("shard: write: %w", err)
@@ -193,6 +195,8 @@ func (l *link) closeWith(code gateway.CloseCode, reason string) {
 	if l.flush() != nil {
 		return
 	}
+	// The wait for the peer is socket I/O: wall clock, not Config.Clock,
+	// so a stopped fake clock cannot hold a closing shard.
 	t := time.NewTimer(time.Second)
 	defer t.Stop()
 	if l.held {
@@ -242,7 +246,7 @@ func (l *link) identify(res slotResult) (outcome, bool) {
 	if err := s.conn.Identify(); err != nil {
 		return outcome{err: err}, true
 	}
-	now := time.Now()
+	now := s.cfg.Clock.Now()
 	l.identAt = now
 	l.limiter.record(now)
 	s.update(func(st *statusState) { st.Identifies++ })
@@ -269,7 +273,7 @@ func (l *link) process(ctx context.Context) (outcome, bool) {
 		if s.paused {
 			s.resume()
 			if !l.hello {
-				l.helloBy = time.Now().Add(s.cfg.HelloTimeout)
+				l.helloBy = s.cfg.Clock.Now().Add(s.cfg.HelloTimeout)
 			}
 			if l.held {
 				l.held = false

@@ -36,7 +36,8 @@ type ManagerConfig struct {
 	Sessions map[int]gateway.Session
 	// IdentifyInterval is the LocalLimiter's gap between IDENTIFYs of a
 	// bucket when the Manager makes one (Shard.Identify nil);
-	// DefaultIdentifyInterval if 0. Tests shorten it.
+	// DefaultIdentifyInterval if 0. Tests shorten it. That LocalLimiter
+	// runs on Shard.Clock, as the shards do.
 	IdentifyInterval time.Duration
 }
 
@@ -100,7 +101,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		l := gb.SessionStartLimit
 		budget = &Budget{
 			Remaining: l.Remaining, Total: l.Total,
-			ResetAt: time.Now().Add(time.Duration(l.ResetAfter) * time.Millisecond),
+			ResetAt: clockOr(cfg.Shard.Clock).Now().Add(time.Duration(l.ResetAfter) * time.Millisecond),
 		}
 	}
 	ids := slices.Clone(cfg.Shards)
@@ -118,7 +119,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	var lim IdentifyLimiter = cfg.Shard.Identify
 	if lim == nil {
-		lim = &LocalLimiter{MaxConcurrency: mc, Interval: cfg.IdentifyInterval, Budget: budget}
+		lim = &LocalLimiter{MaxConcurrency: mc, Interval: cfg.IdentifyInterval, Budget: budget, Clock: cfg.Shard.Clock}
 	}
 	ordered := newOrderedLimiter(lim, ids, mc)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 	"testing"
@@ -18,19 +19,23 @@ import (
 )
 
 // 16 shards with max_concurrency 4: sized from Get Gateway Bot, they
-// identify bucket by bucket in shard order, never two in a bucket within
-// 5 s (by the fake's clock, which also enforces it), and all get READY on
+// identify bucket by bucket in shard order, exactly 5 s apart in a bucket
+// (on a fake clock the Manager hands to its shards and its LocalLimiter,
+// and the fake gateway enforces the same rule on), and all get READY on
 // their first IDENTIFY.
 func TestManagerIdentifyBuckets(t *testing.T) {
 	leaktest.Check(t)
 	const shards, mc = 16, 4
+	clock := newFakeClock()
+	start := clock.Now()
 	srv, err := discordtest.NewServer(&discordtest.ServerOptions{Token: "token"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	g := startGateway(t, 200*time.Millisecond, func(g *discordtest.Gateway) {
+	g := startGateway(t, discordInterval, func(g *discordtest.Gateway) {
 		g.Shards, g.MaxConcurrency, g.SessionStarts = shards, mc, srv
+		g.Now = clock.Now
 	})
 	srv2, err := discordtest.NewServer(&discordtest.ServerOptions{Token: "token", GatewayBot: discord.GatewayBot{
 		URL: g.URL(), Shards: shards,
@@ -48,6 +53,7 @@ func TestManagerIdentifyBuckets(t *testing.T) {
 	tmpl := shardConfig(g, newRecorder())
 	tmpl.Gateway.URL = ""
 	tmpl.Identify = nil
+	tmpl.Clock = clock
 	tmpl.Handler = func(ctx context.Context, ev shard.Event) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -61,7 +67,6 @@ func TestManagerIdentifyBuckets(t *testing.T) {
 	}
 	m, err := shard.NewManager(shard.ManagerConfig{
 		Shard: tmpl, REST: &rest.Client{Token: "token", BaseURL: srv2.URL},
-		IdentifyInterval: 5 * time.Second / timeScale * 6 / 5,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -77,12 +82,34 @@ func TestManagerIdentifyBuckets(t *testing.T) {
 		}
 	})
 	timeout := time.After(10 * time.Second)
-	for range shards {
-		select {
-		case <-readyCh:
-		case <-timeout:
-			t.Fatalf("not every shard got READY: %v", ready)
+	for round := range shards / mc {
+		// One IDENTIFY per bucket at start + 5 s × round, all READY.
+		for range mc {
+			select {
+			case <-readyCh:
+			case <-timeout:
+				mu.Lock()
+				got := fmt.Sprint(ready)
+				mu.Unlock()
+				t.Fatalf("round %d: not every shard got READY: %v", round, got)
+			}
 		}
+		if round == shards/mc-1 {
+			break
+		}
+		// The next shard of each bucket waits in the LocalLimiter for
+		// exactly 5 s after the last IDENTIFY; nothing else is due then.
+		next := start.Add(time.Duration(round+1) * shard.DefaultIdentifyInterval)
+		clock.waitFor(t, 5*time.Second, "the next round's identify waits", func(ats []time.Time) bool {
+			n := 0
+			for _, at := range ats {
+				if at.Equal(next) {
+					n++
+				}
+			}
+			return n == mc
+		})
+		clock.AdvanceTo(t, next)
 	}
 
 	var idents []discordtest.Received
@@ -115,8 +142,8 @@ func TestManagerIdentifyBuckets(t *testing.T) {
 			if p := shardOf(prev); p != id-mc {
 				t.Fatalf("bucket %d: shard %d identified after shard %d, want after %d", b, id, p, id-mc)
 			}
-			if gap := r.At.Sub(prev.At); gap < 5*time.Second {
-				t.Fatalf("bucket %d: IDENTIFYs %v apart (fake clock), want ≥ 5s", b, gap)
+			if gap := r.At.Sub(prev.At); gap != 5*time.Second {
+				t.Fatalf("bucket %d: IDENTIFYs %v apart (fake clock), want 5s", b, gap)
 			}
 		} else if id != b {
 			t.Fatalf("bucket %d started with shard %d", b, id)

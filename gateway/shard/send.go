@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"sync/atomic"
-	"time"
 
 	"github.com/ipcord/ipcord/gateway"
 )
@@ -74,7 +73,7 @@ func (l *link) sendPending() error {
 	if !l.gotGoing || len(s.sends) == 0 {
 		return nil
 	}
-	now := time.Now()
+	now := s.cfg.Clock.Now()
 	var sent []*sendReq
 	for len(s.sends) > 0 {
 		r := s.sends[0]

@@ -214,11 +214,11 @@ func (s *Shard) sleep(ctx context.Context, d time.Duration) (closeReq, bool, err
 	if d <= 0 {
 		return closeReq{}, false, nil
 	}
-	t := time.NewTimer(d)
+	t := s.cfg.Clock.TimerAt(s.cfg.Clock.Now().Add(d))
 	defer t.Stop()
 	for {
 		select {
-		case <-t.C:
+		case <-t.C():
 			return closeReq{}, false, nil
 		case req := <-s.closeCh:
 			return req, true, nil
