@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/ipcord/ipcord/ipc"
 	"github.com/nats-io/nats.go"
 )
@@ -81,7 +83,7 @@ func (n *Node) call(ctx context.Context, subjectPrefix, route string, args, out 
 	if len(data) == 0 {
 		data = []byte("null")
 	}
-	if err := json.Unmarshal(data, out); err != nil {
+	if err := gojson.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("natsipc: decoding the result of %q into %T: %w", route, out, err)
 	}
 	return nil

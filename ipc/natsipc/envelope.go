@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	gojson "github.com/goccy/go-json"
 )
 
 // The envelope is the few bytes natsipc puts around a route's JSON in a
@@ -85,7 +87,7 @@ func decodeRequest(body []byte) (request, error) {
 			return r, fmt.Errorf("%w: meta: %v", ErrMalformed, err)
 		}
 	}
-	if len(args) > 0 && !json.Valid(args) {
+	if len(args) > 0 && !gojson.Valid(args) {
 		return r, fmt.Errorf("%w: args are not valid JSON", ErrMalformed)
 	}
 	r.args = args
@@ -139,7 +141,7 @@ func decodeReply(body []byte) (reply, error) {
 	}
 	r.cluster = cluster
 	if kind == '+' {
-		if len(rest) > 0 && !json.Valid(rest) {
+		if len(rest) > 0 && !gojson.Valid(rest) {
 			return r, fmt.Errorf("%w: result is not valid JSON", ErrMalformed)
 		}
 		r.ok, r.data = true, rest
