@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/ipcord/ipcord/internal/cmdline"
 	"github.com/ipcord/ipcord/ipc"
 )
 
@@ -103,7 +103,7 @@ func runCall(ctx context.Context, e *env, args []string) error {
 		return errUsage
 	}
 	route := pos[0]
-	callArgs, err := buildArgs(*argsJSON, pos[1:])
+	callArgs, err := cmdline.CallArgs(*argsJSON, pos[1:])
 	if err != nil {
 		return err
 	}
@@ -136,36 +136,6 @@ func reportCallError(e *env, err error) error {
 		fmt.Fprintf(e.stderr, "error: %v\n", err)
 	}
 	return exitError{1}
-}
-
-// buildArgs makes the call's args from --args or k=v pairs; in a pair the
-// value is JSON when it parses as JSON (n=5 → 5), else a string.
-func buildArgs(argsJSON string, pairs []string) (json.RawMessage, error) {
-	if argsJSON != "" {
-		if len(pairs) > 0 {
-			return nil, fmt.Errorf("give either --args or k=v pairs, not both")
-		}
-		if !json.Valid([]byte(argsJSON)) {
-			return nil, fmt.Errorf("--args is not valid JSON")
-		}
-		return json.RawMessage(argsJSON), nil
-	}
-	if len(pairs) == 0 {
-		return nil, nil
-	}
-	m := make(map[string]json.RawMessage, len(pairs))
-	for _, p := range pairs {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("argument %q is not k=v", p)
-		}
-		if json.Valid([]byte(v)) {
-			m[k] = json.RawMessage(v)
-		} else {
-			m[k], _ = json.Marshal(v)
-		}
-	}
-	return json.Marshal(m)
 }
 
 func runRoutes(ctx context.Context, e *env, args []string) error {

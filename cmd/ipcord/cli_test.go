@@ -118,3 +118,10 @@ func TestBenchJSON(t *testing.T) {
 		t.Fatalf("report has keys %v, want exactly requests, errors, rps, p50_us, p99_us", r)
 	}
 }
+
+func TestUnknownCommand(t *testing.T) {
+	e, _, errb := testEnv(nil)
+	if code := runMain(context.Background(), e, []string{"nope"}); code != 2 || !strings.Contains(errb.String(), `unknown command "nope"`) {
+		t.Fatalf("code %d, stderr %q", code, errb.String())
+	}
+}

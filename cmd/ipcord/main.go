@@ -9,6 +9,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/ipcord/ipcord/internal/cmdline"
 )
 
 // command is one ipcord subcommand.
@@ -39,7 +41,7 @@ func register(c *command) {
 
 // errUsage marks an error already explained to the user on stderr; main
 // exits 2 without printing it again.
-var errUsage = errors.New("usage")
+var errUsage = cmdline.ErrUsage
 
 // exitError carries a specific exit status (1 for a failed call).
 type exitError struct{ code int }

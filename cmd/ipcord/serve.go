@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/ipcord/ipcord/internal/cmdline"
 	"github.com/ipcord/ipcord/ipc"
 )
 
@@ -41,7 +42,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &ipc.Server{Router: diagnosticRouter(), Secret: s, Name: *name, TLS: ipc.TLS{CertFile: *tlsCert, KeyFile: *tlsKey}}
+	srv := &ipc.Server{Router: cmdline.DiagnosticRouter(nil), Secret: s, Name: *name, TLS: ipc.TLS{CertFile: *tlsCert, KeyFile: *tlsKey}}
 	// Forwarding lets `ipcord call --client ID` reach the clients (bots)
 	// connected here, whatever dialect they speak.
 	if err := srv.Router.Handle(ipc.ForwardRoute, ipc.Forwarder(srv)); err != nil {
@@ -116,34 +117,4 @@ func secretFrom(e *env, flagValue string) (string, error) {
 		return s, nil
 	}
 	return "", fmt.Errorf("no secret: pass --secret or set IPCORD_SECRET")
-}
-
-// diagnosticRouter holds the routes `ipcord serve` offers for trying a
-// connection out: ping, echo, sleep and fail.
-func diagnosticRouter() *ipc.Router {
-	r := ipc.NewRouter()
-	r.Handle("ping", ipc.Func(func(ctx context.Context, a struct {
-		N int `json:"n"`
-	}) (map[string]any, error) {
-		return map[string]any{"ok": true, "n": a.N}, nil
-	}))
-	r.HandleFunc("echo", func(ctx context.Context, req *ipc.Request) (any, error) {
-		return req.Args, nil
-	})
-	r.Handle("sleep", ipc.Func(func(ctx context.Context, a struct {
-		MS int `json:"ms"`
-	}) (map[string]int, error) {
-		t := time.NewTimer(time.Duration(a.MS) * time.Millisecond)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return map[string]int{"slept_ms": a.MS}, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}))
-	r.HandleFunc("fail", func(ctx context.Context, req *ipc.Request) (any, error) {
-		return nil, errors.New("this route always fails")
-	})
-	return r
 }

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
+	"github.com/ipcord/ipcord/internal/cmdline"
 	"github.com/ipcord/ipcord/ipc"
 	"github.com/ipcord/ipcord/ipc/natsipc"
 )
@@ -29,7 +29,7 @@ func runCall(ctx context.Context, stdout, stderr io.Writer, args []string) error
 		return errUsage
 	}
 	route := pos[0]
-	callArgs, err := buildArgs(*argsJSON, pos[1:])
+	callArgs, err := cmdline.CallArgs(*argsJSON, pos[1:])
 	if err != nil {
 		return err
 	}
@@ -89,34 +89,4 @@ func errorText(err error) string {
 		return ie.Code + ": " + ie.Message
 	}
 	return "error: " + err.Error()
-}
-
-// buildArgs makes the call's args from --args or k=v pairs; in a pair the
-// value is JSON when it parses as JSON (n=5 → 5), else a string.
-func buildArgs(argsJSON string, pairs []string) (json.RawMessage, error) {
-	if argsJSON != "" {
-		if len(pairs) > 0 {
-			return nil, fmt.Errorf("give either --args or k=v pairs, not both")
-		}
-		if !json.Valid([]byte(argsJSON)) {
-			return nil, fmt.Errorf("--args is not valid JSON")
-		}
-		return json.RawMessage(argsJSON), nil
-	}
-	if len(pairs) == 0 {
-		return nil, nil
-	}
-	m := make(map[string]json.RawMessage, len(pairs))
-	for _, p := range pairs {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("argument %q is not k=v", p)
-		}
-		if json.Valid([]byte(v)) {
-			m[k] = json.RawMessage(v)
-		} else {
-			m[k], _ = json.Marshal(v)
-		}
-	}
-	return json.Marshal(m)
 }

@@ -3,9 +3,9 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 
+	"github.com/ipcord/ipcord/internal/cmdline"
 	"github.com/ipcord/ipcord/ipc/natsipc"
 	"github.com/nats-io/nats.go"
 )
@@ -50,31 +50,11 @@ func (f natsFlags) connect(cfg natsipc.Config) (*natsipc.Node, error) {
 // newFlags returns a FlagSet for a subcommand that reports errors on
 // stderr instead of exiting the process.
 func newFlags(stderr io.Writer, name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet("ipcord-nats "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: ipcord-nats %s %s\n\nflags:\n", name, usage)
-		fs.PrintDefaults()
-	}
-	return fs
+	return cmdline.NewFlagSet(stderr, "ipcord-nats", name, usage)
 }
 
 // parseFlags parses args allowing flags before and after positional
-// arguments ("--" ends flags) and returns the positional ones in order.
+// arguments ("--" ends flags); see cmdline.Parse.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, errUsage
-		}
-		rest := fs.Args()
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
+	return cmdline.Parse(fs, args)
 }

@@ -19,10 +19,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/ipcord/ipcord/internal/cmdline"
 )
 
 // errUsage marks an error already explained on stderr: exit status 2.
-var errUsage = errors.New("usage")
+var errUsage = cmdline.ErrUsage
 
 // exitError carries a specific exit status (1 for a failed call).
 type exitError struct{ code int }
