@@ -188,10 +188,11 @@ func TestConcurrentCallsRepliesOutOfOrder(t *testing.T) {
 func TestDeadlineAndCancelReachHandler(t *testing.T) {
 	leaktest.Check(t)
 	ended := make(chan error, 2)
-	url := startServer(t, &ipc.Server{Router: testRouter(t, ended), Secret: secret})
+	arrived := make(chan string, 2)
+	url := startServer(t, &ipc.Server{Router: testRouter(t, ended), Secret: secret, Hooks: arrivals(arrived)})
 	c := dial(t, ipc.ClientConfig{URL: url})
 
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	err := c.Call(ctx, "block", nil, nil)
 	if !errors.Is(err, ipc.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
@@ -208,8 +209,11 @@ func TestDeadlineAndCancelReachHandler(t *testing.T) {
 		t.Fatal("handler never saw the deadline")
 	}
 
+	<-arrived
+	// Cancel once the request is running on the server, so the cancel
+	// frame is what ends the handler.
 	ctx2, cancel2 := context.WithCancel(context.Background())
-	go func() { time.Sleep(50 * time.Millisecond); cancel2() }()
+	go func() { <-arrived; cancel2() }()
 	if err := c.Call(ctx2, "block", nil, nil); !errors.Is(err, ipc.ErrCanceled) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancel: %v", err)
 	}
