@@ -99,7 +99,7 @@ type conn struct {
 	mu       sync.Mutex
 	nextID   uint64
 	pending  map[uint64]chan reply
-	inbound  map[uint64]*handlerCtx
+	inbound  map[uint64]*HandlerContext
 	shutdown bool // answer new requests shutting_down
 	failed   bool // no new handlers: the connection has ended
 
@@ -128,7 +128,7 @@ func newConn(cfg *connConfig, nc net.Conn, role wsproto.Role) *conn {
 		role:    role,
 		dec:     wsproto.Decoder{Role: role, MaxMessage: cfg.maxMessage},
 		pending: make(map[uint64]chan reply),
-		inbound: make(map[uint64]*handlerCtx),
+		inbound: make(map[uint64]*HandlerContext),
 		done:    make(chan struct{}),
 		nextID:  1,
 	}
@@ -259,7 +259,7 @@ func truncateReason(s string) string {
 
 // task is a request ready to run: its context, id and handler.
 type task struct {
-	ctx *handlerCtx
+	ctx *HandlerContext
 	id  uint64
 	h   Handler
 }
@@ -387,7 +387,7 @@ func (c *conn) beginShutdown() {
 func (c *conn) abortHandlers() {
 	c.mu.Lock()
 	in := c.inbound
-	c.inbound = make(map[uint64]*handlerCtx)
+	c.inbound = make(map[uint64]*HandlerContext)
 	c.mu.Unlock()
 	for id, h := range in {
 		h.cancel(context.Canceled)

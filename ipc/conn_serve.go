@@ -41,7 +41,7 @@ func (c *conn) serve(f *wire.Frame) *task {
 		c.mu.Unlock()
 		return nil
 	}
-	hc := newHandlerCtx(timeout)
+	hc := NewHandlerContext(Request{}, time.Now().Add(timeout), nil)
 	c.inbound[id] = hc
 	c.handlers.Add(1)
 	c.active.Add(1)
@@ -60,10 +60,10 @@ func (c *conn) serve(f *wire.Frame) *task {
 	return &task{ctx: hc, id: id, h: h}
 }
 
-func (c *conn) run(ctx *handlerCtx, id uint64, h Handler) {
+func (c *conn) run(ctx *HandlerContext, id uint64, h Handler) {
 	defer c.handlers.Done()
 	defer c.active.Add(-1)
-	defer ctx.release()
+	defer ctx.Cancel()
 	req := &ctx.req
 	data, err := Serve(ctx, h, req, c.cfg.hooks, c.cfg.logger)
 	c.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // seqCodec is one of the dialects without request ids (ext-ipc,
@@ -41,7 +42,7 @@ type seqSession struct {
 
 	mu       sync.Mutex
 	shutdown bool
-	running  map[*handlerCtx]struct{}
+	running  map[*HandlerContext]struct{}
 }
 
 type seqReply struct {
@@ -62,7 +63,7 @@ func (s *Server) serveSeq(c *conn, first []byte, codec seqCodec, id string) {
 		slots:   make(chan struct{}, seqConcurrency),
 		order:   make(chan *seqReply, seqConcurrency),
 		wrote:   make(chan struct{}),
-		running: make(map[*handlerCtx]struct{}),
+		running: make(map[*HandlerContext]struct{}),
 	}
 	if !s.track(x) {
 		c.close(1001, "server shutting down")
@@ -152,7 +153,7 @@ func (x *seqSession) request(payload []byte) bool {
 		close(r.ready)
 		return true
 	}
-	hc := newHandlerCtx(x.s.cfg.defaultTimeout)
+	hc := NewHandlerContext(Request{}, time.Now().Add(x.s.cfg.defaultTimeout), nil)
 	x.running[hc] = struct{}{}
 	x.hwg.Add(1)
 	x.mu.Unlock()
@@ -161,9 +162,9 @@ func (x *seqSession) request(payload []byte) bool {
 	return true
 }
 
-func (x *seqSession) run(hc *handlerCtx, h Handler, r *seqReply) {
+func (x *seqSession) run(hc *HandlerContext, h Handler, r *seqReply) {
 	defer x.hwg.Done()
-	defer hc.release()
+	defer hc.Cancel()
 	req := &hc.req
 	data, err := Serve(hc, h, req, x.s.cfg.hooks, x.s.cfg.logger)
 	x.mu.Lock()
@@ -204,7 +205,7 @@ func (x *seqSession) waitHandlers() { x.hwg.Wait() }
 func (x *seqSession) abortHandlers() {
 	x.mu.Lock()
 	running := x.running
-	x.running = make(map[*handlerCtx]struct{})
+	x.running = make(map[*HandlerContext]struct{})
 	x.mu.Unlock()
 	for hc := range running {
 		hc.cancel(context.Canceled)

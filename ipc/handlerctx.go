@@ -3,48 +3,54 @@ package ipc
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// handlerCtx is the context a handler runs under: the request's deadline,
-// canceled by a cancel frame, by the connection ending or by Shutdown, and
-// carrying the Request for RequestFrom. It is one allocation where
-// context.WithTimeout plus WithValue would be five, on a path every call
-// takes. The deadline timer starts only when someone waits on Done (or
-// derives a context): a handler that returns without waiting never pays
-// for one, and Err compares the clock instead. It implements AfterFunc so
-// contexts derived from it need no goroutine to follow it.
-type handlerCtx struct {
+// HandlerContext is the context a transport runs one handler under: the
+// request's deadline, canceled by Cancel (a cancel frame, the connection
+// ending, the handler returning) or by its HandlerGroup, and carrying the
+// Request for RequestFrom. Every transport of ipcord (the native protocol,
+// the Python dialects, natsipc) runs handlers under one.
+//
+// It is one allocation where context.WithTimeout plus WithValue would be
+// five, on a path every call takes. The deadline timer starts only when
+// someone waits on Done (or derives a context): a handler that returns
+// without waiting never pays for one, and Err compares the clock instead.
+// It implements AfterFunc so contexts derived from it need no goroutine to
+// follow it.
+type HandlerContext struct {
 	req      Request
 	deadline time.Time
+	group    *HandlerGroup
 
-	mu    sync.Mutex
-	timer *time.Timer
-	done  chan struct{}
-	err   error
-	funcs map[*afterFunc]struct{}
+	mu      sync.Mutex
+	timer   *time.Timer
+	done    chan struct{}
+	err     error
+	funcs   map[*afterFunc]struct{}
+	tracked bool // in group.running
 }
 
 type afterFunc struct{ f func() }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-func newHandlerCtx(timeout time.Duration) *handlerCtx {
-	return &handlerCtx{deadline: time.Now().Add(timeout)}
+// NewHandlerContext returns the context to run req's handler under until
+// deadline. group (nil for none) cancels it together with the other
+// contexts of a transport that closes.
+func NewHandlerContext(req Request, deadline time.Time, group *HandlerGroup) *HandlerContext {
+	return &HandlerContext{req: req, deadline: deadline, group: group}
 }
 
-func (h *handlerCtx) expire() { h.cancel(context.DeadlineExceeded) }
+// Request returns the request the context was made for.
+func (h *HandlerContext) Request() *Request { return &h.req }
 
-// watchLocked starts the deadline timer if nobody has yet; h.mu is held.
-func (h *handlerCtx) watchLocked() {
-	if h.timer == nil && h.err == nil {
-		h.timer = time.AfterFunc(time.Until(h.deadline), h.expire)
-	}
-}
+// Deadline returns the request's deadline.
+func (h *HandlerContext) Deadline() (time.Time, bool) { return h.deadline, true }
 
-func (h *handlerCtx) Deadline() (time.Time, bool) { return h.deadline, true }
-
-func (h *handlerCtx) Done() <-chan struct{} {
+// Done returns a channel closed when the context ends.
+func (h *HandlerContext) Done() <-chan struct{} {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.done == nil {
@@ -52,21 +58,28 @@ func (h *handlerCtx) Done() <-chan struct{} {
 			return closedChan
 		}
 		h.done = make(chan struct{})
-		h.watchLocked()
+		h.watchLocked() // may end the context, closing done
 	}
 	return h.done
 }
 
-func (h *handlerCtx) Err() error {
+// Err returns why the context ended, or nil.
+func (h *HandlerContext) Err() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.err == nil && !time.Now().Before(h.deadline) {
-		return context.DeadlineExceeded
+	if h.err == nil {
+		if !time.Now().Before(h.deadline) {
+			return context.DeadlineExceeded
+		}
+		if h.group != nil && h.group.canceled.Load() {
+			return context.Canceled
+		}
 	}
 	return h.err
 }
 
-func (h *handlerCtx) Value(key any) any {
+// Value returns the Request for RequestFrom, and nothing else.
+func (h *HandlerContext) Value(key any) any {
 	if key == (requestKey{}) {
 		return &h.req
 	}
@@ -75,14 +88,16 @@ func (h *handlerCtx) Value(key any) any {
 
 // AfterFunc is what context.AfterFunc and context.WithCancel use to follow
 // a parent that is not one of the standard library's own contexts.
-func (h *handlerCtx) AfterFunc(f func()) func() bool {
+func (h *HandlerContext) AfterFunc(f func()) func() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.err == nil {
+		h.watchLocked()
+	}
 	if h.err != nil {
 		go f()
 		return func() bool { return false }
 	}
-	h.watchLocked()
 	a := &afterFunc{f: f}
 	if h.funcs == nil {
 		h.funcs = make(map[*afterFunc]struct{})
@@ -97,12 +112,49 @@ func (h *handlerCtx) AfterFunc(f func()) func() bool {
 	}
 }
 
-// cancel ends the context with err (context.Canceled or DeadlineExceeded).
-func (h *handlerCtx) cancel(err error) {
+// Cancel ends the context with context.Canceled (when it has not ended
+// yet) and lets its group forget it. A transport calls it when the caller
+// gives up and, in any case, when the handler has returned.
+func (h *HandlerContext) Cancel() {
+	h.cancel(context.Canceled)
 	h.mu.Lock()
+	tracked := h.tracked
+	h.tracked = false
+	h.mu.Unlock()
+	if tracked {
+		h.group.forget(h)
+	}
+}
+
+// watchLocked starts the deadline timer and joins the group, once, when
+// someone starts waiting on the context; h.mu is held and h.err is nil.
+func (h *HandlerContext) watchLocked() {
+	if h.group != nil && !h.tracked {
+		if !h.group.track(h) {
+			h.funcsToRun(h.endLocked(context.Canceled)) // the group was canceled already
+			return
+		}
+		h.tracked = true
+	}
+	if h.timer == nil {
+		h.timer = time.AfterFunc(time.Until(h.deadline), h.expire)
+	}
+}
+
+func (h *HandlerContext) expire() { h.cancel(context.DeadlineExceeded) }
+
+// cancel ends the context with err (context.Canceled or DeadlineExceeded).
+func (h *HandlerContext) cancel(err error) {
+	h.mu.Lock()
+	funcs := h.endLocked(err)
+	h.mu.Unlock()
+	h.funcsToRun(funcs)
+}
+
+// endLocked ends the context and returns the AfterFuncs to run.
+func (h *HandlerContext) endLocked(err error) map[*afterFunc]struct{} {
 	if h.err != nil {
-		h.mu.Unlock()
-		return
+		return nil
 	}
 	h.err = err
 	if h.done != nil {
@@ -113,11 +165,53 @@ func (h *handlerCtx) cancel(err error) {
 	if h.timer != nil {
 		h.timer.Stop()
 	}
-	h.mu.Unlock()
+	return funcs
+}
+
+func (h *HandlerContext) funcsToRun(funcs map[*afterFunc]struct{}) {
 	for a := range funcs {
 		go a.f()
 	}
 }
 
-// release stops the deadline timer once the handler has returned.
-func (h *handlerCtx) release() { h.cancel(context.Canceled) }
+// HandlerGroup cancels the HandlerContexts of a transport that closes:
+// the contexts someone waits on join it (a handler that never waits only
+// learns of it from Err, which consults the group), and Cancel ends them
+// all, and every one made after. The zero value is ready to use.
+type HandlerGroup struct {
+	canceled atomic.Bool
+	mu       sync.Mutex
+	running  map[*HandlerContext]struct{}
+}
+
+// Cancel ends every context of the group with context.Canceled.
+func (g *HandlerGroup) Cancel() {
+	g.mu.Lock()
+	g.canceled.Store(true)
+	running := g.running
+	g.running = nil
+	g.mu.Unlock()
+	for h := range running {
+		h.cancel(context.Canceled)
+	}
+}
+
+// track adds h; false once the group is canceled.
+func (g *HandlerGroup) track(h *HandlerContext) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.canceled.Load() {
+		return false
+	}
+	if g.running == nil {
+		g.running = make(map[*HandlerContext]struct{})
+	}
+	g.running[h] = struct{}{}
+	return true
+}
+
+func (g *HandlerGroup) forget(h *HandlerContext) {
+	g.mu.Lock()
+	delete(g.running, h)
+	g.mu.Unlock()
+}

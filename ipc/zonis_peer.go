@@ -21,13 +21,13 @@ type zonisPeer struct {
 
 	mu       sync.Mutex
 	pending  map[string]chan reply
-	running  map[*handlerCtx]struct{}
+	running  map[*HandlerContext]struct{}
 	shutdown bool
 	hwg      sync.WaitGroup
 }
 
 func newZonisPeer(c *conn, id string, server bool) *zonisPeer {
-	z := &zonisPeer{c: c, id: id, pending: make(map[string]chan reply), running: make(map[*handlerCtx]struct{})}
+	z := &zonisPeer{c: c, id: id, pending: make(map[string]chan reply), running: make(map[*HandlerContext]struct{})}
 	if server {
 		z.replyID, z.outType, z.inType = zonisServerID, zonisRequest, zonisClientRequest
 	} else {
@@ -134,7 +134,7 @@ func (z *zonisPeer) serve(f zonisFrame) {
 		z.fail(pid, call.Route, &Error{Code: CodeOverloaded, Message: fmt.Sprintf("more than %d requests in flight", z.c.cfg.maxInFlight)})
 		return
 	}
-	hc := newHandlerCtx(z.c.cfg.defaultTimeout)
+	hc := NewHandlerContext(Request{}, time.Now().Add(z.c.cfg.defaultTimeout), nil)
 	z.running[hc] = struct{}{}
 	z.hwg.Add(1)
 	z.mu.Unlock()
@@ -147,9 +147,9 @@ func (z *zonisPeer) serve(f zonisFrame) {
 	z.c.cfg.workers.run(func() { z.run(hc, h, pid) })
 }
 
-func (z *zonisPeer) run(hc *handlerCtx, h Handler, pid string) {
+func (z *zonisPeer) run(hc *HandlerContext, h Handler, pid string) {
 	defer z.hwg.Done()
-	defer hc.release()
+	defer hc.Cancel()
 	req := &hc.req
 	data, err := Serve(hc, h, req, z.c.cfg.hooks, z.c.cfg.logger)
 	z.mu.Lock()
@@ -231,7 +231,7 @@ func (z *zonisPeer) waitHandlers() { z.hwg.Wait() }
 func (z *zonisPeer) abortHandlers() {
 	z.mu.Lock()
 	running := z.running
-	z.running = make(map[*handlerCtx]struct{})
+	z.running = make(map[*HandlerContext]struct{})
 	z.mu.Unlock()
 	for hc := range running {
 		hc.cancel(context.Canceled)

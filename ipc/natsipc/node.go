@@ -83,30 +83,11 @@ type Node struct {
 
 	// The serving side keeps its counters apart from mu, which every call
 	// takes: requests and calls must not queue on one lock.
-	isClosed    atomic.Bool  // Close began
 	stopping    atomic.Bool  // Shutdown or Close began: refuse new requests
 	inflight    atomic.Int32 // handlers running
 	readers     atomic.Int32 // reader goroutines, idle or serving
 	idleReaders atomic.Int32
-	rmu         sync.Mutex
-	running     map[*handlerCtx]struct{} // handler contexts someone waits on, canceled by Close
-}
-
-// track adds a handler context Close must cancel; false if Close began.
-func (n *Node) track(h *handlerCtx) bool {
-	n.rmu.Lock()
-	defer n.rmu.Unlock()
-	if n.isClosed.Load() {
-		return false
-	}
-	n.running[h] = struct{}{}
-	return true
-}
-
-func (n *Node) untrack(h *handlerCtx) {
-	n.rmu.Lock()
-	delete(n.running, h)
-	n.rmu.Unlock()
+	contexts    ipc.HandlerGroup // the running handlers' contexts, canceled by Close
 }
 
 // New joins the NATS connection nc as a node. nc stays the caller's: its
@@ -153,7 +134,6 @@ func New(nc *nats.Conn, cfg Config) (*Node, error) {
 		connCh:    make(chan struct{}),
 		lostCh:    make(chan struct{}),
 		routeSubs: make(map[string]*nats.Subscription),
-		running:   make(map[*handlerCtx]struct{}),
 	}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
@@ -262,16 +242,7 @@ func (n *Node) Close() error {
 		n.stopping.Store(true)
 		subs := n.takeServeSubsLocked()
 		n.mu.Unlock()
-		n.rmu.Lock()
-		n.isClosed.Store(true)
-		running := make([]*handlerCtx, 0, len(n.running))
-		for c := range n.running {
-			running = append(running, c)
-		}
-		n.rmu.Unlock()
-		for _, c := range running {
-			c.cancel(context.Canceled)
-		}
+		n.contexts.Cancel()
 		for _, s := range subs {
 			s.Unsubscribe()
 		}

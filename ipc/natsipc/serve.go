@@ -170,16 +170,16 @@ func (n *Node) run(replyTo, route string, r request, h ipc.Handler) {
 	if r.timeoutMS > 0 {
 		timeout = time.Duration(r.timeoutMS) * time.Millisecond
 	}
-	ctx := newHandlerCtx(n, timeout)
-	defer ctx.release()
-	req := &ipc.Request{Route: route, Args: r.args, Meta: r.meta, Peer: r.from}
+	req := ipc.Request{Route: route, Args: r.args, Meta: r.meta, Peer: r.from}
 	if len(req.Args) == 0 {
 		req.Args = json.RawMessage("null")
 	}
 	if r.from != "" && ValidCluster(r.from) {
 		req.Caller = n.Cluster(r.from)
 	}
-	data, err := ipc.Serve(ctx, h, req, n.cfg.Hooks, n.log)
+	ctx := ipc.NewHandlerContext(req, time.Now().Add(timeout), &n.contexts)
+	defer ctx.Cancel()
+	data, err := ipc.Serve(ctx, h, ctx.Request(), n.cfg.Hooks, n.log)
 	buf := getBuf()
 	if err != nil {
 		e := ipc.AsError(err)
