@@ -1,21 +1,19 @@
 package discordtest
 
-import "time"
+import (
+	"time"
+
+	"github.com/ipcord/ipcord/gateway"
+)
 
 // validIntents holds every intent bit Discord defines (GUILDS, 1<<0,
 // through DIRECT_MESSAGE_POLLS, 1<<25); any other bit is close 4013.
 const validIntents = 1<<26 - 1
 
-// Privileged intents (GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT), for
-// Gateway.DisallowedIntents.
-const (
-	IntentGuildMembers   = 1 << 1
-	IntentGuildPresences = 1 << 8
-	IntentMessageContent = 1 << 15
-	// PrivilegedIntents is all three; set DisallowedIntents to it to act as
-	// an application none of them is enabled for.
-	PrivilegedIntents = IntentGuildMembers | IntentGuildPresences | IntentMessageContent
-)
+// PrivilegedIntents are GUILD_MEMBERS, GUILD_PRESENCES and MESSAGE_CONTENT;
+// set Gateway.DisallowedIntents to it to act as an application none of them
+// is enabled for.
+const PrivilegedIntents = int64(gateway.IntentGuildMembers | gateway.IntentGuildPresences | gateway.IntentMessageContent)
 
 // Discord's send limit: 120 payloads per 60 s per connection, heartbeats
 // included.

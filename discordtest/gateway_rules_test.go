@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/internal/leaktest"
 )
 
@@ -57,7 +58,7 @@ func TestGatewayCloseCodes(t *testing.T) {
 		{"sharding required", &Gateway{Shards: 2}, "v=10", send(identifyPayload("tok", 0, 1, 0)), closeShardingNeeded},
 		{"API version 8", &Gateway{}, "v=8", func(context.Context, *testClient) error { return nil }, closeInvalidVersion},
 		{"unknown intent bit", &Gateway{}, "v=10", send(identifyPayload("tok", 0, 1, 1<<40)), closeInvalidIntents},
-		{"privileged intent disallowed", &Gateway{DisallowedIntents: PrivilegedIntents}, "v=10", send(identifyPayload("tok", 0, 1, IntentMessageContent)), closeDisallowIntents},
+		{"privileged intent disallowed", &Gateway{DisallowedIntents: PrivilegedIntents}, "v=10", send(identifyPayload("tok", 0, 1, int64(gateway.IntentMessageContent))), closeDisallowIntents},
 		{"unknown opcode after identify", &Gateway{}, "v=10", send(ident, map[string]any{"op": 5}), closeUnknownOpcode},
 	}
 	for _, tc := range cases {

@@ -13,25 +13,23 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/interactions"
 	"github.com/ipcord/ipcord/ipc"
 	"github.com/ipcord/ipcord/rest"
 )
 
-// Intents the demo bot asks for: GUILDS and GUILD_MESSAGES, neither
+// intents the demo bot asks for: GUILDS and GUILD_MESSAGES, neither
 // privileged. Without MESSAGE_CONTENT, real Discord still sends the content
 // of messages that mention the bot, which is what the bot answers there.
-const (
-	IntentGuilds        = 1 << 0
-	IntentGuildMessages = 1 << 9
-)
+const intents = gateway.IntentGuilds | gateway.IntentGuildMessages
 
 // GatewayConfig is what the demo gives the constructor of its gateway.
 type GatewayConfig struct {
 	REST    *rest.Client
 	Token   string
 	Shards  int // 0 takes Get Gateway Bot's recommendation
-	Intents int64
+	Intents gateway.Intents
 	Handler EventHandler
 	Logger  *slog.Logger
 }
@@ -161,7 +159,7 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 			shards = 0 // real Discord: its recommendation
 		}
 		return cfg.NewGateway(GatewayConfig{REST: d.rest, Token: token, Shards: shards,
-			Intents: IntentGuilds | IntentGuildMessages, Handler: h, Logger: cfg.Logger})
+			Intents: intents, Handler: h, Logger: cfg.Logger})
 	}})
 	if err != nil {
 		return d, err

@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/ipcord/ipcord/discord"
 	"github.com/ipcord/ipcord/discordtest"
+	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/internal/demo"
 	"github.com/ipcord/ipcord/internal/leaktest"
 	"github.com/ipcord/ipcord/ipc"
@@ -44,7 +45,7 @@ func TestDemoPartsWithoutShards(t *testing.T) {
 	leaktest.Check(t)
 	ctx := testCtx(t)
 	d := startDemo(t, demo.Config{Traffic: -1, NewGateway: func(c demo.GatewayConfig) (demo.Gateway, error) {
-		if c.Token == "" || c.Shards != 2 || c.Intents != demo.IntentGuilds|demo.IntentGuildMessages || c.Handler == nil {
+		if c.Token == "" || c.Shards != 2 || c.Intents != gateway.IntentGuilds|gateway.IntentGuildMessages || c.Handler == nil {
 			t.Errorf("gateway config %+v", c)
 		}
 		return &stubGateway{status: []demo.ShardStatus{{ID: 0, State: "READY"}, {ID: 1, State: "READY"}}}, nil

@@ -18,7 +18,7 @@ func NewShardGateway(cfg GatewayConfig) (Gateway, error) {
 	h := cfg.Handler
 	m, err := shard.NewManager(shard.ManagerConfig{
 		Shard: shard.Config{
-			Gateway: gateway.Config{Token: cfg.Token, Intents: gateway.Intents(cfg.Intents), Logger: cfg.Logger},
+			Gateway: gateway.Config{Token: cfg.Token, Intents: cfg.Intents, Logger: cfg.Logger},
 			Handler: func(ctx context.Context, ev shard.Event) {
 				if h != nil {
 					h(ctx, Event{Shard: ev.Shard, Seq: ev.Seq, Name: ev.Name, Data: ev.Data})
