@@ -70,3 +70,41 @@ func normalize(a fuzzArgs) fuzzArgs {
 	}
 	return a
 }
+
+// The typed paths' JSON library, measured on route-sized args:
+// go test -run '^$' -bench 'ArgsDecode|Valid' -count 3 ./ipc/
+var benchArgsJSON = []byte(`{"n":1,"name":"hello world","ids":[1,2,3],"ok":true}`)
+
+func BenchmarkArgsDecode(b *testing.B) {
+	b.Run("goccy", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var a fuzzArgs
+			if err := unmarshal(benchArgsJSON, &a); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var a fuzzArgs
+			if err := json.Unmarshal(benchArgsJSON, &a); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkValid(b *testing.B) {
+	b.Run("goccy", func(b *testing.B) {
+		for b.Loop() {
+			valid(benchArgsJSON)
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			json.Valid(benchArgsJSON)
+		}
+	})
+}
