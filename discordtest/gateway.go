@@ -316,12 +316,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request, which Listen
 	}
 	key, err := wsproto.CheckRequest(r)
 	if err != nil {
-		var he *wsproto.HandshakeError
-		if errors.As(err, &he) {
-			he.Respond(w)
-		} else {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-		}
+		wsproto.Refuse(w, err)
 		return
 	}
 	g.mu.Lock()

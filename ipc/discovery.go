@@ -275,12 +275,7 @@ func (d *Discovery) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	key, err := wsproto.CheckRequest(r)
 	if err != nil {
-		var he *wsproto.HandshakeError
-		if errors.As(err, &he) {
-			he.Respond(w)
-			return
-		}
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		wsproto.Refuse(w, err)
 		return
 	}
 	select {

@@ -165,15 +165,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	key, err := wsproto.CheckRequest(r)
 	if err != nil {
-		var he *wsproto.HandshakeError
-		status := http.StatusBadRequest
-		if errors.As(err, &he) && he.Status != 0 {
-			status = he.Status
-			for k, v := range he.Header {
-				w.Header()[k] = v
-			}
-		}
-		http.Error(w, err.Error(), status)
+		wsproto.Refuse(w, err)
 		return
 	}
 	select {

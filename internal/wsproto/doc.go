@@ -34,9 +34,7 @@
 //
 //	key, err := wsproto.CheckRequest(r)
 //	if err != nil {
-//		var he *wsproto.HandshakeError
-//		errors.As(err, &he)
-//		he.Respond(w)
+//		wsproto.Refuse(w, err)
 //		return
 //	}
 //	sub := "" // the first of wsproto.Subprotocols(r) this server speaks

@@ -75,6 +75,18 @@ func (e *HandshakeError) Respond(w http.ResponseWriter) {
 	_, _ = w.Write([]byte(e.Reason + "\n"))
 }
 
+// Refuse answers an upgrade request that CheckRequest refused: with the
+// refusal's status, headers and reason (every CheckRequest error is a
+// *HandshakeError), or 400 for any other error.
+func Refuse(w http.ResponseWriter, err error) {
+	var he *HandshakeError
+	if errors.As(err, &he) && he.Status != 0 {
+		he.Respond(w)
+		return
+	}
+	http.Error(w, err.Error(), http.StatusBadRequest)
+}
+
 func handshakeErr(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrHandshake}, args...)...)
 }

@@ -1,7 +1,6 @@
 package wsproto_test
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -60,10 +59,7 @@ func Example_server() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, err := wsproto.CheckRequest(r)
 		if err != nil {
-			var he *wsproto.HandshakeError
-			if errors.As(err, &he) {
-				he.Respond(w)
-			}
+			wsproto.Refuse(w, err)
 			return
 		}
 		sub := ""

@@ -193,7 +193,7 @@ func TestCheckRequest(t *testing.T) {
 				t.Fatalf("err = %v, want a HandshakeError with status %d", err, tt.status)
 			}
 			rec := httptest.NewRecorder()
-			he.Respond(rec)
+			wsproto.Refuse(rec, err)
 			if rec.Code != tt.status || !strings.Contains(rec.Body.String(), he.Reason) {
 				t.Fatalf("Respond wrote %d %q", rec.Code, rec.Body.String())
 			}
@@ -227,5 +227,13 @@ func TestAppendResponseParses(t *testing.T) {
 	resp, n, ok, err := wsproto.ParseResponse(out, &wsproto.Request{Key: key, Subprotocols: []string{"ipcord.v1"}})
 	if !ok || err != nil || n != len(out) || resp.Subprotocol != "ipcord.v1" {
 		t.Fatalf("ParseResponse of our own reply: %+v %d %v %v", resp, n, ok, err)
+	}
+}
+
+func TestRefuseOtherError(t *testing.T) {
+	rec := httptest.NewRecorder()
+	wsproto.Refuse(rec, errors.New("boom"))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "boom") {
+		t.Fatalf("Refuse wrote %d %q", rec.Code, rec.Body.String())
 	}
 }

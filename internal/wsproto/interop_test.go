@@ -255,9 +255,7 @@ func newOurEchoServer(t *testing.T, maxMessage int) *ourEchoServer {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, err := wsproto.CheckRequest(r)
 		if err != nil {
-			var he *wsproto.HandshakeError
-			errors.As(err, &he)
-			he.Respond(w)
+			wsproto.Refuse(w, err)
 			return
 		}
 		sub := ""
