@@ -135,7 +135,7 @@ func reportCallError(e *env, err error) error {
 	} else {
 		fmt.Fprintf(e.stderr, "error: %v\n", err)
 	}
-	return exitError{1}
+	return cmdline.ExitError{Code: 1}
 }
 
 func runRoutes(ctx context.Context, e *env, args []string) error {

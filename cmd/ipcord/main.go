@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -43,11 +42,6 @@ func register(c *command) {
 // exits 2 without printing it again.
 var errUsage = cmdline.ErrUsage
 
-// exitError carries a specific exit status (1 for a failed call).
-type exitError struct{ code int }
-
-func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := runMain(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:])
@@ -70,19 +64,7 @@ func runMain(ctx context.Context, e *env, args []string) int {
 		printCommands(e.stderr)
 		return 2
 	}
-	err := c.run(ctx, e, args[1:])
-	var ee exitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, errUsage):
-		return 2
-	case errors.As(err, &ee):
-		return ee.code
-	default:
-		fmt.Fprintf(e.stderr, "ipcord %s: %v\n", c.name, err)
-		return 1
-	}
+	return cmdline.ExitCode(e.stderr, "ipcord", c.name, c.run(ctx, e, args[1:]))
 }
 
 func printCommands(w io.Writer) {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+
+	"github.com/ipcord/ipcord/internal/cmdline"
 )
 
 // The NATS transport lives in its own module (ipc/natsipc) so that ipcord
@@ -26,7 +28,7 @@ func runNATS(ctx context.Context, e *env, args []string) error {
 		var err error
 		if bin, err = exec.LookPath("ipcord-nats"); err != nil {
 			fmt.Fprintln(e.stderr, "ipcord nats: ipcord-nats is not installed; install it with\n\tgo install github.com/ipcord/ipcord/ipc/natsipc/cmd/ipcord-nats@latest")
-			return exitError{1}
+			return cmdline.ExitError{Code: 1}
 		}
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
@@ -34,7 +36,7 @@ func runNATS(ctx context.Context, e *env, args []string) error {
 	err := cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() > 0 {
-		return exitError{ee.ExitCode()}
+		return cmdline.ExitError{Code: ee.ExitCode()}
 	}
 	if err != nil {
 		return fmt.Errorf("running %s: %w", bin, err)

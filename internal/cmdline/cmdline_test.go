@@ -67,3 +67,22 @@ func ExampleCallArgs() {
 	fmt.Println(string(args), err)
 	// Output: {"guild":42,"limit":10,"name":"general"} <nil>
 }
+
+func TestExitCode(t *testing.T) {
+	for _, tt := range []struct {
+		err    error
+		code   int
+		stderr string
+	}{
+		{nil, 0, ""},
+		{cmdline.ErrUsage, 2, ""},
+		{fmt.Errorf("wrapped: %w", cmdline.ErrUsage), 2, ""},
+		{cmdline.ExitError{Code: 3}, 3, ""},
+		{errors.New("boom"), 1, "ipcord call: boom\n"},
+	} {
+		var stderr bytes.Buffer
+		if code := cmdline.ExitCode(&stderr, "ipcord", "call", tt.err); code != tt.code || stderr.String() != tt.stderr {
+			t.Errorf("ExitCode(%v) = %d, %q; want %d, %q", tt.err, code, stderr.String(), tt.code, tt.stderr)
+		}
+	}
+}

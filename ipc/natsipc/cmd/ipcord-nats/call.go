@@ -60,7 +60,7 @@ func runCall(ctx context.Context, stdout, stderr io.Writer, args []string) error
 			if len(results) == 0 {
 				fmt.Fprintln(stderr, "no cluster answered")
 			}
-			return exitError{1}
+			return cmdline.ExitError{Code: 1}
 		}
 		return nil
 	}
@@ -80,7 +80,7 @@ func runCall(ctx context.Context, stdout, stderr io.Writer, args []string) error
 // exit 1.
 func reportError(stderr io.Writer, err error) error {
 	fmt.Fprintln(stderr, errorText(err))
-	return exitError{1}
+	return cmdline.ExitError{Code: 1}
 }
 
 func errorText(err error) string {

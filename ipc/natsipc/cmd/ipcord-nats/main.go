@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,11 +24,6 @@ import (
 
 // errUsage marks an error already explained on stderr: exit status 2.
 var errUsage = cmdline.ErrUsage
-
-// exitError carries a specific exit status (1 for a failed call).
-type exitError struct{ code int }
-
-func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -57,16 +51,5 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) int {
 		fmt.Fprintf(stderr, "ipcord-nats: unknown command %q (want serve or call)\n", args[0])
 		return 2
 	}
-	var ee exitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, errUsage):
-		return 2
-	case errors.As(err, &ee):
-		return ee.code
-	default:
-		fmt.Fprintf(stderr, "ipcord-nats %s: %v\n", args[0], err)
-		return 1
-	}
+	return cmdline.ExitCode(stderr, "ipcord-nats", args[0], err)
 }
