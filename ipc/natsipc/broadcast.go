@@ -39,7 +39,7 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 	if err != nil {
 		return nil, err
 	}
-	known, gone := n.members.snapshot()
+	known, gone, joined := n.members.live()
 	noResponders := false
 	results := make(map[string]*ipc.Result, len(known))
 	waiting := make(map[string]bool, len(known))
@@ -50,11 +50,14 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 	// node that just joined learns the members from their answers to its
 	// ping, which arrive about when the first replies do.
 	finish := func() (bool, error) {
-		n.members.each(func(c string) {
-			if _, done := results[c]; !done && !waiting[c] {
-				waiting[c] = true
-			}
-		})
+		if j := n.members.joined.Load(); j != joined {
+			joined = j
+			n.members.each(func(c string) {
+				if _, done := results[c]; !done && !waiting[c] {
+					waiting[c] = true
+				}
+			})
+		}
 		return len(waiting) == 0, nil
 	}
 	err = n.requestMany(ctx, n.prefix+"all."+route, a, 2*len(known)+8,
@@ -71,6 +74,9 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 				return finish()
 			}
 			if isNoResponders(m) {
+				if len(results) > 0 {
+					return false, nil // for another Broadcast: someone answered this one
+				}
 				noResponders = true
 				return true, nil // nobody subscribes: nobody to wait for
 			}

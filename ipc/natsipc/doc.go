@@ -37,13 +37,21 @@
 // nats.MaxReconnects(-1) (Connect does). Authentication and TLS are NATS's
 // own: configure them with nats.Option values.
 //
-// # Differences from the WebSocket transport
+// # Handlers
 //
-// A caller that gives up before its deadline does not cancel the remote
-// handler (NATS request-reply has no cancel message); the handler's
-// context still ends at the deadline. Metadata set with ipc.WithMeta and
-// ipc.RequestFrom work as over WebSocket, and handlers run through
-// ipc.Serve, so hooks, panics and result encoding behave alike.
+// Handlers run through ipc.Serve, so hooks, panics, result encoding,
+// metadata set with ipc.WithMeta and ipc.RequestFrom behave as over
+// WebSocket. A caller that gives up (its context canceled, or Close)
+// publishes a cancel on <prefix>.cancel and the serving nodes cancel the
+// handler's context, as a cancel frame does over WebSocket; anyone who can
+// publish on the account can send one, as anyone can send a request.
+//
+// A serving node runs the handlers of fast routes on the goroutine that
+// receives its requests, the way a bare nats.go responder does, and each
+// call of a route whose handlers take longer (20 µs on average) on a
+// goroutine of its own, so slow handlers run in parallel. A handler that
+// blocks unexpectedly holds up the requests behind it for about half a
+// millisecond, after which another goroutine takes over receiving.
 //
 // # Identify coordination
 //

@@ -15,17 +15,20 @@ import (
 // headers cost a MIME parse on both sides of every call, and the request
 // path is what the benchmarks compare with bare nats.go.
 //
-// Request:  <timeout_ms> SP <from> LF <meta JSON object, or nothing> LF <args JSON>
-// Success:  '+' <cluster> LF <result JSON>
-// Failure:  '-' <cluster> LF <code> LF <message>
+// Request:  <timeout_ms> SP <from> [SP <id>] LF <meta JSON object, or nothing> LF <args JSON>
+// Success:  '+' <cluster> [SP <id>] LF <result JSON>
+// Failure:  '-' <cluster> [SP <id>] LF <code> LF <message>
 //
 // <from> and <cluster> are names (possibly empty) without spaces or line
-// breaks; an empty args or result means null.
+// breaks; an empty args or result means null. A reply repeats its
+// request's <id>: Broadcasts, which share one reply subject per node, tell
+// their replies apart by it (see requestMany).
 
 // request is a decoded request envelope.
 type request struct {
 	timeoutMS int64
 	from      string
+	id        []byte // aliases the message body; nil without one
 	meta      map[string]string
 	args      []byte // aliases the message body
 }
@@ -33,6 +36,7 @@ type request struct {
 // reply is a decoded reply envelope.
 type reply struct {
 	cluster []byte // aliases the body: only Broadcast needs it as a string
+	id      []byte // the request's id (aliases the body); nil without one
 	ok      bool
 	data    []byte // result JSON when ok (aliases the body)
 	code    string // error code when !ok
@@ -43,10 +47,11 @@ type reply struct {
 // it into a time.Duration never overflows.
 const maxTimeoutMS = 1 << 31
 
-func appendRequest(b []byte, timeoutMS int64, from string, meta map[string]string, args []byte) ([]byte, error) {
+func appendRequest(b []byte, timeoutMS int64, from string, id []byte, meta map[string]string, args []byte) ([]byte, error) {
 	b = strconv.AppendInt(b, timeoutMS, 10)
 	b = append(b, ' ')
 	b = append(b, from...)
+	b = appendID(b, id)
 	b = append(b, '\n')
 	if len(meta) > 0 {
 		m, err := json.Marshal(meta)
@@ -68,6 +73,10 @@ func decodeRequest(body []byte) (request, error) {
 	ms, from, ok := bytes.Cut(line, []byte{' '})
 	if !ok {
 		return r, fmt.Errorf("%w: no sender field", ErrMalformed)
+	}
+	from, r.id, ok = cutID(from)
+	if !ok {
+		return r, fmt.Errorf("%w: request id", ErrMalformed)
 	}
 	n, ok := parseMS(ms)
 	if !ok {
@@ -110,16 +119,18 @@ func parseMS(b []byte) (int64, bool) {
 	return n, n <= maxTimeoutMS
 }
 
-func appendSuccess(b []byte, cluster string, data []byte) []byte {
+func appendSuccess(b []byte, cluster string, id, data []byte) []byte {
 	b = append(b, '+')
 	b = append(b, cluster...)
+	b = appendID(b, id)
 	b = append(b, '\n')
 	return append(b, data...)
 }
 
-func appendFailure(b []byte, cluster, code, message string) []byte {
+func appendFailure(b []byte, cluster string, id []byte, code, message string) []byte {
 	b = append(b, '-')
 	b = append(b, cluster...)
+	b = appendID(b, id)
 	b = append(b, '\n')
 	b = append(b, strings.ReplaceAll(code, "\n", " ")...)
 	b = append(b, '\n')
@@ -136,6 +147,9 @@ func decodeReply(body []byte) (reply, error) {
 		return r, fmt.Errorf("%w: reply kind %q", ErrMalformed, kind)
 	}
 	cluster, rest, ok := bytes.Cut(body[1:], []byte{'\n'})
+	if ok {
+		cluster, r.id, ok = cutID(cluster)
+	}
 	if !ok || !validName(cluster) {
 		return r, fmt.Errorf("%w: reply cluster", ErrMalformed)
 	}
@@ -153,6 +167,30 @@ func decodeReply(body []byte) (reply, error) {
 	}
 	r.code, r.message = string(code), string(msg)
 	return r, nil
+}
+
+// replyID returns the id of a reply envelope without decoding the rest.
+func replyID(body []byte) []byte {
+	line, _, _ := bytes.Cut(body, []byte{'\n'})
+	_, id, _ := bytes.Cut(line, []byte{' '})
+	return id
+}
+
+// appendID appends " <id>" when there is an id.
+func appendID(b, id []byte) []byte {
+	if len(id) == 0 {
+		return b
+	}
+	return append(append(b, ' '), id...)
+}
+
+// cutID splits "<name> <id>" (or "<name>") and checks the id.
+func cutID(field []byte) (name, id []byte, ok bool) {
+	name, id, found := bytes.Cut(field, []byte{' '})
+	if !found {
+		return name, nil, true
+	}
+	return name, id, len(id) > 0 && validName(id)
 }
 
 // validName reports whether b is empty or a name without separators: what

@@ -27,12 +27,12 @@ func FuzzDecodeRequest(f *testing.F) {
 		if len(r.args) > 0 && !json.Valid(r.args) {
 			t.Fatalf("invalid args accepted: %q", r.args)
 		}
-		again, err := appendRequest(nil, r.timeoutMS, r.from, r.meta, r.args)
+		again, err := appendRequest(nil, r.timeoutMS, r.from, r.id, r.meta, r.args)
 		if err != nil {
 			t.Fatal(err)
 		}
 		r2, err := decodeRequest(again)
-		if err != nil || r2.timeoutMS != r.timeoutMS || r2.from != r.from || !bytes.Equal(r2.args, r.args) || len(r2.meta) != len(r.meta) {
+		if err != nil || r2.timeoutMS != r.timeoutMS || r2.from != r.from || !bytes.Equal(r2.id, r.id) || !bytes.Equal(r2.args, r.args) || len(r2.meta) != len(r.meta) {
 			t.Fatalf("round trip of %q: %+v, %v; want %+v", again, r2, err, r)
 		}
 	})
@@ -53,12 +53,12 @@ func FuzzDecodeReply(f *testing.F) {
 			if len(r.data) > 0 && !json.Valid(r.data) {
 				t.Fatalf("invalid result accepted: %q", r.data)
 			}
-			again = appendSuccess(nil, string(r.cluster), r.data)
+			again = appendSuccess(nil, string(r.cluster), r.id, r.data)
 		} else {
-			again = appendFailure(nil, string(r.cluster), r.code, r.message)
+			again = appendFailure(nil, string(r.cluster), r.id, r.code, r.message)
 		}
 		r2, err := decodeReply(again)
-		if err != nil || r2.ok != r.ok || !bytes.Equal(r2.cluster, r.cluster) || r2.code != r.code || r2.message != r.message || !bytes.Equal(r2.data, r.data) {
+		if err != nil || r2.ok != r.ok || !bytes.Equal(r2.cluster, r.cluster) || !bytes.Equal(r2.id, r.id) || r2.code != r.code || r2.message != r.message || !bytes.Equal(r2.data, r.data) {
 			t.Fatalf("round trip of %q: %+v, %v; want %+v", again, r2, err, r)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -55,6 +56,7 @@ type members struct {
 	subs   []*nats.Subscription
 	now    func() time.Time
 	kick   chan struct{} // a new member arrived: recompute the next expiry
+	joined atomic.Uint64 // counts members' arrivals, so a Broadcast sees new ones cheaply
 }
 
 func (ms *members) init() {
@@ -79,6 +81,7 @@ func (ms *members) seen(h heartbeat) {
 	_, known := ms.m[h.Cluster]
 	ms.m[h.Cluster] = member{instance: h.Instance, deadline: ms.now().Add(d)}
 	if !known {
+		ms.joined.Add(1)
 		select {
 		case ms.kick <- struct{}{}:
 		default:
@@ -118,6 +121,18 @@ func (ms *members) snapshot() ([]string, <-chan struct{}) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	return slices.Sorted(maps.Keys(ms.m)), ms.gone
+}
+
+// live returns the live members in no order, the channel that closes when
+// one of them goes, and the count of arrivals so far (see joined).
+func (ms *members) live() ([]string, <-chan struct{}, uint64) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	names := make([]string, 0, len(ms.m))
+	for name := range ms.m {
+		names = append(names, name)
+	}
+	return names, ms.gone, ms.joined.Load()
 }
 
 // each calls f for every live member, in no order, under the lock: f must

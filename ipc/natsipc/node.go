@@ -55,8 +55,14 @@ type Node struct {
 	owned  bool
 	cfg    Config
 	prefix string // Prefix + "."
-	inbox  string // reply subject prefix, ending in "."
-	log    *slog.Logger
+	// clusterPrefix is "cluster.<Cluster>.": after prefix, it starts the
+	// subjects of calls to this cluster.
+	clusterPrefix string
+	inbox         string // reply subject prefix of calls, ending in "."
+	// bcastInbox is the one reply subject of this node's Broadcasts.
+	bcastInbox string
+	bcastSub   *nats.Subscription
+	log        *slog.Logger
 
 	inboxSub  *nats.Subscription
 	statusCh  chan nats.Status
@@ -68,7 +74,8 @@ type Node struct {
 
 	pmu       sync.Mutex // pending calls, apart from mu so replies do not queue behind state changes
 	nextToken uint64
-	pending   map[uint64]chan *nats.Msg
+	pending   map[uint64]chan *nats.Msg // calls, by the token ending their reply subject
+	bpending  map[uint64]chan *nats.Msg // Broadcasts, by the id in their replies
 
 	mu        sync.Mutex
 	connected bool
@@ -83,11 +90,17 @@ type Node struct {
 
 	// The serving side keeps its counters apart from mu, which every call
 	// takes: requests and calls must not queue on one lock.
-	stopping    atomic.Bool  // Shutdown or Close began: refuse new requests
-	inflight    atomic.Int32 // handlers running
-	readers     atomic.Int32 // reader goroutines, idle or serving
-	idleReaders atomic.Int32
-	contexts    ipc.HandlerGroup // the running handlers' contexts, canceled by Close
+	stopping atomic.Bool      // Shutdown or Close began: refuse new requests
+	inflight atomic.Int32     // handlers running
+	contexts ipc.HandlerGroup // the running handlers' contexts, canceled by Close
+	running  running          // the same, by reply subject, for cancels
+
+	// The dispatcher (dispatch.go).
+	current atomic.Pointer[reader] // the reader taking requests
+	busy    chan struct{}          // wakes the watchdog: the reader runs a handler
+	epoch   time.Time
+	statsMu sync.Mutex // for writers of stats
+	stats   atomic.Pointer[map[string]*routeStat]
 }
 
 // New joins the NATS connection nc as a node. nc stays the caller's: its
@@ -124,17 +137,24 @@ func New(nc *nats.Conn, cfg Config) (*Node, error) {
 		cfg.MaxInFlight = 1024
 	}
 	n := &Node{
-		nc:        nc,
-		cfg:       cfg,
-		prefix:    cfg.Prefix + ".",
-		inbox:     nc.NewInbox() + ".",
-		log:       cfg.Logger,
-		stop:      make(chan struct{}),
-		pending:   make(map[uint64]chan *nats.Msg),
-		connCh:    make(chan struct{}),
-		lostCh:    make(chan struct{}),
-		routeSubs: make(map[string]*nats.Subscription),
+		nc:         nc,
+		cfg:        cfg,
+		prefix:     cfg.Prefix + ".",
+		inbox:      nc.NewInbox() + ".",
+		bcastInbox: nc.NewInbox(),
+		log:        cfg.Logger,
+		stop:       make(chan struct{}),
+		pending:    make(map[uint64]chan *nats.Msg),
+		bpending:   make(map[uint64]chan *nats.Msg),
+		connCh:     make(chan struct{}),
+		lostCh:     make(chan struct{}),
+		routeSubs:  make(map[string]*nats.Subscription),
+		busy:       make(chan struct{}, 1),
+		epoch:      time.Now(),
 	}
+	n.clusterPrefix = "cluster." + cfg.Cluster + "."
+	n.stats.Store(&map[string]*routeStat{})
+	n.running.m = make(map[string]*ipc.HandlerContext)
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -172,6 +192,9 @@ func (n *Node) start() error {
 	var err error
 	if n.inboxSub, err = n.nc.Subscribe(n.inbox+"*", n.onReply); err != nil {
 		return fmt.Errorf("natsipc: subscribing the reply inbox: %w", err)
+	}
+	if n.bcastSub, err = n.nc.Subscribe(n.bcastInbox, n.onBroadcastReply); err != nil {
+		return fmt.Errorf("natsipc: subscribing the broadcast inbox: %w", err)
 	}
 	if err := n.subscribePresence(); err != nil {
 		return err
@@ -249,6 +272,9 @@ func (n *Node) Close() error {
 		n.members.unsubscribe()
 		if n.inboxSub != nil {
 			n.inboxSub.Unsubscribe()
+		}
+		if n.bcastSub != nil {
+			n.bcastSub.Unsubscribe()
 		}
 		close(n.stop)
 		n.nc.RemoveStatusListener(n.statusCh)

@@ -23,24 +23,19 @@ import (
 const queueGroup = "ipcord"
 
 // reqQueue is the room for requests received but not yet picked up by a
-// reader. Readers are added whenever all are busy, so it only fills when
-// MaxInFlight handlers are running and requests keep coming faster than
-// "overloaded" can be answered; past it NATS drops them (a slow
-// consumer) and those callers time out.
+// reader. It fills only when requests keep coming faster than even
+// "overloaded" can be answered; past it NATS drops them (a slow consumer)
+// and those callers time out.
 const reqQueue = 1 << 14
-
-// Requests arrive on one Go channel shared by every serving subscription
-// (NATS's reader goroutine hands a message straight to a parked reader,
-// with no goroutine in between), and readers run handlers where they
-// receive them: leader/follower, so a call costs one hand-off, as a bare
-// nats.go responder does. A reader about to run a handler first makes sure
-// another reader is waiting, so a slow handler never holds up the others.
 
 func (n *Node) subscribeServe() error {
 	n.reqCh = make(chan *nats.Msg, reqQueue)
+	// Cancels share the requests' channel, so a cancel is always read after
+	// the request it cancels.
 	for _, subject := range []string{
 		n.prefix + "cluster." + n.cfg.Cluster + ".>",
 		n.prefix + "all.>",
+		n.prefix + "cancel",
 	} {
 		sub, err := n.nc.ChanSubscribe(subject, n.reqCh)
 		if err != nil {
@@ -50,10 +45,9 @@ func (n *Node) subscribeServe() error {
 		n.serveSubs = append(n.serveSubs, sub)
 		n.mu.Unlock()
 	}
-	n.readers.Store(1)
-	n.idleReaders.Store(1)
+	n.startReader()
 	n.bg.Add(1)
-	go n.reader()
+	go n.watchdog()
 	return n.subscribeRoutes()
 }
 
@@ -91,7 +85,7 @@ func (n *Node) routeOf(subject string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	for _, p := range []string{"any.", "all.", "cluster." + n.cfg.Cluster + "."} {
+	for _, p := range [...]string{"any.", "all.", n.clusterPrefix} {
 		if r, ok := strings.CutPrefix(rest, p); ok {
 			return r, true
 		}
@@ -99,41 +93,20 @@ func (n *Node) routeOf(subject string) (string, bool) {
 	return "", false
 }
 
-// reader takes requests off the shared channel and serves them.
-func (n *Node) reader() {
-	defer n.bg.Done()
-	for {
-		var m *nats.Msg
-		select {
-		case m = <-n.reqCh:
-		case <-n.stop:
-			n.readers.Add(-1)
-			n.idleReaders.Add(-1)
-			return
-		}
-		if n.idleReaders.Add(-1) == 0 && n.readers.Load() <= int32(n.cfg.MaxInFlight) {
-			// Everyone is busy now: someone must keep reading.
-			n.readers.Add(1)
-			n.idleReaders.Add(1)
-			n.bg.Add(1)
-			go n.reader()
-		}
-		n.serve(m)
-		if n.idleReaders.Load() >= maxIdleReaders {
-			n.readers.Add(-1)
-			return
-		}
-		n.idleReaders.Add(1)
-	}
+// job is a request ready to run.
+type job struct {
+	replyTo, route string
+	req            request
+	h              ipc.Handler
 }
 
-// maxIdleReaders bounds the readers kept waiting after a burst.
-const maxIdleReaders = 64
-
-// serve answers one request: runs its handler, or answers at once when it
-// cannot run.
-func (n *Node) serve(m *nats.Msg) {
+// serve answers one request on reader r: runs its handler, or answers at
+// once when it cannot run.
+func (n *Node) serve(r *reader, m *nats.Msg) {
 	if m.Reply == "" {
+		if m.Subject == n.prefix+"cancel" {
+			n.cancelRunning(string(m.Data))
+		}
 		return // not a call: nobody to answer
 	}
 	route, ok := n.routeOf(m.Subject)
@@ -142,60 +115,95 @@ func (n *Node) serve(m *nats.Msg) {
 	}
 	req, err := decodeRequest(m.Data)
 	if err != nil {
-		n.respondError(m.Reply, ipc.CodeBadRequest, err.Error())
+		n.respondError(m.Reply, nil, ipc.CodeBadRequest, err.Error())
 		return
 	}
 	h, ok := n.cfg.Router.Lookup(route)
 	if !ok {
-		n.respondError(m.Reply, ipc.CodeUnknownRoute, fmt.Sprintf("no route %q on cluster %q", route, n.cfg.Cluster))
+		n.respondError(m.Reply, req.id, ipc.CodeUnknownRoute, fmt.Sprintf("no route %q on cluster %q", route, n.cfg.Cluster))
 		return
 	}
 	if n.stopping.Load() {
-		n.respondError(m.Reply, ipc.CodeShuttingDown, "cluster "+n.cfg.Cluster+" is shutting down")
+		n.respondError(m.Reply, req.id, ipc.CodeShuttingDown, "cluster "+n.cfg.Cluster+" is shutting down")
 		return
 	}
 	if n.inflight.Add(1) > int32(n.cfg.MaxInFlight) {
 		n.inflight.Add(-1)
-		n.respondError(m.Reply, ipc.CodeOverloaded, fmt.Sprintf("more than %d requests in flight", n.cfg.MaxInFlight))
+		n.respondError(m.Reply, req.id, ipc.CodeOverloaded, fmt.Sprintf("more than %d requests in flight", n.cfg.MaxInFlight))
 		return
 	}
 	n.handlers.Add(1)
-	n.run(m.Reply, route, req, h)
+	j := job{replyTo: m.Reply, route: route, req: req, h: h}
+	st := n.stat(route)
+	start := time.Now()
+	if st.inline() {
+		n.runInline(r, st, start, j)
+	} else {
+		go func() {
+			// Timed from here: the wait for a goroutine is not the handler's.
+			n.run(st, start, time.Now(), j)
+		}()
+	}
 }
 
-func (n *Node) run(replyTo, route string, r request, h ipc.Handler) {
+// run runs a request received at start, timing its handler from began
+// (unless began is zero), and sends its reply.
+func (n *Node) run(st *routeStat, start, began time.Time, j job) {
 	defer n.handlers.Done()
 	defer n.inflight.Add(-1)
 	timeout := n.cfg.CallTimeout
-	if r.timeoutMS > 0 {
-		timeout = time.Duration(r.timeoutMS) * time.Millisecond
+	if j.req.timeoutMS > 0 {
+		timeout = time.Duration(j.req.timeoutMS) * time.Millisecond
 	}
-	req := ipc.Request{Route: route, Args: r.args, Meta: r.meta, Peer: r.from}
+	req := ipc.Request{Route: j.route, Args: j.req.args, Meta: j.req.meta, Peer: j.req.from}
 	if len(req.Args) == 0 {
 		req.Args = json.RawMessage("null")
 	}
-	if r.from != "" && ValidCluster(r.from) {
-		req.Caller = n.Cluster(r.from)
+	if j.req.from != "" && ValidCluster(j.req.from) {
+		req.Caller = n.Cluster(j.req.from)
 	}
-	ctx := ipc.NewHandlerContext(req, time.Now().Add(timeout), &n.contexts)
-	defer ctx.Cancel()
-	data, err := ipc.Serve(ctx, h, ctx.Request(), n.cfg.Hooks, n.log)
+	ctx := ipc.NewHandlerContext(req, start.Add(timeout), &n.contexts)
+	key := callKey(j.replyTo, j.req.id)
+	n.running.add(key, ctx)
+	data, err := ipc.Serve(ctx, j.h, ctx.Request(), n.cfg.Hooks, n.log)
+	n.running.remove(key, ctx)
+	ctx.Cancel()
+	if !began.IsZero() {
+		st.record(time.Since(began))
+	}
 	buf := getBuf()
 	if err != nil {
 		e := ipc.AsError(err)
-		*buf = appendFailure((*buf)[:0], n.cfg.Cluster, e.Code, e.Message)
+		*buf = appendFailure((*buf)[:0], n.cfg.Cluster, j.req.id, e.Code, e.Message)
 	} else {
-		*buf = appendSuccess((*buf)[:0], n.cfg.Cluster, data)
+		*buf = appendSuccess((*buf)[:0], n.cfg.Cluster, j.req.id, data)
 	}
-	if err := n.nc.Publish(replyTo, *buf); err != nil {
-		n.log.Debug("natsipc: sending a reply", "route", route, "err", err)
+	if err := n.nc.Publish(j.replyTo, *buf); err != nil {
+		n.log.Debug("natsipc: sending a reply", "route", j.route, "err", err)
 	}
 	putBuf(buf)
 }
 
-func (n *Node) respondError(replyTo, code, message string) {
+// callKey names a call on the serving side: its reply subject, and its id
+// when it has one (Broadcasts share a reply subject).
+func callKey(replyTo string, id []byte) string {
+	if len(id) == 0 {
+		return replyTo
+	}
+	return replyTo + " " + string(id)
+}
+
+// cancelRunning cancels the handler of the call named key (see callKey): a
+// caller gave up. A handler that already returned has nothing to cancel.
+func (n *Node) cancelRunning(key string) {
+	if ctx := n.running.get(key); ctx != nil {
+		ctx.Cancel()
+	}
+}
+
+func (n *Node) respondError(replyTo string, id []byte, code, message string) {
 	buf := getBuf()
-	*buf = appendFailure((*buf)[:0], n.cfg.Cluster, code, message)
+	*buf = appendFailure((*buf)[:0], n.cfg.Cluster, id, code, message)
 	if err := n.nc.Publish(replyTo, *buf); err != nil {
 		n.log.Debug("natsipc: sending an error reply", "code", code, "err", err)
 	}

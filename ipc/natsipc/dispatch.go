@@ -1,0 +1,199 @@
+package natsipc
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ipcord/ipcord/ipc"
+	"github.com/nats-io/nats.go"
+)
+
+// How requests reach handlers.
+//
+// Requests from every serving subscription arrive on one Go channel, put
+// there by nats.go's reader goroutine with nothing in between. One reader
+// goroutine takes them off and runs the handler of a fast route itself, so
+// a burst of small calls costs no hand-off between goroutines and their
+// replies leave together, the way a bare nats.go responder answers. (With
+// a pool of readers, each request woke a goroutine of its own and every
+// reply was flushed alone: a third more CPU per call.) A route whose
+// handlers take inlineMax or more on average runs each call in a goroutine
+// of its own instead, so slow and CPU-heavy handlers run in parallel.
+//
+// A handler that turns slow while the reader runs it is caught by a
+// watchdog: once it has run for stallAfter, a new reader takes over the
+// channel, the stuck one leaves when its handler returns, and the route
+// runs in goroutines from then on. So a request waits behind another's
+// handler for at most about stallAfter. The watchdog ticks only while the
+// reader is running a handler.
+
+const (
+	// inlineMax is the average handler duration under which a route runs
+	// on the reader: about what a hand-off to a goroutine costs.
+	inlineMax = 20 * time.Microsecond
+	// stallAfter is how long the reader may run one handler before the
+	// watchdog hands the channel to a new reader.
+	stallAfter = 500 * time.Microsecond
+)
+
+// reader is one goroutine taking requests off Node.reqCh.
+type reader struct {
+	since atomic.Int64 // when its running handler began (nanoseconds after Node.epoch); 0 between handlers
+	route atomic.Pointer[routeStat]
+}
+
+// routeStat is what the dispatcher learned about one route.
+type routeStat struct {
+	avg   atomic.Int64 // moving average of handler durations, in nanoseconds
+	calls atomic.Uint32
+}
+
+// sampleInline is how often an inline handler is timed: reading the clock
+// costs about a tenth of a small handler, and a route that slows down a
+// lot is caught by the watchdog anyway.
+const sampleInline = 16
+
+// timed reports whether this inline run should be timed.
+func (s *routeStat) timed() bool { return s.calls.Add(1)%sampleInline == 0 }
+
+// record adds one handler duration to the average. Concurrent updates may
+// lose one another; the average only steers where handlers run.
+func (s *routeStat) record(d time.Duration) {
+	a := s.avg.Load()
+	s.avg.Store(a + (int64(d)-a)/8)
+}
+
+func (s *routeStat) inline() bool { return s.avg.Load() < int64(inlineMax) }
+
+// stat returns the statistics of route, a route of the Router.
+func (n *Node) stat(route string) *routeStat {
+	if s, ok := (*n.stats.Load())[route]; ok {
+		return s
+	}
+	n.statsMu.Lock()
+	defer n.statsMu.Unlock()
+	old := *n.stats.Load()
+	if s, ok := old[route]; ok {
+		return s
+	}
+	m := make(map[string]*routeStat, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	s := &routeStat{}
+	m[route] = s
+	n.stats.Store(&m)
+	return s
+}
+
+// now returns the time since n.epoch, monotonic and never 0.
+func (n *Node) now() int64 { return int64(time.Since(n.epoch)) + 1 }
+
+// startReader starts a reader and makes it the one taking requests.
+func (n *Node) startReader() {
+	r := &reader{}
+	n.current.Store(r)
+	n.bg.Add(1)
+	go n.read(r)
+}
+
+// read serves requests while r is the current reader.
+func (n *Node) read(r *reader) {
+	defer n.bg.Done()
+	for n.current.Load() == r {
+		var m *nats.Msg
+		select {
+		case m = <-n.reqCh:
+		case <-n.stop:
+			return
+		}
+		n.serve(r, m)
+	}
+}
+
+// runInline runs a request's handler on reader r, under the watchdog.
+func (n *Node) runInline(r *reader, st *routeStat, start time.Time, job job) {
+	r.route.Store(st)
+	r.since.Store(int64(start.Sub(n.epoch)) + 1)
+	if len(n.busy) == 0 {
+		select {
+		case n.busy <- struct{}{}:
+		default:
+		}
+	}
+	var began time.Time
+	if st.timed() {
+		began = start
+	}
+	n.run(st, start, began, job)
+	r.since.Store(0)
+}
+
+// watchdog hands the request channel to a new reader when the current one
+// has been running one handler for stallAfter.
+func (n *Node) watchdog() {
+	defer n.bg.Done()
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-n.busy:
+		}
+		for n.checkStall() {
+			t.Reset(stallAfter / 2)
+			select {
+			case <-n.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}
+}
+
+// checkStall rescues a stuck reader and reports whether the current reader
+// is running a handler, and so needs watching.
+func (n *Node) checkStall() bool {
+	r := n.current.Load()
+	since := r.since.Load()
+	if since == 0 {
+		return false
+	}
+	if n.now()-since < int64(stallAfter) {
+		return true
+	}
+	if st := r.route.Load(); st != nil {
+		st.avg.Store(max(st.avg.Load(), int64(stallAfter)))
+	}
+	n.startReader()
+	return false
+}
+
+// running maps the reply subjects of running handlers to their contexts,
+// so a cancel finds the handler it is for.
+type running struct {
+	mu sync.Mutex
+	m  map[string]*ipc.HandlerContext
+}
+
+func (r *running) add(replyTo string, ctx *ipc.HandlerContext) {
+	r.mu.Lock()
+	r.m[replyTo] = ctx
+	r.mu.Unlock()
+}
+
+func (r *running) remove(replyTo string, ctx *ipc.HandlerContext) {
+	r.mu.Lock()
+	if r.m[replyTo] == ctx {
+		delete(r.m, replyTo)
+	}
+	r.mu.Unlock()
+}
+
+func (r *running) get(replyTo string) *ipc.HandlerContext {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.m[replyTo]
+}
