@@ -41,6 +41,14 @@ const (
 type reader struct {
 	since atomic.Int64 // when its running handler began (nanoseconds after Node.epoch); 0 between handlers
 	route atomic.Pointer[routeStat]
+
+	// The handler it runs, for the watchdog to make cancelable when it
+	// hands the channel on: until then no other goroutine reads cancels.
+	mu         sync.Mutex
+	ctx        *ipc.HandlerContext
+	replyTo    string
+	id         []byte
+	registered bool // in Node.running
 }
 
 // routeStat is what the dispatcher learned about one route.
@@ -113,9 +121,10 @@ func (n *Node) read(r *reader) {
 }
 
 // runInline runs a request's handler on reader r, under the watchdog.
-func (n *Node) runInline(r *reader, st *routeStat, start time.Time, job job) {
+func (n *Node) runInline(r *reader, st *routeStat, start time.Time, j job) {
 	r.route.Store(st)
 	r.since.Store(int64(start.Sub(n.epoch)) + 1)
+	n.served.Add(1)
 	if len(n.busy) == 0 {
 		select {
 		case n.busy <- struct{}{}:
@@ -126,12 +135,31 @@ func (n *Node) runInline(r *reader, st *routeStat, start time.Time, job job) {
 	if st.timed() {
 		began = start
 	}
-	n.run(st, start, began, job)
+	n.run(st, start, began, j, r)
 	r.since.Store(0)
 }
 
+// begin and end bracket the handler r runs.
+func (r *reader) begin(ctx *ipc.HandlerContext, j *job) {
+	r.mu.Lock()
+	r.ctx, r.replyTo, r.id = ctx, j.replyTo, j.req.id
+	r.mu.Unlock()
+}
+
+func (r *reader) end(n *Node) {
+	r.mu.Lock()
+	if r.registered {
+		n.running.remove(callKey(r.replyTo, r.id), r.ctx)
+	}
+	r.ctx, r.replyTo, r.id, r.registered = nil, "", nil, false
+	r.mu.Unlock()
+}
+
 // watchdog hands the request channel to a new reader when the current one
-// has been running one handler for stallAfter.
+// has been running one handler for stallAfter. Woken by the first request
+// after a quiet spell, it then checks every stallAfter/2 until no request
+// has come for watchQuiet: a wake-up per request cost more than the
+// handlers it watched.
 func (n *Node) watchdog() {
 	defer n.bg.Done()
 	t := time.NewTimer(time.Hour)
@@ -142,16 +170,29 @@ func (n *Node) watchdog() {
 			return
 		case <-n.busy:
 		}
-		for n.checkStall() {
+		last, quiet := n.served.Load(), time.Duration(0)
+		for quiet < watchQuiet {
 			t.Reset(stallAfter / 2)
 			select {
 			case <-n.stop:
 				return
 			case <-t.C:
 			}
+			served := n.served.Load()
+			if n.checkStall() || served != last {
+				quiet = 0
+			} else {
+				quiet += stallAfter / 2
+			}
+			last = served
 		}
+		// Going to sleep: a request that kicked meanwhile left its kick in
+		// n.busy, which wakes the loop again at once.
 	}
 }
+
+// watchQuiet is how long the watchdog keeps checking after the last request.
+const watchQuiet = 50 * time.Millisecond
 
 // checkStall rescues a stuck reader and reports whether the current reader
 // is running a handler, and so needs watching.
@@ -167,6 +208,14 @@ func (n *Node) checkStall() bool {
 	if st := r.route.Load(); st != nil {
 		st.avg.Store(max(st.avg.Load(), int64(stallAfter)))
 	}
+	// From now on another reader reads the cancels: make the stuck handler
+	// cancelable.
+	r.mu.Lock()
+	if r.ctx != nil && !r.registered {
+		n.running.add(callKey(r.replyTo, r.id), r.ctx)
+		r.registered = true
+	}
+	r.mu.Unlock()
 	n.startReader()
 	return false
 }

@@ -98,6 +98,7 @@ type Node struct {
 	// The dispatcher (dispatch.go).
 	current atomic.Pointer[reader] // the reader taking requests
 	busy    chan struct{}          // wakes the watchdog: the reader runs a handler
+	served  atomic.Uint32          // handlers run inline, for the watchdog to see activity
 	epoch   time.Time
 	statsMu sync.Mutex // for writers of stats
 	stats   atomic.Pointer[map[string]*routeStat]

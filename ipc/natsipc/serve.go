@@ -141,14 +141,15 @@ func (n *Node) serve(r *reader, m *nats.Msg) {
 	} else {
 		go func() {
 			// Timed from here: the wait for a goroutine is not the handler's.
-			n.run(st, start, time.Now(), j)
+			n.run(st, start, time.Now(), j, nil)
 		}()
 	}
 }
 
 // run runs a request received at start, timing its handler from began
-// (unless began is zero), and sends its reply.
-func (n *Node) run(st *routeStat, start, began time.Time, j job) {
+// (unless began is zero), and sends its reply. r is the reader running it
+// inline, or nil.
+func (n *Node) run(st *routeStat, start, began time.Time, j job, r *reader) {
 	defer n.handlers.Done()
 	defer n.inflight.Add(-1)
 	timeout := n.cfg.CallTimeout
@@ -163,10 +164,21 @@ func (n *Node) run(st *routeStat, start, began time.Time, j job) {
 		req.Caller = n.Cluster(j.req.from)
 	}
 	ctx := ipc.NewHandlerContext(req, start.Add(timeout), &n.contexts)
-	key := callKey(j.replyTo, j.req.id)
-	n.running.add(key, ctx)
+	// A cancel for a handler running inline can only be read once the
+	// watchdog has handed the channel on, so only then is it registered.
+	var key string
+	if r != nil {
+		r.begin(ctx, &j)
+	} else {
+		key = callKey(j.replyTo, j.req.id)
+		n.running.add(key, ctx)
+	}
 	data, err := ipc.Serve(ctx, j.h, ctx.Request(), n.cfg.Hooks, n.log)
-	n.running.remove(key, ctx)
+	if r != nil {
+		r.end(n)
+	} else {
+		n.running.remove(key, ctx)
+	}
 	ctx.Cancel()
 	if !began.IsZero() {
 		st.record(time.Since(began))
