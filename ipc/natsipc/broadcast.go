@@ -39,13 +39,10 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 	if err != nil {
 		return nil, err
 	}
-	known, gone, joined := n.members.live()
+	waiting, gone, joined := n.members.waitSet()
+	known := len(waiting)
 	noResponders := false
-	results := make(map[string]*ipc.Result, len(known))
-	waiting := make(map[string]bool, len(known))
-	for _, c := range known {
-		waiting[c] = true
-	}
+	results := make(map[string]*ipc.Result, known)
 	// finish also waits for members learned since the broadcast began: a
 	// node that just joined learns the members from their answers to its
 	// ping, which arrive about when the first replies do.
@@ -60,7 +57,7 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 		}
 		return len(waiting) == 0, nil
 	}
-	err = n.requestMany(ctx, n.prefix+"all."+route, a, 2*len(known)+8,
+	err = n.requestMany(ctx, n.prefix+"all."+route, a, 2*known+8,
 		func() <-chan struct{} { return gone },
 		func(m *nats.Msg) (bool, error) {
 			if m == nil { // a member went: stop waiting for those now missing
@@ -99,7 +96,7 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 			delete(waiting, cluster)
 			return finish()
 		})
-	if len(known) == 0 && err != nil && len(results) == 0 {
+	if known == 0 && err != nil && len(results) == 0 {
 		return nil, err
 	}
 	if err != nil && !isCallEnd(err) {

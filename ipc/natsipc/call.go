@@ -124,21 +124,20 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 	n.nextToken++
 	var (
 		ch      chan *nats.Msg
-		replyTo string // where the replies go
-		id      []byte // the request's id, for a Broadcast
-		key     string // what a cancel names (callKey)
+		replyTo string   // where the replies go
+		id      []byte   // the request's id, for a Broadcast
+		idBuf   [13]byte // room for any uint64 in base 36
 	)
 	if room == 0 {
 		ch = replyPool.Get().(chan *nats.Msg)
 		n.pending[token] = ch
 		n.pmu.Unlock()
 		replyTo = n.inbox + strconv.FormatUint(token, 36)
-		key = replyTo
 		defer func() {
 			n.pmu.Lock()
 			delete(n.pending, token)
 			n.pmu.Unlock()
-			// onReply sends under n.pmu, so nothing can arrive now: drain
+			// deliver sends under n.pmu, so nothing can arrive now: drain
 			// a reply that came too late and reuse the channel.
 			select {
 			case <-ch:
@@ -155,8 +154,7 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 		n.bpending[token] = ch
 		n.pmu.Unlock()
 		replyTo = n.bcastInbox
-		id = strconv.AppendUint(nil, token, 36)
-		key = callKey(replyTo, id)
+		id = strconv.AppendUint(idBuf[:0], token, 36)
 		defer func() {
 			n.pmu.Lock()
 			delete(n.bpending, token)
@@ -193,7 +191,7 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 			continue
 		case <-ctx.Done():
 			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				n.cancel(key) // at the deadline the handler's context ends by itself
+				n.cancel(callKey(replyTo, id)) // at the deadline the handler's context ends by itself
 			}
 			return ipc.ContextError(ctx)
 		case <-expired:
@@ -201,7 +199,7 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 		case <-lost:
 			return fmt.Errorf("%w: the NATS connection dropped", ipc.ErrConnectionLost)
 		case <-n.stop:
-			n.cancel(key)
+			n.cancel(callKey(replyTo, id))
 			return ipc.ErrClosed
 		}
 	}

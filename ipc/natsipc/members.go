@@ -123,16 +123,17 @@ func (ms *members) snapshot() ([]string, <-chan struct{}) {
 	return slices.Sorted(maps.Keys(ms.m)), ms.gone
 }
 
-// live returns the live members in no order, the channel that closes when
-// one of them goes, and the count of arrivals so far (see joined).
-func (ms *members) live() ([]string, <-chan struct{}, uint64) {
+// waitSet returns the live members as a set to wait for, the channel that
+// closes when one of them goes, and the count of arrivals so far (see
+// joined).
+func (ms *members) waitSet() (map[string]bool, <-chan struct{}, uint64) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	names := make([]string, 0, len(ms.m))
+	set := make(map[string]bool, len(ms.m))
 	for name := range ms.m {
-		names = append(names, name)
+		set[name] = true
 	}
-	return names, ms.gone, ms.joined.Load()
+	return set, ms.gone, ms.joined.Load()
 }
 
 // each calls f for every live member, in no order, under the lock: f must
