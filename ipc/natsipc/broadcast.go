@@ -39,10 +39,20 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 	if err != nil {
 		return nil, err
 	}
-	waiting, gone, joined := n.members.waitSet()
-	known := len(waiting)
-	noResponders := false
-	results := make(map[string]*ipc.Result, known)
+	// Sent before the members are looked up, so the bookkeeping runs while
+	// the request travels; a member that joins in between is waited for
+	// like one that joined a moment later (see finish).
+	var (
+		waiting      map[string]bool
+		results      map[string]*ipc.Result
+		gone         <-chan struct{}
+		joined       uint64
+		noResponders bool
+	)
+	sent := func() {
+		waiting, gone, joined = n.members.waitSet()
+		results = make(map[string]*ipc.Result, len(waiting))
+	}
 	// finish also waits for members learned since the broadcast began: a
 	// node that just joined learns the members from their answers to its
 	// ping, which arrive about when the first replies do.
@@ -57,7 +67,7 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 		}
 		return len(waiting) == 0, nil
 	}
-	err = n.requestMany(ctx, n.prefix+"all."+route, a, 2*known+8,
+	err = n.requestMany(ctx, n.prefix+"all."+route, a, 2*n.members.count()+8, sent,
 		func() <-chan struct{} { return gone },
 		func(m *nats.Msg) (bool, error) {
 			if m == nil { // a member went: stop waiting for those now missing
@@ -96,7 +106,7 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 			delete(waiting, cluster)
 			return finish()
 		})
-	if known == 0 && err != nil && len(results) == 0 {
+	if len(waiting) == 0 && err != nil && len(results) == 0 {
 		return nil, err
 	}
 	if err != nil && !isCallEnd(err) {

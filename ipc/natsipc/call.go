@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -96,26 +97,30 @@ func (n *Node) call(ctx context.Context, subjectPrefix, route string, args, out 
 // down it waits for it (the request is not sent), failing with
 // ipc.ErrNotConnected if the deadline passes first.
 func (n *Node) request(ctx context.Context, subject string, args []byte, onMsg func(*nats.Msg) (bool, error)) error {
-	return n.requestMany(ctx, subject, args, 0, nil, onMsg)
+	return n.requestMany(ctx, subject, args, 0, nil, nil, onMsg)
 }
 
-// requestMany is request for a Broadcast when room > 0: its replies (room
-// of them at most) arrive on a subscription of its own, straight from
-// nats.go's reader, where a call's one reply takes a hop through the
-// shared inbox. wake (may be nil) returns a channel that wakes the caller
-// to call onMsg(nil).
-func (n *Node) requestMany(ctx context.Context, subject string, args []byte, room int, wake func() <-chan struct{}, onMsg func(*nats.Msg) (bool, error)) error {
-	var expired <-chan time.Time
+// requestMany is request for a Broadcast when room > 0: room replies at
+// most, told apart by the id in their envelopes. sent (may be nil) runs
+// once the request is on its way, so work that can wait for the replies
+// is off the critical path; wake (may be nil) returns a channel that wakes
+// the caller to call onMsg(nil).
+func (n *Node) requestMany(ctx context.Context, subject string, args []byte, room int, sent func(), wake func() <-chan struct{}, onMsg func(*nats.Msg) (bool, error)) error {
+	var (
+		expired <-chan time.Time
+		timer   *time.Timer
+	)
 	deadline, ok := ctx.Deadline()
 	if !ok {
-		// A pooled timer is cheaper than a derived context per call.
-		t := timerPool.Get().(*time.Timer)
-		t.Reset(n.cfg.CallTimeout)
-		defer func() { t.Stop(); timerPool.Put(t) }()
-		expired = t.C
+		// A pooled timer is cheaper than a derived context per call. It is
+		// armed once the request is sent; until then the wait for a
+		// connection is bounded by this channel.
+		timer = timerPool.Get().(*time.Timer)
+		defer func() { timer.Stop(); timerPool.Put(timer) }()
+		expired = timer.C
 		deadline = time.Now().Add(n.cfg.CallTimeout)
 	}
-	lost, err := n.waitConnected(ctx, expired)
+	lost, err := n.waitConnected(ctx, timer, deadline)
 	if err != nil {
 		return err
 	}
@@ -172,7 +177,17 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 	if err != nil {
 		return fmt.Errorf("%w: %w", ipc.ErrNotConnected, err)
 	}
+	if timer != nil {
+		timer.Reset(time.Until(deadline))
+	}
+	if sent != nil {
+		sent()
+	}
 
+	var shared <-chan *nats.Msg
+	if room > 0 {
+		shared = n.bcastCh
+	}
 	var wakeCh <-chan struct{}
 	for {
 		if wake != nil {
@@ -180,6 +195,17 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 		}
 		select {
 		case m := <-ch:
+			if done, err := onMsg(m); done {
+				return err
+			}
+			continue
+		case m := <-shared:
+			// Broadcast replies reach whichever Broadcast is waiting, with
+			// no goroutine in between; one for another is passed on.
+			if isNoResponders(m) || replyToken(m) != token {
+				n.onBroadcastReply(m)
+				continue
+			}
 			if done, err := onMsg(m); done {
 				return err
 			}
@@ -206,10 +232,16 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 }
 
 // waitConnected waits until the connection is up (or the node closed) and
-// returns the channel that closes when it drops next.
-func (n *Node) waitConnected(ctx context.Context, expired <-chan time.Time) (lost <-chan struct{}, err error) {
+// returns the channel that closes when it drops next. Without a deadline in
+// ctx, the wait ends at deadline, on timer.
+func (n *Node) waitConnected(ctx context.Context, timer *time.Timer, deadline time.Time) (lost <-chan struct{}, err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	var expired <-chan time.Time
+	if timer != nil && !n.connected {
+		timer.Reset(time.Until(deadline))
+		expired = timer.C
+	}
 	for !n.connected && !n.closed {
 		wait := n.connCh
 		n.mu.Unlock()
@@ -263,8 +295,30 @@ func (n *Node) onBroadcastReply(m *nats.Msg) {
 		}
 		return
 	}
-	if token, err := strconv.ParseUint(string(replyID(m.Data)), 36, 64); err == nil {
-		n.deliver(n.bpending, token, m)
+	n.deliver(n.bpending, replyToken(m), m)
+}
+
+// replyToken returns the token of the Broadcast a reply answers, or one
+// no Broadcast has.
+func replyToken(m *nats.Msg) uint64 {
+	t, err := strconv.ParseUint(string(replyID(m.Data)), 36, 64)
+	if err != nil {
+		return math.MaxUint64
+	}
+	return t
+}
+
+// drainBroadcastReplies routes the broadcast replies nobody has read: they
+// are read by the Broadcasts waiting, so replies that come when none waits
+// (late ones) would otherwise pile up.
+func (n *Node) drainBroadcastReplies() {
+	for {
+		select {
+		case m := <-n.bcastCh:
+			n.onBroadcastReply(m)
+		default:
+			return
+		}
 	}
 }
 

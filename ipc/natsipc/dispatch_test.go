@@ -146,3 +146,48 @@ func TestCancelReachesRemoteHandler(t *testing.T) {
 	<-done
 	wait("broadcast", 3)
 }
+
+// A reply that comes after its Broadcast gave up must not linger: no
+// Broadcast is waiting to read it, so the node drains it, and the next
+// Broadcast gets only its own replies.
+func TestLateBroadcastRepliesAreDrained(t *testing.T) {
+	leaktest.Check(t)
+	s := startServer(t, 0, "")
+	release := make(chan struct{})
+	r := ipc.NewRouter()
+	r.HandleFunc("slow", func(ctx context.Context, req *ipc.Request) (any, error) {
+		<-release
+		return "late", nil
+	})
+	r.HandleFunc("echo", func(ctx context.Context, req *ipc.Request) (any, error) { return req.Args, nil })
+	join(t, s.ClientURL(), fast("c0", r))
+	caller := join(t, s.ClientURL(), fast("", nil))
+	waitMembers(t, caller, "c0")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	res, err := caller.Broadcast(ctx, "slow", nil)
+	cancel()
+	if err != nil || len(res) != 1 || !errors.Is(res[0].Err, ipc.ErrCanceled) && !errors.Is(res[0].Err, ipc.ErrTimeout) {
+		t.Fatalf("broadcast to a stuck cluster = %+v, %v; want its timeout", res, err)
+	}
+	_, before := natsipc.BroadcastBacklog(caller)
+	close(release) // the handler answers now, to nobody
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		queued, received := natsipc.BroadcastBacklog(caller)
+		if received > before && queued == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("late reply received: %v; %d broadcast replies still queued", received > before, queued)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err = caller.Broadcast(ctx, "echo", json.RawMessage(`"fresh"`))
+	if err != nil || len(res) != 1 || res[0].Err != nil || string(res[0].Data) != `"fresh"` {
+		t.Fatalf("broadcast after a late reply = %+v, %v", res, err)
+	}
+}

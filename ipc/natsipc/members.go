@@ -136,6 +136,13 @@ func (ms *members) waitSet() (map[string]bool, <-chan struct{}, uint64) {
 	return set, ms.gone, ms.joined.Load()
 }
 
+// count returns the number of live members.
+func (ms *members) count() int {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	return len(ms.m)
+}
+
 // each calls f for every live member, in no order, under the lock: f must
 // not call back into ms. (A Broadcast checks membership on every reply;
 // a sorted copy each time was a quarter of its allocations.)

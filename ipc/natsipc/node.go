@@ -59,9 +59,12 @@ type Node struct {
 	// subjects of calls to this cluster.
 	clusterPrefix string
 	inbox         string // reply subject prefix of calls, ending in "."
-	// bcastInbox is the one reply subject of this node's Broadcasts.
+	// bcastInbox is the one reply subject of this node's Broadcasts. Its
+	// replies queue on bcastCh, read by the Broadcasts waiting (see
+	// requestMany) and drained by the heartbeat loop.
 	bcastInbox string
 	bcastSub   *nats.Subscription
+	bcastCh    chan *nats.Msg
 	log        *slog.Logger
 
 	inboxSub  *nats.Subscription
@@ -194,7 +197,8 @@ func (n *Node) start() error {
 	if n.inboxSub, err = n.nc.Subscribe(n.inbox+"*", n.onReply); err != nil {
 		return fmt.Errorf("natsipc: subscribing the reply inbox: %w", err)
 	}
-	if n.bcastSub, err = n.nc.Subscribe(n.bcastInbox, n.onBroadcastReply); err != nil {
+	n.bcastCh = make(chan *nats.Msg, bcastQueue)
+	if n.bcastSub, err = n.nc.ChanSubscribe(n.bcastInbox, n.bcastCh); err != nil {
 		return fmt.Errorf("natsipc: subscribing the broadcast inbox: %w", err)
 	}
 	if err := n.subscribePresence(); err != nil {
@@ -288,6 +292,9 @@ func (n *Node) Close() error {
 	return nil
 }
 
+// bcastQueue is the room for broadcast replies not yet read.
+const bcastQueue = 1 << 12
+
 // watchStatus follows the connection's state: a disconnect fails the
 // calls in flight with ipc.ErrConnectionLost, and a reconnect releases
 // the calls waiting for a connection.
@@ -333,6 +340,7 @@ func (n *Node) heartbeatLoop() {
 		case <-n.stop:
 			return
 		case <-t.C:
+			n.drainBroadcastReplies()
 			if n.cfg.Router != nil && !n.isShutting() {
 				n.publishPresence(false)
 				if err := n.subscribeRoutes(); err != nil {

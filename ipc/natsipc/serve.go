@@ -174,14 +174,9 @@ func (n *Node) run(st *routeStat, start, began time.Time, j job, r *reader) {
 		n.running.add(key, ctx)
 	}
 	data, err := ipc.Serve(ctx, j.h, ctx.Request(), n.cfg.Hooks, n.log)
-	if r != nil {
-		r.end(n)
-	} else {
-		n.running.remove(key, ctx)
-	}
-	ctx.Cancel()
+	var took time.Duration
 	if !began.IsZero() {
-		st.record(time.Since(began))
+		took = time.Since(began)
 	}
 	buf := getBuf()
 	if err != nil {
@@ -194,6 +189,16 @@ func (n *Node) run(st *routeStat, start, began time.Time, j job, r *reader) {
 		n.log.Debug("natsipc: sending a reply", "route", j.route, "err", err)
 	}
 	putBuf(buf)
+	// The bookkeeping waits until the reply is on its way.
+	if r != nil {
+		r.end(n)
+	} else {
+		n.running.remove(key, ctx)
+	}
+	ctx.Cancel()
+	if took > 0 {
+		st.record(took)
+	}
 }
 
 // callKey names a call on the serving side: its reply subject, and its id

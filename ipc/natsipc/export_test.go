@@ -1,0 +1,8 @@
+package natsipc
+
+// BroadcastBacklog returns the broadcast replies n has received and
+// nobody has read yet, and how many it has received in all.
+func BroadcastBacklog(n *Node) (queued int, received int64) {
+	d, _ := n.bcastSub.Delivered()
+	return len(n.bcastCh), d
+}
