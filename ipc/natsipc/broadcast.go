@@ -39,92 +39,165 @@ func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Res
 	if err != nil {
 		return nil, err
 	}
-	// Sent before the members are looked up, so the bookkeeping runs while
-	// the request travels; a member that joins in between is waited for
-	// like one that joined a moment later (see finish).
-	var (
-		waiting      map[string]bool
-		results      map[string]*ipc.Result
-		gone         <-chan struct{}
-		joined       uint64
-		noResponders bool
-	)
-	sent := func() {
-		waiting, gone, joined = n.members.waitSet()
-		results = make(map[string]*ipc.Result, len(waiting))
+	g := gather{n: n}
+	// The members are looked up once the request is sent, while it
+	// travels; a member that joins in between is waited for like one that
+	// joins a moment later (see learn).
+	err = n.requestMany(ctx, n.prefix+"all."+route, a, 2*n.members.count()+8, g.start,
+		func() <-chan struct{} { return g.gone }, g.onMsg)
+	return g.finish(err)
+}
+
+// gather is the bookkeeping of one Broadcast: a slot per cluster it waits
+// for or heard from.
+type gather struct {
+	n            *Node
+	slots        []slot
+	index        map[string]int // slot by name, once there are too many to scan
+	waiting      int            // slots not done
+	gone         <-chan struct{}
+	joined       uint64
+	noResponders bool
+}
+
+type slot struct {
+	ipc.Result
+	done bool
+}
+
+// scanMax is the slot count up to which a linear scan beats a map.
+const scanMax = 16
+
+func (g *gather) start() {
+	var names []string
+	names, g.gone, g.joined = g.n.members.live()
+	g.slots = make([]slot, len(names), len(names)+2)
+	for i, name := range names {
+		g.slots[i].Client = name
 	}
-	// finish also waits for members learned since the broadcast began: a
-	// node that just joined learns the members from their answers to its
-	// ping, which arrive about when the first replies do.
-	finish := func() (bool, error) {
-		if j := n.members.joined.Load(); j != joined {
-			joined = j
-			n.members.each(func(c string) {
-				if _, done := results[c]; !done && !waiting[c] {
-					waiting[c] = true
-				}
-			})
+	g.waiting = len(names)
+	g.reindex()
+}
+
+func (g *gather) reindex() {
+	if len(g.slots) <= scanMax {
+		return
+	}
+	if g.index == nil {
+		g.index = make(map[string]int, len(g.slots))
+	}
+	for i := range g.slots {
+		g.index[g.slots[i].Client] = i
+	}
+}
+
+// find returns the slot of the named cluster, or -1.
+func (g *gather) find(name []byte) int {
+	if g.index != nil {
+		if i, ok := g.index[string(name)]; ok {
+			return i
 		}
-		return len(waiting) == 0, nil
+		return -1
 	}
-	err = n.requestMany(ctx, n.prefix+"all."+route, a, 2*n.members.count()+8, sent,
-		func() <-chan struct{} { return gone },
-		func(m *nats.Msg) (bool, error) {
-			if m == nil { // a member went: stop waiting for those now missing
-				_, gone = n.members.snapshot()
-				for c := range waiting {
-					if !n.members.has(c) {
-						delete(waiting, c)
-						results[c] = &ipc.Result{Client: c, Err: fmt.Errorf("%w: %w: %q", ipc.ErrConnectionLost, ErrMissing, c)}
-					}
-				}
-				return finish()
+	for i := range g.slots {
+		if g.slots[i].Client == string(name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// add adds a slot for name and returns it.
+func (g *gather) add(name string) int {
+	g.slots = append(g.slots, slot{Result: ipc.Result{Client: name}})
+	g.waiting++
+	g.reindex()
+	return len(g.slots) - 1
+}
+
+// onMsg takes one reply, or a member's departure (m nil), and reports
+// whether the Broadcast is complete.
+func (g *gather) onMsg(m *nats.Msg) (bool, error) {
+	if m == nil { // a member went: stop waiting for those now missing
+		_, g.gone = g.n.members.snapshot()
+		for i := range g.slots {
+			if s := &g.slots[i]; !s.done && !g.n.members.has(s.Client) {
+				s.done, s.Err = true, fmt.Errorf("%w: %w: %q", ipc.ErrConnectionLost, ErrMissing, s.Client)
+				g.waiting--
 			}
-			if isNoResponders(m) {
-				if len(results) > 0 {
-					return false, nil // for another Broadcast: someone answered this one
-				}
-				noResponders = true
-				return true, nil // nobody subscribes: nobody to wait for
+		}
+		return g.learn(), nil
+	}
+	if isNoResponders(m) {
+		if g.waiting < len(g.slots) {
+			return false, nil // for another Broadcast: someone answered this one
+		}
+		g.noResponders = true
+		return true, nil // nobody subscribes: nobody to wait for
+	}
+	r, err := decodeReply(m.Data)
+	if err != nil || len(r.cluster) == 0 {
+		g.n.log.Debug("natsipc: ignoring a broadcast reply", "err", err)
+		return false, nil
+	}
+	i := g.find(r.cluster)
+	if i < 0 {
+		i = g.add(string(r.cluster)) // a cluster it did not know of
+	}
+	s := &g.slots[i]
+	if s.done && s.Err == nil {
+		return false, nil // two processes share a name: first answer wins
+	}
+	if !s.done {
+		g.waiting--
+	}
+	s.done = true
+	if r.ok {
+		s.Data, s.Err = json.RawMessage(r.data), nil
+	} else {
+		s.Data, s.Err = nil, &ipc.Error{Code: r.code, Message: r.message}
+	}
+	return g.learn(), nil
+}
+
+// learn adds slots for members that arrived since the Broadcast began —
+// a node that just joined learns the members from their answers to its
+// ping, which arrive about when the first replies do — and reports whether
+// nothing is left to wait for.
+func (g *gather) learn() bool {
+	if j := g.n.members.joined.Load(); j != g.joined {
+		g.joined = j
+		for _, name := range g.n.Members() {
+			if g.find([]byte(name)) < 0 {
+				g.add(name)
 			}
-			r, err := decodeReply(m.Data)
-			if err != nil || len(r.cluster) == 0 {
-				n.log.Debug("natsipc: ignoring a broadcast reply", "err", err)
-				return false, nil
-			}
-			cluster := string(r.cluster)
-			if prev, dup := results[cluster]; dup && prev.Err == nil {
-				return false, nil // two processes share a name: first answer wins
-			}
-			res := &ipc.Result{Client: cluster}
-			if r.ok {
-				res.Data = json.RawMessage(r.data)
-			} else {
-				res.Err = &ipc.Error{Code: r.code, Message: r.message}
-			}
-			results[cluster] = res
-			delete(waiting, cluster)
-			return finish()
-		})
-	if len(waiting) == 0 && err != nil && len(results) == 0 {
+		}
+	}
+	return g.waiting == 0
+}
+
+// finish turns the slots into results once the gathering ended with err.
+func (g *gather) finish(err error) ([]ipc.Result, error) {
+	if len(g.slots) == 0 && err != nil {
 		return nil, err
 	}
 	if err != nil && !isCallEnd(err) {
 		return nil, err
 	}
-	for c := range waiting {
-		e := err
-		switch {
-		case noResponders:
-			e = fmt.Errorf("%w: %w", &ipc.Error{Code: ipc.CodeUnknownClient, Message: "cluster " + c + " does not subscribe"}, ErrNoResponders)
-		case e == nil:
-			e = ipc.ErrTimeout
+	out := make([]ipc.Result, len(g.slots))
+	for i := range g.slots {
+		s := &g.slots[i]
+		if !s.done {
+			switch {
+			case g.noResponders:
+				s.Err = fmt.Errorf("%w: %w", &ipc.Error{Code: ipc.CodeUnknownClient, Message: "cluster " + s.Client + " does not subscribe"}, ErrNoResponders)
+			case err != nil:
+				s.Err = err
+			default:
+				s.Err = ipc.ErrTimeout
+			}
 		}
-		results[c] = &ipc.Result{Client: c, Err: e}
-	}
-	out := make([]ipc.Result, 0, len(results))
-	for _, r := range results {
-		out = append(out, *r)
+		out[i] = s.Result
 	}
 	slices.SortFunc(out, func(a, b ipc.Result) int { return strings.Compare(a.Client, b.Client) })
 	return out, nil

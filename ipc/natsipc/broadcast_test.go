@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -190,5 +191,37 @@ func TestDiscoverBeforeFirstBroadcast(t *testing.T) {
 			t.Fatalf("round %d: broadcast = %+v, %v; want 3 results", i, res, err)
 		}
 		caller.Close()
+	}
+}
+
+// More clusters than a Broadcast scans linearly, one of them run by two
+// processes: one result per cluster, sorted, the shared name once.
+func TestBroadcastManyClustersAndSharedName(t *testing.T) {
+	leaktest.Check(t)
+	s := startServer(t, 0, "")
+	var names []string
+	for i := range 20 {
+		names = append(names, fmt.Sprintf("c%02d", i))
+	}
+	for _, c := range names {
+		join(t, s.ClientURL(), fast(c, testRouter(c, nil)))
+	}
+	join(t, s.ClientURL(), fast("c07", testRouter("c07", nil))) // a second process named c07
+	caller := join(t, s.ClientURL(), natsipc.Config{})
+	waitMembers(t, caller, names...)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for range 3 {
+		res, err := caller.Broadcast(ctx, "whoami", nil)
+		if err != nil || len(res) != len(names) {
+			t.Fatalf("broadcast = %d results, %v; want %d", len(res), err, len(names))
+		}
+		for i, want := range names {
+			var who map[string]string
+			if res[i].Client != want || res[i].Err != nil || json.Unmarshal(res[i].Data, &who) != nil || who["cluster"] != want {
+				t.Fatalf("result %d = %+v (%s); want %s's own answer", i, res[i], res[i].Data, want)
+			}
+		}
 	}
 }

@@ -123,17 +123,12 @@ func (ms *members) snapshot() ([]string, <-chan struct{}) {
 	return slices.Sorted(maps.Keys(ms.m)), ms.gone
 }
 
-// waitSet returns the live members as a set to wait for, the channel that
-// closes when one of them goes, and the count of arrivals so far (see
-// joined).
-func (ms *members) waitSet() (map[string]bool, <-chan struct{}, uint64) {
+// live returns the live members, sorted, the channel that closes when one
+// of them goes, and the count of arrivals so far (see joined).
+func (ms *members) live() ([]string, <-chan struct{}, uint64) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	set := make(map[string]bool, len(ms.m))
-	for name := range ms.m {
-		set[name] = true
-	}
-	return set, ms.gone, ms.joined.Load()
+	return slices.Sorted(maps.Keys(ms.m)), ms.gone, ms.joined.Load()
 }
 
 // count returns the number of live members.
@@ -141,17 +136,6 @@ func (ms *members) count() int {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	return len(ms.m)
-}
-
-// each calls f for every live member, in no order, under the lock: f must
-// not call back into ms. (A Broadcast checks membership on every reply;
-// a sorted copy each time was a quarter of its allocations.)
-func (ms *members) each(f func(name string)) {
-	ms.mu.Lock()
-	defer ms.mu.Unlock()
-	for name := range ms.m {
-		f(name)
-	}
 }
 
 func (ms *members) has(name string) bool {
