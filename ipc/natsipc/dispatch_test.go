@@ -103,7 +103,7 @@ func TestCancelReachesRemoteHandler(t *testing.T) {
 			ended <- ctx.Err()
 			return nil, ctx.Err()
 		})
-		join(t, s.ClientURL(), fast(c, r))
+		join(t, s.ClientURL(), natsipc.Config{Cluster: c, Router: r})
 	}
 	caller := join(t, s.ClientURL(), natsipc.Config{})
 	waitMembers(t, caller, "c0", "c1", "c2")
