@@ -275,12 +275,14 @@ func TestBroadcastPartialResults(t *testing.T) {
 	helloed(t, url, "dead")
 	waitFor(t, 5*time.Second, "4 clients", func() bool { return len(srv.Clients()) == 4 })
 
+	// The deadline is what the slow and the dead client cost; it is long
+	// enough that the fast ones answer in time on a loaded machine.
 	start := time.Now()
-	ctx := ctxTimeout(t, 300*time.Millisecond)
+	ctx := ctxTimeout(t, time.Second)
 	res := srv.Broadcast(ctx, "stats", nil)
 	took := time.Since(start)
-	if took > 2*time.Second {
-		t.Fatalf("Broadcast took %v with a 300 ms deadline", took)
+	if took > 5*time.Second {
+		t.Fatalf("Broadcast took %v with a 1 s deadline", took)
 	}
 	byID := map[string]ipc.Result{}
 	for _, r := range res {
