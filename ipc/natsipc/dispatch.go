@@ -25,8 +25,8 @@ import (
 // watchdog: once it has run for stallAfter, a new reader takes over the
 // channel, the stuck one leaves when its handler returns, and the route
 // runs in goroutines from then on. So a request waits behind another's
-// handler for at most about stallAfter. The watchdog ticks only while the
-// reader is running a handler.
+// handler for at most about stallAfter. The watchdog sleeps while no
+// requests come.
 
 const (
 	// inlineMax is the average handler duration under which a route runs
@@ -220,29 +220,30 @@ func (n *Node) checkStall() bool {
 	return false
 }
 
-// running maps the reply subjects of running handlers to their contexts,
-// so a cancel finds the handler it is for.
+// running maps the calls (see callKey) of the handlers a cancel can reach
+// to their contexts: those running on goroutines of their own, and those
+// a reader was running when the watchdog handed the channel on.
 type running struct {
 	mu sync.Mutex
 	m  map[string]*ipc.HandlerContext
 }
 
-func (r *running) add(replyTo string, ctx *ipc.HandlerContext) {
+func (r *running) add(key string, ctx *ipc.HandlerContext) {
 	r.mu.Lock()
-	r.m[replyTo] = ctx
+	r.m[key] = ctx
 	r.mu.Unlock()
 }
 
-func (r *running) remove(replyTo string, ctx *ipc.HandlerContext) {
+func (r *running) remove(key string, ctx *ipc.HandlerContext) {
 	r.mu.Lock()
-	if r.m[replyTo] == ctx {
-		delete(r.m, replyTo)
+	if r.m[key] == ctx {
+		delete(r.m, key)
 	}
 	r.mu.Unlock()
 }
 
-func (r *running) get(replyTo string) *ipc.HandlerContext {
+func (r *running) get(key string) *ipc.HandlerContext {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.m[replyTo]
+	return r.m[key]
 }
