@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -120,5 +121,49 @@ func TestServerMount(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusTeapot || len(srv.Requests()) != 0 {
 		t.Fatalf("mounted handler: %d, recorded %d", resp.StatusCode, len(srv.Requests()))
+	}
+}
+
+// A Server with MaxRecorded keeps the newest requests, not all, and Wait
+// still finds a request that comes after old ones were dropped.
+func TestServerMaxRecorded(t *testing.T) {
+	leaktest.Check(t)
+	srv, err := discordtest.NewServer(&discordtest.ServerOptions{MaxRecorded: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	post := func(i int) {
+		t.Helper()
+		resp, err := (&http.Client{Transport: tr}).Post(fmt.Sprintf("%s/webhooks/1/tok?n=%d", srv.URL, i), "application/json", strings.NewReader(fmt.Sprintf(`{"content":"%d"}`, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for i := range 20 {
+		post(i)
+	}
+	reqs := srv.Requests()
+	if len(reqs) < 4 || len(reqs) > 8 || string(reqs[len(reqs)-1].JSON) != `{"content":"19"}` {
+		t.Fatalf("kept %d requests, the last %s; want 4 to 8 ending with the 20th", len(reqs), reqs[len(reqs)-1].JSON)
+	}
+	got := make(chan discordtest.Request, 1)
+	go func() {
+		r, _ := srv.Wait(t.Context(), func(r discordtest.Request) bool { return string(r.JSON) == `{"content":"42"}` })
+		got <- r
+	}()
+	for i := 20; i < 43; i++ {
+		post(i)
+	}
+	select {
+	case r := <-got:
+		if string(r.JSON) != `{"content":"42"}` {
+			t.Fatalf("wait found %s", r.JSON)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("wait did not see the request made after old ones were dropped")
 	}
 }

@@ -88,6 +88,10 @@ type Gateway struct {
 	// means 10,000. A RESUME from before the oldest kept one is answered
 	// with INVALID_SESSION d:false.
 	ReplayLimit int
+	// MaxRecorded bounds the payloads Received keeps: at least the newest
+	// MaxRecorded. Zero keeps all, as a test wants; a fake that runs for
+	// days sets it.
+	MaxRecorded int
 	// UserID is the bot's user id in READY; zero means 1000000000000000001.
 	UserID uint64
 	// Now is the clock for rate limits, identify buckets and refusals;
@@ -110,7 +114,7 @@ type Gateway struct {
 	allMembers map[uint64]time.Time // guild -> last request for all members
 	refuse     time.Time            // refuse new connections until
 	refused    int
-	received   []Received
+	received   history[Received]
 	connInfo   []ConnInfo
 	changed    chan struct{} // closed and replaced on every recorded change
 	sessCount  int
@@ -199,6 +203,7 @@ func (g *Gateway) initLocked() {
 	g.buckets = map[int]time.Time{}
 	g.allMembers = map[uint64]time.Time{}
 	g.changed = make(chan struct{})
+	g.received.max = g.MaxRecorded
 }
 
 // Close stops both listeners, drops every connection and waits for the
@@ -290,6 +295,7 @@ func (g *Gateway) heartbeatInterval() time.Duration {
 func (g *Gateway) notifyLocked() {
 	close(g.changed)
 	g.changed = make(chan struct{})
+	g.received.max = g.MaxRecorded
 }
 
 // serveHTTP checks the query and upgrade request, then hands the hijacked

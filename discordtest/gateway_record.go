@@ -40,11 +40,12 @@ type ConnInfo struct {
 	ClientClose int
 }
 
-// Received returns a copy of every payload clients have sent so far.
+// Received returns a copy of every payload clients have sent so far (the
+// newest MaxRecorded, at least, when that is set).
 func (g *Gateway) Received() []Received {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return append([]Received(nil), g.received...)
+	return g.received.all()
 }
 
 // Connections returns a copy of what is known of every accepted connection.
@@ -60,9 +61,11 @@ func (g *Gateway) WaitReceived(ctx context.Context, match func(Received) bool) (
 	var found Received
 	seen := 0
 	err := g.waitFor(ctx, func() bool {
-		for ; seen < len(g.received); seen++ {
-			if match(g.received[seen]) {
-				found = g.received[seen]
+		recs, next := g.received.from(seen)
+		seen = next
+		for _, r := range recs {
+			if match(r) {
+				found = r
 				return true
 			}
 		}

@@ -91,7 +91,7 @@ func (g *Gateway) handle(c *gwConn, payload []byte) {
 		if rec.Shard < 0 {
 			rec.Shard = c.shard
 		}
-		g.received = append(g.received, rec)
+		g.received.add(rec)
 		g.notifyLocked()
 	}()
 	if len(payload) > maxPayload {

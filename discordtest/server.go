@@ -28,6 +28,10 @@ type ServerOptions struct {
 	GatewayBot discord.GatewayBot
 	// MaxBody bounds a request body (default 32 MiB).
 	MaxBody int64
+	// MaxRecorded bounds the requests Requests keeps: at least the newest
+	// MaxRecorded. Zero keeps all, as a test wants; a fake that runs for
+	// days sets it.
+	MaxRecorded int
 }
 
 // Server is a fake of the Discord REST routes ipcord calls. Its URL is the
@@ -41,7 +45,7 @@ type Server struct {
 	srv     *http.Server
 	done    chan struct{}
 	mu      sync.Mutex
-	reqs    []Request
+	reqs    history[Request]
 	notify  chan struct{} // closed and replaced on each recorded request
 	faults  []*Fault
 	nextID  uint64
@@ -83,6 +87,7 @@ func NewServer(opts *ServerOptions) (*Server, error) {
 	}
 	s := &Server{
 		URL: "http://" + ln.Addr().String() + "/api/v10", opts: o, ln: ln, done: make(chan struct{}),
+		reqs:   history[Request]{max: o.MaxRecorded},
 		notify: make(chan struct{}), nextID: 1 << 40, gw: gw, limits: map[string]*routeLimit{},
 		mounts: map[string]http.Handler{},
 	}
@@ -150,11 +155,12 @@ func (s *Server) mounted(path string) http.Handler {
 	return nil
 }
 
-// Requests returns a copy of every request received so far, in order.
+// Requests returns a copy of every request received so far, in order (the
+// newest MaxRecorded, at least, when that is set).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.reqs...)
+	return s.reqs.all()
 }
 
 // ErrNoMatch is returned by Wait when ctx ends before a matching request.
@@ -167,8 +173,9 @@ func (s *Server) Wait(ctx context.Context, match func(Request) bool) (Request, e
 	seen := 0
 	for {
 		s.mu.Lock()
-		reqs, ch := s.reqs[seen:], s.notify
-		seen = len(s.reqs)
+		var reqs []Request
+		reqs, seen = s.reqs.from(seen)
+		ch := s.notify
 		s.mu.Unlock()
 		for _, r := range reqs {
 			if match(r) {
@@ -209,7 +216,7 @@ func Route(methodAndPath string) func(Request) bool {
 func (s *Server) record(r Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reqs = append(s.reqs, r)
+	s.reqs.add(r)
 	close(s.notify)
 	s.notify = make(chan struct{})
 }

@@ -89,6 +89,7 @@ func StartFake(cfg FakeConfig) (*Fake, error) {
 		GatewayBot: discord.GatewayBot{Shards: cfg.Shards, SessionStartLimit: discord.SessionStartLimit{
 			Total: 1000, Remaining: 1000, ResetAfter: 86400000, MaxConcurrency: cfg.Shards,
 		}},
+		MaxRecorded: maxRecorded,
 	})
 	if err != nil {
 		return nil, err
@@ -96,7 +97,7 @@ func StartFake(cfg FakeConfig) (*Fake, error) {
 	f.gw = &discordtest.Gateway{
 		Addr: cfg.GatewayAddr, ResumeAddr: cfg.ResumeAddr, Token: cfg.Token, Shards: 1, MaxConcurrency: cfg.Shards,
 		HeartbeatInterval: cfg.HeartbeatInterval, SessionStarts: f.rest, Guilds: guildJSON,
-		UserID: BotUserID, Logger: cfg.Logger,
+		UserID: BotUserID, Logger: cfg.Logger, MaxRecorded: maxRecorded,
 	}
 	if err := f.gw.Start(); err != nil {
 		f.rest.Close()
@@ -145,6 +146,10 @@ func StartFake(cfg FakeConfig) (*Fake, error) {
 	}
 	return f, nil
 }
+
+// maxRecorded bounds what the fake keeps of its clients' traffic for GET
+// /_fake/sent: it may run for days.
+const maxRecorded = 10000
 
 // URL is the fake's base URL ("http://127.0.0.1:7878"): REST lives under
 // URL+"/api/v10" (and /api/v9), the control API under URL+"/_fake/".
