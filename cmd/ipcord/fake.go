@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -16,11 +17,12 @@ func init() {
 // runFake serves discordtest's fake Discord until interrupted, so bots in
 // any language can be run offline against it.
 func runFake(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "fake", "[--listen 127.0.0.1:7878] [--token T] [--guilds N] [--shards N] [--traffic N/s]")
+	fs := newFlags(e, "fake", "[--listen 127.0.0.1:7878] [--token T] [--control-token T] [--guilds N] [--shards N] [--traffic N/s]")
 	listen := fs.String("listen", "127.0.0.1:7878", "address of REST (/api/v10, /api/v9) and the control API (/_fake/)")
 	gwAddr := fs.String("gateway-addr", "127.0.0.1:0", "address of the gateway")
 	resumeAddr := fs.String("resume-addr", "127.0.0.1:0", "address of the gateway's resume_gateway_url")
 	token := fs.String("token", "", "the only bot token accepted (default: any)")
+	controlToken := fs.String("control-token", "", "require \"Authorization: Bearer T\" on the control API (/_fake/)")
 	guilds := fs.Int("guilds", 3, "number of sample guilds")
 	shards := fs.Int("shards", 1, "shard count Get Gateway Bot recommends")
 	traffic := fs.String("traffic", "0", "background MESSAGE_CREATE events per second, like 5 or 5/s")
@@ -43,11 +45,15 @@ func runFake(ctx context.Context, e *env, args []string) error {
 	f, err := demo.StartFake(demo.FakeConfig{
 		Addr: *listen, GatewayAddr: *gwAddr, ResumeAddr: *resumeAddr, Token: *token,
 		Guilds: *guilds, Shards: *shards, Traffic: rate, HeartbeatInterval: *hb,
+		ControlToken: *controlToken,
 	})
 	if err != nil {
 		return err
 	}
 	u := f.URL()
+	if *controlToken == "" && !loopback(*listen) {
+		fmt.Fprintf(e.stderr, "ipcord fake: warning: the control API on %s is open to anyone who can reach it; set --control-token\n", *listen)
+	}
 	fmt.Fprintf(e.stdout, "ipcord fake: a fake Discord, offline\n")
 	fmt.Fprintf(e.stdout, "  REST      %s/api/v10 (and /api/v9)\n", u)
 	fmt.Fprintf(e.stdout, "  gateway   %s (resume on %s)\n", f.GatewayURL(), f.Gateway().ResumeURL())
@@ -69,4 +75,18 @@ func parseRate(s string) (float64, error) {
 		return 0, fmt.Errorf("--traffic %q is not a rate from 0 to 10000 per second", s)
 	}
 	return n, nil
+}
+
+// loopback reports whether addr (host:port) binds only the loopback
+// interface.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -140,3 +140,39 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 }
+
+func TestFakeCommandControlToken(t *testing.T) {
+	leaktest.Check(t)
+	_, m := startCommand(t, regexp.MustCompile(`REST +(http://[0-9.:]+)/api/v10`),
+		"fake", "--listen", "127.0.0.1:0", "--control-token", "k3y", "--guilds", "1")
+	get := func(auth string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", m[1]+"/_fake/sent", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(""); code != http.StatusUnauthorized {
+		t.Errorf("control API without the token = %d, want 401", code)
+	}
+	if code := get("Bearer k3y"); code != http.StatusOK {
+		t.Errorf("control API with the token = %d, want 200", code)
+	}
+}
+
+func TestLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:7878": true, "[::1]:0": true, "localhost:80": true,
+		"0.0.0.0:7878": false, ":7878": false, "10.0.0.5:1": false, "nonsense": false,
+	} {
+		if got := loopback(addr); got != want {
+			t.Errorf("loopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}

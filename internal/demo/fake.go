@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +43,11 @@ type FakeConfig struct {
 	Traffic float64
 	// HeartbeatInterval is sent in HELLO; zero means Discord's 41.25 s.
 	HeartbeatInterval time.Duration
+	// ControlToken, when set, is required of the control API as
+	// "Authorization: Bearer <ControlToken>" (else 401). Empty leaves it
+	// open, which suits the default loopback address; set it when the
+	// fake listens where others can reach it.
+	ControlToken string
 	// Logger receives the fake gateway's debug logs; nil is silent.
 	Logger *slog.Logger
 }
@@ -192,15 +198,15 @@ func (f *Fake) Close() error {
 // answered here, the rest proxied to discordtest.Server) and the control API.
 func (f *Fake) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /_fake/dispatch", f.handleDispatch)
-	mux.HandleFunc("POST /_fake/fault", f.handleFault)
-	mux.HandleFunc("GET /_fake/sent", f.handleSent)
-	mux.HandleFunc("GET /_fake/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /_fake/dispatch", f.control(f.handleDispatch))
+	mux.HandleFunc("POST /_fake/fault", f.control(f.handleFault))
+	mux.HandleFunc("GET /_fake/sent", f.control(f.handleSent))
+	mux.HandleFunc("GET /_fake/", f.control(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{
 			"rest": f.APIURL(), "gateway": f.GatewayURL(), "resume_gateway": f.gw.ResumeURL(),
 			"guilds": f.guildList(),
 		})
-	})
+	}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// discordgo and other libraries still default to v9; the routes
 		// we serve are the same in both.
@@ -286,6 +292,21 @@ func (f *Fake) guildList() []map[string]any {
 		out[i] = map[string]any{"id": fmt.Sprint(g.ID), "name": g.Name, "channel_id": fmt.Sprint(g.ChannelID)}
 	}
 	return out
+}
+
+// control guards a control API handler with FakeConfig.ControlToken.
+func (f *Fake) control(h http.HandlerFunc) http.HandlerFunc {
+	if f.cfg.ControlToken == "" {
+		return h
+	}
+	want := []byte("Bearer " + f.cfg.ControlToken)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "the control API needs Authorization: Bearer <control token>"})
+			return
+		}
+		h(w, r)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

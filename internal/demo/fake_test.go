@@ -139,3 +139,24 @@ func TestFakeTraffic(t *testing.T) {
 		}
 	}
 }
+
+// With a ControlToken, the control API answers only requests that carry
+// it; REST keeps its own (bot token) rules.
+func TestFakeControlToken(t *testing.T) {
+	leaktest.Check(t)
+	f := startFake(t, demo.FakeConfig{Guilds: 1, ControlToken: "s3cret"})
+	for _, auth := range []string{"", "Bearer wrong", "Bot s3cret"} {
+		if code, _ := do(t, "GET", f.URL()+"/_fake/sent", auth, nil); code != http.StatusUnauthorized {
+			t.Errorf("GET /_fake/sent with %q = %d, want 401", auth, code)
+		}
+		if code, _ := do(t, "POST", f.URL()+"/_fake/fault", auth, `{"name":"reconnect","shard":0}`); code != http.StatusUnauthorized {
+			t.Errorf("POST /_fake/fault with %q = %d, want 401", auth, code)
+		}
+	}
+	if code, body := do(t, "GET", f.URL()+"/_fake/sent", "Bearer s3cret", nil); code != 200 {
+		t.Errorf("GET /_fake/sent with the token = %d %s", code, body)
+	}
+	if code, _ := do(t, "GET", f.URL()+"/api/v10/gateway", "", nil); code != 200 {
+		t.Errorf("REST GET /gateway = %d; the control token must not guard REST", code)
+	}
+}

@@ -122,7 +122,10 @@ func do(t testing.TB, method, url, token string, body any) (int, []byte) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if token != "" {
+	switch {
+	case strings.Contains(token, " "): // a whole header value, like "Bearer x"
+		req.Header.Set("Authorization", token)
+	case token != "":
 		req.Header.Set("Authorization", "Bot "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
