@@ -24,14 +24,15 @@ func startServer(t testing.TB, port int, storeDir string) *server.Server {
 	if port == 0 {
 		port = -1
 	}
-	s, err := server.NewServer(&server.Options{
-		Host:      "127.0.0.1",
-		Port:      port,
-		NoLog:     true,
-		NoSigs:    true,
-		JetStream: true,
-		StoreDir:  storeDir,
-	})
+	return startServerWith(t, server.Options{Port: port, JetStream: true, StoreDir: storeDir})
+}
+
+// startServerWith runs an embedded nats-server with opts on 127.0.0.1,
+// quiet, stopped when the test ends.
+func startServerWith(t testing.TB, opts server.Options) *server.Server {
+	t.Helper()
+	opts.Host, opts.NoLog, opts.NoSigs = "127.0.0.1", true, true
+	s, err := server.NewServer(&opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +45,29 @@ func startServer(t testing.TB, port int, storeDir string) *server.Server {
 		s.WaitForShutdown()
 	})
 	return s
+}
+
+// pingThrough joins url twice with opts, as cluster c0 serving "ping" and
+// as a caller, and checks that a call goes through.
+func pingThrough(t *testing.T, url string, opts ...nats.Option) {
+	t.Helper()
+	r := ipc.NewRouter()
+	r.HandleFunc("ping", func(ctx context.Context, req *ipc.Request) (any, error) { return "pong", nil })
+	srv, err := natsipc.Connect(url, natsipc.Config{Cluster: "c0", Router: r}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	caller, err := natsipc.Connect(url, natsipc.Config{}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer caller.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if got, err := ipc.CallAs[string](ctx, caller, "ping", nil); err != nil || got != "pong" {
+		t.Fatalf("ping = %q, %v", got, err)
+	}
 }
 
 // connect dials s and closes the connection when the test ends.
