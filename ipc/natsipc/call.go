@@ -113,8 +113,8 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		// A pooled timer is cheaper than a derived context per call. It is
-		// armed once the request is sent; until then the wait for a
-		// connection is bounded by this channel.
+		// armed when the request is sent, or when a wait for the
+		// connection begins.
 		timer = timerPool.Get().(*time.Timer)
 		defer func() { timer.Stop(); timerPool.Put(timer) }()
 		expired = timer.C
