@@ -76,18 +76,11 @@ func (g *gather) start() {
 		g.slots[i].Client = name
 	}
 	g.waiting = len(names)
-	g.reindex()
-}
-
-func (g *gather) reindex() {
-	if len(g.slots) <= scanMax {
-		return
-	}
-	if g.index == nil {
+	if len(g.slots) > scanMax {
 		g.index = make(map[string]int, len(g.slots))
-	}
-	for i := range g.slots {
-		g.index[g.slots[i].Client] = i
+		for i := range g.slots {
+			g.index[g.slots[i].Client] = i
+		}
 	}
 }
 
@@ -111,15 +104,24 @@ func (g *gather) find(name []byte) int {
 func (g *gather) add(name string) int {
 	g.slots = append(g.slots, slot{Result: ipc.Result{Client: name}})
 	g.waiting++
-	g.reindex()
-	return len(g.slots) - 1
+	i := len(g.slots) - 1
+	switch {
+	case g.index != nil:
+		g.index[name] = i
+	case len(g.slots) > scanMax:
+		g.index = make(map[string]int, len(g.slots))
+		for j := range g.slots {
+			g.index[g.slots[j].Client] = j
+		}
+	}
+	return i
 }
 
 // onMsg takes one reply, or a member's departure (m nil), and reports
 // whether the Broadcast is complete.
 func (g *gather) onMsg(m *nats.Msg) (bool, error) {
 	if m == nil { // a member went: stop waiting for those now missing
-		_, g.gone = g.n.members.snapshot()
+		g.gone = g.n.members.goneChan()
 		for i := range g.slots {
 			if s := &g.slots[i]; !s.done && !g.n.members.has(s.Client) {
 				s.done, s.Err = true, fmt.Errorf("%w: %w: %q", ipc.ErrConnectionLost, ErrMissing, s.Client)

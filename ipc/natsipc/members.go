@@ -115,12 +115,11 @@ func (ms *members) signalLocked() {
 	ms.gone = make(chan struct{})
 }
 
-// snapshot returns the live members, sorted, and the channel that closes
-// when one of them goes.
-func (ms *members) snapshot() ([]string, <-chan struct{}) {
+// names returns the live members, sorted.
+func (ms *members) names() []string {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	return slices.Sorted(maps.Keys(ms.m)), ms.gone
+	return slices.Sorted(maps.Keys(ms.m))
 }
 
 // live returns the live members, sorted, the channel that closes when one
@@ -129,6 +128,13 @@ func (ms *members) live() ([]string, <-chan struct{}, uint64) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	return slices.Sorted(maps.Keys(ms.m)), ms.gone, ms.joined.Load()
+}
+
+// goneChan returns the channel that closes when a live member goes.
+func (ms *members) goneChan() <-chan struct{} {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	return ms.gone
 }
 
 // count returns the number of live members.
@@ -157,10 +163,7 @@ func (ms *members) unsubscribe() {
 
 // Members returns the clusters this node currently knows to be alive,
 // sorted: those whose heartbeats arrive in time.
-func (n *Node) Members() []string {
-	names, _ := n.members.snapshot()
-	return names
-}
+func (n *Node) Members() []string { return n.members.names() }
 
 func (n *Node) subscribePresence() error {
 	n.members.misses = n.cfg.HeartbeatMisses
@@ -224,7 +227,7 @@ func (n *Node) Discover(ctx context.Context, settle time.Duration) []string {
 	defer t.Stop()
 	last, since := -1, time.Now()
 	for {
-		names, _ := n.members.snapshot()
+		names := n.members.names()
 		if len(names) != last {
 			last, since = len(names), time.Now()
 		} else if time.Since(since) >= settle {
