@@ -106,21 +106,26 @@ func (n *Node) request(ctx context.Context, subject string, args []byte, onMsg f
 // is off the critical path; wake (may be nil) returns a channel that wakes
 // the caller to call onMsg(nil).
 func (n *Node) requestMany(ctx context.Context, subject string, args []byte, room int, sent func(), wake func() <-chan struct{}, onMsg func(*nats.Msg) (bool, error)) error {
+	// The clock is read once at most: with a deadline in ctx, for the
+	// time left; without one, not at all unless the connection is down.
 	var (
 		expired <-chan time.Time
 		timer   *time.Timer
+		timeout time.Duration // what the envelope tells the handler
 	)
 	deadline, ok := ctx.Deadline()
-	if !ok {
+	if ok {
+		timeout = time.Until(deadline)
+	} else {
 		// A pooled timer is cheaper than a derived context per call. It is
 		// armed when the request is sent, or when a wait for the
 		// connection begins.
 		timer = timerPool.Get().(*time.Timer)
 		defer func() { timer.Stop(); timerPool.Put(timer) }()
 		expired = timer.C
-		deadline = time.Now().Add(n.cfg.CallTimeout)
+		timeout = n.cfg.CallTimeout
 	}
-	lost, err := n.waitConnected(ctx, timer, deadline)
+	lost, timeout, err := n.waitConnected(ctx, timer, timeout)
 	if err != nil {
 		return err
 	}
@@ -168,7 +173,7 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 	}
 
 	buf := getBuf()
-	body, err := appendRequest((*buf)[:0], max(time.Until(deadline).Milliseconds(), 1), n.cfg.Cluster, id, ipc.MetaFrom(ctx), args)
+	body, err := appendRequest((*buf)[:0], max(timeout.Milliseconds(), 1), n.cfg.Cluster, id, ipc.MetaFrom(ctx), args)
 	if err == nil {
 		err = n.nc.PublishRequest(subject, replyTo, body)
 		*buf = body
@@ -178,7 +183,7 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 		return fmt.Errorf("%w: %w", ipc.ErrNotConnected, err)
 	}
 	if timer != nil {
-		timer.Reset(time.Until(deadline))
+		timer.Reset(timeout)
 	}
 	if sent != nil {
 		sent()
@@ -232,14 +237,18 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 }
 
 // waitConnected waits until the connection is up (or the node closed) and
-// returns the channel that closes when it drops next. Without a deadline in
-// ctx, the wait ends at deadline, on timer.
-func (n *Node) waitConnected(ctx context.Context, timer *time.Timer, deadline time.Time) (lost <-chan struct{}, err error) {
+// returns the channel that closes when it drops next, and what is left of
+// timeout after the wait. Without a deadline in ctx, timer ends the wait.
+func (n *Node) waitConnected(ctx context.Context, timer *time.Timer, timeout time.Duration) (lost <-chan struct{}, left time.Duration, err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.connected && !n.closed {
+		return n.lostCh, timeout, nil // the common case reads no clock
+	}
+	deadline := time.Now().Add(timeout)
 	var expired <-chan time.Time
-	if timer != nil && !n.connected {
-		timer.Reset(time.Until(deadline))
+	if timer != nil {
+		timer.Reset(timeout)
 		expired = timer.C
 	}
 	for !n.connected && !n.closed {
@@ -249,18 +258,18 @@ func (n *Node) waitConnected(ctx context.Context, timer *time.Timer, deadline ti
 		case <-wait:
 		case <-ctx.Done():
 			n.mu.Lock()
-			return nil, fmt.Errorf("%w: %w", ipc.ErrNotConnected, ipc.ContextError(ctx))
+			return nil, 0, fmt.Errorf("%w: %w", ipc.ErrNotConnected, ipc.ContextError(ctx))
 		case <-expired:
 			n.mu.Lock()
-			return nil, fmt.Errorf("%w: %w", ipc.ErrNotConnected, ipc.ErrTimeout)
+			return nil, 0, fmt.Errorf("%w: %w", ipc.ErrNotConnected, ipc.ErrTimeout)
 		case <-n.stop:
 		}
 		n.mu.Lock()
 	}
 	if n.closed {
-		return nil, ipc.ErrClosed
+		return nil, 0, ipc.ErrClosed
 	}
-	return n.lostCh, nil
+	return n.lostCh, time.Until(deadline), nil
 }
 
 // cancel tells the serving nodes that nobody waits for the call named key
