@@ -157,9 +157,10 @@ func (r *reader) end(n *Node) {
 
 // watchdog hands the request channel to a new reader when the current one
 // has been running one handler for stallAfter. Woken by the first request
-// after a quiet spell, it then checks every stallAfter/2 until no request
-// has come for watchQuiet: a wake-up per request cost more than the
-// handlers it watched.
+// after a quiet spell, it then checks every stallAfter/2 while requests
+// keep coming, less often as they stop, and sleeps once none has come for
+// watchQuiet: a wake-up per request cost more than the handlers it
+// watched.
 func (n *Node) watchdog() {
 	defer n.bg.Done()
 	t := time.NewTimer(time.Hour)
@@ -170,9 +171,9 @@ func (n *Node) watchdog() {
 			return
 		case <-n.busy:
 		}
-		last, quiet := n.served.Load(), time.Duration(0)
+		last, quiet, tick := n.served.Load(), time.Duration(0), stallAfter/2
 		for quiet < watchQuiet {
-			t.Reset(stallAfter / 2)
+			t.Reset(tick)
 			select {
 			case <-n.stop:
 				return
@@ -180,9 +181,13 @@ func (n *Node) watchdog() {
 			}
 			served := n.served.Load()
 			if n.checkStall() || served != last {
-				quiet = 0
+				quiet, tick = 0, stallAfter/2
 			} else {
-				quiet += stallAfter / 2
+				// Quiet: check less often, so sparse traffic does not keep
+				// the watchdog ticking. A handler that stalls meanwhile is
+				// caught by the next tick, at most watchTickMax later.
+				quiet += tick
+				tick = min(2*tick, watchTickMax)
 			}
 			last = served
 		}
@@ -191,8 +196,12 @@ func (n *Node) watchdog() {
 	}
 }
 
-// watchQuiet is how long the watchdog keeps checking after the last request.
-const watchQuiet = 50 * time.Millisecond
+// The watchdog keeps checking for watchQuiet after the last request, at
+// intervals that grow from stallAfter/2 to watchTickMax.
+const (
+	watchQuiet   = 50 * time.Millisecond
+	watchTickMax = 8 * time.Millisecond
+)
 
 // checkStall rescues a stuck reader and reports whether the current reader
 // is running a handler, and so needs watching.
