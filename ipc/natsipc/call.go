@@ -28,8 +28,11 @@ func putBuf(b *[]byte) {
 
 // Call calls route on any one instance that serves it (NATS picks one of
 // the route's queue group), so a call survives the restart of any single
-// cluster. A route nobody serves fails at once with ipc.ErrUnknownRoute
-// (wrapping ErrNoResponders). Otherwise errors are those of ipc.Caller.
+// cluster: an instance that refuses it because it is shutting down (the
+// handler never ran) is skipped, and the call sent again, up to
+// shutdownRetries times. A route nobody serves fails at once with
+// ipc.ErrUnknownRoute (wrapping ErrNoResponders). Otherwise errors are
+// those of ipc.Caller.
 func (n *Node) Call(ctx context.Context, route string, args, out any) error {
 	return n.call(ctx, n.prefix+"any.", route, args, out, ipc.CodeUnknownRoute)
 }
@@ -60,8 +63,11 @@ func (n *Node) call(ctx context.Context, subjectPrefix, route string, args, out 
 	if err != nil {
 		return err
 	}
-	var data []byte
-	err = n.request(ctx, subjectPrefix+route, a, func(m *nats.Msg) (bool, error) {
+	var (
+		data    []byte
+		leaving bool // refused by an instance that is shutting down
+	)
+	onMsg := func(m *nats.Msg) (bool, error) {
 		if isNoResponders(m) {
 			return true, fmt.Errorf("%w: %w for %s%s", &ipc.Error{Code: noResponders, Message: "no responders for " + route}, ErrNoResponders, subjectPrefix, route)
 		}
@@ -70,11 +76,26 @@ func (n *Node) call(ctx context.Context, subjectPrefix, route string, args, out 
 			return true, err
 		}
 		if !r.ok {
+			leaving = r.refused && r.code == ipc.CodeShuttingDown
 			return true, &ipc.Error{Code: r.code, Message: r.message}
 		}
 		data = r.data
 		return true, nil
-	})
+	}
+	// Only a call to any instance can go elsewhere: a named cluster that
+	// is shutting down is the one asked for.
+	retries := 0
+	if subjectPrefix == n.prefix+"any." {
+		retries = shutdownRetries
+	}
+	for {
+		leaving = false
+		err = n.request(ctx, subjectPrefix+route, a, onMsg)
+		if !leaving || retries == 0 || ctx.Err() != nil {
+			break
+		}
+		retries--
+	}
 	if err != nil || out == nil {
 		return err
 	}
@@ -90,6 +111,12 @@ func (n *Node) call(ctx context.Context, subjectPrefix, route string, args, out 
 	}
 	return nil
 }
+
+// shutdownRetries is how many times Call sends a request again after an
+// instance refused it while shutting down. An instance that shuts down
+// leaves the queue group at once, so one retry nearly always reaches
+// another; the rest cover several leaving together.
+const shutdownRetries = 3
 
 // request publishes one request and hands each reply to onMsg until it
 // reports done; it fails with the context, the default timeout, a lost

@@ -21,7 +21,9 @@
 //
 // Calls have deadlines that travel with the request: the handler's context
 // ends with the caller's deadline. A route or cluster nobody serves fails
-// at once (NATS's "no responders"), never at the deadline. Broadcast
+// at once (NATS's "no responders"), never at the deadline. A call to any
+// instance is not lost to a restart: an instance that is shutting down
+// refuses it before its handler runs, and the call goes to another. Broadcast
 // returns as soon as every member has answered, and reports a member that
 // died meanwhile as missing instead of waiting for it. Membership uses
 // plain NATS (heartbeats on <prefix>.presence), not JetStream; a node that

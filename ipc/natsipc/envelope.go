@@ -18,6 +18,11 @@ import (
 // Request:  <timeout_ms> SP <from> [SP <id>] LF <meta JSON object, or nothing> LF <args JSON>
 // Success:  '+' <cluster> [SP <id>] LF <result JSON>
 // Failure:  '-' <cluster> [SP <id>] LF <code> LF <message>
+// Refusal:  '!' <cluster> [SP <id>] LF <code> LF <message>
+//
+// A failure is the handler's own error; a refusal says the handler never
+// ran (unknown route, shutting down, overloaded, bad request), so a caller
+// may send the request again elsewhere without running it twice.
 //
 // <from> and <cluster> are names (possibly empty) without spaces or line
 // breaks; an empty args or result means null. A reply repeats its
@@ -38,6 +43,7 @@ type reply struct {
 	cluster []byte // aliases the body: only Broadcast needs it as a string
 	id      []byte // the request's id (aliases the body); nil without one
 	ok      bool
+	refused bool   // a refusal: the handler never ran
 	data    []byte // result JSON when ok (aliases the body)
 	code    string // error code when !ok
 	message string
@@ -127,8 +133,13 @@ func appendSuccess(b []byte, cluster string, id, data []byte) []byte {
 	return append(b, data...)
 }
 
-func appendFailure(b []byte, cluster string, id []byte, code, message string) []byte {
-	b = append(b, '-')
+// appendFailure appends a failure, or a refusal when refused.
+func appendFailure(b []byte, cluster string, id []byte, refused bool, code, message string) []byte {
+	if refused {
+		b = append(b, '!')
+	} else {
+		b = append(b, '-')
+	}
 	b = append(b, cluster...)
 	b = appendID(b, id)
 	b = append(b, '\n')
@@ -143,7 +154,7 @@ func decodeReply(body []byte) (reply, error) {
 		return r, fmt.Errorf("%w: empty reply", ErrMalformed)
 	}
 	kind := body[0]
-	if kind != '+' && kind != '-' {
+	if kind != '+' && kind != '-' && kind != '!' {
 		return r, fmt.Errorf("%w: reply kind %q", ErrMalformed, kind)
 	}
 	cluster, rest, ok := bytes.Cut(body[1:], []byte{'\n'})
@@ -165,7 +176,7 @@ func decodeReply(body []byte) (reply, error) {
 	if !ok || len(code) == 0 {
 		return r, fmt.Errorf("%w: error code", ErrMalformed)
 	}
-	r.code, r.message = string(code), string(msg)
+	r.code, r.message, r.refused = string(code), string(msg), kind == '!'
 	return r, nil
 }
 

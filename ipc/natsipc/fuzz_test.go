@@ -55,10 +55,10 @@ func FuzzDecodeReply(f *testing.F) {
 			}
 			again = appendSuccess(nil, string(r.cluster), r.id, r.data)
 		} else {
-			again = appendFailure(nil, string(r.cluster), r.id, r.code, r.message)
+			again = appendFailure(nil, string(r.cluster), r.id, r.refused, r.code, r.message)
 		}
 		r2, err := decodeReply(again)
-		if err != nil || r2.ok != r.ok || !bytes.Equal(r2.cluster, r.cluster) || !bytes.Equal(r2.id, r.id) || r2.code != r.code || r2.message != r.message || !bytes.Equal(r2.data, r.data) {
+		if err != nil || r2.ok != r.ok || r2.refused != r.refused || !bytes.Equal(r2.cluster, r.cluster) || !bytes.Equal(r2.id, r.id) || r2.code != r.code || r2.message != r.message || !bytes.Equal(r2.data, r.data) {
 			t.Fatalf("round trip of %q: %+v, %v; want %+v", again, r2, err, r)
 		}
 	})

@@ -181,7 +181,7 @@ func (n *Node) run(st *routeStat, start, began time.Time, j job, r *reader) {
 	buf := getBuf()
 	if err != nil {
 		e := ipc.AsError(err)
-		*buf = appendFailure((*buf)[:0], n.cfg.Cluster, j.req.id, e.Code, e.Message)
+		*buf = appendFailure((*buf)[:0], n.cfg.Cluster, j.req.id, false, e.Code, e.Message)
 	} else {
 		*buf = appendSuccess((*buf)[:0], n.cfg.Cluster, j.req.id, data)
 	}
@@ -218,9 +218,10 @@ func (n *Node) cancelRunning(key string) {
 	}
 }
 
+// respondError refuses a request whose handler will not run.
 func (n *Node) respondError(replyTo string, id []byte, code, message string) {
 	buf := getBuf()
-	*buf = appendFailure((*buf)[:0], n.cfg.Cluster, id, code, message)
+	*buf = appendFailure((*buf)[:0], n.cfg.Cluster, id, true, code, message)
 	if err := n.nc.Publish(replyTo, *buf); err != nil {
 		n.log.Debug("natsipc: sending an error reply", "code", code, "err", err)
 	}
