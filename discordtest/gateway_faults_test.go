@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/ipcord/ipcord/internal/leaktest"
+	"github.com/ipcord/ipcord/internal/syncbuf"
 )
 
 // connected starts a gateway and one identified client on shard 0.
@@ -324,7 +324,7 @@ func TestGatewayReconnectBeforeHello(t *testing.T) {
 func TestGatewayLogsWithoutToken(t *testing.T) {
 	leaktest.Check(t)
 	ctx := testCtx(t)
-	var buf safeBuffer
+	var buf syncbuf.Buffer
 	g := startGateway(t, &Gateway{Token: "very-secret-token", Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	c := mustDial(t, g.URL(), "v=10")
 	c.mustRead(ctx)
@@ -336,23 +336,6 @@ func TestGatewayLogsWithoutToken(t *testing.T) {
 	if !strings.Contains(out, "session started") || !strings.Contains(out, "code=4000") || strings.Contains(out, "very-secret-token") {
 		t.Fatalf("log:\n%s", out)
 	}
-}
-
-type safeBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestGatewayDropSession(t *testing.T) {

@@ -11,11 +11,12 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/ipcord/ipcord/internal/leaktest"
+	"github.com/ipcord/ipcord/internal/syncbuf"
 )
 
 // startCommand runs an ipcord subcommand in process until the test ends
 // and returns its output once re matches it.
-func startCommand(t *testing.T, re *regexp.Regexp, args ...string) (out *syncBuffer, m []string) {
+func startCommand(t *testing.T, re *regexp.Regexp, args ...string) (out *syncbuf.Buffer, m []string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	e, out, errb := testEnv(nil)

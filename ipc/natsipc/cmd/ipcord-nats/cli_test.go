@@ -4,31 +4,13 @@ import (
 	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ipcord/ipcord/internal/leaktest"
+	"github.com/ipcord/ipcord/internal/syncbuf"
 	"github.com/nats-io/nats-server/v2/server"
 )
-
-// syncBuffer is a bytes.Buffer safe for the serving goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func startNATS(t *testing.T) string {
 	t.Helper()
@@ -48,7 +30,7 @@ func startNATS(t *testing.T) string {
 func serve(t *testing.T, url, cluster string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, out, out, []string{"serve", "--nats", url, "--cluster", cluster}) }()
 	t.Cleanup(func() {
