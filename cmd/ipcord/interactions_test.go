@@ -7,12 +7,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ipcord/ipcord/discordtest"
 	"github.com/ipcord/ipcord/internal/leaktest"
+	"github.com/ipcord/ipcord/internal/syncbuf"
 )
 
 func TestInteractionsCommand(t *testing.T) {
@@ -26,10 +26,10 @@ func TestInteractionsCommand(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	pr, pw := io.Pipe()
-	var errb bytes.Buffer
+	var errb syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- runMain(ctx, &env{stdout: pw, stderr: &lockedWriter{w: &errb}, getenv: func(string) string { return "" }},
+		done <- runMain(ctx, &env{stdout: pw, stderr: &errb, getenv: func(string) string { return "" }},
 			[]string{"interactions", "--listen", "127.0.0.1:0", "--public-key", signer.PublicKeyHex(),
 				"--rest-url", fake.URL, "--defer-after", "500ms", "--slow", "800ms"})
 		pw.Close()
@@ -89,18 +89,6 @@ func TestInteractionsCommand(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("interactions did not stop")
 	}
-}
-
-// lockedWriter lets the test read what the command logs while it runs.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func TestInteractionsUsage(t *testing.T) {
