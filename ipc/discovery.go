@@ -273,36 +273,14 @@ func (d *Discovery) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	key, err := wsproto.CheckRequest(r)
-	if err != nil {
-		wsproto.Refuse(w, err)
-		return
-	}
-	select {
-	case d.slots <- struct{}{}:
-	default:
-		http.Error(w, "too many connections in handshake", http.StatusServiceUnavailable)
-		return
-	}
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			<-d.slots
-		}
-	}
-	defer release()
-	nc, buffered, err := wsproto.Hijack(w)
-	if err != nil {
-		return
-	}
-	if _, err := nc.Write(wsproto.AppendResponse(nil, key, "", "", nil)); err != nil {
-		nc.Close()
+	nc, buffered, release, ok := upgrade(w, r, d.slots, "", "")
+	if !ok {
 		return
 	}
 	c := newConn(&d.cfg, nc, wsproto.Server)
 	c.dec.Feed(buffered)
 	if !d.track(c) {
+		release()
 		c.close(int(wsproto.CloseGoingAway), "shutting down")
 		return
 	}
@@ -311,15 +289,8 @@ func (d *Discovery) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	// Never ping and never time out an idle connection: discord-ext-ipc
 	// keeps this one open and mishandles both. Only the first message is
 	// awaited under a deadline.
-	nc.SetReadDeadline(time.Now().Add(orDefault(d.HandshakeTimeout, 10*time.Second)))
-	for {
-		m, err := c.readMessage()
-		if err != nil {
-			c.fail(err)
-			return
-		}
-		nc.SetReadDeadline(time.Time{})
-		release()
+	m, err := c.firstMessage(orDefault(d.HandshakeTimeout, 10*time.Second), release)
+	for ; err == nil; m, err = c.readMessage() {
 		hs, ok := parseConnect(m.Payload)
 		if m.Op != wsproto.OpText || !ok {
 			d.serveOther(c, m)
@@ -344,6 +315,7 @@ func (d *Discovery) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		}
 		c.writeFrame([]byte(`{"message": "Connection success", "port": ` + strconv.Itoa(port) + `, "code": 200}`))
 	}
+	c.fail(err)
 }
 
 // serveOther receives a connection whose message m is not a discovery

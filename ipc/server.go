@@ -163,31 +163,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	key, err := wsproto.CheckRequest(r)
-	if err != nil {
-		wsproto.Refuse(w, err)
-		return
-	}
-	select {
-	case s.slots <- struct{}{}:
-	default:
-		http.Error(w, "too many connections in handshake", http.StatusServiceUnavailable)
-		return
-	}
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			<-s.slots
-		}
-	}
-	defer release()
-
-	nc, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		http.Error(w, "cannot take over the connection", http.StatusInternalServerError)
-		return
-	}
 	proto, ext, deflate := "", "", false
 	if native {
 		proto = Subprotocol
@@ -195,27 +170,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ext, deflate = wsproto.AcceptDeflate(r.Header.Values("Sec-Websocket-Extensions"))
 		}
 	}
-	if _, err := nc.Write(wsproto.AppendResponse(nil, key, proto, ext, nil)); err != nil {
-		nc.Close()
+	nc, buffered, release, ok := upgrade(w, r, s.slots, proto, ext)
+	if !ok {
 		return
 	}
 	c := newConn(&s.cfg, nc, wsproto.Server)
 	if deflate {
 		c.enableCompression(s.cfg.compress)
 	}
-	if n := brw.Reader.Buffered(); n > 0 {
-		b, _ := brw.Reader.Peek(n)
-		c.dec.Feed(b)
-	}
-	nc.SetReadDeadline(time.Now().Add(orDefault(s.HandshakeTimeout, 10*time.Second)))
-	first, err := c.readMessage()
+	c.dec.Feed(buffered)
+	first, err := c.firstMessage(orDefault(s.HandshakeTimeout, 10*time.Second), release)
 	if err != nil {
 		s.cfg.logger.Debug("ipc: handshake failed", "remote", r.RemoteAddr, "err", err)
 		c.fail(err)
 		return
 	}
-	nc.SetReadDeadline(time.Time{})
-	release()
 	if !native {
 		s.serveDialect(c, first, r.Header.Get("ID"))
 		return
