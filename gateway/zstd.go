@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/ipcord/ipcord/internal/twopart"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -21,7 +22,7 @@ const zstdMaxBlock = 128 << 10
 // error it keeps.
 type zstdInflater struct {
 	dec    *zstd.Decoder
-	src    msgReader
+	src    twopart.Reader
 	out    []byte
 	max    int
 	window int
@@ -34,7 +35,7 @@ func newZstdInflater(max, window int) *zstdInflater {
 
 func (z *zstdInflater) reset() error {
 	z.out = z.out[:0]
-	z.src.reset(nil, nil)
+	z.src.Reset(nil, nil)
 	z.broken = false
 	if z.dec == nil {
 		dec, err := zstd.NewReader(&z.src,
@@ -66,12 +67,12 @@ func (z *zstdInflater) inflate(p []byte) ([]byte, error) {
 	if cap(z.out) > keepCap+zstdMaxBlock {
 		z.out = nil // a huge message grew it; see keepCap
 	}
-	z.src.reset(p, nil)
-	for z.src.remaining() > 0 {
+	z.src.Reset(p, nil)
+	for z.src.Remaining() > 0 {
 		if cap(z.out)-len(z.out) <= zstdMaxBlock {
 			z.out = append(z.out[:cap(z.out)], make([]byte, zstdMaxBlock+1)...)[:len(z.out)]
 		}
-		before := z.src.remaining()
+		before := z.src.Remaining()
 		n, err := z.dec.Read(z.out[len(z.out):cap(z.out)])
 		z.out = z.out[:len(z.out)+n]
 		if err != nil && err != io.EOF {
@@ -82,7 +83,7 @@ func (z *zstdInflater) inflate(p []byte) ([]byte, error) {
 			z.broken = true
 			return nil, fmt.Errorf("%w: message over %d bytes", ErrMessageTooBig, z.max)
 		}
-		if n == 0 && z.src.remaining() == before {
+		if n == 0 && z.src.Remaining() == before {
 			z.broken = true
 			return nil, fmt.Errorf("%w: decoder made no progress", ErrDecompress)
 		}
@@ -95,45 +96,4 @@ func (z *zstdInflater) close() {
 		z.dec.Close()
 		z.dec = nil
 	}
-}
-
-// msgReader reads a message followed by a tail, without copying the
-// message, and reports how much is left so the caller knows when the
-// decoder has consumed a whole message.
-type msgReader struct {
-	a, b []byte
-}
-
-func (r *msgReader) reset(a, b []byte) { r.a, r.b = a, b }
-
-func (r *msgReader) remaining() int { return len(r.a) + len(r.b) }
-
-// ReadByte implements io.ByteReader.
-func (r *msgReader) ReadByte() (byte, error) {
-	if len(r.a) > 0 {
-		c := r.a[0]
-		r.a = r.a[1:]
-		return c, nil
-	}
-	if len(r.b) > 0 {
-		c := r.b[0]
-		r.b = r.b[1:]
-		return c, nil
-	}
-	return 0, io.EOF
-}
-
-// Read implements io.Reader.
-func (r *msgReader) Read(p []byte) (int, error) {
-	if len(r.a) > 0 {
-		n := copy(p, r.a)
-		r.a = r.a[n:]
-		return n, nil
-	}
-	if len(r.b) > 0 {
-		n := copy(p, r.b)
-		r.b = r.b[n:]
-		return n, nil
-	}
-	return 0, io.EOF
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/ipcord/ipcord/internal/twopart"
 	"github.com/klauspost/compress/flate"
 )
 
@@ -70,43 +71,7 @@ func (d *Deflater) Append(dst, msg []byte) []byte {
 // concurrent use.
 type Inflater struct {
 	r   io.ReadCloser
-	src tailReader
-}
-
-// tailReader reads a message and then the sync-flush tail, without
-// copying the message, and is an io.ByteReader so flate reads it
-// directly instead of wrapping it in a bufio.Reader.
-type tailReader struct {
-	msg  []byte
-	tail []byte
-}
-
-func (t *tailReader) Read(p []byte) (int, error) {
-	if len(t.msg) > 0 {
-		n := copy(p, t.msg)
-		t.msg = t.msg[n:]
-		return n, nil
-	}
-	if len(t.tail) > 0 {
-		n := copy(p, t.tail)
-		t.tail = t.tail[n:]
-		return n, nil
-	}
-	return 0, io.EOF
-}
-
-func (t *tailReader) ReadByte() (byte, error) {
-	if len(t.msg) > 0 {
-		b := t.msg[0]
-		t.msg = t.msg[1:]
-		return b, nil
-	}
-	if len(t.tail) > 0 {
-		b := t.tail[0]
-		t.tail = t.tail[1:]
-		return b, nil
-	}
-	return 0, io.EOF
+	src twopart.Reader // the message, then the sync-flush tail
 }
 
 // Append appends the decompressed form of msg to dst and returns the
@@ -119,13 +84,13 @@ func (f *Inflater) Append(dst, msg []byte, limit int) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultMaxMessage
 	}
-	f.src = tailReader{msg: msg, tail: deflateTail[:]}
+	f.src.Reset(msg, deflateTail[:])
 	if f.r == nil {
 		f.r = flate.NewReader(&f.src)
 	} else if err := f.r.(flate.Resetter).Reset(&f.src, nil); err != nil {
 		return dst, protocolErr(CloseInternalError, "inflate: %v", err)
 	}
-	defer func() { f.src = tailReader{} }() // keep no reference to msg
+	defer f.src.Reset(nil, nil) // keep no reference to msg
 	start := len(dst)
 	for {
 		if len(dst) == cap(dst) {
