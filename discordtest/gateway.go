@@ -339,12 +339,8 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request, which Listen
 		return
 	}
 	g.mu.Unlock()
-	nc, early, err := wsproto.Hijack(w)
+	nc, early, err := wsproto.Accept(w, key, "", "")
 	if err != nil {
-		return
-	}
-	if _, err := nc.Write(wsproto.AppendResponse(nil, key, "", "", nil)); err != nil {
-		nc.Close()
 		return
 	}
 	g.mu.Lock()

@@ -42,14 +42,13 @@ func startPyServer(t *testing.T) *pyServer {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		nc, buffered, err := wsproto.Hijack(w)
+		nc, buffered, err := wsproto.Accept(w, key, "", "")
 		if err != nil {
 			return
 		}
 		mu.Lock()
 		all = append(all, nc)
 		mu.Unlock()
-		nc.Write(wsproto.AppendResponse(nil, key, "", "", nil))
 		pc := &pyConn{t: t, nc: nc, dec: wsproto.Decoder{Role: wsproto.Server, MaxMessage: 1 << 20}, header: r.Header}
 		pc.dec.Feed(buffered)
 		ps.conns <- pc

@@ -29,14 +29,8 @@ func upgrade(w http.ResponseWriter, r *http.Request, slots chan struct{}, proto,
 	}
 	var once sync.Once
 	release = func() { once.Do(func() { <-slots }) }
-	nc, buffered, err = wsproto.Hijack(w)
+	nc, buffered, err = wsproto.Accept(w, key, proto, ext)
 	if err != nil {
-		release()
-		http.Error(w, "cannot take over the connection", http.StatusInternalServerError)
-		return nil, nil, nil, false
-	}
-	if _, err := nc.Write(wsproto.AppendResponse(nil, key, proto, ext, nil)); err != nil {
-		nc.Close()
 		release()
 		return nil, nil, nil, false
 	}

@@ -38,11 +38,10 @@
 //		return
 //	}
 //	sub := "" // the first of wsproto.Subprotocols(r) this server speaks
-//	conn, early, err := wsproto.Hijack(w)
+//	conn, early, err := wsproto.Accept(w, key, sub, "") // Hijack + the 101 response
 //	if err != nil {
-//		return // the connection cannot be taken over; nothing was answered
+//		return
 //	}
-//	conn.Write(wsproto.AppendResponse(nil, key, sub, "", nil))
 //	dec := wsproto.Decoder{Role: wsproto.Server}
 //	dec.Feed(early) // the client may have sent frames with its request
 //	// then loop: dec.ReadFrom(conn), dec.Next()

@@ -68,15 +68,12 @@ func Example_server() {
 				sub = p
 			}
 		}
-		conn, early, err := wsproto.Hijack(w)
+		conn, early, err := wsproto.Accept(w, key, sub, "")
 		if err != nil {
 			return
 		}
 		defer conn.Close()
 		conn.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := conn.Write(wsproto.AppendResponse(nil, key, sub, "", nil)); err != nil {
-			return
-		}
 		d := wsproto.Decoder{Role: wsproto.Server}
 		d.Feed(early) // frames that came with the request
 		for {

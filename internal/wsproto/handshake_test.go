@@ -237,3 +237,15 @@ func TestRefuseOtherError(t *testing.T) {
 		t.Fatalf("Refuse wrote %d %q", rec.Code, rec.Body.String())
 	}
 }
+
+// A ResponseWriter that cannot be hijacked (like HTTP/2's) gets a 500 from
+// Accept rather than an empty answer.
+func TestAcceptWithoutHijack(t *testing.T) {
+	rec := httptest.NewRecorder()
+	if _, _, err := wsproto.Accept(rec, "dGhlIHNhbXBsZSBub25jZQ==", "", ""); !errors.Is(err, wsproto.ErrHandshake) {
+		t.Fatalf("Accept on a recorder: %v, want ErrHandshake", err)
+	}
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("answered %d, want 500", rec.Code)
+	}
+}

@@ -33,7 +33,7 @@ func loopbackServer(b *testing.B) string {
 			b.Error(err)
 			return
 		}
-		conn, _, err := wsproto.Hijack(w)
+		conn, _, err := wsproto.Accept(w, key, "", "")
 		if err != nil {
 			b.Error(err)
 			return
@@ -41,9 +41,6 @@ func loopbackServer(b *testing.B) string {
 		wg.Add(1)
 		defer wg.Done()
 		defer conn.Close()
-		if _, err := conn.Write(wsproto.AppendResponse(nil, key, "", "", nil)); err != nil {
-			return
-		}
 		if r.URL.Path == "/sink" {
 			_, _ = io.Copy(io.Discard, conn)
 			return

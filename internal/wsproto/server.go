@@ -77,7 +77,8 @@ func AppendResponse(dst []byte, key, subprotocol, extensions string, extra http.
 // after its request that net/http had already read: a client may send its
 // first frames in the same segment as the upgrade, so feed them to the
 // Decoder before reading from conn. The caller then writes the
-// AppendResponse bytes to conn and owns it (including closing it).
+// AppendResponse bytes to conn and owns it (including closing it); Accept
+// does both steps for a response without extra headers.
 //
 // It works through middleware that wraps the ResponseWriter, as long as the
 // wrapper has an Unwrap method (see http.ResponseController).
@@ -94,6 +95,25 @@ func Hijack(w http.ResponseWriter) (conn net.Conn, buffered []byte, err error) {
 	if err := conn.SetDeadline(time.Time{}); err != nil {
 		conn.Close()
 		return nil, nil, fmt.Errorf("%w: clearing deadlines: %w", ErrHandshake, err)
+	}
+	return conn, buffered, nil
+}
+
+// Accept completes a handshake CheckRequest accepted: it takes the
+// connection over (see Hijack) and writes the 101 response with the given
+// subprotocol and extensions (either may be empty). It returns the
+// connection, which the caller then owns, and the early bytes to feed the
+// Decoder. On error the request has been dealt with: answered 500 when
+// the connection could not be taken over, else closed.
+func Accept(w http.ResponseWriter, key, subprotocol, extensions string) (conn net.Conn, buffered []byte, err error) {
+	conn, buffered, err = Hijack(w)
+	if err != nil {
+		http.Error(w, "cannot take over the connection", http.StatusInternalServerError)
+		return nil, nil, err
+	}
+	if _, err := conn.Write(AppendResponse(nil, key, subprotocol, extensions, nil)); err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("%w: writing the response: %w", ErrHandshake, err)
 	}
 	return conn, buffered, nil
 }
