@@ -314,7 +314,7 @@ func (n *Node) waitConnected(ctx context.Context, timer *time.Timer, timeout tim
 // effort: a cancel that cannot be sent leaves the handlers to their
 // deadline.
 func (n *Node) cancel(key string) {
-	if err := n.nc.Publish(n.prefix+"cancel", []byte(key)); err != nil {
+	if err := n.nc.Publish(n.cancelSubject, []byte(key)); err != nil {
 		n.log.Debug("natsipc: sending a cancel", "err", err)
 	}
 }

@@ -122,12 +122,13 @@ func (ms *members) names() []string {
 	return slices.Sorted(maps.Keys(ms.m))
 }
 
-// live returns the live members, sorted, the channel that closes when one
-// of them goes, and the count of arrivals so far (see joined).
+// live returns the live members in no order (a Broadcast sorts its
+// results anyway), the channel that closes when one of them goes, and the
+// count of arrivals so far (see joined).
 func (ms *members) live() ([]string, <-chan struct{}, uint64) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	return slices.Sorted(maps.Keys(ms.m)), ms.gone, ms.joined.Load()
+	return slices.Collect(maps.Keys(ms.m)), ms.gone, ms.joined.Load()
 }
 
 // goneChan returns the channel that closes when a live member goes.

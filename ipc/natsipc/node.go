@@ -58,6 +58,8 @@ type Node struct {
 	// clusterPrefix is "cluster.<Cluster>.": after prefix, it starts the
 	// subjects of calls to this cluster.
 	clusterPrefix string
+	// cancelSubject is where callers that give up say so.
+	cancelSubject string
 	inbox         string // reply subject prefix of calls, ending in "."
 	// bcastInbox is the one reply subject of this node's Broadcasts. Its
 	// replies queue on bcastCh, read by the Broadcasts waiting (see
@@ -157,6 +159,7 @@ func New(nc *nats.Conn, cfg Config) (*Node, error) {
 		epoch:      time.Now(),
 	}
 	n.clusterPrefix = "cluster." + cfg.Cluster + "."
+	n.cancelSubject = n.prefix + "cancel"
 	n.stats.Store(&map[string]*routeStat{})
 	n.running.m = make(map[string]*ipc.HandlerContext)
 	if n.log == nil {

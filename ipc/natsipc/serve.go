@@ -35,7 +35,7 @@ func (n *Node) subscribeServe() error {
 	for _, subject := range []string{
 		n.prefix + "cluster." + n.cfg.Cluster + ".>",
 		n.prefix + "all.>",
-		n.prefix + "cancel",
+		n.cancelSubject,
 	} {
 		sub, err := n.nc.ChanSubscribe(subject, n.reqCh)
 		if err != nil {
@@ -104,7 +104,7 @@ type job struct {
 // once when it cannot run.
 func (n *Node) serve(r *reader, m *nats.Msg) {
 	if m.Reply == "" {
-		if m.Subject == n.prefix+"cancel" {
+		if m.Subject == n.cancelSubject {
 			n.cancelRunning(string(m.Data))
 		}
 		return // not a call: nobody to answer
