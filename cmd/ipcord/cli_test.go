@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ipcord/ipcord/internal/leaktest"
 	"github.com/ipcord/ipcord/internal/syncbuf"
@@ -17,37 +16,21 @@ func testEnv(vars map[string]string) (*env, *syncbuf.Buffer, *syncbuf.Buffer) {
 	return &env{stdout: out, stderr: errb, getenv: func(k string) string { return vars[k] }}, out, errb
 }
 
-// startServe runs `ipcord serve` in process until the test ends and
-// returns its URL.
-func startServe(t *testing.T) string {
+// startServe runs `ipcord serve` (with the test secret and name, and
+// extra flags) in process until the test ends, and returns the submatches
+// of re once its output matches.
+func startServe(t *testing.T, re *regexp.Regexp, extra ...string) []string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	e, out, _ := testEnv(nil)
-	done := make(chan int, 1)
-	go func() {
-		done <- runMain(ctx, e, []string{"serve", "--addr", "127.0.0.1:0", "--secret", "s3", "--name", "t"})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d", code)
-		}
-	})
-	re := regexp.MustCompile(`ws://[0-9.:]+`)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if u := re.FindString(out.String()); u != "" {
-			return u
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("serve printed no URL: %q", out.String())
-	return ""
+	_, m := startCommand(t, re, append([]string{"serve", "--addr", "127.0.0.1:0", "--secret", "s3", "--name", "t"}, extra...)...)
+	return m
 }
+
+// serveURL matches the URL serve prints.
+var serveURL = regexp.MustCompile(`(wss?://[0-9.:]+)`)
 
 func TestServeCallRoutes(t *testing.T) {
 	leaktest.Check(t)
-	url := startServe(t)
+	url := startServe(t, serveURL)[1]
 	tests := []struct {
 		args     []string
 		env      map[string]string
@@ -80,7 +63,7 @@ func TestServeCallRoutes(t *testing.T) {
 
 func TestBenchJSON(t *testing.T) {
 	leaktest.Check(t)
-	url := startServe(t)
+	url := startServe(t, serveURL)[1]
 	e, out, errb := testEnv(nil)
 	code := runMain(context.Background(), e, []string{"bench", "--url", url, "--secret", "s3", "--n", "500", "--concurrency", "8", "--conns", "2", "--json"})
 	if code != 0 {

@@ -12,7 +12,7 @@ import (
 
 func TestCallDialectsAndForwarding(t *testing.T) {
 	leaktest.Check(t)
-	url := startServe(t)
+	url := startServe(t, serveURL)[1]
 
 	// A bot connected to the server, reached through it with --client.
 	bot := ipc.NewRouter()

@@ -20,39 +20,6 @@ import (
 	"github.com/ipcord/ipcord/internal/leaktest"
 )
 
-// serveInProcess runs `ipcord serve` with args until the test ends and returns
-// what it printed once both patterns appeared.
-func serveInProcess(t *testing.T, args []string, want ...*regexp.Regexp) []string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	e, out, errb := testEnv(nil)
-	done := make(chan int, 1)
-	go func() {
-		done <- runMain(ctx, e, append([]string{"serve", "--addr", "127.0.0.1:0", "--secret", "s3", "--name", "t"}, args...))
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d: %s", code, errb.String())
-		}
-	})
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		var got []string
-		for _, re := range want {
-			if m := re.FindStringSubmatch(out.String()); m != nil {
-				got = append(got, m[1])
-			}
-		}
-		if len(got) == len(want) {
-			return got
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("serve printed %q, stderr %q", out.String(), errb.String())
-	return nil
-}
-
 // selfSigned writes a self-signed certificate for 127.0.0.1, which is its
 // own CA file, and returns the certificate and key files.
 func selfSigned(t *testing.T) (certFile, keyFile string) {
@@ -96,9 +63,9 @@ func runCases(t *testing.T, cases []cliCase) {
 
 func TestServeCallDiscover(t *testing.T) {
 	leaktest.Check(t)
-	got := serveInProcess(t, []string{"--discovery-addr", "127.0.0.1:0"},
-		regexp.MustCompile(`discovery on http://([0-9.:]+)`), regexp.MustCompile(`on (ws://[0-9.:]+)`))
-	disc := got[0]
+	// serve prints its discovery address first, then its own.
+	got := startServe(t, regexp.MustCompile(`(?s)discovery on http://([0-9.:]+).*on ws://`), "--discovery-addr", "127.0.0.1:0")
+	disc := got[1]
 	runCases(t, []cliCase{
 		{[]string{"call", "--discover", disc, "--secret", "s3", "ping", "n=3"}, 0, `{"n":3,"ok":true}`, ""},
 		{[]string{"call", "--discover", disc, "--name", "t", "--secret", "s3", "ping"}, 0, `{"n":0,"ok":true}`, ""},
@@ -111,9 +78,9 @@ func TestServeCallDiscover(t *testing.T) {
 func TestServeCallTLS(t *testing.T) {
 	leaktest.Check(t)
 	cert, key := selfSigned(t)
-	got := serveInProcess(t, []string{"--tls-cert", cert, "--tls-key", key, "--discovery-addr", "127.0.0.1:0"},
-		regexp.MustCompile(`on (wss://[0-9.:]+)`), regexp.MustCompile(`discovery on https://([0-9.:]+)`))
-	u, disc := got[0], got[1]
+	got := startServe(t, regexp.MustCompile(`(?s)discovery on https://([0-9.:]+).*on (wss://[0-9.:]+)`),
+		"--tls-cert", cert, "--tls-key", key, "--discovery-addr", "127.0.0.1:0")
+	disc, u := got[1], got[2]
 	runCases(t, []cliCase{
 		{[]string{"call", "--url", u, "--ca", cert, "--secret", "s3", "ping", "n=1"}, 0, `{"n":1,"ok":true}`, ""},
 		{[]string{"call", "--discover", disc, "--ca", cert, "--secret", "s3", "ping", "n=2"}, 0, `{"n":2,"ok":true}`, ""},
