@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ipcord/ipcord/internal/leaktest"
 	"github.com/ipcord/ipcord/internal/syncbuf"
@@ -14,6 +15,36 @@ import (
 func testEnv(vars map[string]string) (*env, *syncbuf.Buffer, *syncbuf.Buffer) {
 	out, errb := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	return &env{stdout: out, stderr: errb, getenv: func(k string) string { return vars[k] }}, out, errb
+}
+
+// startCommand runs an ipcord subcommand in process until the test ends
+// and returns its output once re matches it.
+func startCommand(t *testing.T, re *regexp.Regexp, args ...string) (out *syncbuf.Buffer, m []string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	e, out, errb := testEnv(nil)
+	done := make(chan int, 1)
+	go func() { done <- runMain(ctx, e, args) }()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("%s exited %d: %s", args[0], code, errb.String())
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			return out, m
+		}
+		select {
+		case code := <-done:
+			done <- code
+			t.Fatalf("%s exited %d early: %s %s", args[0], code, out.String(), errb.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	t.Fatalf("%s printed no match for %s: %q", args[0], re, out.String())
+	return nil, nil
 }
 
 // startServe runs `ipcord serve` (with the test secret and name, and

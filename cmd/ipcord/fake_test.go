@@ -11,38 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/ipcord/ipcord/internal/leaktest"
-	"github.com/ipcord/ipcord/internal/syncbuf"
 )
-
-// startCommand runs an ipcord subcommand in process until the test ends
-// and returns its output once re matches it.
-func startCommand(t *testing.T, re *regexp.Regexp, args ...string) (out *syncbuf.Buffer, m []string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	e, out, errb := testEnv(nil)
-	done := make(chan int, 1)
-	go func() { done <- runMain(ctx, e, args) }()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("%s exited %d: %s", args[0], code, errb.String())
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return out, m
-		}
-		select {
-		case code := <-done:
-			done <- code
-			t.Fatalf("%s exited %d early: %s %s", args[0], code, out.String(), errb.String())
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	t.Fatalf("%s printed no match for %s: %q", args[0], re, out.String())
-	return nil, nil
-}
 
 func TestFakeCommandControlAPI(t *testing.T) {
 	leaktest.Check(t)
