@@ -19,8 +19,9 @@ type pingResult struct {
 	N  int  `json:"n"`
 }
 
-// benchPair serves a ping route on loopback and dials it, for benchmarks.
-func benchPair(b *testing.B) *ipc.Client {
+// benchPair serves a ping route on loopback and dials it in dialect d, for
+// benchmarks.
+func benchPair(b *testing.B, d ipc.Dialect) *ipc.Client {
 	r := ipc.NewRouter()
 	r.Handle("ping", ipc.Func(func(ctx context.Context, a pingArgs) (pingResult, error) {
 		return pingResult{OK: true, N: a.N}, nil
@@ -32,7 +33,7 @@ func benchPair(b *testing.B) *ipc.Client {
 	}
 	go srv.Serve(ln)
 	b.Cleanup(func() { srv.Shutdown(context.Background()) })
-	c, err := ipc.Dial(context.Background(), ipc.ClientConfig{URL: "ws://" + ln.Addr().String(), Secret: "b"})
+	c, err := ipc.Dial(context.Background(), ipc.ClientConfig{URL: "ws://" + ln.Addr().String(), Secret: "b", Dialect: d})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func benchPair(b *testing.B) *ipc.Client {
 // round trip through both sides. Allocations count both sides, since both
 // run in this process.
 func BenchmarkCall(b *testing.B) {
-	c := benchPair(b)
+	c := benchPair(b, ipc.Native)
 	ctx := context.Background()
 	var out pingResult
 	b.ReportAllocs()
@@ -57,7 +58,7 @@ func BenchmarkCall(b *testing.B) {
 
 // BenchmarkCall32InFlight keeps 32 calls in flight on one connection.
 func BenchmarkCall32InFlight(b *testing.B) {
-	c := benchPair(b)
+	c := benchPair(b, ipc.Native)
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.SetParallelism(16) // × GOMAXPROCS(2) = 32 goroutines
@@ -74,7 +75,7 @@ func BenchmarkCall32InFlight(b *testing.B) {
 
 // BenchmarkCallRaw skips typed encoding on the caller's side.
 func BenchmarkCallRaw(b *testing.B) {
-	c := benchPair(b)
+	c := benchPair(b, ipc.Native)
 	ctx := context.Background()
 	args := json.RawMessage(`{"n":1}`)
 	var out json.RawMessage

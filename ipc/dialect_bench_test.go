@@ -2,7 +2,6 @@ package ipc_test
 
 import (
 	"context"
-	"net"
 	"testing"
 
 	"github.com/ipcord/ipcord/ipc"
@@ -18,22 +17,7 @@ func BenchmarkDialectCall(b *testing.B) {
 			name = "native"
 		}
 		b.Run(name, func(b *testing.B) {
-			r := ipc.NewRouter()
-			r.Handle("ping", ipc.Func(func(ctx context.Context, a pingArgs) (pingResult, error) {
-				return pingResult{OK: true, N: a.N}, nil
-			}))
-			srv := &ipc.Server{Router: r, Secret: "b"}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				b.Fatal(err)
-			}
-			go srv.Serve(ln)
-			defer srv.Shutdown(context.Background())
-			c, err := ipc.Dial(context.Background(), ipc.ClientConfig{URL: "ws://" + ln.Addr().String(), Secret: "b", Dialect: d})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
+			c := benchPair(b, d)
 			ctx := context.Background()
 			var out pingResult
 			b.ReportAllocs()
