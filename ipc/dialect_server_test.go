@@ -104,7 +104,7 @@ func TestDialectShutdownLetsHandlersFinish(t *testing.T) {
 		return err != nil
 	})
 	close(release)
-	for _, c := range []*plainClient{ext, zon} {
+	for _, c := range []*rawClient{ext, zon} {
 		m, err := c.next(5 * time.Second)
 		for err == nil && m.Op == wsproto.OpPing {
 			m, err = c.next(5 * time.Second)
@@ -187,7 +187,7 @@ func TestBetterIPCSameIDReplacesOldConnection(t *testing.T) {
 	leaktest.Check(t)
 	_, u, _ := dialectServer(t, nil)
 	req := `{"endpoint": "hello", "secret": "s3cret", "kwargs": {}}`
-	open := func(id string) *plainClient {
+	open := func(id string) *rawClient {
 		pc := plainDial(t, u, http.Header{"ID": {id}})
 		pc.send(req)
 		if m, err := pc.next(5 * time.Second); err != nil || m.Op != wsproto.OpText {

@@ -1,7 +1,6 @@
 package ipc_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -69,69 +68,32 @@ func dialectRouter(t *testing.T, ran *atomic.Int32) *ipc.Router {
 	return r
 }
 
-// plainClient is a WebSocket client without the ipcord.v1 subprotocol: how
-// the Python libraries connect.
-type plainClient struct {
-	t   *testing.T
-	nc  net.Conn
-	dec wsproto.Decoder
-}
-
-func plainDial(t *testing.T, wsURL string, header http.Header) *plainClient {
+// plainDial opens a WebSocket to wsURL without the ipcord.v1 subprotocol
+// (how the Python libraries connect), sending header with the upgrade.
+func plainDial(t *testing.T, wsURL string, header http.Header) *rawClient {
 	t.Helper()
 	u, _ := url.Parse(wsURL)
-	nc, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	req := &wsproto.Request{URL: u, Key: wsproto.NewKey(), Header: header}
-	nc.Write(req.Append(nil))
-	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-	br := bufio.NewReader(nc)
-	var buf []byte
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			t.Fatalf("upgrade: %v", err)
-		}
-		buf = append(buf, b)
-		_, n, ok, err := wsproto.ParseResponse(buf, req)
-		if err != nil {
-			t.Fatalf("upgrade: %v", err)
-		}
-		if ok {
-			pc := &plainClient{t: t, nc: nc, dec: wsproto.Decoder{Role: wsproto.Client, MaxMessage: 8 << 20}}
-			pc.dec.Feed(buf[n:])
-			if n := br.Buffered(); n > 0 {
-				p, _ := br.Peek(n)
-				pc.dec.Feed(p)
-			}
-			return pc
-		}
-	}
+	rc, _ := upgrade(t, &wsproto.Request{URL: u, Key: wsproto.NewKey(), Header: header}, wsproto.Decoder{Role: wsproto.Client, MaxMessage: 8 << 20})
+	return rc
 }
 
-func (pc *plainClient) send(s string) {
-	pc.nc.Write(wsproto.AppendFrame(nil, wsproto.Client, wsproto.OpText, true, false, wsproto.MaskKey(), []byte(s)))
-}
-
-// next returns the next message of any kind (pings included) before d.
-func (pc *plainClient) next(d time.Duration) (wsproto.Message, error) {
-	pc.nc.SetReadDeadline(time.Now().Add(d))
+// next returns the next message of any kind (pings included, and
+// answered) before d.
+func (rc *rawClient) next(d time.Duration) (wsproto.Message, error) {
+	rc.nc.SetReadDeadline(time.Now().Add(d))
 	for {
-		m, ok, err := pc.dec.Next()
+		m, ok, err := rc.dec.Next()
 		if err != nil {
 			return m, err
 		}
 		if ok {
 			m.Payload = append([]byte(nil), m.Payload...)
 			if m.Op == wsproto.OpPing {
-				pc.nc.Write(wsproto.AppendFrame(nil, wsproto.Client, wsproto.OpPong, true, false, wsproto.MaskKey(), m.Payload))
+				rc.sendFrame(wsproto.OpPong, m.Payload)
 			}
 			return m, nil
 		}
-		if _, err := pc.dec.ReadFrom(pc.nc); err != nil {
+		if _, err := rc.dec.ReadFrom(rc.nc); err != nil {
 			return m, err
 		}
 	}
@@ -253,7 +215,7 @@ func decodeAny(t *testing.T, line int, s string) any {
 // server line.
 func replayAgainstServer(t *testing.T, srv *ipc.Server, wsURL string, header http.Header, tr transcript) {
 	v := vars{}
-	conns := []*plainClient{plainDial(t, wsURL, header)}
+	conns := []*rawClient{plainDial(t, wsURL, header)}
 	pc := conns[0]
 	type callResult struct {
 		data json.RawMessage

@@ -194,6 +194,10 @@ func upgrade(t *testing.T, req *wsproto.Request, dec wsproto.Decoder) (*rawClien
 		if ok {
 			rc := &rawClient{t: t, nc: nc, dec: dec}
 			rc.dec.Feed(buf[n:])
+			if n := br.Buffered(); n > 0 { // frames that came with the reply
+				p, _ := br.Peek(n)
+				rc.dec.Feed(p)
+			}
 			return rc, resp
 		}
 	}
