@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Version is the gateway API version this package speaks.
@@ -19,6 +20,15 @@ const DefaultURL = "wss://gateway.discord.gg"
 // DefaultMaxMessage is the default cap on one received message after
 // decompression. A GUILD_CREATE of a very large guild is tens of megabytes.
 const DefaultMaxMessage = 256 << 20
+
+// DefaultMinHeartbeatInterval is the floor a HELLO's heartbeat_interval is
+// raised to when Config.MinHeartbeatInterval is 0. Discord sends 41.25 s;
+// a server that asks for less than a second is broken or hostile, and
+// obeying it would spend more than half of the 120 payloads a connection
+// may send per 60 s on heartbeats (a HELLO of 1 ms, obeyed, sends
+// hundreds a second and gets the connection closed with 4008). At one a
+// second, heartbeats take at most 60 of those 120.
+const DefaultMinHeartbeatInterval = time.Second
 
 // DefaultZstdMaxWindow is the default cap on the zstd window a server may
 // ask for; Discord uses far less.
@@ -78,6 +88,11 @@ type Config struct {
 	// with ErrDecompress. DefaultZstdMaxWindow if 0.
 	ZstdMaxWindow int
 
+	// MinHeartbeatInterval is the floor for HELLO's heartbeat_interval: a
+	// shorter one is raised to it. DefaultMinHeartbeatInterval if 0; tests
+	// against a fake with a fast heartbeat lower it.
+	MinHeartbeatInterval time.Duration
+
 	// Jitter returns a number in [0, 1) that scales the first heartbeat's
 	// delay. Nil uses math/rand/v2; tests inject a constant.
 	Jitter func() float64
@@ -127,6 +142,13 @@ func (c *Config) maxMessage() int {
 		return c.MaxMessage
 	}
 	return DefaultMaxMessage
+}
+
+func (c *Config) minHeartbeat() time.Duration {
+	if c.MinHeartbeatInterval > 0 {
+		return c.MinHeartbeatInterval
+	}
+	return DefaultMinHeartbeatInterval
 }
 
 func (c *Config) jitter() float64 {

@@ -892,3 +892,52 @@ func TestReceiveOpcodes(t *testing.T) {
 		}
 	}
 }
+
+// A HELLO asking for a tiny heartbeat_interval (1 ms, or 1e-300 which
+// rounds to zero) is raised to the floor: over a minute of ticking, never
+// more heartbeats than one a second.
+func TestHeartbeatIntervalFloor(t *testing.T) {
+	for _, tc := range []struct {
+		asked string
+		cfg   time.Duration // Config.MinHeartbeatInterval
+		want  time.Duration
+	}{
+		{"1", 0, gateway.DefaultMinHeartbeatInterval},
+		{"1e-300", 0, gateway.DefaultMinHeartbeatInterval},
+		{"0.5", 0, gateway.DefaultMinHeartbeatInterval},
+		{"41250", 0, 41250 * time.Millisecond},
+		{"1", 20 * time.Millisecond, 20 * time.Millisecond},
+	} {
+		t.Run(tc.asked, func(t *testing.T) {
+			c := newConn(t, gateway.Config{Jitter: func() float64 { return 0 }, MinHeartbeatInterval: tc.cfg})
+			p, _ := open(t, c, gateway.CompressNone)
+			evs := feed(t, c, p.frame(`{"t":null,"s":null,"op":10,"d":{"heartbeat_interval":`+tc.asked+`}}`))
+			if h, ok := evs[0].(*gateway.Hello); !ok || h.Interval != tc.want {
+				t.Fatalf("HELLO event %+v, want Interval %v", evs[0], tc.want)
+			}
+			start := time.Unix(1000, 0)
+			now, beats := start, 0
+			for now.Before(start.Add(time.Minute)) {
+				switch c.Tick(now) {
+				case gateway.TickHeartbeat:
+					beats++
+					p.sent(c.Output())
+					feed(t, c, p.frame(`{"t":null,"s":null,"op":11,"d":null}`))
+				case gateway.TickZombie:
+					t.Fatal("zombie despite ACKs")
+				}
+				dl, _ := c.NextDeadline()
+				if !dl.After(now) {
+					dl = now.Add(time.Nanosecond)
+				}
+				now = dl
+				if beats > 100000 {
+					break
+				}
+			}
+			if max := int(time.Minute/tc.want) + 1; beats > max {
+				t.Fatalf("%d heartbeats in a minute for heartbeat_interval %s, want at most %d", beats, tc.asked, max)
+			}
+		})
+	}
+}

@@ -67,6 +67,10 @@ func (c *Conn) payload(e *envelope) (Event, error) {
 		}
 		c.hello = true
 		c.interval = time.Duration(*h.Interval * float64(time.Millisecond))
+		if floor := c.cfg.minHeartbeat(); c.interval < floor {
+			c.log.Debug("gateway: heartbeat_interval below the floor, raised", "asked", *h.Interval, "floor", floor)
+			c.interval = floor
+		}
 		c.nextBeat = time.Time{}
 		c.beatSent = false
 		ev := &Hello{Interval: c.interval}

@@ -253,7 +253,7 @@ func TestStopsAfterThreeDecompressFailures(t *testing.T) {
 }
 
 func gatewayConfig(url string) gateway.Config {
-	return gateway.Config{Token: "t", URL: url}
+	return gateway.Config{Token: "t", URL: url, MinHeartbeatInterval: time.Millisecond}
 }
 
 // The connection fails while reading is paused: the event that did not
@@ -283,5 +283,30 @@ func TestConnectionLostWhilePaused(t *testing.T) {
 	checkSeqs(t, evs)
 	if count(evs, "READY") != 1 {
 		t.Fatalf("re-identified: %s", summary(evs))
+	}
+}
+
+// A gateway whose HELLO asks for a 1 ms heartbeat gets heartbeats no
+// faster than the floor, not a thousand a second.
+func TestHeartbeatFloorAgainstFake(t *testing.T) {
+	leaktest.Check(t)
+	const floor = 100 * time.Millisecond
+	g := startGateway(t, time.Millisecond, nil)
+	e := startShard(t, g, func(c *shard.Config) { c.Gateway.MinHeartbeatInterval = floor })
+	e.waitReady(t)
+	start := time.Now()
+	time.Sleep(time.Second)
+	beats := 0
+	for _, r := range g.Received() {
+		if r.Op == int(gateway.OpHeartbeat) {
+			beats++
+		}
+	}
+	// READY came after at most a few ms; allow the beats up to now.
+	if max := int(time.Since(start)/floor) + 3; beats > max {
+		t.Fatalf("%d heartbeats in %v against a 1 ms HELLO, want at most %d (one per %v)", beats, time.Since(start), max, floor)
+	}
+	if beats == 0 {
+		t.Fatal("no heartbeat at all")
 	}
 }

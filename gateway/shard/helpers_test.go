@@ -163,6 +163,8 @@ func shardConfig(g *discordtest.Gateway, rec *recorder) shard.Config {
 		Gateway: gateway.Config{
 			Token: "token", URL: g.URL(), Intents: gateway.IntentGuilds | gateway.IntentGuildMessages,
 			Jitter: func() float64 { return 0.5 },
+			// The fake heartbeats every few tens of ms of real time.
+			MinHeartbeatInterval: time.Millisecond,
 		},
 		Handler:  rec.handle,
 		Backoff:  shard.Backoff{Base: 10 * time.Millisecond, Max: 50 * time.Millisecond},
