@@ -63,7 +63,8 @@ func TestSignerFromKey(t *testing.T) {
 
 func TestServerWaitAndSessionStarts(t *testing.T) {
 	leaktest.Check(t)
-	srv, err := discordtest.NewServer(&discordtest.ServerOptions{GatewayBot: discord.GatewayBot{
+	now := time.Unix(1700000000, 0)
+	srv, err := discordtest.NewServer(&discordtest.ServerOptions{Now: func() time.Time { return now }, GatewayBot: discord.GatewayBot{
 		URL: "ws://127.0.0.1:1", Shards: 2, SessionStartLimit: discord.SessionStartLimit{Total: 2, Remaining: 2, ResetAfter: 1000, MaxConcurrency: 1}}})
 	if err != nil {
 		t.Fatal(err)

@@ -112,7 +112,7 @@ func (s *Server) checkLimit(w http.ResponseWriter, r Request) bool {
 		return true
 	}
 	key := r.Method + " " + r.Path
-	now := time.Now()
+	now := s.now()
 	b := s.limits[key]
 	if b == nil || !now.Before(b.reset) {
 		b = &routeLimit{reset: now.Add(s.limit.Window)}

@@ -88,6 +88,13 @@ type Gateway struct {
 	// means 10,000. A RESUME from before the oldest kept one is answered
 	// with INVALID_SESSION d:false.
 	ReplayLimit int
+	// SessionTimeout is how long a session stays resumable once its
+	// connection is gone (closed with a code other than 1000/1001, or
+	// dropped): Discord's "a few minutes". After it the session expires: a
+	// RESUME gets INVALID_SESSION d:false and dispatches to the shard fail
+	// with ErrNoSession. Zero means 3 minutes; negative keeps sessions
+	// until Close.
+	SessionTimeout time.Duration
 	// MaxRecorded bounds the payloads Received keeps: at least the newest
 	// MaxRecorded. Zero keeps all, as a test wants; a fake that runs for
 	// days sets it.
@@ -118,6 +125,7 @@ type Gateway struct {
 	connInfo   []ConnInfo
 	changed    chan struct{} // closed and replaced on every recorded change
 	sessCount  int
+	numShards  int // the shard count of the last IDENTIFY
 	// reconnectFirst is how many new connections get op 7 before HELLO.
 	reconnectFirst int
 }

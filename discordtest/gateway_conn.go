@@ -119,7 +119,7 @@ func (c *gwConn) end() {
 		g := c.g
 		g.mu.Lock()
 		if c.sess != nil && c.sess.conn == c {
-			c.sess.conn = nil
+			c.sess.conn, c.sess.detached = nil, g.now()
 		}
 		delete(g.conns, c)
 		g.notifyLocked()

@@ -35,7 +35,7 @@ func (g *Gateway) Dispatch(shard int, event string, data any) (int64, error) {
 	if g.state != stateRunning {
 		return 0, ErrGatewayNotStarted
 	}
-	s := g.current[shard]
+	s := g.currentLocked(shard)
 	if s == nil {
 		return 0, fmt.Errorf("%w %d", ErrNoSession, shard)
 	}
@@ -55,10 +55,8 @@ func (g *Gateway) DispatchGuild(guildID uint64, event string, data any) (shard i
 	if g.state != stateRunning {
 		return 0, 0, ErrGatewayNotStarted
 	}
-	for sh, s := range g.current {
-		if shardFor(guildID, s.numShards) == sh {
-			return sh, g.dispatchLocked(s, event, raw), nil
-		}
+	if s := g.guildSessionLocked(guildID); s != nil {
+		return s.shard, g.dispatchLocked(s, event, raw), nil
 	}
 	return 0, 0, fmt.Errorf("%w of guild %d", ErrNoSession, guildID)
 }
@@ -77,10 +75,8 @@ func (g *Gateway) AddGuild(guild json.RawMessage) error {
 		return ErrGatewayNotStarted
 	}
 	g.guilds = append(g.guilds, gs[0])
-	for sh, s := range g.current {
-		if shardFor(gs[0].id, s.numShards) == sh {
-			g.dispatchLocked(s, "GUILD_CREATE", gs[0].raw)
-		}
+	if s := g.guildSessionLocked(gs[0].id); s != nil {
+		g.dispatchLocked(s, "GUILD_CREATE", gs[0].raw)
 	}
 	return nil
 }
@@ -93,7 +89,7 @@ func (g *Gateway) Session(shard int) (SessionInfo, bool) {
 }
 
 func (g *Gateway) sessionInfoLocked(shard int) (SessionInfo, bool) {
-	s := g.current[shard]
+	s := g.currentLocked(shard)
 	if s == nil {
 		return SessionInfo{}, false
 	}

@@ -159,7 +159,7 @@ func (g *Gateway) DropSession(shard int) error {
 	if g.state != stateRunning {
 		return ErrGatewayNotStarted
 	}
-	s := g.current[shard]
+	s := g.currentLocked(shard)
 	if s == nil {
 		return fmt.Errorf("%w %d", ErrNoSession, shard)
 	}

@@ -60,6 +60,61 @@ type gwSession struct {
 	buf       [][]byte // encoded dispatches; buf[i] carries seq first+i
 	first     int64
 	conn      *gwConn
+	// detached is when conn went away; the session expires SessionTimeout
+	// later unless a RESUME attaches a connection again.
+	detached time.Time
+}
+
+// defaultSessionTimeout stands for Discord's "a few minutes" of resumability.
+const defaultSessionTimeout = 3 * time.Minute
+
+// expiredLocked reports whether s has been without a connection for longer
+// than SessionTimeout, and drops it if so. Expiry is checked when a
+// session is looked up rather than by a timer, so it follows the
+// Gateway's clock.
+func (g *Gateway) expiredLocked(s *gwSession) bool {
+	timeout := g.SessionTimeout
+	if timeout == 0 {
+		timeout = defaultSessionTimeout
+	}
+	if timeout < 0 || s.conn != nil || g.now().Sub(s.detached) <= timeout {
+		return false
+	}
+	g.logger().Debug("discordtest: gateway session expired", "shard", s.shard, "session", s.id)
+	g.dropSessionLocked(s)
+	return true
+}
+
+// currentLocked returns the shard's newest session unless it has expired.
+func (g *Gateway) currentLocked(shard int) *gwSession {
+	s := g.current[shard]
+	if s == nil || g.expiredLocked(s) {
+		return nil
+	}
+	return s
+}
+
+// guildSessionLocked returns the session of the shard that guildID is on.
+func (g *Gateway) guildSessionLocked(guildID uint64) *gwSession {
+	// Every shard of a bot has the same count, so the last IDENTIFY's
+	// count finds the shard at once; the loop is for mixed counts.
+	if s := g.currentLocked(shardFor(guildID, max(g.numShards, 1))); s != nil && s.numShards == g.numShards {
+		return s
+	}
+	for sh, s := range g.current {
+		if shardFor(guildID, s.numShards) == sh && !g.expiredLocked(s) {
+			return s
+		}
+	}
+	return nil
+}
+
+// sweepLocked drops every expired session, so that a fake running for days
+// does not keep the replay buffers of shards that never came back.
+func (g *Gateway) sweepLocked() {
+	for _, s := range g.sessions {
+		g.expiredLocked(s)
+	}
 }
 
 // hello greets a new connection, or closes it when its version is unknown.
@@ -213,7 +268,9 @@ func (g *Gateway) identifyLocked(c *gwConn, raw json.RawMessage, now time.Time) 
 	if old := g.current[shard]; old != nil {
 		g.dropSessionLocked(old)
 	}
+	g.sweepLocked()
 	g.sessCount++
+	g.numShards = num
 	s := &gwSession{id: newSessionID(g.sessCount), shard: shard, numShards: num, first: 1}
 	g.sessions[s.id] = s
 	g.current[shard] = s
@@ -237,7 +294,7 @@ func (g *Gateway) resumeLocked(c *gwConn, raw json.RawMessage) {
 		return
 	}
 	s := g.sessions[d.SessionID]
-	if s == nil {
+	if s == nil || g.expiredLocked(s) {
 		g.invalidSessionLocked(c)
 		return
 	}

@@ -25,7 +25,13 @@ type ServerOptions struct {
 	// GatewayBot is served by GET /gateway/bot. Zero fields become: URL
 	// "wss://gateway.discord.gg", 1 shard, and a session start limit of
 	// 1000 total and remaining, reset after a day, max concurrency 1.
+	// Each IDENTIFY of a Gateway whose SessionStarts is this Server takes
+	// one from remaining; reset_after counts down by Now, and when it
+	// reaches zero remaining is total again, as on Discord.
 	GatewayBot discord.GatewayBot
+	// Now is the clock of the session start limit and the rate limits;
+	// nil means time.Now.
+	Now func() time.Time
 	// MaxBody bounds a request body (default 32 MiB).
 	MaxBody int64
 	// MaxRecorded bounds the requests Requests keeps: at least the newest
@@ -40,20 +46,21 @@ type Server struct {
 	// URL is the API root, like "http://127.0.0.1:41234/api/v10".
 	URL string
 
-	opts    ServerOptions
-	ln      net.Listener
-	srv     *http.Server
-	done    chan struct{}
-	mu      sync.Mutex
-	reqs    history[Request]
-	notify  chan struct{} // closed and replaced on each recorded request
-	faults  []*Fault
-	nextID  uint64
-	gw      discord.GatewayBot
-	limits  map[string]*routeLimit
-	limit   *RateLimit
-	refused int
-	mounts  map[string]http.Handler
+	opts        ServerOptions
+	ln          net.Listener
+	srv         *http.Server
+	done        chan struct{}
+	mu          sync.Mutex
+	reqs        history[Request]
+	notify      chan struct{} // closed and replaced on each recorded request
+	faults      []*Fault
+	nextID      uint64
+	gw          discord.GatewayBot
+	startsReset time.Time // when the session start budget refills
+	limits      map[string]*routeLimit
+	limit       *RateLimit
+	refused     int
+	mounts      map[string]http.Handler
 }
 
 // NewServer starts a Server on 127.0.0.1 with an OS-chosen port.
@@ -91,6 +98,7 @@ func NewServer(opts *ServerOptions) (*Server, error) {
 		notify: make(chan struct{}), nextID: 1 << 40, gw: gw, limits: map[string]*routeLimit{},
 		mounts: map[string]http.Handler{},
 	}
+	s.startsReset = s.now().Add(resetAfter(gw.SessionStartLimit))
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(s.done)
@@ -112,6 +120,7 @@ func (s *Server) Close() error {
 func (s *Server) ConsumeSessionStart() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.refillLocked()
 	if s.gw.SessionStartLimit.Remaining <= 0 {
 		return false
 	}
@@ -119,19 +128,51 @@ func (s *Server) ConsumeSessionStart() bool {
 	return true
 }
 
+// refillLocked brings the session start limit to the present: after
+// reset_after the budget is whole again for another day.
+func (s *Server) refillLocked() {
+	l := &s.gw.SessionStartLimit
+	now := s.now()
+	if !now.Before(s.startsReset) {
+		l.Remaining = l.Total
+		s.startsReset = now.Add(24 * time.Hour)
+	}
+	l.ResetAfter = int(s.startsReset.Sub(now).Milliseconds())
+}
+
 // GatewayBot returns what GET /gateway/bot answers now.
 func (s *Server) GatewayBot() discord.GatewayBot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.refillLocked()
 	return s.gw
 }
 
 // SetGatewayBot changes what GET /gateway/bot answers (for example the URL
-// of a fake gateway started after the Server).
+// of a fake gateway started after the Server, or a session start limit
+// with little left); the budget refills ResetAfter from now (a day when
+// that is zero).
 func (s *Server) SetGatewayBot(g discord.GatewayBot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gw = g
+	s.startsReset = s.now().Add(resetAfter(g.SessionStartLimit))
+}
+
+// resetAfter is when a session start limit refills; zero means a day, as
+// for a budget that was never spent.
+func resetAfter(l discord.SessionStartLimit) time.Duration {
+	if l.ResetAfter <= 0 {
+		return 24 * time.Hour
+	}
+	return time.Duration(l.ResetAfter) * time.Millisecond
+}
+
+func (s *Server) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return time.Now()
 }
 
 // Mount serves h for requests whose path starts with prefix (outside the

@@ -17,7 +17,7 @@ func init() {
 // runFake serves discordtest's fake Discord until interrupted, so bots in
 // any language can be run offline against it.
 func runFake(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "fake", "[--listen 127.0.0.1:7878] [--token T] [--control-token T] [--guilds N] [--shards N] [--traffic N/s]")
+	fs := newFlags(e, "fake", "[--listen 127.0.0.1:7878] [--token T] [--control-token T] [--guilds N] [--shards N] [--max-concurrency N] [--traffic N/s]")
 	listen := fs.String("listen", "127.0.0.1:7878", "address of REST (/api/v10, /api/v9) and the control API (/_fake/)")
 	gwAddr := fs.String("gateway-addr", "127.0.0.1:0", "address of the gateway")
 	resumeAddr := fs.String("resume-addr", "127.0.0.1:0", "address of the gateway's resume_gateway_url")
@@ -25,6 +25,10 @@ func runFake(ctx context.Context, e *env, args []string) error {
 	controlToken := fs.String("control-token", "", "require \"Authorization: Bearer T\" on the control API (/_fake/)")
 	guilds := fs.Int("guilds", 3, "number of sample guilds")
 	shards := fs.Int("shards", 1, "shard count Get Gateway Bot recommends")
+	maxConc := fs.Int("max-concurrency", 0, "identify buckets (one IDENTIFY per bucket per 5 s) (default: --shards, all at once)")
+	starts := fs.Int("session-starts", 0, "IDENTIFYs allowed per day, session_start_limit.total (default 1000, or 10 per shard)")
+	startsLeft := fs.Int("session-starts-left", 0, "session_start_limit.remaining at start (default: all)")
+	sessTimeout := fs.Duration("session-timeout", 0, "how long a session without a connection stays resumable (default 3m)")
 	traffic := fs.String("traffic", "0", "background MESSAGE_CREATE events per second, like 5 or 5/s")
 	hb := fs.Duration("heartbeat", 0, "heartbeat interval sent in HELLO (default Discord's 41.25s)")
 	pos, err := parseFlags(fs, args)
@@ -32,7 +36,7 @@ func runFake(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	rate, rerr := parseRate(*traffic)
-	if len(pos) > 0 || rerr != nil || *shards < 1 || *guilds < 0 {
+	if len(pos) > 0 || rerr != nil || *shards < 1 || *guilds < 0 || *maxConc < 0 || *starts < 0 || *startsLeft < 0 || *sessTimeout < 0 {
 		if rerr != nil {
 			fmt.Fprintf(e.stderr, "ipcord fake: %v\n", rerr)
 		}
@@ -45,7 +49,8 @@ func runFake(ctx context.Context, e *env, args []string) error {
 	f, err := demo.StartFake(demo.FakeConfig{
 		Addr: *listen, GatewayAddr: *gwAddr, ResumeAddr: *resumeAddr, Token: *token,
 		Guilds: *guilds, Shards: *shards, Traffic: rate, HeartbeatInterval: *hb,
-		ControlToken: *controlToken,
+		ControlToken: *controlToken, MaxConcurrency: *maxConc, SessionStarts: *starts, SessionStartsLeft: *startsLeft,
+		SessionTimeout: *sessTimeout,
 	})
 	if err != nil {
 		return err
@@ -61,6 +66,7 @@ func runFake(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "  control   POST %s/_fake/dispatch  {\"t\":\"EVENT\",\"d\":{...},\"shard\":0}\n", u)
 	fmt.Fprintf(e.stdout, "            POST %s/_fake/fault     {\"name\":\"reconnect\",\"shard\":0}\n", u)
 	fmt.Fprintf(e.stdout, "            GET  %s/_fake/sent\n", u)
+	fmt.Fprintf(e.stdout, "            POST %s/_fake/session_start_limit {\"remaining\":2}\n", u)
 	for _, g := range f.Guilds() {
 		fmt.Fprintf(e.stdout, "  guild %d %q, channel %d\n", g.ID, g.Name, g.ChannelID)
 	}

@@ -76,12 +76,78 @@ func TestFakeCommandControlAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sent struct {
-		Gateway []struct{ Op, Shard int }
+		Gateway []struct {
+			Op, Shard       int
+			Listener, Query string
+		}
 	}
 	json.NewDecoder(resp.Body).Decode(&sent)
 	resp.Body.Close()
-	if len(sent.Gateway) == 0 || sent.Gateway[0].Op != 2 || sent.Gateway[0].Shard != 0 {
-		t.Errorf("sent %+v, want the IDENTIFY of shard 0 first", sent)
+	if len(sent.Gateway) == 0 || sent.Gateway[0].Op != 2 || sent.Gateway[0].Shard != 0 ||
+		sent.Gateway[0].Listener != "main" || sent.Gateway[0].Query != "v=9&encoding=json" {
+		t.Errorf("sent %+v, want the IDENTIFY of shard 0 first, on the main listener with its query", sent)
+	}
+}
+
+// The identify budget is what the flags say, each IDENTIFY spends one, and
+// a script can lower it below a bot's reserve.
+func TestFakeCommandSessionStartLimit(t *testing.T) {
+	leaktest.Check(t)
+	_, m := startCommand(t, regexp.MustCompile(`REST +(http://[0-9.:]+)/api/v10[^\n]*\n +gateway +(ws://[0-9.:]+)`),
+		"fake", "--listen", "127.0.0.1:0", "--shards", "4", "--max-concurrency", "2", "--session-starts", "50", "--session-starts-left", "7")
+	base, gwURL := m[1], m[2]
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	limit := func() map[string]int {
+		t.Helper()
+		resp, err := http.Get(base + "/api/v10/gateway/bot")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var gb struct {
+			Shards int
+			Limit  map[string]int `json:"session_start_limit"`
+		}
+		json.NewDecoder(resp.Body).Decode(&gb)
+		if gb.Shards != 4 {
+			t.Fatalf("shards %d", gb.Shards)
+		}
+		return gb.Limit
+	}
+	if l := limit(); l["total"] != 50 || l["remaining"] != 7 || l["max_concurrency"] != 2 || l["reset_after"] <= 0 {
+		t.Fatalf("session_start_limit %v", l)
+	}
+	ws, _, err := websocket.Dial(ctx, gwURL+"?v=10&encoding=json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	ws.Write(ctx, websocket.MessageText, []byte(`{"op":2,"d":{"token":"x","intents":1,"shard":[1,4],"properties":{"os":"linux","browser":"x","device":"x"}}}`))
+	for {
+		_, b, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), `"READY"`) {
+			break
+		}
+	}
+	if l := limit(); l["remaining"] != 6 {
+		t.Fatalf("after one IDENTIFY %v", l)
+	}
+	resp, err := http.Post(base+"/_fake/session_start_limit", "application/json", strings.NewReader(`{"remaining":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if l := limit(); resp.StatusCode != 200 || l["remaining"] != 1 || l["total"] != 50 {
+		t.Fatalf("after POST: %d %v", resp.StatusCode, l)
+	}
+	resp, _ = http.Post(base+"/_fake/session_start_limit", "application/json", strings.NewReader(`{"remaining":-1}`))
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Fatalf("negative remaining: %d", resp.StatusCode)
 	}
 }
 
@@ -90,6 +156,7 @@ func TestFakeCommandUsage(t *testing.T) {
 		{"fake", "--traffic", "fast"},
 		{"fake", "--shards", "0"},
 		{"fake", "extra"},
+		{"fake", "--max-concurrency", "-1"},
 	} {
 		e, _, errb := testEnv(nil)
 		if code := runMain(context.Background(), e, args); code != 2 || !strings.Contains(errb.String(), "usage: ipcord fake") {

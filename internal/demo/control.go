@@ -223,12 +223,17 @@ func (f *Fake) applyFault(r FaultRequest) error {
 }
 
 // SentPayload is one gateway payload a client sent, as GET /_fake/sent
-// lists it.
+// lists it, with how it arrived: the listener ("main", or "resume" for
+// resume_gateway_url), the connect URL's query and the shard (-1 before
+// IDENTIFY or RESUME), so a script can prove a client resumed where it
+// should.
 type SentPayload struct {
-	Conn  int             `json:"conn"`
-	Shard int             `json:"shard"`
-	Op    int             `json:"op"`
-	D     json.RawMessage `json:"d,omitempty"`
+	Conn     int             `json:"conn"`
+	Listener string          `json:"listener"`
+	Query    string          `json:"query"`
+	Shard    int             `json:"shard"`
+	Op       int             `json:"op"`
+	D        json.RawMessage `json:"d,omitempty"`
 }
 
 // SentRequest is one REST request a client sent.
@@ -246,15 +251,59 @@ type Sent struct {
 
 func (f *Fake) handleSent(w http.ResponseWriter, r *http.Request) {
 	s := Sent{Gateway: []SentPayload{}, REST: []SentRequest{}}
+	query := map[int]string{}
+	for _, c := range f.gw.Connections() {
+		query[c.Num] = c.Query
+	}
 	for _, p := range f.gw.Received() {
 		d := p.Data
 		if !json.Valid(d) {
 			d = nil
 		}
-		s.Gateway = append(s.Gateway, SentPayload{Conn: p.Conn, Shard: p.Shard, Op: p.Op, D: d})
+		s.Gateway = append(s.Gateway, SentPayload{Conn: p.Conn, Listener: p.Listener.String(), Query: query[p.Conn], Shard: p.Shard, Op: p.Op, D: d})
 	}
 	for _, q := range f.rest.Requests() {
 		s.REST = append(s.REST, SentRequest{Method: q.Method, Path: q.Path, JSON: q.JSON})
 	}
 	writeJSON(w, http.StatusOK, s)
+}
+
+// StartLimitRequest is the body of POST /_fake/session_start_limit: the
+// fields of Get Gateway Bot's session_start_limit to change (reset_after in
+// milliseconds). GET answers the limit as it stands.
+type StartLimitRequest struct {
+	Total      *int `json:"total"`
+	Remaining  *int `json:"remaining"`
+	ResetAfter *int `json:"reset_after"`
+}
+
+func (f *Fake) handleStartLimit(w http.ResponseWriter, r *http.Request) {
+	gb := f.rest.GatewayBot()
+	if r.Method == http.MethodPost {
+		body, ok := readControl(w, r)
+		if !ok {
+			return
+		}
+		var req StartLimitRequest
+		if err := decodeStrict(body, &req); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		l := &gb.SessionStartLimit
+		for _, set := range []struct {
+			from *int
+			to   *int
+		}{{req.Total, &l.Total}, {req.Remaining, &l.Remaining}, {req.ResetAfter, &l.ResetAfter}} {
+			if set.from != nil {
+				if *set.from < 0 {
+					writeJSON(w, http.StatusBadRequest, map[string]string{"error": ErrBadControl.Error() + ": negative value"})
+					return
+				}
+				*set.to = *set.from
+			}
+		}
+		f.rest.SetGatewayBot(gb)
+		gb = f.rest.GatewayBot()
+	}
+	writeJSON(w, http.StatusOK, gb.SessionStartLimit)
 }

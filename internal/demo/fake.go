@@ -38,6 +38,19 @@ type FakeConfig struct {
 	Guilds int
 	// Shards is the shard count Get Gateway Bot recommends (default 1).
 	Shards int
+	// MaxConcurrency is the number of identify buckets, in Get Gateway
+	// Bot's session_start_limit and enforced by the gateway (one IDENTIFY
+	// per bucket per 5 s); zero means Shards, so every shard may identify
+	// at once.
+	MaxConcurrency int
+	// SessionStarts is session_start_limit's total, the IDENTIFYs allowed
+	// per day; zero means 1000, or 10 per shard when that is more.
+	// SessionStartsLeft is its remaining at start (zero means all of it);
+	// set it below a bot's reserve to test the bot's budget guard.
+	SessionStarts, SessionStartsLeft int
+	// SessionTimeout is how long a session stays resumable without a
+	// connection (see discordtest.Gateway.SessionTimeout).
+	SessionTimeout time.Duration
 	// Traffic is the rate of background MESSAGE_CREATE events, per second,
 	// spread over the sample guilds; 0 sends none.
 	Traffic float64
@@ -80,6 +93,15 @@ func StartFake(cfg FakeConfig) (*Fake, error) {
 	if cfg.Shards <= 0 {
 		cfg.Shards = 1
 	}
+	if cfg.MaxConcurrency <= 0 {
+		cfg.MaxConcurrency = cfg.Shards
+	}
+	if cfg.SessionStarts <= 0 {
+		cfg.SessionStarts = max(1000, 10*cfg.Shards)
+	}
+	if cfg.SessionStartsLeft <= 0 || cfg.SessionStartsLeft > cfg.SessionStarts {
+		cfg.SessionStartsLeft = cfg.SessionStarts
+	}
 	f := &Fake{cfg: cfg, guilds: SampleGuilds(max(cfg.Guilds, 0)), byChan: map[uint64]uint64{}, stop: make(chan struct{})}
 	var guildJSON []json.RawMessage
 	for _, g := range f.guilds {
@@ -90,10 +112,8 @@ func StartFake(cfg FakeConfig) (*Fake, error) {
 	f.rest, err = discordtest.NewServer(&discordtest.ServerOptions{
 		Token:       cfg.Token,
 		Application: discord.Application{ID: BotUserID, Name: "ipcord-demo"},
-		// max_concurrency = shards: every shard may identify at once, so
-		// the demo's shards are all up within a second, not 5 s apart.
 		GatewayBot: discord.GatewayBot{Shards: cfg.Shards, SessionStartLimit: discord.SessionStartLimit{
-			Total: 1000, Remaining: 1000, ResetAfter: 86400000, MaxConcurrency: cfg.Shards,
+			Total: cfg.SessionStarts, Remaining: cfg.SessionStartsLeft, ResetAfter: 86400000, MaxConcurrency: cfg.MaxConcurrency,
 		}},
 		MaxRecorded: maxRecorded,
 	})
@@ -101,7 +121,8 @@ func StartFake(cfg FakeConfig) (*Fake, error) {
 		return nil, err
 	}
 	f.gw = &discordtest.Gateway{
-		Addr: cfg.GatewayAddr, ResumeAddr: cfg.ResumeAddr, Token: cfg.Token, Shards: 1, MaxConcurrency: cfg.Shards,
+		Addr: cfg.GatewayAddr, ResumeAddr: cfg.ResumeAddr, Token: cfg.Token, Shards: 1, MaxConcurrency: cfg.MaxConcurrency,
+		SessionTimeout:    cfg.SessionTimeout,
 		HeartbeatInterval: cfg.HeartbeatInterval, SessionStarts: f.rest, Guilds: guildJSON,
 		UserID: BotUserID, Logger: cfg.Logger, MaxRecorded: maxRecorded,
 	}
@@ -201,6 +222,8 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("POST /_fake/dispatch", f.control(f.handleDispatch))
 	mux.HandleFunc("POST /_fake/fault", f.control(f.handleFault))
 	mux.HandleFunc("GET /_fake/sent", f.control(f.handleSent))
+	mux.HandleFunc("GET /_fake/session_start_limit", f.control(f.handleStartLimit))
+	mux.HandleFunc("POST /_fake/session_start_limit", f.control(f.handleStartLimit))
 	mux.HandleFunc("GET /_fake/", f.control(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{
 			"rest": f.APIURL(), "gateway": f.GatewayURL(), "resume_gateway": f.gw.ResumeURL(),
