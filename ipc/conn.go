@@ -321,6 +321,19 @@ func (c *conn) close(code int, reason string) {
 	}
 }
 
+// closeAndDrain closes the connection from our side when nobody else reads
+// it: the close frame, then whatever the peer still sends is discarded
+// until its close answer or a second has passed.
+func (c *conn) closeAndDrain(code int, reason string) {
+	c.closeWith(code, reason)
+	c.nc.SetReadDeadline(time.Now().Add(time.Second))
+	for {
+		if _, ok := c.nextText(); !ok {
+			return
+		}
+	}
+}
+
 // fail ends the connection once: the socket is closed, waiting calls fail
 // with ErrConnectionLost, and running handlers see their context end.
 func (c *conn) fail(err error) {

@@ -83,6 +83,9 @@ func readDialect(c *conn, onText func([]byte) error) {
 			return
 		}
 		if err := onText(payload); err != nil {
+			if errors.Is(err, errStop) {
+				return
+			}
 			c.closeWith(int(wsproto.CloseInvalidPayload), truncateReason(err.Error()))
 			c.fail(err)
 			return

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/ipcord/ipcord/internal/wsproto"
 )
 
 // seqCodec is one of the dialects without request ids (ext-ipc,
@@ -39,6 +41,8 @@ type seqSession struct {
 	order chan *seqReply // replies in request order, for the writer
 	wrote chan struct{}  // closed when the writer has stopped
 	hwg   sync.WaitGroup // running handlers
+
+	denied bool // a request came without the secret; owned by the reader
 
 	mu       sync.Mutex
 	shutdown bool
@@ -76,16 +80,16 @@ func (s *Server) serveSeq(c *conn, first []byte, codec seqCodec, id string) {
 			prev()
 		}
 	}
-	if id != "" {
-		for _, old := range s.seqSessionsWithID(id, x) {
-			old.c.fail(fmt.Errorf("%w: replaced by a new connection with ID %q", ErrConnectionLost, id))
-		}
-	}
-	if id != "" {
-		s.cfg.logger.Debug("ipc: better-ipc client connected", "id", id)
-	}
 	go x.writer()
 	if x.request(first) {
+		// Only a peer that presented the secret may take over an ID: a
+		// wrong secret never reaches this point.
+		if id != "" {
+			for _, old := range s.seqSessionsWithID(id, x) {
+				old.c.fail(fmt.Errorf("%w: replaced by a new connection with ID %q", ErrConnectionLost, id))
+			}
+			s.cfg.logger.Debug("ipc: better-ipc client connected", "id", id)
+		}
 		readDialect(c, func(p []byte) error {
 			if !x.request(p) {
 				return errStop
@@ -95,10 +99,15 @@ func (s *Server) serveSeq(c *conn, first []byte, codec seqCodec, id string) {
 	}
 	close(x.order)
 	<-x.wrote
+	if x.denied {
+		// The peer got its 403, in order after the replies it was owed;
+		// an unauthenticated connection is not kept open (it would hold a
+		// socket and memory for nothing).
+		c.closeAndDrain(int(wsproto.ClosePolicyViolation), "invalid secret")
+	}
 	x.abortHandlers() // the connection ended: nobody waits for those replies
 }
 
-// errStop ends the read loop of a connection that has already ended.
 // seqSessionsWithID returns the sessions other than x carrying id.
 func (s *Server) seqSessionsWithID(id string, x *seqSession) []*seqSession {
 	s.mu.Lock()
@@ -124,9 +133,13 @@ func (s *Server) serveMulticast(c *conn, first []byte) bool {
 	return true
 }
 
+// errStop ends a dialect's read loop without closing: the session closes
+// the connection itself once its replies are written.
 var errStop = errors.New("ipc: connection ended")
 
-// request starts one request; it reports false once the connection ended.
+// request starts one request; it reports false once the connection ended,
+// or when the request did not carry the secret (the peer gets its 403 and
+// nothing more is read).
 func (x *seqSession) request(payload []byte) bool {
 	select {
 	case x.slots <- struct{}{}:
@@ -151,6 +164,10 @@ func (x *seqSession) request(payload []byte) bool {
 		x.mu.Unlock()
 		r.out = x.codec.failure(e)
 		close(r.ready)
+		if e.Code == CodeUnauthorized {
+			x.denied = true
+			return false
+		}
 		return true
 	}
 	hc := NewHandlerContext(Request{}, time.Now().Add(x.s.cfg.defaultTimeout), nil)
