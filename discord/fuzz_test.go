@@ -30,6 +30,9 @@ func FuzzComponent(f *testing.F) {
 	f.Add([]byte(`[{"type":1,"components":[{"type":2,"style":1,"custom_id":"a"}]}]`))
 	f.Add([]byte(`[{"type":17,"components":[{"type":10,"content":"x"}]}]`))
 	f.Add([]byte(`[{"type":18,"component":{"type":4,"custom_id":"b","value":"v"}}]`))
+	f.Add([]byte(`[{"type":18,"component":{"type":23,"custom_id":"c","value":true}},{"type":18,"component":{"type":21,"custom_id":"r","value":null}}]`))
+	f.Add([]byte(`[{"type":9,"components":[{"type":10,"content":"x"}],"accessory":{"type":11,"media":{"url":"u"}}},{"type":12,"items":[{"media":{"url":"v"}}]}]`))
+	f.Add([]byte(`[{"type":99,"value":[1]},{"type":4,"value":7}]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var cs []discord.Component
 		if json.Unmarshal(b, &cs) != nil {
@@ -73,6 +76,8 @@ func FuzzInteraction(f *testing.F) {
 		}
 		if d, err := in.ModalData(); err == nil {
 			d.Value("a")
+			d.Checked("a")
+			d.Values("a")
 		}
 		in.ComponentData()
 	})

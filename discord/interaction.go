@@ -63,6 +63,10 @@ type Interaction struct {
 	Locale         string          `json:"locale,omitempty"`
 	GuildLocale    string          `json:"guild_locale,omitempty"`
 	Context        *int            `json:"context,omitempty"`
+	// AuthorizingIntegrationOwners maps an installation context ("0"
+	// guild, "1" user) to the guild or user ID that installed the app.
+	AuthorizingIntegrationOwners map[string]Snowflake `json:"authorizing_integration_owners,omitempty"`
+	AttachmentSizeLimit          int                  `json:"attachment_size_limit,omitempty"`
 }
 
 // Author returns the user who triggered the interaction, from Member in a
@@ -279,46 +283,78 @@ type ResolvedData struct {
 type MessageComponentData struct {
 	CustomID      string        `json:"custom_id"`
 	ComponentType ComponentType `json:"component_type"`
+	ID            int           `json:"id,omitempty"`     // the component's numeric identifier
 	Values        []string      `json:"values,omitempty"` // selects
 	Resolved      *ResolvedData `json:"resolved,omitempty"`
 }
 
-// ModalSubmitData is the data of a modal submit.
+// ModalSubmitData is the data of a modal submit: the modal's components
+// (labels, action rows, text displays) with the values the user entered.
 type ModalSubmitData struct {
 	CustomID   string        `json:"custom_id"`
 	Components []Component   `json:"components"`
-	Resolved   *ResolvedData `json:"resolved,omitempty"`
+	Resolved   *ResolvedData `json:"resolved,omitempty"` // users, roles, channels, attachments behind Values
 }
 
-// Value returns the submitted value of the text input customID, looking
-// inside action rows and labels; ok is false when there is none.
+// Component returns the submitted interactive component customID, looking
+// inside action rows, labels and other layouts; nil when there is none.
+func (d *ModalSubmitData) Component(customID string) *Component {
+	return findComponent(d.Components, customID, 0)
+}
+
+// Value returns the submitted text of the text input customID, or the
+// option chosen in the radio group customID ("" when none); ok is false
+// when there is no such component.
 func (d *ModalSubmitData) Value(customID string) (value string, ok bool) {
-	c := findComponent(d.Components, customID, 0)
-	if c == nil {
-		return "", false
+	if c := d.Component(customID); c != nil {
+		return c.Value, true
 	}
-	return c.Value, true
+	return "", false
+}
+
+// Checked returns the state of the checkbox customID; ok is false when
+// there is no such component.
+func (d *ModalSubmitData) Checked(customID string) (checked, ok bool) {
+	if c := d.Component(customID); c != nil {
+		return c.Checked, true
+	}
+	return false, false
+}
+
+// Values returns what the select, checkbox group or file upload customID
+// submitted (IDs for user, role, mentionable and channel selects and for
+// file uploads: look them up in Resolved); ok is false when there is no
+// such component.
+func (d *ModalSubmitData) Values(customID string) (values []string, ok bool) {
+	if c := d.Component(customID); c != nil {
+		return c.Values, true
+	}
+	return nil, false
 }
 
 // findComponent searches a component tree; depth is bounded because
 // Discord nests at most a few levels and a hostile payload could nest more.
 func findComponent(cs []Component, customID string, depth int) *Component {
-	if depth > 8 {
-		return nil
-	}
 	for i := range cs {
-		c := &cs[i]
-		if c.CustomID == customID && c.Type.Known() && c.Type != ComponentActionRow && c.Type != ComponentLabel {
-			return c
-		}
-		if found := findComponent(c.Components, customID, depth+1); found != nil {
+		if found := findIn(&cs[i], customID, depth); found != nil {
 			return found
-		}
-		if c.Component != nil {
-			if found := findComponent([]Component{*c.Component}, customID, depth+1); found != nil {
-				return found
-			}
 		}
 	}
 	return nil
+}
+
+func findIn(c *Component, customID string, depth int) *Component {
+	if c == nil || depth > 8 {
+		return nil
+	}
+	if c.CustomID == customID && c.Type.Known() && !c.Type.IsLayout() {
+		return c
+	}
+	if found := findComponent(c.Components, customID, depth+1); found != nil {
+		return found
+	}
+	if found := findIn(c.Component, customID, depth+1); found != nil {
+		return found
+	}
+	return findIn(c.Accessory, customID, depth+1)
 }

@@ -12,7 +12,42 @@ const (
 	ResponseUpdateMessage      InteractionResponseType = 7 // components only
 	ResponseAutocompleteResult InteractionResponseType = 8
 	ResponseModal              InteractionResponseType = 9
+	// ResponsePremiumRequired is deprecated by Discord in favour of a
+	// premium button; kept so old responses still encode.
+	ResponsePremiumRequired InteractionResponseType = 10
+	ResponseLaunchActivity  InteractionResponseType = 12 // apps with Activities
 )
+
+// InteractionCallbackResponse is what the callback route returns with
+// with_response=true: the interaction and the resource the response
+// created.
+type InteractionCallbackResponse struct {
+	Interaction InteractionCallback          `json:"interaction"`
+	Resource    *InteractionCallbackResource `json:"resource,omitempty"`
+}
+
+// InteractionCallback describes the interaction a response answered.
+type InteractionCallback struct {
+	ID                       Snowflake       `json:"id"`
+	Type                     InteractionType `json:"type"`
+	ActivityInstanceID       string          `json:"activity_instance_id,omitempty"`
+	ResponseMessageID        Snowflake       `json:"response_message_id,omitempty"`
+	ResponseMessageLoading   bool            `json:"response_message_loading,omitempty"`
+	ResponseMessageEphemeral bool            `json:"response_message_ephemeral,omitempty"`
+}
+
+// InteractionCallbackResource is what a response created: the message
+// (types 4 and 7) or the Activity instance (type 12).
+type InteractionCallbackResource struct {
+	Type             InteractionResponseType `json:"type"`
+	ActivityInstance *ActivityInstance       `json:"activity_instance,omitempty"`
+	Message          *Message                `json:"message,omitempty"`
+}
+
+// ActivityInstance identifies a launched or joined Activity.
+type ActivityInstance struct {
+	ID string `json:"id"`
+}
 
 // InteractionResponse is the answer to an interaction, in the HTTP reply or
 // POSTed to the callback route.
