@@ -72,7 +72,7 @@ func TestSnowflakeTimestampAndShard(t *testing.T) {
 }
 
 func TestComponentRoundTripsUnknownTypes(t *testing.T) {
-	in := `[{"type":17,"accent_color":255,"components":[{"type":10,"content":"hi"}],"spoiler":false},` +
+	in := `[{"type":98,"accent_color":255,"components":[{"type":10,"content":"hi"}],"spoiler":false},` +
 		`{"type":1,"components":[{"type":2,"custom_id":"go","style":1,"label":"Go"},{"type":99,"new_field":[1,2]}]}]`
 	var cs []discord.Component
 	if err := json.Unmarshal([]byte(in), &cs); err != nil {
