@@ -74,7 +74,7 @@ type Config struct {
 
 	Properties     Properties // IDENTIFY properties; zero means runtime.GOOS and "ipcord"
 	Presence       *Presence  // initial presence, sent with IDENTIFY
-	LargeThreshold int        // 50..250; 0 leaves Discord's default (50)
+	LargeThreshold int        // 50..250 (else New fails); 0 leaves Discord's default (50)
 
 	// IgnoreResumeURL keeps resuming on URL instead of the session's
 	// resume_gateway_url, for bots that reach Discord through a gateway

@@ -82,6 +82,9 @@ func New(cfg Config) (*Conn, error) {
 	if cfg.Compression < CompressNone || cfg.Compression > CompressZstd {
 		return nil, fmt.Errorf("%w: config: unknown compression %d", ErrState, cfg.Compression)
 	}
+	if cfg.LargeThreshold != 0 && (cfg.LargeThreshold < 50 || cfg.LargeThreshold > 250) {
+		return nil, fmt.Errorf("%w: config: large threshold %d outside 50..250", ErrState, cfg.LargeThreshold)
+	}
 	if _, err := ConnectURL(cfg.URL, cfg.Compression); err != nil {
 		return nil, fmt.Errorf("%w: config: %v", ErrState, err)
 	}

@@ -13,6 +13,7 @@ type envelope struct {
 	hasSeq bool
 	name   []byte // nil when t is null or absent
 	d      []byte // raw JSON of d; nil when absent
+	whole  []byte // the message, when d was taken as its unread rest
 }
 
 // parseEnvelope reads op, s, t and d from msg.
@@ -22,12 +23,16 @@ type envelope struct {
 // closing brace as d, without reading it. Other key orders (d first) are
 // read by skipping values structurally. Even a structural skip of d (only
 // strings and nesting) cost a third of the receive path's time with
-// zstd-stream; the decoder the user runs on d validates it anyway. The one
-// shape this misreads is a key after d, which Discord does not send: d then
-// carries the trailing `,"key":value`, so decoding it fails with an error,
-// never a wrong value. Shapes the scan does not handle (escapes in t or in
-// keys, duplicate keys, a non-integer s) go to a full encoding/json parse,
-// which also validates the message.
+// zstd-stream; the decoder the user runs on d validates it anyway.
+//
+// A key after d, which Discord does not send today, is caught two ways
+// without reading d: when the region taken as d does not end the way d
+// begins (an object with '}', an array with ']', a string with '"', ...),
+// the message goes to the slow path here; when it does (a key after d
+// whose value is of d's kind), Dispatch.Decode finds the region is not one
+// value and re-reads the message on the slow path. Shapes the scan does
+// not handle (escapes in t or in keys, duplicate keys, a non-integer s) go
+// to a full encoding/json parse, which also validates the message.
 func parseEnvelope(msg []byte, e *envelope) error {
 	if ok := parseFast(msg, e); ok {
 		return nil
@@ -158,11 +163,30 @@ func takeRest(msg []byte, i int, e *envelope) bool {
 	for end >= i && isSpace(msg[end]) {
 		end--
 	}
-	if end < i {
+	if end < i || !closes(msg[i], msg[end]) {
 		return false
 	}
 	e.d = msg[i : end+1]
+	e.whole = msg
 	return true
+}
+
+// closes reports whether a JSON value that starts with first can end with
+// last; when it cannot, something follows d.
+func closes(first, last byte) bool {
+	switch first {
+	case '{':
+		return last == '}'
+	case '[':
+		return last == ']'
+	case '"':
+		return last == '"'
+	case 't', 'f':
+		return last == 'e'
+	case 'n':
+		return last == 'l'
+	}
+	return last >= '0' && last <= '9'
 }
 
 // parseName reads t: a string without escapes, or null.

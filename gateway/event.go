@@ -41,6 +41,8 @@ type Dispatch struct {
 	Seq  int64
 	Name string
 	Data json.RawMessage
+
+	whole []byte // the payload, when Data was taken unread (see Decode)
 }
 
 // Decode unmarshals Data into v, typically a type from package discord.
@@ -48,7 +50,22 @@ type Dispatch struct {
 // into the discord types about 3× faster than encoding/json with the same
 // results (gateway/jsonbench; figures in BENCHMARKS.md). Errors wrap
 // ErrDecode.
-func (d *Dispatch) Decode(v any) error { return decodeJSON(d.Data, v) }
+//
+// When Data does not decode because the payload had a key after d (Data
+// was read on the fast path, see parseEnvelope), the payload is read again
+// in full, Data is corrected, and v decoded from it.
+func (d *Dispatch) Decode(v any) error {
+	err := decodeJSON(d.Data, v)
+	if err == nil || d.whole == nil {
+		return err
+	}
+	var e envelope
+	if parseSlow(d.whole, &e) != nil || len(e.d) == len(d.Data) {
+		return err
+	}
+	d.Data, d.whole = e.d, nil
+	return decodeJSON(d.Data, v)
+}
 
 // HeartbeatRequest is op 1 from the server. The Conn has already queued the
 // heartbeat it asks for in Output.

@@ -97,6 +97,7 @@ func (c *Conn) dispatchEvent(e *envelope) (Event, error) {
 	d.Seq = e.seq
 	d.Name = c.intern(e.name)
 	d.Data = e.d
+	d.whole = e.whole
 	switch d.Name {
 	case "READY":
 		var r struct {

@@ -40,6 +40,12 @@ func (c *Conn) Identify() error {
 		Presence:       c.cfg.Presence,
 		Intents:        c.cfg.Intents,
 	}
+	if p := d.Presence; p != nil && p.Activities == nil {
+		// Discord wants an array; a nil slice would encode as null.
+		cp := *p
+		cp.Activities = []json.RawMessage{}
+		d.Presence = &cp
+	}
 	if c.cfg.ShardCount > 0 {
 		d.Shard = &[2]int{c.cfg.ShardID, c.cfg.ShardCount}
 	}
