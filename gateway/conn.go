@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/ipcord/ipcord/internal/wsproto"
@@ -213,8 +214,9 @@ func (c *Conn) Output() []byte {
 // Next returns the next event completed by the bytes received so far, or
 // nil when more bytes are needed. An error means the connection is
 // unusable: write Output (it may hold a close frame), drop the connection
-// and call Connect. Errors wrap ErrDecompress, ErrDecode, ErrMessageTooBig,
-// wsproto.ErrProtocol, wsproto.ErrHandshake or ErrClosed.
+// and call Connect. Errors match ErrDecompress, ErrDecode, ErrMessageTooBig,
+// ErrProtocol (a *ProtocolError), ErrHandshake (a *HandshakeError) or
+// ErrClosed.
 func (c *Conn) Next() (Event, error) {
 	if c.err != nil {
 		return nil, c.err
@@ -228,7 +230,7 @@ func (c *Conn) Next() (Event, error) {
 		_, n, ok, err := wsproto.ParseResponse(c.handshake, &c.req)
 		if err != nil {
 			c.DialFailed() // upgrading failed: the same rule as dialing
-			return nil, c.fail(err)
+			return nil, c.fail(handshakeError(err))
 		}
 		if !ok {
 			return nil, nil
@@ -240,11 +242,7 @@ func (c *Conn) Next() (Event, error) {
 	for {
 		m, ok, err := c.ws.Next()
 		if err != nil {
-			var pe *wsproto.ProtocolError
-			if errors.As(err, &pe) {
-				c.sendClose(CloseCode(pe.Code), "")
-			}
-			return nil, c.fail(err)
+			return nil, c.violation(protocolError(err))
 		}
 		if !ok {
 			return nil, nil
@@ -292,6 +290,32 @@ func (c *Conn) closed(code CloseCode, reason string) *Closed {
 	}
 	c.log.Debug("gateway: closed by server", "code", int(code), "reason", reason, "action", action.String())
 	return &Closed{Code: code, Reason: reason, Action: action}
+}
+
+// violation ends the connection with the error's close code.
+func (c *Conn) violation(e *ProtocolError) error {
+	c.sendClose(e.Code, "")
+	return c.fail(e)
+}
+
+// protocolError turns the WebSocket decoder's error (always a
+// *wsproto.ProtocolError) into this package's type, so callers outside
+// the module can match it.
+func protocolError(err error) *ProtocolError {
+	var pe *wsproto.ProtocolError
+	if errors.As(err, &pe) {
+		return &ProtocolError{Code: CloseCode(pe.Code), Reason: pe.Reason}
+	}
+	return &ProtocolError{Code: 1002, Reason: err.Error()}
+}
+
+// handshakeError turns wsproto's handshake failure into a *HandshakeError.
+func handshakeError(err error) *HandshakeError {
+	var he *wsproto.HandshakeError
+	if errors.As(err, &he) {
+		return &HandshakeError{Status: he.Status, Reason: he.Reason, Body: he.Body}
+	}
+	return &HandshakeError{Reason: strings.TrimPrefix(err.Error(), "wsproto: handshake failed: ")}
 }
 
 func (c *Conn) fail(err error) error {

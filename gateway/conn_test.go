@@ -152,7 +152,7 @@ func sessionStream(t *testing.T, c *gateway.Conn, comp gateway.Compression) []by
 	}
 	// A ping between messages, then a close.
 	b = wsproto.AppendFrame(b, wsproto.Server, wsproto.OpPing, true, false, [4]byte{}, []byte("p"))
-	b = append(b, p.frame(`{"t":"RESUMED","s":999,"op":0,"d":{}}`)...)
+	b = append(b, p.frame(`{"t":"TYPING_START","s":999,"op":0,"d":{}}`)...)
 	b = wsproto.AppendClose(b, wsproto.Server, [4]byte{}, 4000, "bye")
 	return b
 }
@@ -195,7 +195,7 @@ func TestReplaySplits(t *testing.T) {
 					}
 					c.Receive(stream[:n])
 					stream = stream[n:]
-					got, err := drain(t, c)
+					got, err := drainIdentify(t, c)
 					if err != nil && !errors.Is(err, gateway.ErrClosed) {
 						t.Fatalf("run %d: %v", run, err)
 					}
@@ -681,8 +681,8 @@ func TestHandshakeRefused(t *testing.T) {
 	}
 	c.Receive([]byte("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"))
 	_, err := c.Next()
-	var he *wsproto.HandshakeError
-	if !errors.As(err, &he) || he.Status != 503 || !errors.Is(err, wsproto.ErrHandshake) {
+	var he *gateway.HandshakeError
+	if !errors.As(err, &he) || he.Status != 503 || !errors.Is(err, gateway.ErrHandshake) {
 		t.Fatalf("err = %v", err)
 	}
 	// A refused upgrade at the resume URL falls back, keeping the session.
@@ -697,7 +697,8 @@ func TestProtocolErrorClosesWithCode(t *testing.T) {
 	// A masked frame from the server violates RFC 6455.
 	c.Receive(wsproto.AppendFrame(nil, wsproto.Client, wsproto.OpText, true, false, [4]byte{1, 2, 3, 4}, []byte("{}")))
 	_, err := drain(t, c)
-	if !errors.Is(err, wsproto.ErrProtocol) {
+	var pe *gateway.ProtocolError
+	if !errors.Is(err, gateway.ErrProtocol) || !errors.As(err, &pe) || pe.Code != 1002 {
 		t.Fatalf("err = %v", err)
 	}
 	msgs := p.sent(c.Output())
@@ -718,6 +719,13 @@ func TestBadPayloads(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := newConn(t, gateway.Config{})
 			p, _ := open(t, c, gateway.CompressNone)
+			if strings.Contains(msg, "READY") {
+				// A READY is only taken in answer to an IDENTIFY.
+				feed(t, c, p.frame(helloMsg))
+				if err := c.Identify(); err != nil {
+					t.Fatal(err)
+				}
+			}
 			c.Receive(p.frame(msg))
 			_, err := drain(t, c)
 			var de *gateway.DecodeError
@@ -805,7 +813,7 @@ func TestReplayRecorded(t *testing.T) {
 			n := 1 + rng.IntN(min(len(s), []int{1, 7, 100, 5000}[run%4]))
 			c.Receive(s[:n])
 			s = s[n:]
-			got, err := drain(t, c)
+			got, err := drainIdentify(t, c)
 			if err != nil && !errors.Is(err, gateway.ErrClosed) {
 				t.Fatalf("run %d: %v", run, err)
 			}
@@ -855,7 +863,6 @@ func TestReceiveOpcodes(t *testing.T) {
 		sent  string // payload queued in reply, "" for none
 	}{
 		{`{"t":"GUILD_CREATE","s":2,"op":0,"d":{"id":"1"}}`, "*gateway.Dispatch", ""},
-		{`{"t":"RESUMED","s":2,"op":0,"d":null}`, "*gateway.Resumed", ""},
 		{`{"t":null,"s":null,"op":1,"d":null}`, "*gateway.HeartbeatRequest", `{"op":1,"d":1}`},
 		{`{"t":null,"s":null,"op":7,"d":null}`, "*gateway.Reconnect", ""},
 		{`{"t":null,"s":null,"op":9,"d":false}`, "*gateway.InvalidSession", "close"},

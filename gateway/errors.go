@@ -22,10 +22,63 @@ var (
 	// ErrClosed is returned by Next and the send methods once the WebSocket
 	// is closed or broken; call Connect to start a new connection.
 	ErrClosed = errors.New("gateway: connection closed")
-	// ErrMessageTooBig is returned when a decompressed message exceeds
-	// Config.MaxMessage.
+	// ErrMessageTooBig is returned when a message exceeds Config.MaxMessage,
+	// before or after decompression (a *ProtocolError with code 1009 when
+	// a WebSocket frame announced it).
 	ErrMessageTooBig = errors.New("gateway: message too big")
+	// ErrProtocol matches every *ProtocolError: the server broke the
+	// WebSocket protocol (RFC 6455) or the gateway's order of messages.
+	ErrProtocol = errors.New("gateway: protocol violation")
+	// ErrHandshake matches every *HandshakeError: the WebSocket upgrade
+	// failed. The session is kept; a resume URL that failed is forgotten.
+	ErrHandshake = errors.New("gateway: WebSocket upgrade failed")
 )
+
+// ProtocolError is a server breaking the WebSocket protocol (a masked or
+// oversized frame, a bad close frame, invalid UTF-8) or the gateway's
+// order (a dispatch before HELLO, a READY that answers no IDENTIFY, a
+// RESUMED that answers no RESUME). The Conn has queued a close frame with
+// Code; write Output, drop the connection and resume on a new one. The
+// session is kept: nothing the violating message carried was applied.
+type ProtocolError struct {
+	Code   CloseCode // the close code sent: 1002, 1007 invalid UTF-8, 1009 too big
+	Reason string
+}
+
+// Error says what the server did wrong.
+func (e *ProtocolError) Error() string {
+	return "gateway: protocol violation (" + strconv.Itoa(int(e.Code)) + "): " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrProtocol) true, and errors.Is(err,
+// ErrMessageTooBig) for a message over the size limit.
+func (e *ProtocolError) Is(target error) bool {
+	return target == ErrProtocol || (target == ErrMessageTooBig && e.Code == 1009)
+}
+
+// HandshakeError is a WebSocket upgrade that failed: the server answered
+// with an HTTP status other than 101 (Status, and its Body), or with a
+// reply that is not a valid upgrade (Status 0, or the status it sent).
+type HandshakeError struct {
+	Status int
+	Reason string
+	Body   []byte // the refusal's body, at most a few KiB
+}
+
+// Error says how the upgrade failed.
+func (e *HandshakeError) Error() string {
+	s := "gateway: WebSocket upgrade failed"
+	if e.Status != 0 {
+		s += ": status " + strconv.Itoa(e.Status)
+	}
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrHandshake) true.
+func (e *HandshakeError) Is(target error) bool { return target == ErrHandshake }
 
 // MaxPayload is the largest payload Discord accepts from a client; a larger
 // one makes it close the connection with 4002.

@@ -8,7 +8,6 @@ import (
 	"github.com/ipcord/ipcord/discord"
 
 	"github.com/ipcord/ipcord/gateway"
-	"github.com/ipcord/ipcord/internal/wsproto"
 )
 
 // FuzzConn feeds arbitrary server bytes to an open connection: the first
@@ -39,7 +38,7 @@ func FuzzConn(f *testing.F) {
 				ev, err := c.Next()
 				if err != nil {
 					if !errors.Is(err, gateway.ErrDecompress) && !errors.Is(err, gateway.ErrDecode) &&
-						!errors.Is(err, gateway.ErrMessageTooBig) && !errors.Is(err, wsproto.ErrProtocol) &&
+						!errors.Is(err, gateway.ErrMessageTooBig) && !errors.Is(err, gateway.ErrProtocol) && !errors.Is(err, gateway.ErrHandshake) &&
 						!errors.Is(err, gateway.ErrClosed) && !errors.Is(err, gateway.ErrPayloadTooLarge) {
 						t.Fatalf("untyped error %v", err)
 					}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -90,6 +91,11 @@ func (c *Conn) payload(e *envelope) (Event, error) {
 }
 
 func (c *Conn) dispatchEvent(e *envelope) (Event, error) {
+	// Checked before anything is applied: a dispatch out of order takes no
+	// sequence number and sets no session.
+	if err := c.inOrder(e.name); err != nil {
+		return nil, err
+	}
 	if e.hasSeq {
 		c.seq, c.hasSeq = e.seq, true
 	}
@@ -117,6 +123,33 @@ func (c *Conn) dispatchEvent(e *envelope) (Event, error) {
 		return &Resumed{Seq: c.seq}, nil
 	}
 	return d, nil
+}
+
+// inOrder refuses a dispatch Discord cannot send at this point: any
+// before HELLO, a READY that answers no IDENTIFY and a RESUMED that
+// answers no RESUME on this connection. Obeying them would let a broken
+// or hostile server set the session and its resume URL, or move the
+// sequence, on a connection that never authenticated.
+func (c *Conn) inOrder(name []byte) error {
+	var why string
+	switch {
+	case !c.hello:
+		why = "dispatch " + truncName(name) + " before HELLO"
+	case string(name) == "READY" && !c.identSent:
+		why = "READY without IDENTIFY"
+	case string(name) == "RESUMED" && !c.resumeSent:
+		why = "RESUMED without RESUME"
+	default:
+		return nil
+	}
+	return c.violation(&ProtocolError{Code: 1002, Reason: why})
+}
+
+func truncName(name []byte) string {
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	return strconv.Quote(string(name))
 }
 
 // intern returns name as a string, allocating only the first time a name

@@ -127,18 +127,46 @@ func drain(t testing.TB, c *gateway.Conn) ([]gateway.Event, error) {
 	t.Helper()
 	var evs []gateway.Event
 	for {
-		ev, err := c.Next()
+		ev, err := drain1(t, c)
 		if err != nil || ev == nil {
 			return evs, err
 		}
-		// The Conn reuses its *Dispatch; keep a copy.
-		if d, ok := ev.(*gateway.Dispatch); ok {
-			cp := *d
-			cp.Data = append([]byte(nil), d.Data...)
-			ev = &cp
-		}
 		evs = append(evs, ev)
 	}
+}
+
+// drainIdentify is drain for a recorded server stream: it sends IDENTIFY
+// after a Hello that does not resume, as a driver does, so the READY
+// that follows answers one.
+func drainIdentify(t testing.TB, c *gateway.Conn) ([]gateway.Event, error) {
+	t.Helper()
+	var evs []gateway.Event
+	for {
+		got, err := drain1(t, c)
+		if err != nil || got == nil {
+			return evs, err
+		}
+		evs = append(evs, got)
+		if h, ok := got.(*gateway.Hello); ok && !h.Resuming {
+			if err := c.Identify(); err != nil {
+				t.Fatalf("Identify: %v", err)
+			}
+		}
+	}
+}
+
+// drain1 returns the next event, copying a *Dispatch the Conn reuses.
+func drain1(t testing.TB, c *gateway.Conn) (gateway.Event, error) {
+	ev, err := c.Next()
+	if err != nil || ev == nil {
+		return nil, err
+	}
+	if d, ok := ev.(*gateway.Dispatch); ok {
+		cp := *d
+		cp.Data = append([]byte(nil), d.Data...)
+		ev = &cp
+	}
+	return ev, nil
 }
 
 // feed gives b to c and drains events, failing on error.

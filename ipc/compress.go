@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/ipcord/ipcord/internal/wsproto"
@@ -72,17 +73,27 @@ func (c *conn) writeCompressed(z *compressor, op wsproto.Opcode, payload []byte)
 
 // next is Decoder.Next for the connection's readers: a message received
 // compressed comes out decompressed, and one that cannot be (corrupt, or
-// over MaxMessage once inflated) is the *wsproto.ProtocolError to close
-// with, like any other decoding error.
+// over MaxMessage once inflated) is, like any other violation of the
+// protocol, the *CloseError to close with.
 func (c *conn) next() (wsproto.Message, bool, error) {
 	m, ok, err := c.dec.Next()
 	if ok && m.Compressed {
 		if m.Payload, err = c.inflate(m.Payload); err != nil {
-			return wsproto.Message{}, false, err
+			return wsproto.Message{}, false, violation(err)
 		}
 		m.Compressed = false
 	}
-	return m, ok, err
+	return m, ok, violation(err)
+}
+
+// violation turns wsproto's *ProtocolError into a *CloseError, the type
+// callers can match (wsproto is internal).
+func violation(err error) error {
+	var pe *wsproto.ProtocolError
+	if errors.As(err, &pe) {
+		return &CloseError{Code: int(pe.Code), Reason: pe.Reason}
+	}
+	return err
 }
 
 // inflate returns the decompressed payload of a message received with

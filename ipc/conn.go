@@ -54,7 +54,8 @@ func (c connConfig) withDefaults() connConfig {
 func (c *connConfig) maxQueued() int { return 4*c.maxMessage + 1<<20 }
 
 // CloseError is how a connection ended when the peer (or we, for a
-// protocol violation) closed it with a WebSocket close code.
+// protocol violation: 1002, 1007 invalid UTF-8, 1009 too big) closed it
+// with a WebSocket close code.
 type CloseError struct {
 	Code   int
 	Reason string
@@ -178,9 +179,9 @@ func (c *conn) nextText() (payload []byte, ok bool) {
 	for {
 		m, ok, err := c.next()
 		if err != nil {
-			var pe *wsproto.ProtocolError
-			if errors.As(err, &pe) {
-				c.closeWith(int(pe.Code), pe.Reason)
+			var ce *CloseError
+			if errors.As(err, &ce) {
+				c.closeWith(ce.Code, ce.Reason)
 			}
 			c.fail(err)
 			return nil, false

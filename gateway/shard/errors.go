@@ -27,6 +27,28 @@ var (
 	ErrIdentifyBudget = errors.New("shard: daily identify budget spent")
 	// ErrRateLimited matches every *RateLimitedError.
 	ErrRateLimited = errors.New("shard: rate limited by Discord")
+	// ErrIdentifyFailed matches the error an IdentifyLimiter's release
+	// gets when no READY followed the IDENTIFY.
+	ErrIdentifyFailed = errors.New("shard: identify failed")
+)
+
+// Why a connection ended, as Status.LastError reports it. The shard
+// reconnects after each; besides these, LastError may be a *CloseError, an
+// *InvalidSessionError, or one of package gateway's errors (a
+// *gateway.ProtocolError, a *gateway.HandshakeError, gateway.ErrDecompress,
+// gateway.ErrDecode, gateway.ErrMessageTooBig).
+var (
+	// ErrConnectionLost: dialing failed, or the socket failed or was
+	// closed without a close frame. It wraps the network error.
+	ErrConnectionLost = errors.New("shard: connection lost")
+	// ErrZombie: nothing was read for a heartbeat interval.
+	ErrZombie = errors.New("shard: nothing read for a heartbeat interval (zombie connection)")
+	// ErrHelloTimeout: no HELLO within Config.HelloTimeout of dialing.
+	ErrHelloTimeout = errors.New("shard: no HELLO in time")
+	// ErrReadyTimeout: no READY within Config.ReadyTimeout of IDENTIFY.
+	ErrReadyTimeout = errors.New("shard: no READY in time after IDENTIFY")
+	// ErrReconnectRequested: the gateway sent op 7 RECONNECT.
+	ErrReconnectRequested = errors.New("shard: gateway asked for a reconnect (op 7)")
 )
 
 // fatal is a sentinel that also matches ErrFatal.
@@ -35,10 +57,12 @@ type fatal struct{ msg string }
 func (f *fatal) Error() string        { return f.msg }
 func (f *fatal) Is(target error) bool { return target == ErrFatal }
 
-// CloseError is Discord closing the connection with a code after which
-// reconnecting would fail the same way (4004 bad token, 4010 invalid
-// shard, 4011 sharding required, 4012 bad version, 4013 invalid intents,
-// 4014 disallowed intents). Run returns it; a human must fix the config.
+// CloseError is Discord closing the connection with a code. For a code
+// after which reconnecting would fail the same way (4004 bad token, 4010
+// invalid shard, 4011 sharding required, 4012 bad version, 4013 invalid
+// intents, 4014 disallowed intents) Run returns it and it matches
+// ErrFatal: a human must fix the config. For any other code the shard
+// reconnects, and Status.LastError holds it.
 type CloseError struct {
 	Code   gateway.CloseCode
 	Reason string
@@ -52,8 +76,10 @@ func (e *CloseError) Error() string {
 	return s
 }
 
-// Is makes errors.Is(err, ErrFatal) true.
-func (e *CloseError) Is(target error) bool { return target == ErrFatal }
+// Is makes errors.Is(err, ErrFatal) true for the codes that stop a shard.
+func (e *CloseError) Is(target error) bool {
+	return target == ErrFatal && gateway.ActionFor(e.Code) == gateway.ActionStop
+}
 
 // RateLimitedError is Discord's RATE_LIMITED dispatch answering a request
 // the shard sent (today only Request Guild Members): try again after
@@ -77,3 +103,6 @@ func (e *RateLimitedError) Is(target error) bool { return target == ErrRateLimit
 type identifyFailed struct{ why string }
 
 func (e *identifyFailed) Error() string { return "shard: identify failed: " + e.why }
+
+// Is makes errors.Is(err, ErrIdentifyFailed) true.
+func (e *identifyFailed) Is(target error) bool { return target == ErrIdentifyFailed }

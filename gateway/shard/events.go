@@ -3,8 +3,6 @@ package shard
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 
 	"github.com/ipcord/ipcord/gateway"
 )
@@ -54,7 +52,7 @@ func (l *link) event(ctx context.Context, ev gateway.Event) (outcome, bool) {
 		s.log.Debug("shard: reconnect requested")
 		s.conn.Close(4000, "reconnect requested")
 		l.flush()
-		return outcome{err: errReconnect}, true
+		return outcome{err: ErrReconnectRequested}, true
 	case *gateway.InvalidSession:
 		s.log.Debug("shard: invalid session", "resumable", ev.Resumable)
 		l.flush()
@@ -65,7 +63,7 @@ func (l *link) event(ctx context.Context, ev gateway.Event) (outcome, bool) {
 			s.log.Warn("shard: stopped by the gateway", "code", int(ev.Code), "reason", ev.Reason)
 			return outcome{err: &CloseError{Code: ev.Code, Reason: ev.Reason}, stop: true}, true
 		}
-		return outcome{err: fmt.Errorf("shard: closed by the gateway with %s", ev.Code)}, true
+		return outcome{err: &CloseError{Code: ev.Code, Reason: ev.Reason}}, true
 	}
 	return outcome{}, false
 }
@@ -118,8 +116,6 @@ func (s *Shard) resume() {
 	s.paused = false
 	s.conn.PauseReading(false)
 }
-
-var errReconnect = errors.New("shard: gateway asked for a reconnect (op 7)")
 
 // InvalidSessionError is an INVALID_SESSION (op 9) that ended a
 // connection; the shard resumes (Resumable) or identifies again.

@@ -46,14 +46,14 @@ func (l *link) timer() (outcome, bool) {
 			l.helloBy = now.Add(s.cfg.HelloTimeout)
 		} else if !now.Before(l.helloBy) {
 			s.conn.DialFailed()
-			return outcome{err: errHelloTimeout}, true
+			return outcome{err: ErrHelloTimeout}, true
 		}
 		return outcome{}, false
 	}
 	if !l.identAt.IsZero() && !l.gotGoing && !now.Before(l.identAt.Add(s.cfg.ReadyTimeout)) {
 		s.conn.Close(4000, "ready timeout")
 		l.flush()
-		return outcome{err: errReadyTimeout}, true
+		return outcome{err: ErrReadyTimeout}, true
 	}
 	if dl, ok := s.conn.NextDeadline(); ok && !now.Before(dl) {
 		// While reading is paused the Conn heartbeats without judging the
@@ -63,7 +63,7 @@ func (l *link) timer() (outcome, bool) {
 			l.beat(now)
 		case gateway.TickZombie:
 			s.log.Debug("shard: zombie connection, dropping it")
-			return outcome{err: errZombie}, true
+			return outcome{err: ErrZombie}, true
 		}
 	}
 	return outcome{}, l.flushOr()

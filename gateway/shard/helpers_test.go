@@ -158,10 +158,16 @@ func startGateway(t testing.TB, interval time.Duration, mod func(*discordtest.Ga
 	return g
 }
 
+// shardConfig is the tests' shard config against g; with g nil the caller
+// sets Gateway.URL.
 func shardConfig(g *discordtest.Gateway, rec *recorder) shard.Config {
+	url := ""
+	if g != nil {
+		url = g.URL()
+	}
 	return shard.Config{
 		Gateway: gateway.Config{
-			Token: "token", URL: g.URL(), Intents: gateway.IntentGuilds | gateway.IntentGuildMessages,
+			Token: "token", URL: url, Intents: gateway.IntentGuilds | gateway.IntentGuildMessages,
 			Jitter: func() float64 { return 0.5 },
 			// The fake heartbeats every few tens of ms of real time.
 			MinHeartbeatInterval: time.Millisecond,

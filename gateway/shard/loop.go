@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ipcord/ipcord/gateway"
-	"github.com/ipcord/ipcord/internal/wsproto"
 )
 
 // outcome is how one connection ended.
@@ -94,7 +93,7 @@ func (l *link) run(ctx context.Context) (out outcome) {
 		if ctx.Err() != nil {
 			return outcome{err: ctx.Err(), stop: true}
 		}
-		return outcome{err: fmt.Errorf("shard: dial: %w", err)}
+		return outcome{err: fmt.Errorf("%w: dial: %w", ErrConnectionLost, err)}
 	}
 	l.nc = nc
 	if s.buf == nil {
@@ -144,7 +143,7 @@ func (l *link) run(ctx context.Context) (out outcome) {
 				if !l.hello {
 					s.conn.DialFailed()
 				}
-				return outcome{err: fmt.Errorf("shard: connection lost: %w", c.err)}
+				return outcome{err: fmt.Errorf("%w: %w", ErrConnectionLost, c.err)}
 			}
 			if s.paused {
 				l.held = true
@@ -182,7 +181,7 @@ func (l *link) write(b []byte) error {
 	// Socket deadlines are the kernel's, on the wall clock, not Config.Clock.
 	l.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if _, err := l.nc.Write(b); err != nil {
-		return fmt.Errorf("shard: write: %w", err)
+		return fmt.Errorf("%w: write: %w", ErrConnectionLost, err)
 	}
 	return nil
 }
@@ -283,7 +282,7 @@ func (l *link) process(ctx context.Context) (outcome, bool) {
 		ev, err := s.conn.Next()
 		if err != nil {
 			l.flush()
-			if errors.Is(err, wsproto.ErrHandshake) {
+			if errors.Is(err, gateway.ErrHandshake) {
 				s.conn.DialFailed()
 			}
 			return outcome{err: err}, true

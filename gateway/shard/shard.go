@@ -2,7 +2,6 @@ package shard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -204,10 +203,6 @@ func (s *Shard) update(f func(*statusState)) {
 	f(&s.status)
 	s.mu.Unlock()
 }
-
-var errZombie = errors.New("shard: nothing read for a heartbeat interval (zombie connection)")
-var errHelloTimeout = errors.New("shard: no HELLO in time")
-var errReadyTimeout = errors.New("shard: no READY in time after IDENTIFY")
 
 // sleep waits d, or until ctx ends or Close is called.
 func (s *Shard) sleep(ctx context.Context, d time.Duration) (closeReq, bool, error) {

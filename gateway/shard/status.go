@@ -46,6 +46,7 @@ type Status struct {
 	// full; Queued is the number of events waiting for the handler now.
 	Pauses int
 	Queued int
-	// LastError is why the last connection ended, nil if none did.
+	// LastError is why the last connection ended, nil if none did: see
+	// ErrConnectionLost and the errors after it.
 	LastError error
 }

@@ -40,8 +40,9 @@ type Decoder struct {
 	// AllowRSV1 accepts RSV1 on the first frame of a data message: set it
 	// when permessage-deflate was negotiated.
 	AllowRSV1 bool
-	// ValidateUTF8 checks text messages (unless compressed) and close
-	// reasons, failing with close code 1007 when they are not UTF-8.
+	// ValidateUTF8 checks text messages (unless compressed), failing with
+	// close code 1007 when they are not UTF-8; a fragmented one fails at
+	// the first bad fragment. Close reasons are always checked.
 	ValidateUTF8 bool
 
 	buf []byte // received bytes; buf[r:] is not consumed yet
@@ -341,7 +342,10 @@ func (d *Decoder) parseClose(m *Message) error {
 	if !m.CloseCode.Valid() {
 		return protocolErr(CloseProtocolError, "close code %d may not be sent", m.CloseCode)
 	}
-	if d.ValidateUTF8 && !utf8.Valid(p[2:]) {
+	// Always checked, whatever ValidateUTF8 says: close frames are rare,
+	// and echoing a close whose reason is not UTF-8 with 1000 is what
+	// RFC 6455 (5.5.1, 8.1) forbids.
+	if !utf8.Valid(p[2:]) {
 		return protocolErr(CloseInvalidPayload, "close reason is not valid UTF-8")
 	}
 	m.CloseReason = string(p[2:])

@@ -1,0 +1,120 @@
+package ipc_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ipcord/ipcord/internal/errtest"
+	"github.com/ipcord/ipcord/internal/leaktest"
+	"github.com/ipcord/ipcord/internal/wsproto"
+	"github.com/ipcord/ipcord/ipc"
+)
+
+// hostileServer speaks enough of ipcord.v1 to accept a Client (upgrade,
+// hello), then answers its first request with attack. It reports the close
+// code the client sent back, or -1 if none came.
+func hostileServer(t *testing.T, attack []byte) (url string, clientClose <-chan int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan int, 1)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, err := wsproto.CheckRequest(r)
+		if err != nil {
+			wsproto.Refuse(w, err)
+			return
+		}
+		nc, buffered, err := wsproto.Accept(w, key, ipc.Subprotocol, "")
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(5 * time.Second))
+		dec := wsproto.Decoder{Role: wsproto.Server}
+		dec.Feed(buffered)
+		read := func() (wsproto.Message, error) {
+			for {
+				m, ok, err := dec.Next()
+				if err != nil || ok {
+					return m, err
+				}
+				if _, err := dec.ReadFrom(nc); err != nil {
+					return m, err
+				}
+			}
+		}
+		if _, err := read(); err != nil { // the client's hello
+			return
+		}
+		nc.Write(wsproto.AppendFrame(nil, wsproto.Server, wsproto.OpText, true, false, [4]byte{}, []byte(`{"t":"hello","v":1,"id":"srv","routes":["x"]}`)))
+		if _, err := read(); err != nil { // the request
+			return
+		}
+		nc.Write(attack)
+		for {
+			m, err := read()
+			if err != nil {
+				got <- -1
+				return
+			}
+			if m.Op == wsproto.OpClose {
+				got <- int(m.CloseCode)
+				return
+			}
+		}
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "ws://" + ln.Addr().String(), got
+}
+
+// A server breaking the WebSocket protocol fails the call with errors the
+// caller can match: ErrConnectionLost and a *CloseError with the code the
+// client closed with, and nothing of package wsproto (internal) in the
+// chain.
+func TestProtocolViolationIsTyped(t *testing.T) {
+	leaktest.Check(t)
+	huge := []byte{0x81, 127, 0, 0, 0, 0, 0, 0, 0, 0}
+	binary.BigEndian.PutUint64(huge[2:], 1<<40)
+	for _, tc := range []struct {
+		name   string
+		attack []byte
+		code   int
+	}{
+		{"frame of 2^40 bytes", huge, 1009},
+		{"masked frame", wsproto.AppendFrame(nil, wsproto.Client, wsproto.OpText, true, false, [4]byte{1, 2, 3, 4}, []byte("{}")), 1002},
+		{"close reason not UTF-8", wsproto.AppendFrame(nil, wsproto.Server, wsproto.OpClose, true, false, [4]byte{}, []byte{0x03, 0xe8, 0xff}), 1007},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url, clientClose := hostileServer(t, tc.attack)
+			c, err := ipc.Dial(ctxTimeout(t, 5*time.Second), ipc.ClientConfig{URL: url, Secret: secret, Identifier: "victim"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err = c.Call(ctx, "x", nil, nil)
+			var ce *ipc.CloseError
+			if !errors.Is(err, ipc.ErrConnectionLost) || !errors.As(err, &ce) || ce.Code != tc.code {
+				t.Fatalf("Call = %v, want ErrConnectionLost with a *ipc.CloseError of code %d", err, tc.code)
+			}
+			errtest.Exported(t, err)
+			select {
+			case code := <-clientClose:
+				if code != tc.code {
+					t.Fatalf("client closed with %d, want %d", code, tc.code)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("server saw no close")
+			}
+		})
+	}
+}
