@@ -40,7 +40,7 @@ type seqSession struct {
 	slots chan struct{}  // held from a request's arrival until its reply is written
 	order chan *seqReply // replies in request order, for the writer
 	wrote chan struct{}  // closed when the writer has stopped
-	hwg   sync.WaitGroup // running handlers
+	owed  sync.WaitGroup // replies of requests accepted before Shutdown, until written
 
 	denied bool // a request came without the secret; owned by the reader
 
@@ -52,6 +52,7 @@ type seqSession struct {
 type seqReply struct {
 	ready chan struct{}
 	out   []byte
+	owed  bool // counted in owed: Shutdown waits until it is written
 }
 
 // serveSeq serves c until it ends; first is the request already read.
@@ -160,6 +161,12 @@ func (x *seqSession) request(payload []byte) bool {
 	if e == nil && x.shutdown {
 		e = &Error{Code: CodeShuttingDown, Message: "server is shutting down"}
 	}
+	if !x.shutdown {
+		// Shutdown returns once this reply is on the wire: counting it
+		// only before Shutdown began keeps Add from racing its Wait.
+		r.owed = true
+		x.owed.Add(1)
+	}
 	if e != nil {
 		x.mu.Unlock()
 		r.out = x.codec.failure(e)
@@ -172,7 +179,6 @@ func (x *seqSession) request(payload []byte) bool {
 	}
 	hc := NewHandlerContext(Request{}, time.Now().Add(x.s.cfg.defaultTimeout), nil)
 	x.running[hc] = struct{}{}
-	x.hwg.Add(1)
 	x.mu.Unlock()
 	hc.req = Request{Route: trimSlash(route), Args: append(json.RawMessage(nil), argsOrNull(args)...)}
 	x.s.cfg.workers.run(func() { x.run(hc, h, r) })
@@ -180,7 +186,6 @@ func (x *seqSession) request(payload []byte) bool {
 }
 
 func (x *seqSession) run(hc *HandlerContext, h Handler, r *seqReply) {
-	defer x.hwg.Done()
 	defer hc.Cancel()
 	req := &hc.req
 	data, err := Serve(hc, h, req, x.s.cfg.hooks, x.s.cfg.logger)
@@ -195,16 +200,20 @@ func (x *seqSession) run(hc *HandlerContext, h Handler, r *seqReply) {
 	close(r.ready)
 }
 
-// writer writes the replies in request order, each once it is ready.
+// writer writes the replies in request order, each once it is ready. A
+// reply counts as delivered (for Shutdown) only once it is written, or
+// once the connection has ended and nobody can receive it.
 func (x *seqSession) writer() {
 	defer close(x.wrote)
 	for r := range x.order {
 		select {
 		case <-r.ready:
+			x.c.writeFrame(r.out)
 		case <-x.c.done:
-			return
 		}
-		x.c.writeFrame(r.out)
+		if r.owed {
+			x.owed.Done()
+		}
 		<-x.slots
 	}
 }
@@ -215,7 +224,10 @@ func (x *seqSession) beginShutdown() {
 	x.mu.Unlock()
 }
 
-func (x *seqSession) waitHandlers() { x.hwg.Wait() }
+// waitHandlers returns when every request accepted before Shutdown has
+// had its reply written: a handler that returned is not enough, its reply
+// still has to wait for the ones before it.
+func (x *seqSession) waitHandlers() { x.owed.Wait() }
 
 // abortHandlers cancels the running handlers; each still answers (with
 // its context's error) so the replies stay in order.

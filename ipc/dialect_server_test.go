@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -97,12 +99,7 @@ func TestDialectShutdownLetsHandlersFinish(t *testing.T) {
 	}()
 	// Shutdown waits for the handlers: release them, then each client gets
 	// its reply before the close.
-	waitFor(t, 5*time.Second, "Shutdown to begin", func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_, err := ipc.Dial(ctx, ipc.ClientConfig{URL: u, Secret: secret})
-		return err != nil
-	})
+	waitFor(t, 5*time.Second, "Shutdown to begin", shutdownBegun(u))
 	close(release)
 	for _, c := range []*rawClient{ext, zon} {
 		m, err := c.next(5 * time.Second)
@@ -204,5 +201,147 @@ func TestBetterIPCSameIDReplacesOldConnection(t *testing.T) {
 	other.send(req)
 	if m, err := other.next(5 * time.Second); err != nil || m.Op != wsproto.OpText {
 		t.Fatalf("another ID was disturbed: %v %v", m.Op, err)
+	}
+}
+
+// Shutdown returns only once every call running when it began has had its
+// reply written, on every dialect: the replies arrive before the close.
+func TestShutdownDrainsEveryDialect(t *testing.T) {
+	leaktest.Check(t)
+	var running, peak atomic.Int32
+	release := make(chan struct{})
+	srv := &ipc.Server{Router: gateRouter(t, &running, &peak, release, nil), Secret: secret}
+	u := startServer(t, srv)
+	const n = 20
+	var raws []*rawClient
+	for i := range n {
+		ext := plainDial(t, u, nil)
+		ext.send(fmt.Sprintf(`{"endpoint": "gate", "data": {"i": %d}, "headers": {"Authorization": %q}}`, i, secret))
+		better := plainDial(t, u, http.Header{"ID": {fmt.Sprint("dash-", i)}})
+		better.send(fmt.Sprintf(`{"endpoint": "gate", "secret": %q, "kwargs": {"i": %d}}`, secret, i))
+		raws = append(raws, ext, better)
+	}
+	// One ext-ipc connection with a full pipeline: its replies wait for
+	// each other, in order.
+	pipe := plainDial(t, u, nil)
+	for i := range 8 {
+		pipe.send(fmt.Sprintf(`{"endpoint": "gate", "data": {"i": %d}, "headers": {"Authorization": %q}}`, i, secret))
+	}
+	zon := plainDial(t, u, nil)
+	zon.send(`{"packet_id": "01", "type": "request", "data": {"identifier": "bot", "type": "IDENTIFY", "data": {"secret_key": "s3cret", "override_key": null}}}`)
+	if m, err := zon.next(5 * time.Second); err != nil || m.Op != wsproto.OpText {
+		t.Fatalf("identify: %v", err)
+	}
+	for i := range n {
+		zon.send(fmt.Sprintf(`{"packet_id": "p%d", "type": "request", "data": {"identifier": "bot", "type": "CLIENT_REQUEST", "data": {"route": "gate", "arguments": {"i": %d}}}}`, i, i))
+	}
+	c := dial(t, ipc.ClientConfig{URL: u})
+	native := make(chan error, n)
+	for i := range n {
+		go func() { native <- c.Call(ctxTimeout(t, 10*time.Second), "gate", map[string]int{"i": i}, nil) }()
+	}
+	total := int32(2*n + 8 + n + n)
+	waitFor(t, 10*time.Second, "every handler to run", func() bool { return running.Load() == total })
+
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- srv.Shutdown(ctx)
+	}()
+	waitFor(t, 5*time.Second, "Shutdown to begin", shutdownBegun(u))
+	close(release)
+
+	replies := func(pc *rawClient, want int, what string) {
+		t.Helper()
+		for i := range want {
+			m, err := pc.next(5 * time.Second)
+			for err == nil && (m.Op == wsproto.OpPing || m.Op == wsproto.OpPong) {
+				m, err = pc.next(5 * time.Second)
+			}
+			if err != nil || m.Op != wsproto.OpText {
+				t.Fatalf("%s: reply %d of %d lost: got %v (close %d) %v", what, i+1, want, m.Op, m.CloseCode, err)
+			}
+			if !json.Valid(m.Payload) || strings.Contains(string(m.Payload), "shutting") || strings.Contains(string(m.Payload), `"code": 500`) {
+				t.Fatalf("%s: reply %d is %s, want the handler's result", what, i+1, m.Payload)
+			}
+		}
+		m, err := pc.next(5 * time.Second)
+		if err != nil || m.Op != wsproto.OpClose || m.CloseCode != wsproto.CloseGoingAway {
+			t.Fatalf("%s: want close 1001 after the replies, got %v %d %v", what, m.Op, m.CloseCode, err)
+		}
+	}
+	for i, pc := range raws {
+		replies(pc, 1, []string{"ext-ipc", "better-ipc"}[i%2])
+	}
+	replies(pipe, 8, "ext-ipc pipeline")
+	replies(zon, n, "zonis")
+	for range n {
+		if err := <-native; err != nil {
+			t.Fatalf("native call: %v", err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+}
+
+// A finished handler is not a delivered reply: on an id-less dialect a
+// reply waits for the ones before it, here one that a slow reader takes
+// its time over. Shutdown waits for the reply itself.
+func TestShutdownWaitsForQueuedReplies(t *testing.T) {
+	for name, frames := range map[string][]string{
+		"extipc": {`{"endpoint": "big", "data": {}, "headers": {"Authorization": "s3cret"}}`, `{"endpoint": "hello", "data": {}, "headers": {"Authorization": "s3cret"}}`},
+		"better": {`{"endpoint": "big", "secret": "s3cret", "kwargs": {}}`, `{"endpoint": "hello", "secret": "s3cret", "kwargs": {}}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			leaktest.Check(t)
+			r := ipc.NewRouter()
+			big := strings.Repeat("x", 16<<20) // more than the socket buffers hold
+			var ran atomic.Int32
+			r.HandleFunc("big", func(context.Context, *ipc.Request) (any, error) { ran.Add(1); return big, nil })
+			r.HandleFunc("hello", func(context.Context, *ipc.Request) (any, error) { ran.Add(1); return "hi", nil })
+			srv := &ipc.Server{Router: r, Secret: secret, MaxMessage: 32 << 20}
+			u := startServer(t, srv)
+			pc := plainDial(t, u, http.Header{"ID": {"slow"}})
+			pc.dec.MaxMessage = 64 << 20
+			for _, f := range frames {
+				pc.send(f)
+			}
+			// Both handlers finish at once; the second reply waits behind
+			// the first, which waits for this peer to read.
+			waitFor(t, 5*time.Second, "both handlers to run", func() bool { return ran.Load() == 2 })
+			done := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				done <- srv.Shutdown(ctx)
+			}()
+			waitFor(t, 5*time.Second, "Shutdown to begin", shutdownBegun(u))
+			for i := range 2 {
+				m, err := pc.next(10 * time.Second)
+				if err != nil || m.Op != wsproto.OpText {
+					t.Fatalf("reply %d lost: got %v (close %d) %v", i+1, m.Op, m.CloseCode, err)
+				}
+			}
+			if m, err := pc.next(5 * time.Second); err != nil || m.Op != wsproto.OpClose {
+				t.Fatalf("want the close after both replies, got %v %v", m.Op, err)
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+		})
+	}
+}
+
+// shutdownBegun reports whether the server at u has stopped listening, as
+// it does as soon as Shutdown begins.
+func shutdownBegun(u string) func() bool {
+	return func() bool {
+		nc, err := net.DialTimeout("tcp", strings.TrimPrefix(u, "ws://"), time.Second)
+		if err == nil {
+			nc.Close()
+		}
+		return err != nil
 	}
 }
