@@ -94,8 +94,9 @@ type conn struct {
 	wbuf      []byte
 	spare     []byte
 	writing   bool
-	wdeadline time.Time // the socket's write deadline; owned by the writer
-	wdone     bool      // no more writes after a close frame or a failure
+	wdeadline time.Time     // the socket's write deadline; owned by the writer
+	wdone     bool          // no more writes after a close frame or a failure
+	flushed   chan struct{} // set by fail while a write is in progress; closed when it ends
 
 	mu       sync.Mutex
 	nextID   uint64
@@ -342,7 +343,23 @@ func (c *conn) fail(err error) {
 		c.err = err
 		c.wmu.Lock()
 		c.wdone = true
+		var flushing chan struct{}
+		if c.writing {
+			// Another goroutine is writing, and what it writes may be our
+			// close frame, queued behind its own: let it finish (for a
+			// moment at most) rather than cut it off by closing the socket.
+			flushing = make(chan struct{})
+			c.flushed = flushing
+		}
 		c.wmu.Unlock()
+		if flushing != nil {
+			t := time.NewTimer(closeGrace)
+			select {
+			case <-flushing:
+			case <-t.C:
+			}
+			t.Stop()
+		}
 		c.nc.Close()
 		if t := c.pingTimer.Load(); t != nil {
 			t.Stop()

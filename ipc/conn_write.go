@@ -80,16 +80,30 @@ func (c *conn) flushLocked() {
 			c.spare = buf[:0] // keep one modest buffer; let a huge one go
 		}
 		if err != nil {
-			c.writing = false
+			c.stopWriting()
 			c.wdone = true
 			c.wmu.Unlock()
 			c.fail(fmt.Errorf("%w: write: %w", ErrConnectionLost, err))
 			return
 		}
 	}
-	c.writing = false
+	c.stopWriting()
 	c.wmu.Unlock()
 }
+
+// stopWriting ends the writer's turn, with wmu held, and wakes a fail
+// waiting for it to finish.
+func (c *conn) stopWriting() {
+	c.writing = false
+	if c.flushed != nil {
+		close(c.flushed)
+		c.flushed = nil
+	}
+}
+
+// closeGrace bounds how long fail lets a write in progress finish before
+// closing the socket under it.
+const closeGrace = time.Second
 
 // refreshWriteDeadline keeps at least half of writeTimeout ahead of every
 // write. Moving the socket's deadline costs a timer update in the runtime
