@@ -26,14 +26,16 @@ type connConfig struct {
 	pingMisses     int
 	writeTimeout   time.Duration
 	defaultTimeout time.Duration
-	workers        *workers    // runs handlers
-	compress       *compressor // nil: compression disabled by the owner
+	maxTimeout     time.Duration // caps a request's own timeout_ms
+	workers        *workers      // runs handlers
+	compress       *compressor   // nil: compression disabled by the owner
 }
 
 // withDefaults fills the zero fields with the defaults Server and Client
 // share: an empty router, no logging, 1 MiB messages, 1024 requests in
 // flight, a ping every 20 s with 2 misses allowed (a negative interval
-// turns keepalive off), 10 s writes and 30 s calls.
+// turns keepalive off), 10 s writes, 30 s calls, and 5 min at most for the
+// timeout a peer's request asks for.
 func (c connConfig) withDefaults() connConfig {
 	if c.router == nil {
 		c.router = NewRouter()
@@ -45,6 +47,7 @@ func (c connConfig) withDefaults() connConfig {
 	c.pingMisses = orDefault(c.pingMisses, 2)
 	c.writeTimeout = orDefault(c.writeTimeout, 10*time.Second)
 	c.defaultTimeout = orDefault(c.defaultTimeout, 30*time.Second)
+	c.maxTimeout = orDefault(c.maxTimeout, 5*time.Minute)
 	return c
 }
 
@@ -102,6 +105,7 @@ type conn struct {
 	nextID   uint64
 	pending  map[uint64]chan reply
 	inbound  map[uint64]*HandlerContext
+	running  int  // handlers not yet returned, canceled ones included
 	shutdown bool // answer new requests shutting_down
 	failed   bool // no new handlers: the connection has ended
 

@@ -28,14 +28,25 @@ func (c *conn) serve(f *wire.Frame) *task {
 		c.mu.Unlock()
 		c.writeFrame(wire.AppendError(nil, id, CodeUnknownRoute, fmt.Sprintf("no route %q", f.Route)))
 		return nil
-	case len(c.inbound) >= c.cfg.maxInFlight:
+	case c.inbound[id] != nil:
+		// A second request with the id of a running one would replace it
+		// here and slip past the cap; it is refused instead, and the
+		// first keeps its id.
+		c.mu.Unlock()
+		c.writeFrame(wire.AppendError(nil, id, CodeBadRequest, fmt.Sprintf("request id %d is already in flight", id)))
+		return nil
+	case c.running >= c.cfg.maxInFlight:
+		// running, not len(inbound): a handler canceled by its caller
+		// leaves inbound at once but holds its goroutine until it returns.
 		c.mu.Unlock()
 		c.writeFrame(wire.AppendError(nil, id, CodeOverloaded, fmt.Sprintf("more than %d requests in flight", c.cfg.maxInFlight)))
 		return nil
 	}
 	timeout := c.cfg.defaultTimeout
 	if f.TimeoutMS > 0 {
-		timeout = time.Duration(f.TimeoutMS) * time.Millisecond
+		// Capped in milliseconds: a huge timeout_ms would overflow a
+		// Duration.
+		timeout = time.Duration(min(f.TimeoutMS, c.cfg.maxTimeout.Milliseconds())) * time.Millisecond
 	}
 	if c.failed {
 		c.mu.Unlock()
@@ -43,6 +54,7 @@ func (c *conn) serve(f *wire.Frame) *task {
 	}
 	hc := NewHandlerContext(Request{}, time.Now().Add(timeout), nil)
 	c.inbound[id] = hc
+	c.running++
 	c.handlers.Add(1)
 	c.active.Add(1)
 	c.mu.Unlock()
@@ -67,8 +79,11 @@ func (c *conn) run(ctx *HandlerContext, id uint64, h Handler) {
 	req := &ctx.req
 	data, err := Serve(ctx, h, req, c.cfg.hooks, c.cfg.logger)
 	c.mu.Lock()
-	_, live := c.inbound[id]
-	delete(c.inbound, id)
+	c.running--
+	live := c.inbound[id] == ctx
+	if live {
+		delete(c.inbound, id)
+	}
 	c.mu.Unlock()
 	if !live {
 		return // canceled by the caller, or answered by Shutdown

@@ -68,6 +68,10 @@ type Server struct {
 	// CallTimeout is the deadline of calls made without one: calls from
 	// this server, and requests arriving without timeout_ms. Default 30 s.
 	CallTimeout time.Duration
+	// MaxRequestTimeout caps the deadline a client's request asks for
+	// (timeout_ms), so a client cannot keep a handler's context alive for
+	// days. Default 5 min.
+	MaxRequestTimeout time.Duration
 
 	// Compression enables permessage-deflate for native clients that offer
 	// it. Off by default.
@@ -117,6 +121,7 @@ func (s *Server) init() {
 			pingMisses:     s.PingMisses,
 			writeTimeout:   s.WriteTimeout,
 			defaultTimeout: s.CallTimeout,
+			maxTimeout:     s.MaxRequestTimeout,
 			workers:        newWorkers(256),
 			compress:       newCompressor(s.Compression),
 		}.withDefaults()
