@@ -129,10 +129,12 @@ type reply struct {
 
 func newConn(cfg *connConfig, nc net.Conn, role wsproto.Role) *conn {
 	c := &conn{
-		cfg:     cfg,
-		nc:      nc,
-		role:    role,
-		dec:     wsproto.Decoder{Role: role, MaxMessage: cfg.maxMessage},
+		cfg:  cfg,
+		nc:   nc,
+		role: role,
+		// Every protocol on this port is JSON in text messages: invalid
+		// UTF-8 fails the connection (1007) at the fragment carrying it.
+		dec:     wsproto.Decoder{Role: role, MaxMessage: cfg.maxMessage, ValidateUTF8: true},
 		pending: make(map[uint64]chan reply),
 		inbound: make(map[uint64]*HandlerContext),
 		done:    make(chan struct{}),

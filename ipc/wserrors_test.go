@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,5 +126,40 @@ func violate(t *testing.T, attack []byte, code int) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("server saw no close")
+	}
+}
+
+// The WebSocket details a conformance run found, over a real socket to a
+// Server: each must close the connection with the right code and reason,
+// and at once.
+func TestWebSocketDetails(t *testing.T) {
+	leaktest.Check(t)
+	srv := &ipc.Server{Router: testRouter(t, nil), Secret: secret}
+	url := startServer(t, srv)
+	for _, tc := range []struct {
+		name   string
+		send   func(rc *rawClient)
+		code   int
+		reason string
+	}{
+		{"close reason not UTF-8", func(rc *rawClient) {
+			rc.sendFrame(wsproto.OpClose, []byte{0x03, 0xe8, 'o', 'k', 0xff})
+		}, 1007, "UTF-8"},
+		{"invalid UTF-8 in an unfinished fragmented text", func(rc *rawClient) {
+			// The message is never finished: the server must not wait for it.
+			rc.nc.Write(wsproto.AppendFrame(nil, wsproto.Client, wsproto.OpText, false, false, wsproto.MaskKey(), []byte(`{"t":"req","id":1,"route":"`)))
+			rc.nc.Write(wsproto.AppendFrame(nil, wsproto.Client, wsproto.OpContinuation, false, false, wsproto.MaskKey(), []byte{'e', 0xc0, 0xaf}))
+		}, 1007, "UTF-8"},
+		{"ping with a non-minimal length", func(rc *rawClient) {
+			rc.nc.Write([]byte{0x89, 0x80 | 126, 0, 4, 0, 0, 0, 0, 'p', 'i', 'n', 'g'})
+		}, 1002, "minimal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := helloed(t, url, "conformance-"+strings.ReplaceAll(tc.name, " ", "-"))
+			tc.send(rc)
+			if reason := rc.expectClose(tc.code); !strings.Contains(reason, tc.reason) {
+				t.Fatalf("close reason %q, want it to say %q", reason, tc.reason)
+			}
+		})
 	}
 }

@@ -205,8 +205,6 @@ func (d *Decoder) frame() (m Message, ok, done bool, err error) {
 		return m, false, false, protocolErr(CloseProtocolError, "masked frame from a server")
 	case control && !fin:
 		return m, false, false, protocolErr(CloseProtocolError, "fragmented %s frame", op)
-	case control && b1&0x7f > maxControlPayload:
-		return m, false, false, protocolErr(CloseProtocolError, "%s frame longer than 125 bytes", op)
 	case op == OpContinuation && d.fragOp == 0:
 		return m, false, false, protocolErr(CloseProtocolError, "continuation frame without a message to continue")
 	case !control && op != OpContinuation && d.fragOp != 0:
@@ -230,13 +228,22 @@ func (d *Decoder) frame() (m Message, ok, done bool, err error) {
 	switch b1 & 0x7f {
 	case 126:
 		n = uint64(binary.BigEndian.Uint16(data[2:]))
+		if n < 126 {
+			return m, false, false, nonMinimal(op, n)
+		}
 	case 127:
 		n = binary.BigEndian.Uint64(data[2:])
 		if n>>63 != 0 {
 			return m, false, false, protocolErr(CloseProtocolError, "payload length with the most significant bit set")
 		}
+		if n <= 0xffff {
+			return m, false, false, nonMinimal(op, n)
+		}
 	default:
 		n = uint64(b1 & 0x7f)
+	}
+	if control && n > maxControlPayload {
+		return m, false, false, protocolErr(CloseProtocolError, "%s frame longer than 125 bytes", op)
 	}
 	if !control {
 		total := n
@@ -292,6 +299,12 @@ func (d *Decoder) frame() (m Message, ok, done bool, err error) {
 		return m, false, false, invalidText()
 	}
 	return m, true, true, nil
+}
+
+// nonMinimal is a length encoded in more bytes than it needs, which RFC
+// 6455 (5.2) forbids: said as such, not as a size violation it is not.
+func nonMinimal(op Opcode, n uint64) error {
+	return protocolErr(CloseProtocolError, "%s frame length %d not in its minimal encoding", op, n)
 }
 
 func invalidText() error {

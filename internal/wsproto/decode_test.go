@@ -65,7 +65,8 @@ func TestDecoderProtocolErrors(t *testing.T) {
 		input  []byte
 		code   wsproto.CloseCode
 		tooBig bool
-		before int // messages returned before the error
+		before int    // messages returned before the error
+		reason string // a part of the error's reason, when it matters
 	}{
 		{name: "reserved data opcode 3", local: c, input: setOp(frame(s, wsproto.OpBinary, true, "x"), 3), code: 1002},
 		{name: "reserved data opcode 7", local: s, input: setOp(frame(c, wsproto.OpBinary, true, "x"), 7), code: 1002},
@@ -81,7 +82,12 @@ func TestDecoderProtocolErrors(t *testing.T) {
 		{name: "masked frame to client", local: c, input: frame(c, wsproto.OpText, true, "hi"), code: 1002},
 		{name: "fragmented ping", local: c, input: frame(s, wsproto.OpPing, false, "x"), code: 1002},
 		{name: "fragmented close", local: s, input: frame(c, wsproto.OpClose, false, ""), code: 1002},
-		{name: "ping over 125 bytes", local: c, input: frame(s, wsproto.OpPing, true, strings.Repeat("p", 126)), code: 1002},
+		{name: "ping over 125 bytes", local: c, input: frame(s, wsproto.OpPing, true, strings.Repeat("p", 126)), code: 1002, reason: "longer than 125"},
+		{name: "ping with a non-minimal 16-bit length", local: s, input: []byte{0x89, 0x80 | 126, 0, 5, 0, 0, 0, 0, 'h', 'e', 'l', 'l', 'o'}, code: 1002, reason: "minimal"},
+		{name: "ping with a non-minimal 64-bit length", local: c, input: []byte{0x89, 127, 0, 0, 0, 0, 0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o'}, code: 1002, reason: "minimal"},
+		{name: "text with a non-minimal 16-bit length", local: c, input: []byte{0x81, 126, 0, 2, 'h', 'i'}, code: 1002, reason: "minimal"},
+		{name: "binary with a non-minimal 64-bit length", local: c, input: []byte{0x82, 127, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, code: 1002, reason: "minimal"},
+		{name: "close reason not UTF-8, validation off", local: s, input: frame(c, wsproto.OpClose, true, closeBody(1000, "ok\xff")), code: 1007},
 		{name: "close over 125 bytes", local: s, input: frame(c, wsproto.OpClose, true, closeBody(1000, strings.Repeat("r", 124))), code: 1002},
 		{name: "continuation without start", local: c, input: frame(s, wsproto.OpContinuation, true, "x"), code: 1002},
 		{name: "continuation after a complete message", local: s,
@@ -120,6 +126,9 @@ func TestDecoderProtocolErrors(t *testing.T) {
 			}
 			if pe.Code != tt.code || !errors.Is(err, wsproto.ErrProtocol) {
 				t.Errorf("error %v: code %d, want %d (errors.Is ErrProtocol: %v)", err, pe.Code, tt.code, errors.Is(err, wsproto.ErrProtocol))
+			}
+			if !strings.Contains(pe.Reason, tt.reason) {
+				t.Errorf("reason %q, want it to say %q", pe.Reason, tt.reason)
 			}
 			if errors.Is(err, wsproto.ErrMessageTooBig) != tt.tooBig {
 				t.Errorf("errors.Is(%v, ErrMessageTooBig) = %v, want %v", err, !tt.tooBig, tt.tooBig)
