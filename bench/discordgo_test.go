@@ -5,30 +5,35 @@
 package bench
 
 import (
+	"bufio"
+	"bytes"
 	"context"
-	"strconv"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/ipcord/ipcord/discordtest"
-	"github.com/ipcord/ipcord/internal/demo"
 )
 
 // TestDiscordgoAgainstFake runs a discordgo bot with the library's
 // defaults (API v9, its own identify, heartbeats and handlers) against
-// `ipcord fake`: only the endpoint variables, which is how discordgo is
-// pointed anywhere, are changed. The bot answers !ping through REST.
+// `ipcord fake`, run as its own process: only the endpoint variables, which
+// is how discordgo is pointed anywhere, are changed. The bot answers !ping
+// through REST.
 func TestDiscordgoAgainstFake(t *testing.T) {
-	// discordgo sends "Bot <token>" in IDENTIFY, as Discord accepts.
-	f, err := demo.StartFake(demo.FakeConfig{Token: "dgo-token", Guilds: 2, HeartbeatInterval: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	api := f.URL() + "/api/v" + discordgo.APIVersion + "/"
-	discordgo.EndpointDiscord = f.URL() + "/"
+	// discordgo sends "Bot <token>" in IDENTIFY, as Discord accepts; with
+	// --token the fake refuses any other token on REST and the gateway.
+	fakeURL := startFake(t, "--listen", "127.0.0.1:0", "--token", "dgo-token", "--guilds", "2", "--heartbeat", "500ms")
+	api := fakeURL + "/api/v" + discordgo.APIVersion + "/"
+	discordgo.EndpointDiscord = fakeURL + "/"
 	discordgo.EndpointAPI = api
 	discordgo.EndpointChannels = api + "channels/"
 	discordgo.EndpointGateway = api + "gateway"
@@ -38,8 +43,8 @@ func TestDiscordgoAgainstFake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	guilds := make(chan string, 10)
-	dg.AddHandler(func(s *discordgo.Session, g *discordgo.GuildCreate) { guilds <- g.Name })
+	guilds := make(chan *discordgo.Guild, 10)
+	dg.AddHandler(func(s *discordgo.Session, g *discordgo.GuildCreate) { guilds <- g.Guild })
 	dg.AddHandler(func(s *discordgo.Session, m *discordgo.MessageCreate) {
 		if m.Author.ID != s.State.User.ID && m.Content == "!ping" {
 			s.ChannelMessageSend(m.ChannelID, "pong from discordgo")
@@ -51,31 +56,141 @@ func TestDiscordgoAgainstFake(t *testing.T) {
 	defer dg.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	var g *discordgo.Guild
 	for range 2 {
 		select {
-		case <-guilds:
+		case g = <-guilds:
 		case <-ctx.Done():
 			t.Fatal("discordgo never got the sample guilds")
 		}
 	}
-	g := f.Guilds()[0]
-	if _, _, err := f.Gateway().DispatchGuild(g.ID, "MESSAGE_CREATE", map[string]any{
-		"id": "99", "channel_id": strconv.FormatUint(g.ChannelID, 10), "guild_id": strconv.FormatUint(g.ID, 10), "content": "!ping", "type": 0,
+	if len(g.Channels) == 0 {
+		t.Fatalf("guild %s came without channels", g.ID)
+	}
+	msg, _ := json.Marshal(map[string]any{"t": "MESSAGE_CREATE", "d": map[string]any{
+		"id": "99", "channel_id": g.Channels[0].ID, "guild_id": g.ID, "content": "!ping", "type": 0,
 		"author": map[string]any{"id": "42", "username": "you"}, "timestamp": time.Now().UTC().Format(time.RFC3339),
-	}); err != nil {
+	}})
+	resp, err := http.Post(fakeURL+"/_fake/dispatch", "application/json", bytes.NewReader(msg))
+	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := f.REST().Wait(ctx, discordtest.Route("POST /channels/*/messages"))
-	if err != nil {
-		t.Fatalf("discordgo's answer never reached the fake: %v", err)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("dispatch: %s", resp.Status)
 	}
-	if !strings.Contains(string(r.JSON), "pong from discordgo") || r.Header.Get("Authorization") != "Bot dgo-token" {
-		t.Errorf("answer %s with %q", r.JSON, r.Header.Get("Authorization"))
-	}
+	rec := waitSent(ctx, t, fakeURL, func(s sent) bool {
+		for _, r := range s.REST {
+			if r.Method == "POST" && strings.HasSuffix(r.Path, "/messages") && strings.Contains(string(r.JSON), "pong from discordgo") {
+				return true
+			}
+		}
+		return false
+	})
 	// discordgo heartbeats on the fake's interval. (Its HeartbeatLatency
 	// is read without a lock, a data race under -race, so the fake's record
 	// is what is checked.)
-	if _, err := f.Gateway().WaitReceived(ctx, func(r discordtest.Received) bool { return r.Op == 1 }); err != nil {
-		t.Errorf("no heartbeat from discordgo: %v", err)
+	heartbeat := false
+	for _, p := range rec.Gateway {
+		heartbeat = heartbeat || p.Op == 1
 	}
+	if !heartbeat {
+		waitSent(ctx, t, fakeURL, func(s sent) bool {
+			for _, p := range s.Gateway {
+				if p.Op == 1 {
+					return true
+				}
+			}
+			return false
+		})
+	}
+}
+
+// sent is the body of the fake's GET /_fake/sent.
+type sent struct {
+	Gateway []struct {
+		Op int `json:"op"`
+	} `json:"gateway"`
+	REST []struct {
+		Method string          `json:"method"`
+		Path   string          `json:"path"`
+		JSON   json.RawMessage `json:"json"`
+	} `json:"rest"`
+}
+
+// waitSent polls GET /_fake/sent until ok holds.
+func waitSent(ctx context.Context, t *testing.T, fakeURL string, ok func(sent) bool) sent {
+	t.Helper()
+	var last []byte
+	for {
+		resp, err := http.Get(fakeURL + "/_fake/sent")
+		if err == nil {
+			last, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var s sent
+			if json.Unmarshal(last, &s) == nil && ok(s) {
+				return s
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the fake never recorded what was expected; it has %s", last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// startFake builds the root module's `ipcord` and runs `ipcord fake` with
+// args as its own process until the test ends, and returns its REST base
+// URL.
+func startFake(t *testing.T, args ...string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ipcord")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/ipcord")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/ipcord: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, append([]string{"fake"}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	})
+	rest := regexp.MustCompile(`REST +(http://127\.0\.0\.1:[0-9]+)/api/v10`)
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := rest.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+		close(found)
+	}()
+	select {
+	case u, ok := <-found:
+		if !ok {
+			t.Fatal("ipcord fake ended before printing its REST URL")
+		}
+		return u
+	case <-time.After(30 * time.Second):
+		t.Fatal("ipcord fake printed no REST URL in 30 s")
+	}
+	return ""
 }

@@ -7,13 +7,10 @@ replace github.com/ipcord/ipcord => ../
 require (
 	github.com/bwmarrin/discordgo v0.29.0
 	github.com/coder/websocket v1.8.15
-	github.com/ipcord/ipcord v0.0.0-00010101000000-000000000000
 )
 
 require (
-	github.com/goccy/go-json v0.12.0 // indirect
 	github.com/gorilla/websocket v1.4.2 // indirect
-	github.com/klauspost/compress v1.20.3 // indirect
 	golang.org/x/crypto v0.0.0-20210421170649-83a5a9bb288b // indirect
 	golang.org/x/sys v0.0.0-20201119102817-f84b799fce68 // indirect
 )

@@ -5,16 +5,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/ipcord/ipcord/discordtest"
-	"github.com/ipcord/ipcord/internal/demo"
 	"github.com/ipcord/ipcord/internal/leaktest"
 )
 
@@ -31,17 +32,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
-	d, err := demo.Start(ctx, demo.Config{Guilds: 5, Shards: 2, Traffic: 4, HeartbeatInterval: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		if err := d.Close(sctx); err != nil {
-			t.Errorf("demo close: %v", err)
-		}
-	}()
+	d := startProcess(t, "", []string{"DISCORD_TOKEN="}, ipcordBinary(t), "demo", "--guilds", "5", "--shards", "2", "--traffic", "4/s",
+		"--dashboard-addr", "127.0.0.1:0", "--ipc-addr", "127.0.0.1:0", "--discovery-addr", "127.0.0.1:0", "--fake-addr", "127.0.0.1:0")
+	dashboardURL := d.waitFor(t, regexp.MustCompile(`dashboard +(http://127\.0\.0\.1:[0-9]+)`), 60*time.Second)[1]
+	fakeURL := d.waitFor(t, regexp.MustCompile(`fake Discord +REST (http://127\.0\.0\.1:[0-9]+)`), 10*time.Second)[1]
 
 	actx, acancel := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromiumPath),
@@ -73,7 +67,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(timeout))
 	}
 	if err := chromedp.Do(bctx,
-		chromedp.Navigate(d.Info.DashboardURL),
+		chromedp.Navigate(dashboardURL),
 		chromedp.WaitVisible(chromedp.ID("send")),
 		poll(live, 30*time.Second),
 	); err != nil {
@@ -95,8 +89,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatalf("the message sent from the page never came back as an event: %v", err)
 	}
-	if _, err := d.Fake().REST().Wait(ctx, func(r discordtest.Request) bool { return strings.Contains(string(r.JSON), text) }); err != nil {
-		t.Errorf("fake Discord never received the message: %v", err)
+	if !fakeReceived(ctx, fakeURL, text) {
+		t.Errorf("fake Discord never received the message %q", text)
 	}
 	status, err := chromedp.Run(bctx, chromedp.Text(chromedp.ID("send-status")))
 	if err != nil {
@@ -127,3 +121,23 @@ func TestDashboardInBrowser(t *testing.T) {
 }
 
 func sfmt(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// fakeReceived polls the fake's record of what clients sent (GET
+// /_fake/sent) until it holds text, or ctx ends.
+func fakeReceived(ctx context.Context, fakeURL, text string) bool {
+	for ctx.Err() == nil {
+		resp, err := http.Get(fakeURL + "/_fake/sent")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), text) {
+				return true
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return false
+}

@@ -28,7 +28,7 @@ func (s *Server) Broadcast(ctx context.Context, route string, args any) []Result
 	s.mu.Unlock()
 	ids := slices.Sorted(maps.Keys(clients))
 	results := make([]Result, len(ids))
-	a, err := EncodeArgs(args)
+	a, err := encodeArgs(args)
 	var wg sync.WaitGroup
 	for i, id := range ids {
 		results[i].Client = id

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"time"
 )
 
@@ -47,10 +48,10 @@ func MetaFrom(ctx context.Context) map[string]string {
 // timeout when ctx has no deadline (0 when it has one) and must apply it:
 // a timer there is cheaper than a derived context on every call.
 func callWith(ctx context.Context, timeout time.Duration, route string, args, out any, do func(context.Context, []byte, time.Duration) ([]byte, error)) error {
-	if !ValidName(trimSlash(route)) {
+	if !transport.ValidName(trimSlash(route)) {
 		return fmt.Errorf("%w: %q", ErrInvalidName, route)
 	}
-	a, err := EncodeArgs(args)
+	a, err := encodeArgs(args)
 	if err != nil {
 		return err
 	}
@@ -75,29 +76,6 @@ func callWith(ctx context.Context, timeout time.Duration, route string, args, ou
 		return fmt.Errorf("ipc: decoding the result of %q into %T: %w", route, out, err)
 	}
 	return nil
-}
-
-// EncodeArgs encodes a call's args as every Caller does: nil is no args,
-// a json.RawMessage is checked and sent as is, anything else is marshalled;
-// what cannot be encoded is a bad_request *Error.
-func EncodeArgs(args any) ([]byte, error) {
-	switch a := args.(type) {
-	case nil:
-		return nil, nil
-	case json.RawMessage:
-		if len(a) == 0 {
-			return nil, nil
-		}
-		if !valid(a) {
-			return nil, &Error{Code: CodeBadRequest, Message: "args are not valid JSON"}
-		}
-		return a, nil
-	}
-	b, err := marshal(args)
-	if err != nil {
-		return nil, &Error{Code: CodeBadRequest, Message: fmt.Sprintf("args cannot be encoded: %v", err)}
-	}
-	return b, nil
 }
 
 func trimSlash(s string) string {

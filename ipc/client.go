@@ -257,9 +257,9 @@ func (c *Client) conn(ctx context.Context) (*conn, error) {
 		case <-ready:
 		case <-ctx.Done():
 			if last != nil {
-				return nil, fmt.Errorf("%w: %w (last error: %w)", ErrNotConnected, ContextError(ctx), last)
+				return nil, fmt.Errorf("%w: %w (last error: %w)", ErrNotConnected, contextError(ctx), last)
 			}
-			return nil, fmt.Errorf("%w: %w", ErrNotConnected, ContextError(ctx))
+			return nil, fmt.Errorf("%w: %w", ErrNotConnected, contextError(ctx))
 		}
 	}
 }

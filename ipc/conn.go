@@ -1,7 +1,6 @@
 package ipc
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -104,7 +103,7 @@ type conn struct {
 	mu       sync.Mutex
 	nextID   uint64
 	pending  map[uint64]chan reply
-	inbound  map[uint64]*HandlerContext
+	inbound  map[uint64]*handlerContext
 	running  int  // handlers not yet returned, canceled ones included
 	shutdown bool // answer new requests shutting_down
 	failed   bool // no new handlers: the connection has ended
@@ -136,7 +135,7 @@ func newConn(cfg *connConfig, nc net.Conn, role wsproto.Role) *conn {
 		// UTF-8 fails the connection (1007) at the fragment carrying it.
 		dec:     wsproto.Decoder{Role: role, MaxMessage: cfg.maxMessage, ValidateUTF8: true},
 		pending: make(map[uint64]chan reply),
-		inbound: make(map[uint64]*HandlerContext),
+		inbound: make(map[uint64]*handlerContext),
 		done:    make(chan struct{}),
 		nextID:  1,
 	}
@@ -267,7 +266,7 @@ func truncateReason(s string) string {
 
 // task is a request ready to run: its context, id and handler.
 type task struct {
-	ctx *HandlerContext
+	ctx *handlerContext
 	id  uint64
 	h   Handler
 }
@@ -292,7 +291,7 @@ func (c *conn) handle(payload []byte) (*task, error) {
 		delete(c.inbound, f.ID) // nothing more is sent for this id
 		c.mu.Unlock()
 		if h != nil {
-			h.cancel(context.Canceled)
+			h.Cancel()
 		}
 	case wire.TypeHello:
 		// Only the first frame may be a hello; a later one changes nothing.
@@ -376,7 +375,7 @@ func (c *conn) fail(err error) {
 		c.inbound = nil
 		c.mu.Unlock()
 		for _, h := range in {
-			h.cancel(context.Canceled)
+			h.Cancel()
 		}
 		// Owners forget the connection before anyone can see it done, so
 		// nobody picks a dead connection for a new call.
@@ -424,10 +423,10 @@ func (c *conn) beginShutdown() {
 func (c *conn) abortHandlers() {
 	c.mu.Lock()
 	in := c.inbound
-	c.inbound = make(map[uint64]*HandlerContext)
+	c.inbound = make(map[uint64]*handlerContext)
 	c.mu.Unlock()
 	for id, h := range in {
-		h.cancel(context.Canceled)
+		h.Cancel()
 		c.writeFrame(wire.AppendError(nil, id, CodeShuttingDown, "server shut down before the handler finished"))
 	}
 }

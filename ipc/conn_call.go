@@ -63,7 +63,7 @@ func (c *conn) call(ctx context.Context, route string, args []byte, timeout time
 		replyPool.Put(ch)
 		return r.data, r.err
 	case <-ctx.Done():
-		return c.abandon(id, ch, ContextError(ctx))
+		return c.abandon(id, ch, contextError(ctx))
 	case <-expired:
 		return c.abandon(id, ch, fmt.Errorf("%w: %w", ErrTimeout, context.DeadlineExceeded))
 	case <-c.done:

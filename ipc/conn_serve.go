@@ -1,11 +1,9 @@
 package ipc
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"runtime/debug"
+	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"time"
 
 	"github.com/ipcord/ipcord/ipc/internal/wire"
@@ -52,32 +50,32 @@ func (c *conn) serve(f *wire.Frame) *task {
 		c.mu.Unlock()
 		return nil
 	}
-	hc := NewHandlerContext(Request{}, time.Now().Add(timeout), nil)
+	hc := transport.NewContext(Request{}, time.Now().Add(timeout), nil)
 	c.inbound[id] = hc
 	c.running++
 	c.handlers.Add(1)
 	c.active.Add(1)
 	c.mu.Unlock()
 
-	hc.req = Request{
+	*hc.Request() = Request{
 		Route:  f.Route,
 		Args:   append(json.RawMessage(nil), f.Args...), // f.Args aliases the read buffer
 		Meta:   f.Meta,
 		Peer:   c.peer,
 		Caller: c,
 	}
-	if len(hc.req.Route) > 0 && hc.req.Route[0] == '/' {
-		hc.req.Route = hc.req.Route[1:]
+	if len(hc.Request().Route) > 0 && hc.Request().Route[0] == '/' {
+		hc.Request().Route = hc.Request().Route[1:]
 	}
 	return &task{ctx: hc, id: id, h: h}
 }
 
-func (c *conn) run(ctx *HandlerContext, id uint64, h Handler) {
+func (c *conn) run(ctx *handlerContext, id uint64, h Handler) {
 	defer c.handlers.Done()
 	defer c.active.Add(-1)
 	defer ctx.Cancel()
-	req := &ctx.req
-	data, err := Serve(ctx, h, req, c.cfg.hooks, c.cfg.logger)
+	req := ctx.Request()
+	data, err := serve(ctx, h, req, c.cfg.hooks, c.cfg.logger)
 	c.mu.Lock()
 	c.running--
 	live := c.inbound[id] == ctx
@@ -97,63 +95,4 @@ func (c *conn) run(ctx *HandlerContext, id uint64, h Handler) {
 	}
 	c.writeFrame(*buf)
 	putBuf(buf)
-}
-
-// Serve runs h for req the way every ipcord transport does, so a route
-// behaves alike over WebSocket, the Python dialects and NATS: hooks (nil for
-// none) before and after, a panic turned into handler_error (logged to
-// logger, nil for none) instead of taking the process down, and the result
-// encoded as JSON (encode_error when it cannot be). It returns the encoded
-// result, or the error to answer with (AsError maps it onto the wire).
-// RequestFrom(ctx) returns req inside the handler. It is for transports
-// built outside this package, such as natsipc.
-func Serve(ctx context.Context, h Handler, req *Request, hooks *Hooks, logger *slog.Logger) (data []byte, err error) {
-	if r, _ := RequestFrom(ctx); r != req {
-		ctx = context.WithValue(ctx, requestKey{}, req) // this package's contexts already carry it
-	}
-	var start time.Time
-	if hooks != nil {
-		start = time.Now()
-		defer func() {
-			if err != nil && hooks.OnError != nil {
-				hooks.OnError(ctx, req, err)
-			}
-			if hooks.OnComplete != nil {
-				hooks.OnComplete(ctx, req, time.Since(start), err)
-			}
-		}()
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			if logger != nil {
-				logger.Error("ipc: handler panicked", "route", req.Route, "peer", req.Peer, "panic", p, "stack", string(debug.Stack()))
-			}
-			data, err = nil, &Error{Code: CodeHandlerError, Message: fmt.Sprintf("handler for %q panicked", req.Route)}
-		}
-	}()
-	if hooks != nil && hooks.OnRequest != nil {
-		hooks.OnRequest(ctx, req)
-	}
-	v, err := h.ServeIPC(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	return encodeResult(req.Route, v)
-}
-
-func encodeResult(route string, v any) ([]byte, error) {
-	switch x := v.(type) {
-	case nil:
-		return nil, nil
-	case json.RawMessage:
-		if !valid(x) {
-			return nil, &Error{Code: CodeEncodeError, Message: fmt.Sprintf("route %q returned invalid raw JSON", route)}
-		}
-		return x, nil
-	}
-	b, err := marshal(v)
-	if err != nil {
-		return nil, &Error{Code: CodeEncodeError, Message: fmt.Sprintf("route %q: result cannot be encoded: %v", route, err)}
-	}
-	return b, nil
 }

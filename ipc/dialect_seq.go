@@ -1,10 +1,10 @@
 package ipc
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"sync"
 	"time"
 
@@ -46,7 +46,7 @@ type seqSession struct {
 
 	mu       sync.Mutex
 	shutdown bool
-	running  map[*HandlerContext]struct{}
+	running  map[*handlerContext]struct{}
 }
 
 type seqReply struct {
@@ -68,7 +68,7 @@ func (s *Server) serveSeq(c *conn, first []byte, codec seqCodec, id string) {
 		slots:   make(chan struct{}, seqConcurrency),
 		order:   make(chan *seqReply, seqConcurrency),
 		wrote:   make(chan struct{}),
-		running: make(map[*HandlerContext]struct{}),
+		running: make(map[*handlerContext]struct{}),
 	}
 	if !s.track(x) {
 		c.close(1001, "server shutting down")
@@ -177,18 +177,18 @@ func (x *seqSession) request(payload []byte) bool {
 		}
 		return true
 	}
-	hc := NewHandlerContext(Request{}, time.Now().Add(x.s.cfg.defaultTimeout), nil)
+	hc := transport.NewContext(Request{}, time.Now().Add(x.s.cfg.defaultTimeout), nil)
 	x.running[hc] = struct{}{}
 	x.mu.Unlock()
-	hc.req = Request{Route: trimSlash(route), Args: append(json.RawMessage(nil), argsOrNull(args)...)}
+	*hc.Request() = Request{Route: trimSlash(route), Args: append(json.RawMessage(nil), argsOrNull(args)...)}
 	x.s.cfg.workers.run(func() { x.run(hc, h, r) })
 	return true
 }
 
-func (x *seqSession) run(hc *HandlerContext, h Handler, r *seqReply) {
+func (x *seqSession) run(hc *handlerContext, h Handler, r *seqReply) {
 	defer hc.Cancel()
-	req := &hc.req
-	data, err := Serve(hc, h, req, x.s.cfg.hooks, x.s.cfg.logger)
+	req := hc.Request()
+	data, err := serve(hc, h, req, x.s.cfg.hooks, x.s.cfg.logger)
 	x.mu.Lock()
 	delete(x.running, hc)
 	x.mu.Unlock()
@@ -234,10 +234,10 @@ func (x *seqSession) waitHandlers() { x.owed.Wait() }
 func (x *seqSession) abortHandlers() {
 	x.mu.Lock()
 	running := x.running
-	x.running = make(map[*HandlerContext]struct{})
+	x.running = make(map[*handlerContext]struct{})
 	x.mu.Unlock()
 	for hc := range running {
-		hc.cancel(context.Canceled)
+		hc.Cancel()
 	}
 }
 

@@ -147,7 +147,7 @@ func (s *seqClient) call(ctx context.Context, route string, args []byte) ([]byte
 	select {
 	case s.turn <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %w", ErrNotConnected, ContextError(ctx))
+		return nil, fmt.Errorf("%w: %w", ErrNotConnected, contextError(ctx))
 	}
 	defer func() { <-s.turn }()
 	var payload []byte
@@ -186,7 +186,7 @@ func (s *seqClient) call(ctx context.Context, route string, args []byte) ([]byte
 		case <-ctx.Done():
 			s.cur = nil
 			s.drop(sc)
-			return nil, ContextError(ctx)
+			return nil, contextError(ctx)
 		case <-sc.c.done:
 			select {
 			case msg := <-sc.msgs:

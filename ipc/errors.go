@@ -3,7 +3,6 @@ package ipc
 import (
 	"context"
 	"errors"
-	"fmt"
 )
 
 // Error codes carried by err frames. A handler may use its own codes too.
@@ -96,17 +95,6 @@ const (
 	closeDuplicate = 4102
 	closeVersion   = 4400
 )
-
-// ContextError turns a finished context into the error a caller gets: it
-// matches both the context's own error and the ipc code (ErrTimeout or
-// ErrCanceled).
-func ContextError(ctx context.Context) error {
-	cause := context.Cause(ctx)
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %w", ErrTimeout, cause)
-	}
-	return fmt.Errorf("%w: %w", ErrCanceled, cause)
-}
 
 // AsError maps any handler error onto the wire: an *Error keeps its code,
 // context errors become timeout/canceled, anything else is handler_error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"maps"
 	"slices"
 	"sync"
@@ -39,12 +40,10 @@ type Request struct {
 	Caller Caller
 }
 
-type requestKey struct{}
-
 // RequestFrom returns the request being served from a handler's context, so
 // typed handlers (Func, Methods) can still see the caller and metadata.
 func RequestFrom(ctx context.Context) (*Request, bool) {
-	r, ok := ctx.Value(requestKey{}).(*Request)
+	r, ok := ctx.Value(transport.RequestKey{}).(*Request)
 	return r, ok
 }
 
@@ -85,7 +84,7 @@ func (r *Router) HandleAll(routes map[string]Handler) error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(routes)) {
 		h := routes[name]
-		if !ValidName(name) {
+		if !transport.ValidName(name) {
 			return fmt.Errorf("%w: %q", ErrInvalidName, name)
 		}
 		if h == nil {
@@ -121,19 +120,4 @@ func (r *Router) Routes() []string {
 		return []string{}
 	}
 	return slices.Sorted(maps.Keys(*p))
-}
-
-// ValidName reports whether name is a valid route name:
-// [A-Za-z0-9_.:-]{1,64}, so it can also be a NATS subject token.
-func ValidName(name string) bool {
-	if len(name) == 0 || len(name) > 64 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == ':' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

@@ -69,14 +69,3 @@ func TestMethods(t *testing.T) {
 		t.Fatalf("a method of another shape must be an error, got %v", err)
 	}
 }
-
-func TestSnakeCase(t *testing.T) {
-	for in, want := range map[string]string{
-		"Stats": "stats", "GuildCount": "guild_count", "GetHTTPStatus": "get_http_status",
-		"ID": "id", "UserID": "user_id", "Shard2Status": "shard2_status",
-	} {
-		if got := ipc.SnakeCase(in); got != want {
-			t.Errorf("SnakeCase(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -3,6 +3,7 @@ package ipc
 import (
 	"context"
 	"fmt"
+	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"reflect"
 	"strings"
 	"unicode"
@@ -56,8 +57,8 @@ func Methods(v any) (map[string]Handler, error) {
 		if mt.NumIn() != 3 || mt.In(1) != contextType || mt.NumOut() != 2 || mt.Out(1) != errorType {
 			return nil, fmt.Errorf("ipc: method %s.%s has type %s; want func(context.Context, A) (R, error)", rt, m.Name, mt)
 		}
-		name := SnakeCase(m.Name)
-		if !ValidName(name) {
+		name := snakeCase(m.Name)
+		if !transport.ValidName(name) {
 			return nil, fmt.Errorf("%w: %q from method %s", ErrInvalidName, name, m.Name)
 		}
 		if _, dup := routes[name]; dup {
@@ -83,9 +84,9 @@ func methodHandler(fn reflect.Value, argType reflect.Type) Handler {
 	})
 }
 
-// SnakeCase converts a Go identifier to snake_case, keeping initialisms
+// snakeCase converts a Go identifier to snake_case, keeping initialisms
 // together: GuildCount → guild_count, GetHTTPStatus → get_http_status.
-func SnakeCase(s string) string {
+func snakeCase(s string) string {
 	rs := []rune(s)
 	var b strings.Builder
 	for i, r := range rs {

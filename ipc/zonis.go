@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"strings"
 )
 
@@ -157,5 +158,5 @@ func newPacketID() string {
 // isCodeLike reports whether s looks like an ipcord error code (lower case
 // route-name characters), not the start of a Python traceback.
 func isCodeLike(s string) bool {
-	return ValidName(s) && strings.ToLower(s) == s
+	return transport.ValidName(s) && strings.ToLower(s) == s
 }

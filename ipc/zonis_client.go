@@ -177,7 +177,7 @@ func (zc *zonisClient) Call(ctx context.Context, route string, args, out any) er
 				case <-zc.stop:
 					return nil, ErrClosed
 				case <-ctx.Done():
-					return nil, fmt.Errorf("%w: %w", ErrNotConnected, ContextError(ctx))
+					return nil, fmt.Errorf("%w: %w", ErrNotConnected, contextError(ctx))
 				}
 			}
 			data, err := z.call(ctx, route, a, 0)

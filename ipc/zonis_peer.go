@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"sync"
 	"time"
 )
@@ -21,13 +22,13 @@ type zonisPeer struct {
 
 	mu       sync.Mutex
 	pending  map[string]chan reply
-	running  map[*HandlerContext]struct{}
+	running  map[*handlerContext]struct{}
 	shutdown bool
 	hwg      sync.WaitGroup
 }
 
 func newZonisPeer(c *conn, id string, server bool) *zonisPeer {
-	z := &zonisPeer{c: c, id: id, pending: make(map[string]chan reply), running: make(map[*HandlerContext]struct{})}
+	z := &zonisPeer{c: c, id: id, pending: make(map[string]chan reply), running: make(map[*handlerContext]struct{})}
 	if server {
 		z.replyID, z.outType, z.inType = zonisServerID, zonisRequest, zonisClientRequest
 	} else {
@@ -134,11 +135,11 @@ func (z *zonisPeer) serve(f zonisFrame) {
 		z.fail(pid, call.Route, &Error{Code: CodeOverloaded, Message: fmt.Sprintf("more than %d requests in flight", z.c.cfg.maxInFlight)})
 		return
 	}
-	hc := NewHandlerContext(Request{}, time.Now().Add(z.c.cfg.defaultTimeout), nil)
+	hc := transport.NewContext(Request{}, time.Now().Add(z.c.cfg.defaultTimeout), nil)
 	z.running[hc] = struct{}{}
 	z.hwg.Add(1)
 	z.mu.Unlock()
-	hc.req = Request{
+	*hc.Request() = Request{
 		Route:  trimSlash(call.Route),
 		Args:   append(json.RawMessage(nil), argsOrNull(call.Arguments)...),
 		Peer:   z.c.peer,
@@ -147,11 +148,11 @@ func (z *zonisPeer) serve(f zonisFrame) {
 	z.c.cfg.workers.run(func() { z.run(hc, h, pid) })
 }
 
-func (z *zonisPeer) run(hc *HandlerContext, h Handler, pid string) {
+func (z *zonisPeer) run(hc *handlerContext, h Handler, pid string) {
 	defer z.hwg.Done()
 	defer hc.Cancel()
-	req := &hc.req
-	data, err := Serve(hc, h, req, z.c.cfg.hooks, z.c.cfg.logger)
+	req := hc.Request()
+	data, err := serve(hc, h, req, z.c.cfg.hooks, z.c.cfg.logger)
 	z.mu.Lock()
 	delete(z.running, hc)
 	z.mu.Unlock()
@@ -204,7 +205,7 @@ func (z *zonisPeer) call(ctx context.Context, route string, args []byte, timeout
 		return r.data, r.err
 	case <-ctx.Done():
 		forget()
-		return nil, ContextError(ctx)
+		return nil, contextError(ctx)
 	case <-expired:
 		forget()
 		return nil, fmt.Errorf("%w: %w", ErrTimeout, context.DeadlineExceeded)
@@ -231,10 +232,10 @@ func (z *zonisPeer) waitHandlers() { z.hwg.Wait() }
 func (z *zonisPeer) abortHandlers() {
 	z.mu.Lock()
 	running := z.running
-	z.running = make(map[*HandlerContext]struct{})
+	z.running = make(map[*handlerContext]struct{})
 	z.mu.Unlock()
 	for hc := range running {
-		hc.cancel(context.Canceled)
+		hc.Cancel()
 	}
 }
 

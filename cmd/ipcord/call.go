@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ipcord/ipcord/internal/cmdline"
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/cmdline"
 	"github.com/ipcord/ipcord/ipc"
 )
 
@@ -74,25 +74,11 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	argsJSON := fs.String("args", "", "arguments as one JSON value (instead of k=v pairs)")
 	dialectName := fs.String("dialect", "native", "protocol of the server: native, ext-ipc, better-ipc, better-ipc-multicast or zonis")
 	forwardTo := fs.String("client", "", "ask the server to forward the call to its connected client `ID`")
-	natsURL := fs.String("nats", "", "call over NATS at this URL instead (runs ipcord-nats)")
-	cluster := fs.String("cluster", "", "with --nats: call this cluster (default: any instance of the route)")
+	nf := addNATSFlags(fs, "with --nats: call this cluster (default: any instance of the route)")
 	all := fs.Bool("all", false, "with --nats: call every cluster, one line per cluster")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
-	}
-	if *natsURL != "" {
-		nargs := []string{"call", "--nats", *natsURL, "--timeout", cf.timeout.String()}
-		switch {
-		case *all:
-			nargs = append(nargs, "--all")
-		case *cluster != "":
-			nargs = append(nargs, "--cluster", *cluster)
-		}
-		if *argsJSON != "" {
-			nargs = append(nargs, "--args", *argsJSON)
-		}
-		return runNATS(ctx, e, append(append(nargs, "--"), pos...))
 	}
 	dialect, err := ipc.ParseDialect(*dialectName)
 	if err != nil {
@@ -106,6 +92,17 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	callArgs, err := cmdline.CallArgs(*argsJSON, pos[1:])
 	if err != nil {
 		return err
+	}
+	if *nf.url != "" {
+		if *all && *nf.cluster != "" {
+			fmt.Fprintln(e.stderr, "ipcord call: --all and --cluster exclude each other")
+			return errUsage
+		}
+		return callNATS(ctx, e, nf, *all, *cf.timeout, route, callArgs)
+	}
+	if *all || *nf.cluster != "" {
+		fmt.Fprintln(e.stderr, "ipcord call: --all and --cluster need --nats URL")
+		return errUsage
 	}
 	if *forwardTo != "" {
 		callArgs, _ = json.Marshal(ipc.ForwardArgs{Client: *forwardTo, Route: route, Args: callArgs})
@@ -129,13 +126,17 @@ func runCall(ctx context.Context, e *env, args []string) error {
 // reportCallError prints an error as "code: message" on stderr and makes
 // the command exit 1.
 func reportCallError(e *env, err error) error {
+	fmt.Fprintln(e.stderr, callErrorText(err))
+	return cmdline.ExitError{Code: 1}
+}
+
+// callErrorText is "code: message" for an *ipc.Error, else "error: err".
+func callErrorText(err error) string {
 	var ie *ipc.Error
 	if errors.As(err, &ie) {
-		fmt.Fprintf(e.stderr, "%s: %s\n", ie.Code, ie.Message)
-	} else {
-		fmt.Fprintf(e.stderr, "error: %v\n", err)
+		return ie.Code + ": " + ie.Message
 	}
-	return cmdline.ExitError{Code: 1}
+	return "error: " + err.Error()
 }
 
 func runRoutes(ctx context.Context, e *env, args []string) error {

@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/ipcord/ipcord/internal/demo"
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
 )
 
 func init() {

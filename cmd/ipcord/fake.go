@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ipcord/ipcord/internal/demo"
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
 )
 
 func init() {

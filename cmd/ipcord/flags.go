@@ -3,7 +3,7 @@ package main
 import (
 	"flag"
 
-	"github.com/ipcord/ipcord/internal/cmdline"
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/cmdline"
 )
 
 // newFlags returns a FlagSet for a subcommand that reports errors on e's

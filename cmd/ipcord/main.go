@@ -9,7 +9,7 @@ import (
 	"sort"
 	"syscall"
 
-	"github.com/ipcord/ipcord/internal/cmdline"
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/cmdline"
 )
 
 // command is one ipcord subcommand.

@@ -2,44 +2,117 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
-	"os"
-	"os/exec"
+	"time"
 
-	"github.com/ipcord/ipcord/internal/cmdline"
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/cmdline"
+	"github.com/ipcord/ipcord/ipc"
+	"github.com/ipcord/ipcord/ipc/natsipc"
+	"github.com/nats-io/nats.go"
 )
 
-// The NATS transport lives in its own module (ipc/natsipc) so that ipcord
-// and the core module never depend on NATS. `ipcord nats ...` runs its
-// command, ipcord-nats, found on PATH (or at $IPCORD_NATS_BIN), so the
-// two read as one tool:
-//
-//	ipcord nats serve --nats nats://127.0.0.1:4222 --cluster c0
-//	ipcord nats call --nats nats://127.0.0.1:4222 --all ping
+// `ipcord serve --nats URL --cluster NAME` and `ipcord call --nats URL
+// [--cluster NAME | --all]` are serve and call over NATS (ipc/natsipc):
+// the same diagnostic routes, served by a named cluster, called on any
+// instance, one cluster, or all of them.
 
-func init() {
-	register(&command{name: "nats", summary: "ipc over NATS: serve --cluster / call --cluster|--all (runs ipcord-nats)", run: runNATS})
+// natsFlags are the NATS flags serve and call share. Auth and TLS are
+// NATS's own: a credentials file, or user:password in the URL, and TLS
+// files.
+type natsFlags struct {
+	url, cluster, prefix, creds, ca, cert, key *string
 }
 
-func runNATS(ctx context.Context, e *env, args []string) error {
-	bin := e.getenv("IPCORD_NATS_BIN")
-	if bin == "" {
-		var err error
-		if bin, err = exec.LookPath("ipcord-nats"); err != nil {
-			fmt.Fprintln(e.stderr, "ipcord nats: ipcord-nats is not installed; install it with\n\tgo install github.com/ipcord/ipcord/ipc/natsipc/cmd/ipcord-nats@latest")
-			return cmdline.ExitError{Code: 1}
-		}
+func addNATSFlags(fs *flag.FlagSet, clusterUsage string) natsFlags {
+	return natsFlags{
+		url:     fs.String("nats", "", "serve or call over NATS at this URL (comma-separated URLs for a NATS cluster)"),
+		cluster: fs.String("cluster", "", clusterUsage),
+		prefix:  fs.String("nats-prefix", "ipcord", "with --nats: subject prefix shared by the clusters"),
+		creds:   fs.String("nats-creds", "", "with --nats: credentials file (JWT + nkey)"),
+		ca:      fs.String("nats-ca", "", "with --nats: CA certificate file (PEM) to verify the NATS server"),
+		cert:    fs.String("nats-cert", "", "with --nats: client certificate file (PEM, with --nats-key)"),
+		key:     fs.String("nats-key", "", "with --nats: client key file (PEM, with --nats-cert)"),
 	}
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, e.stdout, e.stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() > 0 {
-		return cmdline.ExitError{Code: ee.ExitCode()}
+}
+
+// connect joins NATS as a node with cfg.
+func (f natsFlags) connect(cfg natsipc.Config) (*natsipc.Node, error) {
+	cfg.Prefix = *f.prefix
+	var opts []nats.Option
+	if *f.creds != "" {
+		opts = append(opts, nats.UserCredentials(*f.creds))
 	}
+	if *f.ca != "" {
+		opts = append(opts, nats.RootCAs(*f.ca))
+	}
+	if (*f.cert == "") != (*f.key == "") {
+		return nil, errors.New("--nats-cert and --nats-key go together")
+	}
+	if *f.cert != "" {
+		opts = append(opts, nats.ClientCert(*f.cert, *f.key))
+	}
+	return natsipc.Connect(*f.url, cfg, opts...)
+}
+
+// serveNATS serves the diagnostic routes as cluster *f.cluster until ctx
+// ends.
+func serveNATS(ctx context.Context, e *env, f natsFlags) error {
+	r := cmdline.DiagnosticRouter(map[string]any{"cluster": *f.cluster})
+	node, err := f.connect(natsipc.Config{Cluster: *f.cluster, Router: r})
 	if err != nil {
-		return fmt.Errorf("running %s: %w", bin, err)
+		return err
+	}
+	fmt.Fprintf(e.stdout, "ipcord: serving cluster %q on %s (routes: %v)\n", *f.cluster, node.Conn().ConnectedUrlRedacted(), r.Routes())
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return node.Shutdown(sctx)
+}
+
+// callNATS calls route on any instance, on cluster *f.cluster, or (all)
+// on every cluster, one line per cluster.
+func callNATS(ctx context.Context, e *env, f natsFlags, all bool, timeout time.Duration, route string, args json.RawMessage) error {
+	node, err := f.connect(natsipc.Config{})
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if !all {
+		var caller ipc.Caller = node
+		if *f.cluster != "" {
+			caller = node.Cluster(*f.cluster)
+		}
+		var out json.RawMessage
+		if err := caller.Call(ctx, route, args, &out); err != nil {
+			return reportCallError(e, err)
+		}
+		fmt.Fprintln(e.stdout, string(out))
+		return nil
+	}
+	node.Discover(ctx, 0)
+	results, err := node.Broadcast(ctx, route, args)
+	if err != nil {
+		return reportCallError(e, err)
+	}
+	if len(results) == 0 {
+		return reportCallError(e, errors.New("no cluster answered"))
+	}
+	failed := false
+	for _, r := range results {
+		if r.Err != nil {
+			failed = true
+			fmt.Fprintf(e.stdout, "%s\terror\t%s\n", r.Client, callErrorText(r.Err))
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s\t%s\n", r.Client, r.Data)
+	}
+	if failed {
+		return cmdline.ExitError{Code: 1}
 	}
 	return nil
 }

@@ -2,51 +2,81 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ipcord/ipcord/internal/leaktest"
+	"github.com/nats-io/nats-server/v2/server"
 )
 
-func TestNATSRunsIpcordNats(t *testing.T) {
-	dir := t.TempDir()
-	fake := filepath.Join(dir, "ipcord-nats")
-	// A stand-in for ipcord-nats that shows its arguments and exit status.
-	script := "#!/bin/sh\necho \"args: $*\"\nexit 3\n"
-	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+// startNATS runs a real NATS server on 127.0.0.1 until the test ends.
+func startNATS(t *testing.T) string {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
 		t.Fatal(err)
 	}
-	e, out, _ := testEnv(map[string]string{"IPCORD_NATS_BIN": fake})
-	code := runMain(context.Background(), e, []string{"nats", "call", "--all", "ping"})
-	if code != 3 || strings.TrimSpace(out.String()) != "args: call --all ping" {
-		t.Fatalf("exit %d, output %q; want ipcord-nats's own status and the arguments passed through", code, out)
+	s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
 	}
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	return s.ClientURL()
+}
 
-	e, _, errb := testEnv(map[string]string{"IPCORD_NATS_BIN": filepath.Join(dir, "missing")})
-	if code := runMain(context.Background(), e, []string{"nats", "serve"}); code != 1 || !strings.Contains(errb.String(), "missing") {
-		t.Fatalf("missing binary: exit %d, stderr %q", code, errb)
+func run(args ...string) (code int, stdout, stderr string) {
+	e, out, errb := testEnv(nil)
+	code = runMain(context.Background(), e, args)
+	return code, out.String(), errb.String()
+}
+
+// `ipcord serve --nats` and `ipcord call --nats` in the one binary, against
+// a real NATS server.
+func TestServeAndCallOverNATS(t *testing.T) {
+	leaktest.Check(t)
+	url := startNATS(t)
+	serving := regexp.MustCompile(`serving cluster`)
+	startCommand(t, serving, "serve", "--nats", url, "--cluster", "c0")
+	startCommand(t, serving, "serve", "--nats", url, "--cluster", "c1")
+
+	code, out, errOut := run("call", "--nats", url, "--cluster", "c1", "ping", "n=7")
+	if code != 0 || !strings.Contains(out, `"cluster":"c1"`) || !strings.Contains(out, `"n":7`) {
+		t.Fatalf("call --cluster c1: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = run("call", "ping", "--nats", url)
+	if code != 0 || !strings.Contains(out, `"ok":true`) {
+		t.Fatalf("call any: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = run("call", "--nats", url, "--all", "ping")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "c0\t") || !strings.HasPrefix(lines[1], "c1\t") {
+		t.Fatalf("call --all: %d %q %q; want one line per cluster", code, out, errOut)
+	}
+	code, out, _ = run("call", "--nats", url, "--all", "fail")
+	if code != 1 || strings.Count(out, "\terror\thandler_error: this route always fails") != 2 {
+		t.Fatalf("call --all fail: %d %q", code, out)
+	}
+	code, _, errOut = run("call", "--nats", url, "nope")
+	if code != 1 || !strings.HasPrefix(errOut, "unknown_route:") {
+		t.Fatalf("call nope: %d %q; want unknown_route", code, errOut)
+	}
+	code, _, errOut = run("call", "--nats", url, "--cluster", "ghost", "ping")
+	if code != 1 || !strings.HasPrefix(errOut, "unknown_client:") {
+		t.Fatalf("call ghost: %d %q; want unknown_client", code, errOut)
 	}
 }
 
-// `ipcord serve --nats` and `ipcord call --nats` are the issue's spelling
-// of the same commands: they hand over to ipcord-nats with the NATS flags.
-func TestServeAndCallWithNATSFlag(t *testing.T) {
-	dir := t.TempDir()
-	fake := filepath.Join(dir, "ipcord-nats")
-	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho \"args: $*\"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"serve", "--nats", "nats://127.0.0.1:4222", "--cluster", "c0"}, "args: serve --nats nats://127.0.0.1:4222 --cluster c0"},
-		{[]string{"call", "--nats", "nats://127.0.0.1:4222", "--all", "ping", "n=5"}, "args: call --nats nats://127.0.0.1:4222 --timeout 5s --all -- ping n=5"},
-		{[]string{"call", "ping", "--nats", "nats://h:4222", "--cluster", "c1", "--timeout", "2s"}, "args: call --nats nats://h:4222 --timeout 2s --cluster c1 -- ping"},
+func TestNATSUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"call", "--nats", "nats://127.0.0.1:1", "--all", "--cluster", "c0", "ping"},
+		{"call", "--all", "ping"},
+		{"call", "--cluster", "c0", "ping"},
+		{"serve", "--nats", "nats://127.0.0.1:1"},
 	} {
-		e, out, errb := testEnv(map[string]string{"IPCORD_NATS_BIN": fake})
-		if code := runMain(context.Background(), e, tt.args); code != 0 || strings.TrimSpace(out.String()) != tt.want {
-			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %q", tt.args, code, out, errb, tt.want)
+		if code, _, errOut := run(args...); code != 2 || errOut == "" {
+			t.Errorf("%q: exit %d, stderr %q; want a usage error (2)", args, code, errOut)
 		}
 	}
 }

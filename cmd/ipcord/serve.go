@@ -7,7 +7,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/ipcord/ipcord/internal/cmdline"
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/cmdline"
 	"github.com/ipcord/ipcord/ipc"
 )
 
@@ -23,13 +23,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	discAddr := fs.String("discovery-addr", "", "also serve discovery on this address (the Python libraries use 20000)")
 	tlsCert := fs.String("tls-cert", "", "certificate chain (PEM): serve wss:// (and https:// discovery)")
 	tlsKey := fs.String("tls-key", "", "private key (PEM) of --tls-cert")
-	natsURL := fs.String("nats", "", "serve the diagnostic routes over NATS at this URL instead (runs ipcord-nats)")
-	cluster := fs.String("cluster", "", "with --nats: the cluster name this process joins as")
+	nf := addNATSFlags(fs, "with --nats: the cluster name this process joins as (required)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *natsURL != "" {
-		return runNATS(ctx, e, []string{"serve", "--nats", *natsURL, "--cluster", *cluster})
+	if *nf.url != "" {
+		if *nf.cluster == "" {
+			fmt.Fprintln(e.stderr, "ipcord serve: --nats needs --cluster NAME")
+			return errUsage
+		}
+		return serveNATS(ctx, e, nf)
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"slices"
 	"strings"
 
@@ -32,10 +33,10 @@ import (
 // deadline, Close) is returned as the error with no results.
 func (n *Node) Broadcast(ctx context.Context, route string, args any) ([]ipc.Result, error) {
 	route = trimSlash(route)
-	if !ipc.ValidName(route) {
+	if !transport.ValidName(route) {
 		return nil, fmt.Errorf("%w: %q", ipc.ErrInvalidName, route)
 	}
-	a, err := ipc.EncodeArgs(args)
+	a, err := transport.EncodeArgs[ipc.Error](args)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"strconv"
 	"sync"
 	"time"
@@ -66,10 +67,10 @@ func (c clusterCaller) Call(ctx context.Context, route string, args, out any) er
 
 func (n *Node) call(ctx context.Context, subjectPrefix, route string, args, out any, noResponders string) error {
 	route = trimSlash(route)
-	if !ipc.ValidName(route) {
+	if !transport.ValidName(route) {
 		return fmt.Errorf("%w: %q", ipc.ErrInvalidName, route)
 	}
-	a, err := ipc.EncodeArgs(args)
+	a, err := transport.EncodeArgs[ipc.Error](args)
 	if err != nil {
 		return err
 	}
@@ -261,7 +262,7 @@ func (n *Node) requestMany(ctx context.Context, subject string, args []byte, roo
 			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				n.cancel(callKey(replyTo, id)) // at the deadline the handler's context ends by itself
 			}
-			return ipc.ContextError(ctx)
+			return transport.ContextError[ipc.Error](ctx)
 		case <-expired:
 			return fmt.Errorf("%w: no reply within %v", ipc.ErrTimeout, n.cfg.CallTimeout)
 		case <-lost:
@@ -295,7 +296,7 @@ func (n *Node) waitConnected(ctx context.Context, timer *time.Timer, timeout tim
 		case <-wait:
 		case <-ctx.Done():
 			n.mu.Lock()
-			return nil, 0, fmt.Errorf("%w: %w", ipc.ErrNotConnected, ipc.ContextError(ctx))
+			return nil, 0, fmt.Errorf("%w: %w", ipc.ErrNotConnected, transport.ContextError[ipc.Error](ctx))
 		case <-expired:
 			n.mu.Lock()
 			return nil, 0, fmt.Errorf("%w: %w", ipc.ErrNotConnected, ipc.ErrTimeout)

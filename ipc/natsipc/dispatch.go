@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ipcord/ipcord/ipc"
+	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"github.com/nats-io/nats.go"
 )
 
@@ -38,6 +39,9 @@ const (
 )
 
 // reader is one goroutine taking requests off Node.reqCh.
+// handlerContext is the context a handler runs under, as in package ipc.
+type handlerContext = transport.Context[ipc.Request]
+
 type reader struct {
 	since atomic.Int64 // when its running handler began (nanoseconds after Node.epoch); 0 between handlers
 	route atomic.Pointer[routeStat]
@@ -45,7 +49,7 @@ type reader struct {
 	// The handler it runs, for the watchdog to make cancelable when it
 	// hands the channel on: until then no other goroutine reads cancels.
 	mu         sync.Mutex
-	ctx        *ipc.HandlerContext
+	ctx        *handlerContext
 	replyTo    string
 	id         []byte
 	registered bool // in Node.running
@@ -140,7 +144,7 @@ func (n *Node) runInline(r *reader, st *routeStat, start time.Time, j job) {
 }
 
 // begin and end bracket the handler r runs.
-func (r *reader) begin(ctx *ipc.HandlerContext, j *job) {
+func (r *reader) begin(ctx *handlerContext, j *job) {
 	r.mu.Lock()
 	r.ctx, r.replyTo, r.id = ctx, j.replyTo, j.req.id
 	r.mu.Unlock()
@@ -234,16 +238,16 @@ func (n *Node) checkStall() bool {
 // a reader was running when the watchdog handed the channel on.
 type running struct {
 	mu sync.Mutex
-	m  map[string]*ipc.HandlerContext
+	m  map[string]*handlerContext
 }
 
-func (r *running) add(key string, ctx *ipc.HandlerContext) {
+func (r *running) add(key string, ctx *handlerContext) {
 	r.mu.Lock()
 	r.m[key] = ctx
 	r.mu.Unlock()
 }
 
-func (r *running) remove(key string, ctx *ipc.HandlerContext) {
+func (r *running) remove(key string, ctx *handlerContext) {
 	r.mu.Lock()
 	if r.m[key] == ctx {
 		delete(r.m, key)
@@ -251,7 +255,7 @@ func (r *running) remove(key string, ctx *ipc.HandlerContext) {
 	r.mu.Unlock()
 }
 
-func (r *running) get(key string) *ipc.HandlerContext {
+func (r *running) get(key string) *handlerContext {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.m[key]

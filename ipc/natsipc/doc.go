@@ -41,9 +41,9 @@
 //
 // # Handlers
 //
-// Handlers run through ipc.Serve, so hooks, panics, result encoding,
-// metadata set with ipc.WithMeta and ipc.RequestFrom behave as over
-// WebSocket. A caller that gives up (its context canceled, or Close)
+// Handlers run exactly as ipc's own transports run them, so hooks, panics,
+// result encoding, metadata set with ipc.WithMeta and ipc.RequestFrom
+// behave as over WebSocket. A caller that gives up (its context canceled, or Close)
 // publishes a cancel on <prefix>.cancel and the serving nodes cancel the
 // handler's context, as a cancel frame does over WebSocket; anyone who can
 // publish on the account can send one, as anyone can send a request.
@@ -64,10 +64,9 @@
 //
 // # Command line
 //
-// cmd/ipcord-nats is `ipcord serve` and `ipcord call` over NATS
-// (serve --cluster NAME; call --cluster NAME | --all ROUTE k=v...). It is
-// a binary of this module so that the ipcord command never depends on
-// NATS; `ipcord nats ARGS` runs it when it is installed.
+// `ipcord serve --nats URL --cluster NAME` serves the diagnostic routes as
+// a cluster, and `ipcord call --nats URL [--cluster NAME | --all] ROUTE
+// k=v...` calls them on any instance, one cluster, or all of them.
 //
 // # Subjects
 //

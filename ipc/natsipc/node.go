@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"log/slog"
 	"strings"
 	"sync"
@@ -95,10 +96,10 @@ type Node struct {
 
 	// The serving side keeps its counters apart from mu, which every call
 	// takes: requests and calls must not queue on one lock.
-	stopping atomic.Bool      // Shutdown or Close began: refuse new requests
-	inflight atomic.Int32     // handlers running
-	contexts ipc.HandlerGroup // the running handlers' contexts, canceled by Close
-	running  running          // the same, by reply subject, for cancels
+	stopping atomic.Bool                  // Shutdown or Close began: refuse new requests
+	inflight atomic.Int32                 // handlers running
+	contexts transport.Group[ipc.Request] // the running handlers' contexts, canceled by Close
+	running  running                      // the same, by reply subject, for cancels
 
 	// The dispatcher (dispatch.go).
 	current atomic.Pointer[reader] // the reader taking requests
@@ -161,7 +162,7 @@ func New(nc *nats.Conn, cfg Config) (*Node, error) {
 	n.clusterPrefix = "cluster." + cfg.Cluster + "."
 	n.cancelSubject = n.prefix + "cancel"
 	n.stats.Store(&map[string]*routeStat{})
-	n.running.m = make(map[string]*ipc.HandlerContext)
+	n.running.m = make(map[string]*handlerContext)
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}

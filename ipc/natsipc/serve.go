@@ -3,6 +3,7 @@ package natsipc
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"strings"
 	"time"
 
@@ -163,7 +164,7 @@ func (n *Node) run(st *routeStat, start, began time.Time, j job, r *reader) {
 	if j.req.from != "" && ValidCluster(j.req.from) {
 		req.Caller = n.Cluster(j.req.from)
 	}
-	ctx := ipc.NewHandlerContext(req, start.Add(timeout), &n.contexts)
+	ctx := transport.NewContext(req, start.Add(timeout), &n.contexts)
 	// A cancel for a handler running inline can only be read once the
 	// watchdog has handed the channel on, so only then is it registered.
 	var key string
@@ -173,7 +174,8 @@ func (n *Node) run(st *routeStat, start, began time.Time, j job, r *reader) {
 		key = callKey(j.replyTo, j.req.id)
 		n.running.add(key, ctx)
 	}
-	data, err := ipc.Serve(ctx, j.h, ctx.Request(), n.cfg.Hooks, n.log)
+	rq := ctx.Request()
+	data, err := transport.Serve[ipc.Request, ipc.Error](ctx, j.h, rq, rq.Route, rq.Peer, (*transport.Hooks[ipc.Request])(n.cfg.Hooks), n.log)
 	var took time.Duration
 	if !began.IsZero() {
 		took = time.Since(began)

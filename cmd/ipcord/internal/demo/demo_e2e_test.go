@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
 	"github.com/ipcord/ipcord/discordtest"
-	"github.com/ipcord/ipcord/internal/demo"
 	"github.com/ipcord/ipcord/internal/leaktest"
 	"github.com/ipcord/ipcord/ipc"
 )

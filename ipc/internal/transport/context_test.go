@@ -1,15 +1,18 @@
-package ipc
+package transport
 
 import (
 	"context"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/ipcord/ipcord/internal/leaktest"
 )
 
-func TestHandlerContext(t *testing.T) {
+func TestContext(t *testing.T) {
+	leaktest.Check(t)
 	t.Run("deadline", func(t *testing.T) {
-		h := NewHandlerContext(Request{Route: "r"}, time.Now().Add(20*time.Millisecond), nil)
+		h := NewContext(request{Route: "r"}, time.Now().Add(20*time.Millisecond), nil)
 		defer h.Cancel()
 		select {
 		case <-h.Done():
@@ -19,19 +22,19 @@ func TestHandlerContext(t *testing.T) {
 		if !errors.Is(h.Err(), context.DeadlineExceeded) {
 			t.Fatalf("Err = %v", h.Err())
 		}
-		if r, _ := RequestFrom(h); r != h.Request() || r.Route != "r" {
-			t.Fatalf("RequestFrom = %+v", r)
+		if r, _ := h.Value(RequestKey{}).(*request); r != h.Request() || r.Route != "r" {
+			t.Fatalf("Value(RequestKey{}) = %+v", r)
 		}
 	})
 	t.Run("past deadline without waiting", func(t *testing.T) {
-		h := NewHandlerContext(Request{}, time.Now().Add(-time.Second), nil)
+		h := NewContext(request{}, time.Now().Add(-time.Second), nil)
 		if !errors.Is(h.Err(), context.DeadlineExceeded) {
 			t.Fatalf("Err = %v", h.Err())
 		}
 		h.Cancel()
 	})
 	t.Run("derived context follows cancel", func(t *testing.T) {
-		h := NewHandlerContext(Request{}, time.Now().Add(time.Hour), nil)
+		h := NewContext(request{}, time.Now().Add(time.Hour), nil)
 		child, stop := context.WithCancel(h)
 		defer stop()
 		h.Cancel()
@@ -42,11 +45,11 @@ func TestHandlerContext(t *testing.T) {
 		}
 	})
 	t.Run("group", func(t *testing.T) {
-		var g HandlerGroup
-		waited := NewHandlerContext(Request{}, time.Now().Add(time.Hour), &g)
-		unwaited := NewHandlerContext(Request{}, time.Now().Add(time.Hour), &g)
+		var g Group[request]
+		waited := NewContext(request{}, time.Now().Add(time.Hour), &g)
+		unwaited := NewContext(request{}, time.Now().Add(time.Hour), &g)
 		done := waited.Done() // joins the group
-		finished := NewHandlerContext(Request{}, time.Now().Add(time.Hour), &g)
+		finished := NewContext(request{}, time.Now().Add(time.Hour), &g)
 		finished.Done()
 		finished.Cancel() // the group forgets it
 		g.mu.Lock()
@@ -67,7 +70,7 @@ func TestHandlerContext(t *testing.T) {
 		if !errors.Is(unwaited.Err(), context.Canceled) {
 			t.Fatalf("unwaited context after group Cancel: %v", unwaited.Err())
 		}
-		late := NewHandlerContext(Request{}, time.Now().Add(time.Hour), &g)
+		late := NewContext(request{}, time.Now().Add(time.Hour), &g)
 		select {
 		case <-late.Done():
 		default:

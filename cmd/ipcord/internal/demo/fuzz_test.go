@@ -6,7 +6,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/ipcord/ipcord/internal/demo"
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
 )
 
 // FuzzDecodeDispatch checks that any body either decodes into a dispatch

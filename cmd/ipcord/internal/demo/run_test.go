@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
 	"github.com/ipcord/ipcord/discord"
 	"github.com/ipcord/ipcord/discordtest"
 	"github.com/ipcord/ipcord/gateway"
-	"github.com/ipcord/ipcord/internal/demo"
 	"github.com/ipcord/ipcord/internal/leaktest"
 	"github.com/ipcord/ipcord/ipc"
 )

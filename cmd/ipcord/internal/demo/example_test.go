@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/ipcord/ipcord/internal/demo"
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
 	"github.com/ipcord/ipcord/rest"
 )
 

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
 	"github.com/ipcord/ipcord/discord"
 	"github.com/ipcord/ipcord/discordtest"
 	"github.com/ipcord/ipcord/interactions"
-	"github.com/ipcord/ipcord/internal/demo"
 	"github.com/ipcord/ipcord/internal/leaktest"
 	"github.com/ipcord/ipcord/ipc"
 	"github.com/ipcord/ipcord/rest"

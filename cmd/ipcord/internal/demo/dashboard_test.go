@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
 	"github.com/ipcord/ipcord/discordtest"
-	"github.com/ipcord/ipcord/internal/demo"
 	"github.com/ipcord/ipcord/internal/leaktest"
 )
 

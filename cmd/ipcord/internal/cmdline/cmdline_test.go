@@ -7,7 +7,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/ipcord/ipcord/internal/cmdline"
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/cmdline"
 )
 
 func TestParseInterspersed(t *testing.T) {

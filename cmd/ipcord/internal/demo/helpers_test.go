@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/ipcord/ipcord/internal/demo"
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
 	"github.com/ipcord/ipcord/rest"
 )
 

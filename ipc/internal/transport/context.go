@@ -1,4 +1,4 @@
-package ipc
+package transport
 
 import (
 	"context"
@@ -7,11 +7,12 @@ import (
 	"time"
 )
 
-// HandlerContext is the context a transport runs one handler under: the
+// Context is the context a transport runs one handler under: the
 // request's deadline, canceled by Cancel (a cancel frame, the connection
-// ending, the handler returning) or by its HandlerGroup, and carrying the
-// Request for RequestFrom. Every transport of ipcord (the native protocol,
-// the Python dialects, natsipc) runs handlers under one.
+// ending, the handler returning) or by its Group, and carrying the request
+// for ipc.RequestFrom (under RequestKey). Every transport of ipcord (the
+// native protocol, the Python dialects, natsipc) runs handlers under one.
+// R is ipc.Request: this package cannot name it, since ipc imports it.
 //
 // It is one allocation where context.WithTimeout plus WithValue would be
 // five, on a path every call takes. The deadline timer starts only when
@@ -19,10 +20,10 @@ import (
 // without waiting never pays for one, and Err compares the clock instead.
 // It implements AfterFunc so contexts derived from it need no goroutine to
 // follow it.
-type HandlerContext struct {
-	req      Request
+type Context[R any] struct {
+	req      R
 	deadline time.Time
-	group    *HandlerGroup
+	group    *Group[R]
 
 	mu      sync.Mutex
 	timer   *time.Timer
@@ -32,25 +33,30 @@ type HandlerContext struct {
 	tracked bool // in group.running
 }
 
+// RequestKey is the context key under which a handler's context carries
+// its *R (ipc.RequestFrom looks it up).
+type RequestKey struct{}
+
 type afterFunc struct{ f func() }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-// NewHandlerContext returns the context to run req's handler under until
+// NewContext returns the context to run req's handler under until
 // deadline. group (nil for none) cancels it together with the other
 // contexts of a transport that closes.
-func NewHandlerContext(req Request, deadline time.Time, group *HandlerGroup) *HandlerContext {
-	return &HandlerContext{req: req, deadline: deadline, group: group}
+func NewContext[R any](req R, deadline time.Time, group *Group[R]) *Context[R] {
+	return &Context[R]{req: req, deadline: deadline, group: group}
 }
 
-// Request returns the request the context was made for.
-func (h *HandlerContext) Request() *Request { return &h.req }
+// Request returns the request the context was made for; a transport may
+// fill it in after making the context, before the handler runs.
+func (h *Context[R]) Request() *R { return &h.req }
 
 // Deadline returns the request's deadline.
-func (h *HandlerContext) Deadline() (time.Time, bool) { return h.deadline, true }
+func (h *Context[R]) Deadline() (time.Time, bool) { return h.deadline, true }
 
 // Done returns a channel closed when the context ends.
-func (h *HandlerContext) Done() <-chan struct{} {
+func (h *Context[R]) Done() <-chan struct{} {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.done == nil {
@@ -64,7 +70,7 @@ func (h *HandlerContext) Done() <-chan struct{} {
 }
 
 // Err returns why the context ended, or nil.
-func (h *HandlerContext) Err() error {
+func (h *Context[R]) Err() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.err == nil {
@@ -78,9 +84,9 @@ func (h *HandlerContext) Err() error {
 	return h.err
 }
 
-// Value returns the Request for RequestFrom, and nothing else.
-func (h *HandlerContext) Value(key any) any {
-	if key == (requestKey{}) {
+// Value returns the request under RequestKey, and nothing else.
+func (h *Context[R]) Value(key any) any {
+	if key == (RequestKey{}) {
 		return &h.req
 	}
 	return nil
@@ -88,7 +94,7 @@ func (h *HandlerContext) Value(key any) any {
 
 // AfterFunc is what context.AfterFunc and context.WithCancel use to follow
 // a parent that is not one of the standard library's own contexts.
-func (h *HandlerContext) AfterFunc(f func()) func() bool {
+func (h *Context[R]) AfterFunc(f func()) func() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.err == nil {
@@ -115,7 +121,7 @@ func (h *HandlerContext) AfterFunc(f func()) func() bool {
 // Cancel ends the context with context.Canceled (when it has not ended
 // yet) and lets its group forget it. A transport calls it when the caller
 // gives up and, in any case, when the handler has returned.
-func (h *HandlerContext) Cancel() {
+func (h *Context[R]) Cancel() {
 	h.cancel(context.Canceled)
 	h.mu.Lock()
 	tracked := h.tracked
@@ -128,7 +134,7 @@ func (h *HandlerContext) Cancel() {
 
 // watchLocked starts the deadline timer and joins the group, once, when
 // someone starts waiting on the context; h.mu is held and h.err is nil.
-func (h *HandlerContext) watchLocked() {
+func (h *Context[R]) watchLocked() {
 	if h.group != nil && !h.tracked {
 		if !h.group.track(h) {
 			h.funcsToRun(h.endLocked(context.Canceled)) // the group was canceled already
@@ -141,10 +147,10 @@ func (h *HandlerContext) watchLocked() {
 	}
 }
 
-func (h *HandlerContext) expire() { h.cancel(context.DeadlineExceeded) }
+func (h *Context[R]) expire() { h.cancel(context.DeadlineExceeded) }
 
 // cancel ends the context with err (context.Canceled or DeadlineExceeded).
-func (h *HandlerContext) cancel(err error) {
+func (h *Context[R]) cancel(err error) {
 	h.mu.Lock()
 	funcs := h.endLocked(err)
 	h.mu.Unlock()
@@ -152,7 +158,7 @@ func (h *HandlerContext) cancel(err error) {
 }
 
 // endLocked ends the context and returns the AfterFuncs to run.
-func (h *HandlerContext) endLocked(err error) map[*afterFunc]struct{} {
+func (h *Context[R]) endLocked(err error) map[*afterFunc]struct{} {
 	if h.err != nil {
 		return nil
 	}
@@ -168,24 +174,24 @@ func (h *HandlerContext) endLocked(err error) map[*afterFunc]struct{} {
 	return funcs
 }
 
-func (h *HandlerContext) funcsToRun(funcs map[*afterFunc]struct{}) {
+func (h *Context[R]) funcsToRun(funcs map[*afterFunc]struct{}) {
 	for a := range funcs {
 		go a.f()
 	}
 }
 
-// HandlerGroup cancels the HandlerContexts of a transport that closes:
+// Group cancels the Contexts of a transport that closes:
 // the contexts someone waits on join it (a handler that never waits only
 // learns of it from Err, which consults the group), and Cancel ends them
 // all, and every one made after. The zero value is ready to use.
-type HandlerGroup struct {
+type Group[R any] struct {
 	canceled atomic.Bool
 	mu       sync.Mutex
-	running  map[*HandlerContext]struct{}
+	running  map[*Context[R]]struct{}
 }
 
 // Cancel ends every context of the group with context.Canceled.
-func (g *HandlerGroup) Cancel() {
+func (g *Group[R]) Cancel() {
 	g.mu.Lock()
 	g.canceled.Store(true)
 	running := g.running
@@ -197,20 +203,20 @@ func (g *HandlerGroup) Cancel() {
 }
 
 // track adds h; false once the group is canceled.
-func (g *HandlerGroup) track(h *HandlerContext) bool {
+func (g *Group[R]) track(h *Context[R]) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.canceled.Load() {
 		return false
 	}
 	if g.running == nil {
-		g.running = make(map[*HandlerContext]struct{})
+		g.running = make(map[*Context[R]]struct{})
 	}
 	g.running[h] = struct{}{}
 	return true
 }
 
-func (g *HandlerGroup) forget(h *HandlerContext) {
+func (g *Group[R]) forget(h *Context[R]) {
 	g.mu.Lock()
 	delete(g.running, h)
 	g.mu.Unlock()

@@ -1,0 +1,26 @@
+package ipc
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/ipcord/ipcord/ipc/internal/transport"
+)
+
+// What this package's transports share with ipc/natsipc lives in
+// internal/transport, instantiated here with Request and Error.
+
+// handlerContext is the context one handler runs under.
+type handlerContext = transport.Context[Request]
+
+// serve runs h for req with hooks, panic recovery and result encoding.
+func serve(ctx context.Context, h Handler, req *Request, hooks *Hooks, logger *slog.Logger) ([]byte, error) {
+	return transport.Serve[Request, Error](ctx, h, req, req.Route, req.Peer, (*transport.Hooks[Request])(hooks), logger)
+}
+
+// encodeArgs encodes a call's args; what cannot be is ErrBadRequest.
+func encodeArgs(args any) ([]byte, error) { return transport.EncodeArgs[Error](args) }
+
+// contextError is the error of a call whose context ended: ErrTimeout or
+// ErrCanceled, matching the context's own error too.
+func contextError(ctx context.Context) error { return transport.ContextError[Error](ctx) }
