@@ -38,11 +38,16 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
 	seg := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
 	case Route("POST /interactions/*/*/callback")(r):
-		s.callback(w, r)
+		s.callback(w, r, seg[1], seg[2])
 	case Route("POST /webhooks/*/*")(r):
-		s.message(w, r, seg[1], r.Query.Get("wait") == "true")
-	case Route("PATCH /webhooks/*/*/messages/@original")(r):
-		s.message(w, r, seg[1], true)
+		s.followup(w, r, seg[1], seg[2], r.Query.Get("wait") == "true")
+	case Route("GET /webhooks/*/*/messages/*")(r), Route("PATCH /webhooks/*/*/messages/*")(r),
+		Route("DELETE /webhooks/*/*/messages/*")(r):
+		s.webhookMessage(w, r, seg[1], seg[2], seg[4])
+	case strings.HasPrefix(path, "/applications/") && strings.Contains(path, "/commands"):
+		if s.authorized(w, r) {
+			s.commands(w, r, seg)
+		}
 	case Route("POST /channels/*/messages")(r):
 		if s.authorized(w, r) {
 			s.message(w, r, "", true)
@@ -68,10 +73,9 @@ func (s *Server) authorized(w http.ResponseWriter, r Request) bool {
 	return true
 }
 
-func (s *Server) callback(w http.ResponseWriter, r Request) {
+func (s *Server) callback(w http.ResponseWriter, r Request, id, token string) {
 	var resp discord.InteractionResponse
-	if r.Decode(&resp) != nil || resp.Type < discord.ResponsePong || resp.Type > discord.ResponseModal ||
-		resp.Type == 2 || resp.Type == 3 {
+	if r.Decode(&resp) != nil || !knownResponse(resp.Type) {
 		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
 		return
 	}
@@ -79,21 +83,104 @@ func (s *Server) callback(w http.ResponseWriter, r Request) {
 		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body: attachments do not match files")
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	token = unescape(token)
+	var created *discord.Message
+	switch resp.Type {
+	case discord.ResponseMessage, discord.ResponseDeferredMessage, discord.ResponseUpdateMessage, discord.ResponseDeferredUpdate:
+		var p discord.MessageParams
+		if resp.Data != nil {
+			p = resp.Data.MessageParams
+		}
+		m := s.newMessage(p, r.Files, s.opts.Application.ID.String(), "")
+		if resp.Type == discord.ResponseDeferredMessage {
+			m.Flags |= discord.MessageFlagLoading
+		}
+		s.mu.Lock()
+		s.tokens(token).original = &m
+		s.mu.Unlock()
+		created = &m
+	}
+	if r.Query.Get("with_response") != "true" {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	sid, _ := discord.ParseSnowflake(id)
+	out := discord.InteractionCallbackResponse{Interaction: discord.InteractionCallback{ID: sid}}
+	out.Resource = &discord.InteractionCallbackResource{Type: resp.Type}
+	if created != nil {
+		out.Interaction.ResponseMessageID = created.ID
+		out.Interaction.ResponseMessageLoading = created.Flags&discord.MessageFlagLoading != 0
+		out.Interaction.ResponseMessageEphemeral = created.Flags&discord.MessageFlagEphemeral != 0
+		if resp.Type == discord.ResponseMessage || resp.Type == discord.ResponseUpdateMessage {
+			out.Resource.Message = created
+		}
+	}
+	if resp.Type == discord.ResponseLaunchActivity {
+		out.Interaction.ActivityInstanceID = "i-" + s.newID().String()
+		out.Resource.ActivityInstance = &discord.ActivityInstance{ID: out.Interaction.ActivityInstanceID}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
-// message answers the routes that create or edit a message with the
-// message Discord would return.
+// knownResponse reports whether t is an interaction callback type Discord
+// documents.
+func knownResponse(t discord.InteractionResponseType) bool {
+	switch t {
+	case discord.ResponsePong, discord.ResponseMessage, discord.ResponseDeferredMessage, discord.ResponseDeferredUpdate,
+		discord.ResponseUpdateMessage, discord.ResponseAutocompleteResult, discord.ResponseModal,
+		discord.ResponsePremiumRequired, discord.ResponseLaunchActivity:
+		return true
+	}
+	return false
+}
+
+// followup answers POST /webhooks/{app}/{token}, storing the message for
+// the token's other routes.
+func (s *Server) followup(w http.ResponseWriter, r Request, appID, token string, wait bool) {
+	m, ok := s.decodeMessage(w, r, appID)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	s.tokens(unescape(token)).followups[m.ID] = &m
+	s.mu.Unlock()
+	if !wait {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+// message answers POST /channels/{id}/messages with the message Discord
+// would return.
 func (s *Server) message(w http.ResponseWriter, r Request, webhookID string, wait bool) {
-	var p discord.MessageParams
-	if r.Decode(&p) != nil || !filesMatch(p.Attachments, r.Files) {
-		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
+	m, ok := s.decodeMessage(w, r, webhookID)
+	if !ok {
 		return
 	}
 	if !wait {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+// decodeMessage reads a message body (JSON or multipart) into the message
+// Discord would make of it, or answers 400.
+func (s *Server) decodeMessage(w http.ResponseWriter, r Request, webhookID string) (discord.Message, bool) {
+	var p discord.MessageParams
+	if r.Decode(&p) != nil || !filesMatch(p.Attachments, r.Files) {
+		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
+		return discord.Message{}, false
+	}
+	channel := ""
+	if strings.HasPrefix(r.Path, "/channels/") {
+		channel = strings.Split(strings.Trim(r.Path, "/"), "/")[1]
+	}
+	return s.newMessage(p, r.Files, webhookID, channel), true
+}
+
+func (s *Server) newMessage(p discord.MessageParams, files []ReceivedFile, webhookID, channel string) discord.Message {
 	m := discord.Message{
 		ID: s.newID(), Content: p.Content, Embeds: p.Embeds, Components: p.Components, Flags: p.Flags,
 		Author:   discord.User{ID: s.opts.Application.ID, Username: s.opts.Application.Name, Bot: true},
@@ -102,17 +189,17 @@ func (s *Server) message(w http.ResponseWriter, r Request, webhookID string, wai
 	if id, err := discord.ParseSnowflake(webhookID); err == nil {
 		m.WebhookID = id
 	}
-	if strings.HasPrefix(r.Path, "/channels/") {
-		m.ChannelID, _ = discord.ParseSnowflake(strings.Split(strings.Trim(r.Path, "/"), "/")[1])
+	if channel != "" {
+		m.ChannelID, _ = discord.ParseSnowflake(channel)
 	}
-	for i, f := range r.Files {
+	for i, f := range files {
 		id := s.newID()
 		m.Attachments = append(m.Attachments, discord.Attachment{
 			ID: id, Filename: f.Name, Size: len(f.Data), ContentType: f.ContentType,
 			URL: "https://cdn.discordapp.com/attachments/" + strconv.Itoa(i) + "/" + id.String() + "/" + f.Name,
 		})
 	}
-	writeJSON(w, http.StatusOK, m)
+	return m
 }
 
 // filesMatch checks that every new attachment (one with a small ID,

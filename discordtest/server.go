@@ -61,6 +61,10 @@ type Server struct {
 	limit       *RateLimit
 	refused     int
 	mounts      map[string]http.Handler
+
+	byToken  map[string]*tokenMessages                          // interaction tokens' messages
+	answered map[string]bool                                    // interaction IDs with a callback
+	cmds     map[discord.Snowflake][]discord.ApplicationCommand // by guild, 0 for global
 }
 
 // NewServer starts a Server on 127.0.0.1 with an OS-chosen port.

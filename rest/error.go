@@ -10,6 +10,7 @@ import (
 
 // Sentinel errors an *Error matches with errors.Is, by HTTP status.
 var (
+	ErrBadRequest   = errors.New("rest: bad request")  // 400: Errors says which fields
 	ErrRateLimited  = errors.New("rest: rate limited") // 429 after the retries
 	ErrNotFound     = errors.New("rest: not found")    // 404 (also an expired interaction token)
 	ErrUnauthorized = errors.New("rest: unauthorized") // 401: bad token
@@ -47,6 +48,8 @@ func (e *Error) Error() string {
 // Is matches the sentinel for e's status.
 func (e *Error) Is(target error) bool {
 	switch target {
+	case ErrBadRequest:
+		return e.Status == http.StatusBadRequest
 	case ErrRateLimited:
 		return e.Status == http.StatusTooManyRequests
 	case ErrNotFound:
