@@ -3,6 +3,23 @@
 // autocomplete and modal submits to listeners, and keeps Discord's
 // 3-second deadline for them.
 //
+// # One registry, every transport
+//
+// The same listeners serve an interaction however it arrives: over HTTP
+// (ServeHTTP, Handle), as INTERACTION_CREATE from a shard (Deliver, which
+// answers through the callback route as Discord requires for the
+// gateway), or forwarded by another process's endpoint (Deliver again,
+// with the arrival carried over). The deadline keeping and the late delivery below are the same for all.
+//
+// Listeners are registered per command, custom ID or custom ID prefix,
+// with a catch-all per interaction type behind them (Listen); Remove and
+// Lookup take a Key. A second registration for the same key fails with
+// ErrDuplicate unless made with Replace, as hikari's set_listener.
+// An interaction of a type this package does not know is answered 501.
+//
+// Bots built with another library can use the checks alone: Verify wraps
+// their handler.
+//
 // # Checks
 //
 // A request is checked cheapest first, and a request that fails a check

@@ -57,6 +57,10 @@ type Config struct {
 	// Respond202 POSTs every response to the callback route and answers
 	// the HTTP request 202 with no body.
 	Respond202 bool
+	// WithResponse asks the callback route (202 mode, and interactions
+	// served by Deliver) to return what the response created; the listener
+	// reads it with Event.Callback.
+	WithResponse bool
 	// KeyRetry is the first wait between key fetch attempts, doubling up
 	// to a minute (default 1 s).
 	KeyRetry time.Duration

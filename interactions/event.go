@@ -2,6 +2,7 @@ package interactions
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -23,14 +24,20 @@ type Event struct {
 	Component *discord.MessageComponentData
 	// Modal is set for modal submits.
 	Modal *discord.ModalSubmitData
-	// Arrival is when the request arrived (with a monotonic reading).
+	// Arrival is when the interaction arrived (with a monotonic reading):
+	// the deadlines count from it.
 	Arrival time.Time
+	// Raw is the interaction's JSON as received, for fields this package
+	// does not model or for decoding with another library's types.
+	Raw json.RawMessage
 
-	e       *Endpoint
-	mu      sync.Mutex
-	sent    bool // the first response reached Discord (or failed: failed)
-	failed  bool
-	pending []func(context.Context)
+	e        *Endpoint
+	callback bool // answer through the callback route (gateway, forwarded)
+	cb       *discord.InteractionCallbackResponse
+	mu       sync.Mutex
+	sent     bool // the first response reached Discord (or failed: failed)
+	failed   bool
+	pending  []func(context.Context)
 }
 
 // ErrNotAnswered is reported for work passed to Event.Go when the
@@ -132,4 +139,39 @@ func (r *Response) validateMessage() error {
 		return ErrInvalidResponse
 	}
 	return r.Validate()
+}
+
+// Callback returns what the first response created (its message, or the
+// launched Activity) when it went through the callback route with
+// Config.WithResponse; nil otherwise, and before it has been sent (read it
+// in work passed to Go).
+func (ev *Event) Callback() *discord.InteractionCallbackResponse {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	return ev.cb
+}
+
+// Original returns the first response's message (not for a PONG,
+// autocomplete or modal answer, which make none).
+func (ev *Event) Original(ctx context.Context) (*discord.Message, error) {
+	return ev.e.rc.GetOriginal(ctx, ev.Interaction.ApplicationID, ev.Interaction.Token)
+}
+
+// DeleteOriginal deletes the first response's message.
+func (ev *Event) DeleteOriginal(ctx context.Context) error {
+	return ev.e.rc.DeleteOriginal(ctx, ev.Interaction.ApplicationID, ev.Interaction.Token)
+}
+
+// EditFollowup edits a follow-up sent with Followup (r must be a Reply or
+// an Update) and returns it.
+func (ev *Event) EditFollowup(ctx context.Context, messageID discord.Snowflake, r *Response) (*discord.Message, error) {
+	if err := r.validateMessage(); err != nil {
+		return nil, err
+	}
+	return ev.e.rc.EditFollowup(ctx, ev.Interaction.ApplicationID, ev.Interaction.Token, messageID, &r.Data.MessageParams, r.Files...)
+}
+
+// DeleteFollowup deletes a follow-up sent with Followup.
+func (ev *Event) DeleteFollowup(ctx context.Context, messageID discord.Snowflake) error {
+	return ev.e.rc.DeleteFollowup(ctx, ev.Interaction.ApplicationID, ev.Interaction.Token, messageID)
 }

@@ -1,9 +1,11 @@
 package interactions
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -11,6 +13,14 @@ import (
 	"time"
 
 	"github.com/ipcord/ipcord/discord"
+)
+
+// Why an interaction was not run: Deliver returns these, and the HTTP
+// endpoint answers 400 and 501 for them.
+var (
+	ErrBadInteraction     = errors.New("interactions: body is not an interaction")
+	ErrUnknownInteraction = errors.New("interactions: unknown interaction type")
+	ErrNoListener         = errors.New("interactions: no listener for this interaction")
 )
 
 // Result is an HTTP answer from the framework-neutral core (Handle).
@@ -35,12 +45,13 @@ var (
 	bodyUnavailable    = []byte(`{"message":"public key not available yet"}`)
 	bodyShuttingDown   = []byte(`{"message":"shutting down"}`)
 	bodyNoListener     = []byte(`{"message":"no listener for this interaction"}`)
+	bodyUnknownType    = []byte(`{"message":"unknown interaction type"}`)
 	bodyListenerFailed = []byte(`{"message":"listener failed"}`)
 	bodyPong           = []byte(`{"type":1}`)
 	errMethod          = errors.New("interactions: method not POST")
 	errMediaType       = errors.New("interactions: content type not application/json")
 	errTooLarge        = errors.New("interactions: body over the limit")
-	errBadJSON         = errors.New("interactions: body is not an interaction")
+	errBadJSON         = ErrBadInteraction
 	errReadBody        = errors.New("interactions: reading the body failed")
 )
 
@@ -54,47 +65,58 @@ func jsonReply(status int, body []byte) Result {
 // describes.
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	arrival := time.Now()
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		e.writeFail(w, jsonReply(http.StatusMethodNotAllowed, bodyMethod), errMethod)
-		return
-	}
-	if ct := r.Header.Get("Content-Type"); ct != contentJSON && !isJSONMediaType(ct) {
-		e.writeFail(w, jsonReply(http.StatusUnsupportedMediaType, bodyMediaType), errMediaType)
-		return
-	}
-	ts := r.Header.Get(HeaderTimestamp)
-	v, fail, err := e.precheck(r.Header.Get(HeaderSignature), ts)
-	if err != nil {
-		e.writeFail(w, fail, err)
-		return
-	}
-	sig, _, _ := parseHeaders(r.Header.Get(HeaderSignature), ts)
-
 	bp := e.getBuf()
 	defer e.putBuf(bp)
-	msg := append((*bp)[:0], ts...)
-	msg, err = readLimited(r.Body, msg, e.cfg.MaxBodyBytes)
-	*bp = msg[:0]
-	switch {
-	case errors.Is(err, errTooLarge):
-		e.writeFail(w, jsonReply(http.StatusRequestEntityTooLarge, bodyTooLarge), err)
-		return
-	case err != nil:
-		e.writeFail(w, jsonReply(http.StatusBadRequest, bodyBadJSON), err)
+	body, ok := e.verifyRequest(w, r, bp)
+	if !ok {
 		return
 	}
-	if !v.Verify(msg, sig[:]) {
-		e.writeFail(w, jsonReply(http.StatusUnauthorized, bodyUnauthorized), ErrBadSignature)
-		return
-	}
-	res, after := e.dispatch(r.Context(), arrival, msg[len(ts):])
+	res, after := e.dispatch(r.Context(), arrival, body)
 	writeReply(w, res)
 	if after != nil {
 		// The defer must reach Discord before anything edits @original.
 		http.NewResponseController(w).Flush()
 		after()
 	}
+}
+
+// verifyRequest runs every check of the package documentation but the
+// last (decoding) on r, answering a failure itself. The body it returns
+// lives in *bp.
+func (e *Endpoint) verifyRequest(w http.ResponseWriter, r *http.Request, bp *[]byte) ([]byte, bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		e.writeFail(w, jsonReply(http.StatusMethodNotAllowed, bodyMethod), errMethod)
+		return nil, false
+	}
+	if ct := r.Header.Get("Content-Type"); ct != contentJSON && !isJSONMediaType(ct) {
+		e.writeFail(w, jsonReply(http.StatusUnsupportedMediaType, bodyMediaType), errMediaType)
+		return nil, false
+	}
+	ts := r.Header.Get(HeaderTimestamp)
+	v, fail, err := e.precheck(r.Header.Get(HeaderSignature), ts)
+	if err != nil {
+		e.writeFail(w, fail, err)
+		return nil, false
+	}
+	sig, _, _ := parseHeaders(r.Header.Get(HeaderSignature), ts)
+
+	msg := append((*bp)[:0], ts...)
+	msg, err = readLimited(r.Body, msg, e.cfg.MaxBodyBytes)
+	*bp = msg[:0]
+	switch {
+	case errors.Is(err, errTooLarge):
+		e.writeFail(w, jsonReply(http.StatusRequestEntityTooLarge, bodyTooLarge), err)
+		return nil, false
+	case err != nil:
+		e.writeFail(w, jsonReply(http.StatusBadRequest, bodyBadJSON), err)
+		return nil, false
+	}
+	if !v.Verify(msg, sig[:]) {
+		e.writeFail(w, jsonReply(http.StatusUnauthorized, bodyUnauthorized), ErrBadSignature)
+		return nil, false
+	}
+	return msg[len(ts):], true
 }
 
 // Handle is the framework-neutral core: it checks the signature headers'
@@ -229,33 +251,9 @@ func writeReply(w http.ResponseWriter, rep Result) {
 // dispatch decodes a verified body and runs its listener. after, when not
 // nil, must be called once the reply has been sent.
 func (e *Endpoint) dispatch(ctx context.Context, arrival time.Time, body []byte) (Result, func()) {
-	ev := &Event{Arrival: arrival, e: e}
-	in := &ev.Interaction
-	if err := json.Unmarshal(body, in); err != nil {
-		e.logFail(jsonReply(400, nil), errors.Join(errBadJSON, err))
-		return jsonReply(http.StatusBadRequest, bodyBadJSON), nil
-	}
-	var err error
-	switch in.Type {
-	case discord.InteractionPing:
-		return jsonReply(http.StatusOK, bodyPong), nil
-	case discord.InteractionApplicationCommand, discord.InteractionAutocomplete:
-		ev.Command, err = in.CommandData()
-	case discord.InteractionMessageComponent:
-		ev.Component, err = in.ComponentData()
-	case discord.InteractionModalSubmit:
-		ev.Modal, err = in.ModalData()
-	default:
-		err = errBadJSON
-	}
-	if err != nil {
-		e.logFail(jsonReply(400, nil), errors.Join(errBadJSON, err))
-		return jsonReply(http.StatusBadRequest, bodyBadJSON), nil
-	}
-	en := e.reg.find(ev)
-	if en == nil {
-		e.log.Warn("interactions: no listener", "type", in.Type, "command", ev.CommandName(), "custom_id", customID(ev))
-		return jsonReply(http.StatusNotImplemented, bodyNoListener), nil
+	ev, en, res, _ := e.prepare(arrival, body, false)
+	if ev == nil {
+		return res, nil
 	}
 	res, after := e.run(ctx, en, ev)
 	return res, func() {
@@ -264,6 +262,44 @@ func (e *Endpoint) dispatch(ctx context.Context, arrival time.Time, body []byte)
 		}
 		ev.markSent(res.Status < 300)
 	}
+}
+
+// prepare decodes a verified body into an Event and finds its listener.
+// When there is nothing to run — a PING, a bad body, an unknown type, no
+// listener — ev is nil, res is the HTTP answer and err says why (nil for a
+// PING). callback makes the Event answer through the callback route.
+func (e *Endpoint) prepare(arrival time.Time, body []byte, callback bool) (ev *Event, en *entry, res Result, err error) {
+	ev = &Event{Arrival: arrival, Raw: bytes.Clone(body), e: e, callback: callback}
+	in := &ev.Interaction
+	if err := json.Unmarshal(ev.Raw, in); err != nil {
+		err = errors.Join(ErrBadInteraction, err)
+		e.logFail(jsonReply(400, nil), err)
+		return nil, nil, jsonReply(http.StatusBadRequest, bodyBadJSON), err
+	}
+	switch in.Type {
+	case discord.InteractionPing:
+		return nil, nil, jsonReply(http.StatusOK, bodyPong), nil
+	case discord.InteractionApplicationCommand, discord.InteractionAutocomplete:
+		ev.Command, err = in.CommandData()
+	case discord.InteractionMessageComponent:
+		ev.Component, err = in.ComponentData()
+	case discord.InteractionModalSubmit:
+		ev.Modal, err = in.ModalData()
+	default:
+		// A type Discord adds later: 501, as hikari answers it.
+		e.log.Warn("interactions: unknown interaction type", "type", in.Type)
+		return nil, nil, jsonReply(http.StatusNotImplemented, bodyUnknownType), fmt.Errorf("%w: %v", ErrUnknownInteraction, in.Type)
+	}
+	if err != nil {
+		err = errors.Join(ErrBadInteraction, err)
+		e.logFail(jsonReply(400, nil), err)
+		return nil, nil, jsonReply(http.StatusBadRequest, bodyBadJSON), err
+	}
+	if en = e.reg.find(ev); en == nil {
+		e.log.Warn("interactions: no listener", "type", in.Type, "command", ev.CommandName(), "custom_id", customID(ev))
+		return nil, nil, jsonReply(http.StatusNotImplemented, bodyNoListener), ErrNoListener
+	}
+	return ev, en, Result{}, nil
 }
 
 func customID(ev *Event) string {

@@ -65,7 +65,7 @@ func TestBadRequestsNeverReachListeners(t *testing.T) {
 		{name: "signature of another body", signedBody: `{"type":1}`, status: 401, wantBody: unauthorized},
 		{name: "all-zero signature", sig: ptr(strings.Repeat("0", 128)), status: 401, wantBody: unauthorized},
 		{name: "not JSON", body: `{"type":2,`, status: 400, wantBody: `{"message":"body is not a valid interaction"}`},
-		{name: "unknown type", body: `{"id":"1","type":42,"token":"t"}`, status: 400, wantBody: `{"message":"body is not a valid interaction"}`},
+		{name: "unknown type (501, as hikari)", body: `{"id":"1","type":42,"token":"t"}`, status: 501, wantBody: `{"message":"unknown interaction type"}`},
 		{name: "command without data", body: `{"id":"1","type":2,"token":"t"}`, status: 400, wantBody: `{"message":"body is not a valid interaction"}`},
 		{name: "data of the wrong shape", body: `{"id":"1","type":3,"token":"t","data":{"custom_id":5}}`, status: 400, wantBody: `{"message":"body is not a valid interaction"}`},
 		{name: "no listener", body: command("nope", ""), status: 501, wantBody: `{"message":"no listener for this interaction"}`},

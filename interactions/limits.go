@@ -54,7 +54,8 @@ func (r *Response) Validate() error {
 			return ErrEmptyMessage
 		}
 		checkMessage(c, &d.MessageParams, len(r.Files))
-	case discord.ResponseDeferredMessage, discord.ResponseDeferredUpdate, discord.ResponsePong:
+	case discord.ResponseDeferredMessage, discord.ResponseDeferredUpdate, discord.ResponsePong,
+		discord.ResponseLaunchActivity, discord.ResponsePremiumRequired:
 	case discord.ResponseAutocompleteResult:
 		c.check("choices", len(d.Choices), 25)
 		for i, ch := range d.Choices {
@@ -152,13 +153,15 @@ func checkComponents(c *limitChecker, path string, cs []discord.Component, depth
 func allowed(it discord.InteractionType, rt discord.InteractionResponseType) bool {
 	switch it {
 	case discord.InteractionApplicationCommand:
-		return rt == discord.ResponseMessage || rt == discord.ResponseDeferredMessage || rt == discord.ResponseModal
+		return rt == discord.ResponseMessage || rt == discord.ResponseDeferredMessage || rt == discord.ResponseModal ||
+			rt == discord.ResponseLaunchActivity || rt == discord.ResponsePremiumRequired
 	case discord.InteractionMessageComponent:
-		return rt >= discord.ResponseMessage && rt <= discord.ResponseUpdateMessage || rt == discord.ResponseModal
+		return rt >= discord.ResponseMessage && rt <= discord.ResponseUpdateMessage || rt == discord.ResponseModal ||
+			rt == discord.ResponseLaunchActivity || rt == discord.ResponsePremiumRequired
 	case discord.InteractionAutocomplete:
 		return rt == discord.ResponseAutocompleteResult
 	case discord.InteractionModalSubmit:
-		return rt >= discord.ResponseMessage && rt <= discord.ResponseUpdateMessage
+		return rt >= discord.ResponseMessage && rt <= discord.ResponseUpdateMessage || rt == discord.ResponsePremiumRequired
 	}
 	return false
 }

@@ -34,7 +34,8 @@ const (
 // same key without Replace.
 var ErrDuplicate = errors.New("interactions: a listener is already registered for this key")
 
-// ErrBadKey is returned for an empty name, custom ID or prefix.
+// ErrBadKey is returned for an empty name, custom ID or prefix, a nil
+// listener, or a Key that names no kind of registration.
 var ErrBadKey = errors.New("interactions: empty listener key")
 
 type entry struct {
@@ -56,6 +57,7 @@ type prefixEntry struct {
 // registry holds the listeners. Reads (per request) take the read lock.
 type registry struct {
 	mu           sync.RWMutex
+	catchAll     map[discord.InteractionType]*entry
 	commands     map[commandKey]*entry
 	autocomplete map[string]*entry
 	components   map[string]*entry
@@ -65,6 +67,7 @@ type registry struct {
 }
 
 func (r *registry) init() {
+	r.catchAll = map[discord.InteractionType]*entry{}
 	r.commands = map[commandKey]*entry{}
 	r.autocomplete = map[string]*entry{}
 	r.components = map[string]*entry{}
@@ -119,6 +122,25 @@ func (e *Endpoint) Autocomplete(name string, l Listener, flags ...Flag) error {
 	e.reg.mu.Lock()
 	defer e.reg.mu.Unlock()
 	return put(e.reg.autocomplete, p, en, replace, "autocomplete")
+}
+
+// Listen registers l as the catch-all for interactions of type t
+// (command, component, autocomplete or modal submit): it gets each one
+// that no more specific registration claims, as hikari's set_listener.
+// A second catch-all for the same type fails with ErrDuplicate unless
+// registered with Replace; Remove takes it away.
+func (e *Endpoint) Listen(t discord.InteractionType, l Listener, flags ...Flag) error {
+	if !listenable(t) || l == nil {
+		return fmt.Errorf("%w: no catch-all for %v", ErrBadKey, t)
+	}
+	en, replace := newEntry(l, t.String(), flags)
+	e.reg.mu.Lock()
+	defer e.reg.mu.Unlock()
+	return put(e.reg.catchAll, t, en, replace, "catch-all")
+}
+
+func listenable(t discord.InteractionType) bool {
+	return t >= discord.InteractionApplicationCommand && t <= discord.InteractionModalSubmit
 }
 
 // Component registers l for the components whose custom_id is customID.
@@ -187,23 +209,113 @@ func lookupID(m map[string]*entry, prefixes []prefixEntry, id string) *entry {
 	return nil
 }
 
-// find returns the listener for ev, or nil.
+// find returns the listener for ev: the most specific registration, else
+// the catch-all of its type, else nil.
 func (r *registry) find(ev *Event) *entry {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
+	var en *entry
 	switch ev.Interaction.Type {
 	case discord.InteractionApplicationCommand:
 		t := ev.Command.Type
 		if t == 0 {
 			t = discord.CommandChatInput // Discord always sends it; tolerate its absence
 		}
-		return r.commands[commandKey{t, ev.CommandName()}]
+		en = r.commands[commandKey{t, ev.CommandName()}]
 	case discord.InteractionAutocomplete:
-		return r.autocomplete[ev.CommandName()]
+		en = r.autocomplete[ev.CommandName()]
 	case discord.InteractionMessageComponent:
-		return lookupID(r.components, r.compPrefixes, ev.Component.CustomID)
+		en = lookupID(r.components, r.compPrefixes, ev.Component.CustomID)
 	case discord.InteractionModalSubmit:
-		return lookupID(r.modals, r.modalPrefix, ev.Modal.CustomID)
+		en = lookupID(r.modals, r.modalPrefix, ev.Modal.CustomID)
+	}
+	if en == nil {
+		en = r.catchAll[ev.Interaction.Type]
+	}
+	return en
+}
+
+// Key names one registration, for Remove and Lookup.
+type Key struct {
+	// Type is the interaction type: command, component, autocomplete or
+	// modal submit.
+	Type discord.InteractionType
+	// Command is the command type of a command registration (zero means
+	// chat input).
+	Command discord.CommandType
+	// Name is the command's full name, the custom ID or the prefix; empty
+	// names the type's catch-all (Listen).
+	Name string
+	// Prefix says Name is a custom ID prefix (ComponentPrefix, ModalPrefix).
+	Prefix bool
+}
+
+// Remove unregisters the listener at k and reports whether there was one.
+// Interactions already running keep their listener.
+func (e *Endpoint) Remove(k Key) bool {
+	e.reg.mu.Lock()
+	defer e.reg.mu.Unlock()
+	return e.reg.at(k, true) != nil
+}
+
+// Lookup returns the listener registered at k (not the one an interaction
+// would fall back to: see Listen), and whether there is one.
+func (e *Endpoint) Lookup(k Key) (Listener, bool) {
+	e.reg.mu.RLock()
+	defer e.reg.mu.RUnlock()
+	if en := e.reg.at(k, false); en != nil {
+		return en.l, true
+	}
+	return nil, false
+}
+
+// at finds, and with del removes, the entry at k.
+func (r *registry) at(k Key, del bool) *entry {
+	if k.Name == "" {
+		return take(r.catchAll, k.Type, del)
+	}
+	switch k.Type {
+	case discord.InteractionApplicationCommand:
+		t, name := k.Command, k.Name
+		if t == 0 {
+			t = discord.CommandChatInput
+		}
+		if t == discord.CommandChatInput {
+			name = normalizePath(name)
+		}
+		return take(r.commands, commandKey{t, name}, del)
+	case discord.InteractionAutocomplete:
+		return take(r.autocomplete, normalizePath(k.Name), del)
+	case discord.InteractionMessageComponent:
+		if k.Prefix {
+			return takePrefix(&r.compPrefixes, k.Name, del)
+		}
+		return take(r.components, k.Name, del)
+	case discord.InteractionModalSubmit:
+		if k.Prefix {
+			return takePrefix(&r.modalPrefix, k.Name, del)
+		}
+		return take(r.modals, k.Name, del)
+	}
+	return nil
+}
+
+func take[K comparable](m map[K]*entry, k K, del bool) *entry {
+	en := m[k]
+	if del {
+		delete(m, k)
+	}
+	return en
+}
+
+func takePrefix(list *[]prefixEntry, prefix string, del bool) *entry {
+	for i, p := range *list {
+		if p.prefix == prefix {
+			if del {
+				*list = append((*list)[:i], (*list)[i+1:]...)
+			}
+			return p.e
+		}
 	}
 	return nil
 }

@@ -52,6 +52,10 @@ func Modal(customID, title string, rows ...discord.Component) *Response {
 		CustomID: customID, Title: title, MessageParams: discord.MessageParams{Components: rows}}}
 }
 
+// LaunchActivity launches the app's Activity (type 12; apps with
+// Activities only).
+func LaunchActivity() *Response { return &Response{Type: discord.ResponseLaunchActivity} }
+
 // Ephemeral makes the message visible only to the user who triggered the
 // interaction. Ephemerality is fixed by the first response: it cannot be
 // changed by a later edit.
@@ -94,7 +98,7 @@ func (r *Response) isMessage() bool {
 func (r *Response) payload() *discord.InteractionResponse {
 	out := &discord.InteractionResponse{Type: r.Type}
 	switch r.Type {
-	case discord.ResponsePong, discord.ResponseDeferredUpdate:
+	case discord.ResponsePong, discord.ResponseDeferredUpdate, discord.ResponseLaunchActivity, discord.ResponsePremiumRequired:
 		return out
 	case discord.ResponseDeferredMessage:
 		if r.Data.Flags != 0 {

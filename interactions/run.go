@@ -183,13 +183,24 @@ func (e *Endpoint) answer(c *call, o outcome) (Result, func()) {
 	return e.initial(ev, r), nil
 }
 
-// initial sends a first response: in the HTTP body, or in 202 mode through
-// the callback route.
+// initial sends a first response: in the HTTP body, or through the
+// callback route in 202 mode and for interactions that did not come over
+// HTTP (Deliver).
 func (e *Endpoint) initial(ev *Event, r *Response) Result {
-	if e.cfg.Respond202 {
+	if e.cfg.Respond202 || ev.callback {
 		ctx, cancel := context.WithDeadline(e.base, ev.Arrival.Add(3*time.Second))
 		defer cancel()
-		if err := e.rc.CreateInteractionResponse(ctx, ev.Interaction.ID, ev.Interaction.Token, r.payload(), r.Files...); err != nil {
+		var err error
+		if e.cfg.WithResponse {
+			var cb *discord.InteractionCallbackResponse
+			cb, err = e.rc.CreateInteractionResponseWithResponse(ctx, ev.Interaction.ID, ev.Interaction.Token, r.payload(), r.Files...)
+			ev.mu.Lock()
+			ev.cb = cb
+			ev.mu.Unlock()
+		} else {
+			err = e.rc.CreateInteractionResponse(ctx, ev.Interaction.ID, ev.Interaction.Token, r.payload(), r.Files...)
+		}
+		if err != nil {
 			e.report(ev, fmt.Errorf("interactions: callback: %w", err))
 			return jsonReply(http.StatusInternalServerError, bodyListenerFailed)
 		}
@@ -221,7 +232,7 @@ func (e *Endpoint) deliverLate(ctx context.Context, c *call, r *Response, err er
 		e.report(ev, err)
 		return
 	}
-	if c.deferred == discord.ResponseAutocompleteResult || r.Type == discord.ResponseAutocompleteResult || r.Type == discord.ResponseModal {
+	if c.deferred == discord.ResponseAutocompleteResult || firstOnly(r.Type) {
 		e.report(ev, fmt.Errorf("%w: response type %d after a type %d", ErrTooLate, r.Type, c.deferred))
 		return
 	}
@@ -261,4 +272,14 @@ func (e *Endpoint) report(ev *Event, err error) {
 	if e.cfg.OnError != nil {
 		e.cfg.OnError(ev, err)
 	}
+}
+
+// firstOnly reports whether a response type can only be the first
+// response, so it cannot follow an automatic defer.
+func firstOnly(t discord.InteractionResponseType) bool {
+	switch t {
+	case discord.ResponseAutocompleteResult, discord.ResponseModal, discord.ResponseLaunchActivity, discord.ResponsePremiumRequired:
+		return true
+	}
+	return false
 }

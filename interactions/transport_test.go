@@ -1,0 +1,153 @@
+package interactions_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ipcord/ipcord/discord"
+	"github.com/ipcord/ipcord/discordtest"
+	"github.com/ipcord/ipcord/gateway"
+	"github.com/ipcord/ipcord/gateway/shard"
+	"github.com/ipcord/ipcord/interactions"
+	"github.com/ipcord/ipcord/internal/leaktest"
+)
+
+// transport brings one interaction to the fixture's endpoint and returns
+// what Discord saw as the first response: the HTTP reply's body, or the
+// callback route's.
+type transport struct {
+	name   string
+	arrive func(t *testing.T, f *fixture, body string) (first string)
+}
+
+// viaHTTP posts the interaction to the endpoint, as Discord's HTTP
+// delivery does.
+func viaHTTP(t *testing.T, f *fixture, body string) string {
+	status, _, b := f.post(body)
+	if status != 200 {
+		t.Fatalf("HTTP %d %s", status, b)
+	}
+	return string(b)
+}
+
+// viaGateway starts a shard on a fake gateway whose handler hands
+// INTERACTION_CREATE to Endpoint.Deliver, and returns the arrival
+// function: dispatch the interaction, wait for its callback.
+func viaGateway(t *testing.T, f *fixture) func(t *testing.T, f *fixture, body string) string {
+	g := &discordtest.Gateway{HeartbeatInterval: time.Minute}
+	if err := g.Start(); err != nil {
+		t.Fatal(err)
+	}
+	delivered := make(chan error, 16)
+	s, err := shard.New(shard.Config{
+		Gateway: gateway.Config{Token: "t", URL: g.URL()},
+		Handler: func(ctx context.Context, ev shard.Event) {
+			if ev.Name == "INTERACTION_CREATE" {
+				delivered <- f.e.Deliver(ctx, ev.Data, time.Now(), nil)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		g.Close()
+	})
+	wctx, wcancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer wcancel()
+	if _, err := g.WaitSession(wctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	return func(t *testing.T, f *fixture, body string) string {
+		f.mu.Lock()
+		f.since = time.Now()
+		f.mu.Unlock()
+		if _, err := g.Dispatch(0, "INTERACTION_CREATE", json.RawMessage(body)); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-delivered; err != nil {
+			t.Fatalf("Deliver: %v", err)
+		}
+		return string(f.waitRequest("POST /interactions/*/*/callback").JSON)
+	}
+}
+
+// TestOneRegistryEveryTransport runs the same listeners for an interaction
+// that arrives over HTTP and one that arrives over the gateway: the same
+// answer in time, the same automatic defer before Discord's deadline, the
+// same late delivery, the same refusal of a late modal.
+func TestOneRegistryEveryTransport(t *testing.T) {
+	leaktest.Check(t)
+	const deferAfter = 300 * time.Millisecond
+	for _, name := range []string{"http", "gateway"} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, interactions.Config{DeferAfter: deferAfter})
+			arrive := viaHTTP
+			if name == "gateway" {
+				arrive = viaGateway(t, f)
+			}
+			var n atomic.Int64
+			id := func() string { return fmt.Sprint(1100000000000001000 + n.Add(1)) }
+			cmd := func(name string) string {
+				return strings.Replace(command(name, ""), `"id":"1100000000000000000"`, `"id":"`+id()+`"`, 1)
+			}
+			release := make(chan struct{})
+			must(t, f.e.Command(discord.CommandChatInput, "fast", reply("pong")))
+			must(t, f.e.Command(discord.CommandChatInput, "slow", slow(release, interactions.Reply("later"))))
+			must(t, f.e.Command(discord.CommandChatInput, "late-modal", slow(release, interactions.Modal("m", "M",
+				discord.Label("Name", "", discord.TextInput("n", "", 1))))))
+			must(t, f.e.Listen(discord.InteractionModalSubmit, func(_ context.Context, ev *interactions.Event) (*interactions.Response, error) {
+				v, _ := ev.Modal.Checked("agree")
+				return interactions.Reply(fmt.Sprintf("agree=%v raw=%d", v, len(ev.Raw))), nil
+			}))
+
+			if got := arrive(t, f, cmd("fast")); got != `{"type":4,"data":{"content":"pong"}}` {
+				t.Fatalf("fast: %s", got)
+			}
+			// A modal holding a checkbox (a boolean value) is answered by the
+			// modal catch-all, with the raw body at hand.
+			checkbox := `{"id":"` + id() + `","application_id":"11","type":5,"token":"tok","version":1,"data":{"custom_id":"any",` +
+				`"components":[{"id":1,"type":18,"component":{"id":2,"type":23,"custom_id":"agree","value":true}}]}}`
+			if got := arrive(t, f, checkbox); got != fmt.Sprintf(`{"type":4,"data":{"content":"agree=true raw=%d"}}`, len(checkbox)) {
+				t.Fatalf("checkbox modal: %s", got)
+			}
+
+			t0 := time.Now()
+			if got := arrive(t, f, cmd("slow")); got != `{"type":5}` {
+				t.Fatalf("slow: %s", got)
+			}
+			if took := time.Since(t0); took < deferAfter || took > 3*time.Second {
+				t.Fatalf("the defer came after %v (DeferAfter %v, Discord's deadline 3 s)", took, deferAfter)
+			}
+			if got := arrive(t, f, cmd("late-modal")); got != `{"type":5}` {
+				t.Fatalf("late modal: %s", got)
+			}
+			close(release)
+			patch := f.waitRequest("PATCH /webhooks/11/tok/messages/@original")
+			if string(patch.JSON) != `{"content":"later"}` {
+				t.Fatalf("late delivery %s", patch.JSON)
+			}
+			if err := f.waitErr(); !errors.Is(err, interactions.ErrTooLate) {
+				t.Fatalf("late modal: %v", err)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
