@@ -64,6 +64,7 @@ type registry struct {
 	compPrefixes []prefixEntry // longest first
 	modals       map[string]*entry
 	modalPrefix  []prefixEntry
+	defs         []discord.ApplicationCommand // Define's, for Commands
 }
 
 func (r *registry) init() {
