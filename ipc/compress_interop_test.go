@@ -2,6 +2,7 @@ package ipc_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -27,7 +28,7 @@ func TestCompressionInteropCoderClient(t *testing.T) {
 	srv := &ipc.Server{Router: bigRouter(64 << 10), Secret: secret, Compression: ipc.Compression{Enabled: true}}
 	u := serveOn(t, srv, cl)
 
-	for _, mode := range []websocket.CompressionMode{websocket.CompressionNoContextTakeover, websocket.CompressionContextTakeover} {
+	for i, mode := range []websocket.CompressionMode{websocket.CompressionNoContextTakeover, websocket.CompressionContextTakeover} {
 		ctx := ctxTimeout(t, 5*time.Second)
 		ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{
 			Subprotocols:         []string{ipc.Subprotocol},
@@ -53,7 +54,10 @@ func TestCompressionInteropCoderClient(t *testing.T) {
 			}
 			return m
 		}
-		ws.Write(ctx, websocket.MessageText, []byte(`{"t":"hello","v":1,"id":"coder","routes":[]}`))
+		// One identifier per connection: the server may not have dropped
+		// the previous connection yet when this one says hello, and would
+		// refuse a reused identifier as a duplicate.
+		ws.Write(ctx, websocket.MessageText, []byte(fmt.Sprintf(`{"t":"hello","v":1,"id":"coder-%d","routes":[]}`, i)))
 		read()
 
 		before := cl.written.Load()

@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -116,14 +117,23 @@ func FuzzDecodeZonis(f *testing.F) {
 	})
 }
 
+// jsonEqual compares two JSON texts as values. Numbers are compared as
+// their literals (json.Number): a float64 cannot hold 1E1000, which is
+// still valid JSON that the envelope carries unchanged.
 func jsonEqual(a, b []byte) bool {
 	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+	if decodeNumbers(a, &x) != nil || decodeNumbers(b, &y) != nil {
 		return false
 	}
 	xa, _ := json.Marshal(x)
 	ya, _ := json.Marshal(y)
 	return string(xa) == string(ya)
+}
+
+func decodeNumbers(b []byte, v *any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	return d.Decode(v)
 }
 
 // Every error code, the protocol's and a handler's own, lands on a form
