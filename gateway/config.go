@@ -17,9 +17,15 @@ const Version = 10
 // the URL from Get Gateway Bot instead.
 const DefaultURL = "wss://gateway.discord.gg"
 
-// DefaultMaxMessage is the default cap on one received message after
-// decompression. A GUILD_CREATE of a very large guild is tens of megabytes.
-const DefaultMaxMessage = 256 << 20
+// DefaultMaxMessage is the default cap on one received message, before
+// and after decompression. It also bounds what a decompression bomb can
+// make a connection hold: output is inflated in pieces that stop at the
+// cap, so a hostile stream costs about MaxMessage of memory, not what it
+// would inflate to.
+// Discord's largest messages are GUILD_CREATEs of big guilds, a few MB;
+// a bot that sees ErrMessageTooBig for a real one raises
+// Config.MaxMessage.
+const DefaultMaxMessage = 16 << 20
 
 // DefaultMinHeartbeatInterval is the floor a HELLO's heartbeat_interval is
 // raised to when Config.MinHeartbeatInterval is 0. Discord sends 41.25 s;

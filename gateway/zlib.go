@@ -42,6 +42,7 @@ type zlibInflater struct {
 	src     bytes.Reader
 	pending []byte // a message split across WebSocket messages
 	out     []byte // recent output: the window, then the current message
+	spill   spill  // the part of a large message past keepCap
 	started bool   // zlib header consumed
 	max     int
 }
@@ -98,22 +99,25 @@ func (z *zlibInflater) inflate(p []byte) (msg []byte, ok bool, err error) {
 	} else if err := z.fr.(flate.Resetter).Reset(&z.src, dict); err != nil {
 		return nil, false, fmt.Errorf("%w: %v", ErrDecompress, err)
 	}
+	// Output goes to z.out up to keepCap, then to chunks (see spill): a
+	// bomb stops at the limit, holding about the limit.
 	for {
-		if len(z.out) == cap(z.out) {
-			z.out = append(z.out, 0)[:len(z.out)]
-		}
-		n, err := z.fr.Read(z.out[len(z.out):cap(z.out)])
-		z.out = z.out[:len(z.out)+n]
-		if len(z.out)-start > z.max {
+		n, err := z.fr.Read(z.spill.space(&z.out, 1))
+		z.spill.wrote(&z.out, n)
+		if z.spill.len(z.out, start) > z.max {
+			z.spill.reset()
+			z.out = z.out[:start]
 			return nil, false, fmt.Errorf("%w: message over %d bytes", ErrMessageTooBig, z.max)
 		}
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
+			z.spill.reset()
 			return nil, false, fmt.Errorf("%w: %v", ErrDecompress, err)
 		}
 	}
+	start = z.spill.join(&z.out, start, windowSize)
 	if z.src.Len() != 0 {
 		// The stream ended (a final block) before the message did.
 		return nil, false, fmt.Errorf("%w: stream ended inside a message", ErrDecompress)

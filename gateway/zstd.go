@@ -24,6 +24,7 @@ type zstdInflater struct {
 	dec    *zstd.Decoder
 	src    twopart.Reader
 	out    []byte
+	spill  spill // the part of a large message past keepCap
 	max    int
 	window int
 	broken bool
@@ -68,27 +69,33 @@ func (z *zstdInflater) inflate(p []byte) ([]byte, error) {
 		z.out = nil // a huge message grew it; see keepCap
 	}
 	z.src.Reset(p, nil)
+	// Output goes to z.out up to keepCap, then to chunks (see spill): a
+	// bomb stops at the limit, holding about the limit.
 	for z.src.Remaining() > 0 {
-		if cap(z.out)-len(z.out) <= zstdMaxBlock {
-			z.out = append(z.out[:cap(z.out)], make([]byte, zstdMaxBlock+1)...)[:len(z.out)]
-		}
 		before := z.src.Remaining()
-		n, err := z.dec.Read(z.out[len(z.out):cap(z.out)])
-		z.out = z.out[:len(z.out)+n]
+		n, err := z.dec.Read(z.spill.space(&z.out, zstdMaxBlock+1))
+		z.spill.wrote(&z.out, n)
 		if err != nil && err != io.EOF {
-			z.broken = true
-			return nil, fmt.Errorf("%w: %v", ErrDecompress, err)
+			return nil, z.fail(fmt.Errorf("%w: %v", ErrDecompress, err))
 		}
-		if len(z.out) > z.max {
-			z.broken = true
-			return nil, fmt.Errorf("%w: message over %d bytes", ErrMessageTooBig, z.max)
+		if z.spill.len(z.out, 0) > z.max {
+			return nil, z.fail(fmt.Errorf("%w: message over %d bytes", ErrMessageTooBig, z.max))
 		}
 		if n == 0 && z.src.Remaining() == before {
-			z.broken = true
-			return nil, fmt.Errorf("%w: decoder made no progress", ErrDecompress)
+			return nil, z.fail(fmt.Errorf("%w: decoder made no progress", ErrDecompress))
 		}
 	}
+	z.spill.join(&z.out, 0, 0)
 	return z.out, nil
+}
+
+// fail marks the stream broken (the next message starts a new decoder
+// state) and drops the message's output.
+func (z *zstdInflater) fail(err error) error {
+	z.broken = true
+	z.spill.reset()
+	z.out = z.out[:0]
+	return err
 }
 
 func (z *zstdInflater) close() {
