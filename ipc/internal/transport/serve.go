@@ -44,14 +44,7 @@ func Serve[R any, E ErrorShape, P ErrorPtr[E]](ctx context.Context, h Handler[R]
 	var start time.Time
 	if hooks != nil {
 		start = time.Now()
-		defer func() {
-			if err != nil && hooks.OnError != nil {
-				hooks.OnError(ctx, req, err)
-			}
-			if hooks.OnComplete != nil {
-				hooks.OnComplete(ctx, req, time.Since(start), err)
-			}
-		}()
+		defer func() { hooks.after(ctx, req, route, time.Since(start), err, logger) }()
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -62,13 +55,36 @@ func Serve[R any, E ErrorShape, P ErrorPtr[E]](ctx context.Context, h Handler[R]
 		}
 	}()
 	if hooks != nil && hooks.OnRequest != nil {
-		hooks.OnRequest(ctx, req)
+		guard(logger, "OnRequest", route, func() { hooks.OnRequest(ctx, req) })
 	}
 	v, err := h.ServeIPC(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	return encodeResult[E, P](route, v)
+}
+
+// after runs the hooks that follow a request: OnError when it failed,
+// then OnComplete.
+func (hooks *Hooks[R]) after(ctx context.Context, req *R, route string, took time.Duration, err error, logger *slog.Logger) {
+	if err != nil && hooks.OnError != nil {
+		guard(logger, "OnError", route, func() { hooks.OnError(ctx, req, err) })
+	}
+	if hooks.OnComplete != nil {
+		guard(logger, "OnComplete", route, func() { hooks.OnComplete(ctx, req, took, err) })
+	}
+}
+
+// guard runs one hook; a panic in it is logged, as a handler's is, and
+// goes no further: a hook only observes, so the request's outcome stands
+// and the process lives on.
+func guard(logger *slog.Logger, hook, route string, f func()) {
+	defer func() {
+		if p := recover(); p != nil && logger != nil {
+			logger.Error("ipc: hook panicked", "hook", hook, "route", route, "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	f()
 }
 
 // The JSON codec is ipc's (goccy/go-json; ipc/json.go says why).
