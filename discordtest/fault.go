@@ -103,35 +103,55 @@ func (s *Server) RateLimited() int {
 	return s.refused
 }
 
-// checkLimit applies the bucket of r, sets its headers, and reports
-// whether r may proceed.
+// reportedLimit is the bucket every answer's headers describe when
+// SetRateLimit has not turned enforcement on: generous, so that clients
+// following the headers are not slowed, but present as on Discord.
+var reportedLimit = RateLimit{Limit: 50, Window: time.Second}
+
+// checkLimit applies the bucket of r, sets its X-RateLimit-* headers (on
+// every answer, as Discord does), and reports whether r may proceed.
 func (s *Server) checkLimit(w http.ResponseWriter, r Request) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.limit == nil {
-		return true
+	lim, enforce := s.limit, s.limit != nil
+	if lim == nil {
+		lim = &reportedLimit
 	}
 	key := r.Method + " " + r.Path
 	now := s.now()
 	b := s.limits[key]
 	if b == nil || !now.Before(b.reset) {
-		b = &routeLimit{reset: now.Add(s.limit.Window)}
+		b = &routeLimit{reset: now.Add(lim.Window)}
 		s.limits[key] = b
+		s.pruneLimitsLocked(now)
 	}
 	sum := sha256.Sum256([]byte(key))
 	h := w.Header()
 	h.Set("X-RateLimit-Bucket", hex.EncodeToString(sum[:8]))
-	h.Set("X-RateLimit-Limit", strconv.Itoa(s.limit.Limit))
-	after := strconv.FormatFloat(b.reset.Sub(now).Seconds(), 'f', 3, 64)
-	h.Set("X-RateLimit-Reset-After", after)
-	if b.used >= s.limit.Limit {
+	h.Set("X-RateLimit-Limit", strconv.Itoa(lim.Limit))
+	h.Set("X-RateLimit-Reset", strconv.FormatFloat(float64(b.reset.UnixMilli())/1000, 'f', 3, 64))
+	h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(b.reset.Sub(now).Seconds(), 'f', 3, 64))
+	if b.used >= lim.Limit && enforce {
 		s.refused++
 		h.Set("X-RateLimit-Remaining", "0")
 		h.Set("X-RateLimit-Scope", "user")
-		writeJSON(w, http.StatusTooManyRequests, map[string]any{"message": "You are being rate limited.", "retry_after": b.reset.Sub(now).Seconds(), "global": false})
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"message": "You are being rate limited.", "retry_after": b.reset.Sub(now).Seconds(), "global": false, "code": 0})
 		return false
 	}
 	b.used++
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(s.limit.Limit-b.used))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(lim.Limit-b.used, 0)))
 	return true
+}
+
+// pruneLimitsLocked forgets buckets past their reset once there are many,
+// so a fake that runs for days keeps few.
+func (s *Server) pruneLimitsLocked(now time.Time) {
+	if len(s.limits) < 1024 {
+		return
+	}
+	for k, b := range s.limits {
+		if !now.Before(b.reset) {
+			delete(s.limits, k)
+		}
+	}
 }

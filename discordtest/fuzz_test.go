@@ -2,8 +2,11 @@ package discordtest
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
+	"time"
 )
 
 // FuzzReadRequest parses arbitrary bodies as the fake server does: JSON or
@@ -25,6 +28,41 @@ func FuzzReadRequest(f *testing.F) {
 					t.Fatal("file without a field name")
 				}
 			}
+		}
+	})
+}
+
+// FuzzAddGuild feeds arbitrary sample guilds to the world: a guild it
+// accepts must come out as a GUILD_CREATE with its id, @everyone role and
+// the bot as a member; one it refuses must be refused with ErrBadObject.
+func FuzzAddGuild(f *testing.F) {
+	f.Add([]byte(`{"id":"42","name":"g","channels":[{"id":"43","type":0}],"roles":[{"id":"44"}],"members":[{"user":{"id":"45","username":"u"}}]}`))
+	f.Add([]byte(`{"id":42,"members":[{"user":{}}]}`))
+	f.Add([]byte(`{"id":"1","roles":[{"id":"1","name":"everyone!"}],"unavailable":true}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		w := newWorld(7, "bot")
+		id, err := w.addGuild(raw, time.Unix(0, 0))
+		if err != nil {
+			if !errors.Is(err, ErrBadObject) {
+				t.Fatalf("error %v is not ErrBadObject", err)
+			}
+			return
+		}
+		gc := w.guildCreate(w.guilds[id])
+		b, err := json.Marshal(gc)
+		if err != nil {
+			t.Fatalf("GUILD_CREATE does not marshal: %v", err)
+		}
+		var back struct {
+			ID      string `json:"id"`
+			Roles   []struct{ ID string }
+			Members []struct{ User struct{ ID string } }
+		}
+		if err := json.Unmarshal(b, &back); err != nil || back.ID != idString(id) || len(back.Roles) == 0 {
+			t.Fatalf("GUILD_CREATE %s: %v", b, err)
+		}
+		if w.guilds[id].members[7] == nil {
+			t.Fatal("the bot is not a member")
 		}
 	})
 }

@@ -70,8 +70,15 @@ type Gateway struct {
 	// MaxConcurrency is the number of identify buckets; zero means 1.
 	MaxConcurrency int
 	// SessionStarts, when set, is asked before every new session; a refusal
-	// is answered with INVALID_SESSION d:false.
+	// is answered with INVALID_SESSION d:false. Nil means Server's, if set.
 	SessionStarts SessionStarts
+	// Server, when set, is the REST fake this gateway belongs to: Guilds
+	// are added to it and GUILD_CREATE sends them as it holds them, the
+	// events its routes cause (MESSAGE_CREATE after Create Message,
+	// GUILD_MEMBER_UPDATE after Add Guild Member Role...) are dispatched
+	// here, INTERACTION_CREATEs dispatched here are known to its callback
+	// route, and IDENTIFY spends its session start limit.
+	Server *Server
 	// DisallowedIntents are intent bits refused with close 4014, as when a
 	// privileged intent is not enabled for the application. Zero allows all.
 	DisallowedIntents int64
@@ -167,6 +174,17 @@ func (g *Gateway) Start() error {
 	guilds, err := parseGuilds(g.Guilds)
 	if err != nil {
 		return err
+	}
+	if g.Server != nil {
+		for _, gd := range guilds {
+			if err := g.Server.AddGuild(gd.raw); err != nil {
+				return fmt.Errorf("%w: %w", ErrBadGuild, err)
+			}
+		}
+		g.Server.attach(g)
+		if g.SessionStarts == nil {
+			g.SessionStarts = g.Server
+		}
 	}
 	g.guilds = guilds
 	g.initLocked()

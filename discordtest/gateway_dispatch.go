@@ -26,7 +26,7 @@ type SessionInfo struct {
 // as is). With the session's connection down the event is kept and
 // replayed on RESUME, as Discord does.
 func (g *Gateway) Dispatch(shard int, event string, data any) (int64, error) {
-	raw, err := marshalData(event, data)
+	raw, err := g.prepare(event, data)
 	if err != nil {
 		return 0, err
 	}
@@ -46,7 +46,7 @@ func (g *Gateway) Dispatch(shard int, event string, data any) (int64, error) {
 // sharding formula, (guild_id >> 22) % num_shards, and returns the shard
 // and sequence number.
 func (g *Gateway) DispatchGuild(guildID uint64, event string, data any) (shard int, seq int64, err error) {
-	raw, err := marshalData(event, data)
+	raw, err := g.prepare(event, data)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -69,6 +69,11 @@ func (g *Gateway) AddGuild(guild json.RawMessage) error {
 	if err != nil {
 		return err
 	}
+	if g.Server != nil {
+		if err := g.Server.AddGuild(gs[0].raw); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadGuild, err)
+		}
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.state != stateRunning {
@@ -76,7 +81,7 @@ func (g *Gateway) AddGuild(guild json.RawMessage) error {
 	}
 	g.guilds = append(g.guilds, gs[0])
 	if s := g.guildSessionLocked(gs[0].id); s != nil {
-		g.dispatchLocked(s, "GUILD_CREATE", gs[0].raw)
+		g.dispatchLocked(s, "GUILD_CREATE", g.guildCreate(gs[0]))
 	}
 	return nil
 }
@@ -154,6 +159,16 @@ func marshalData(event string, data any) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %w", ErrBadDispatch, err)
 	}
 	return b, nil
+}
+
+// prepare marshals a dispatch's data and tells the Server of an
+// interaction, so that its callback route knows where to answer.
+func (g *Gateway) prepare(event string, data any) ([]byte, error) {
+	raw, err := marshalData(event, data)
+	if err == nil && event == "INTERACTION_CREATE" && g.Server != nil {
+		g.Server.noteInteraction(raw)
+	}
+	return raw, err
 }
 
 // closeConn is closeConnLocked for callers that do not hold g.mu.

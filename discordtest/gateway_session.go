@@ -279,7 +279,7 @@ func (g *Gateway) identifyLocked(c *gwConn, raw json.RawMessage, now time.Time) 
 	g.dispatchLocked(s, "READY", g.readyData(c, s))
 	for _, gd := range g.guilds {
 		if shardFor(gd.id, num) == shard {
-			g.dispatchLocked(s, "GUILD_CREATE", gd.raw)
+			g.dispatchLocked(s, "GUILD_CREATE", g.guildCreate(gd))
 		}
 	}
 }
@@ -420,6 +420,17 @@ func (g *Gateway) dropSessionLocked(s *gwSession) {
 		delete(g.current, s.shard)
 	}
 	g.notifyLocked()
+}
+
+// guildCreate is a sample guild's GUILD_CREATE data: as the Server holds
+// it now, or as given.
+func (g *Gateway) guildCreate(gd sampleGuild) []byte {
+	if g.Server != nil {
+		if b := g.Server.guildCreate(gd.id); b != nil {
+			return b
+		}
+	}
+	return gd.raw
 }
 
 func (g *Gateway) readyData(c *gwConn, s *gwSession) []byte {

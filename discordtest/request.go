@@ -50,6 +50,10 @@ func (r Request) Multipart() bool {
 	return mt == "multipart/form-data"
 }
 
+// errBodyTooLarge marks a body over ServerOptions.MaxBody, which Discord
+// answers 413.
+var errBodyTooLarge = errors.New("discordtest: body too large")
+
 // errBadMultipart marks a multipart body the fake refuses, as Discord
 // would with a 400.
 var errBadMultipart = errors.New("discordtest: bad multipart body")
@@ -62,7 +66,7 @@ func readRequest(hr *http.Request, path string, maxBody int64) (Request, error) 
 		return r, err
 	}
 	if int64(len(body)) > maxBody {
-		return r, fmt.Errorf("discordtest: body over %d bytes", maxBody)
+		return r, fmt.Errorf("%w: over %d bytes", errBodyTooLarge, maxBody)
 	}
 	r.Body = body
 	mt, params, _ := mime.ParseMediaType(hr.Header.Get("Content-Type"))

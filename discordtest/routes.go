@@ -1,14 +1,164 @@
 package discordtest
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
-
-	"github.com/ipcord/ipcord/discord"
 )
 
 const apiRoot = "/api/v10"
+
+// call is one request being answered: the request, its path parameters
+// ("{channel}" -> "123") and the response writer.
+type call struct {
+	w      http.ResponseWriter
+	r      Request
+	p      map[string]string
+	events []event // gateway events the answer causes, sent after it
+}
+
+// event is a gateway event a route causes, marshaled while the world is
+// locked so that later changes do not race with sending it.
+type event struct {
+	guild uint64 // 0: a DM event, for shard 0
+	name  string
+	data  json.RawMessage
+}
+
+// emit queues a gateway event for after the answer.
+func (c *call) emit(guild uint64, name string, data any) {
+	b, err := json.Marshal(data)
+	if err == nil {
+		c.events = append(c.events, event{guild, name, b})
+	}
+}
+
+// json answers status with v as JSON.
+func (c *call) json(status int, v any) { writeJSON(c.w, status, v) }
+
+// fail answers a Discord error.
+func (c *call) fail(e apiError) { writeAPIError(c.w, e) }
+
+// noContent answers 204.
+func (c *call) noContent() { c.w.WriteHeader(http.StatusNoContent) }
+
+// id returns the snowflake of path parameter name.
+func (c *call) id(name string) (uint64, bool) {
+	id, err := strconv.ParseUint(c.p[name], 10, 64)
+	return id, err == nil
+}
+
+// param returns path parameter name, unescaped.
+func (c *call) param(name string) string {
+	v, err := url.PathUnescape(c.p[name])
+	if err != nil {
+		return c.p[name]
+	}
+	return v
+}
+
+// route is one modeled route; pattern segments in braces match any one
+// segment.
+type route struct {
+	method, pattern string
+	// bot marks routes that need the bot token; webhook and interaction
+	// callback routes are authorized by their token instead.
+	bot bool
+	h   func(s *Server, c *call)
+}
+
+// routes are the REST routes the fake models, literal segments before
+// parameters where they overlap ("/users/@me" before "/users/{user}").
+var routes = []route{
+	{"GET", "/gateway", false, (*Server).getGateway},
+	{"GET", "/gateway/bot", true, (*Server).getGatewayBot},
+	{"GET", "/users/@me", true, (*Server).getMe},
+	{"POST", "/users/@me/channels", true, (*Server).createDM},
+	{"GET", "/users/{user}", true, (*Server).getUser},
+	{"GET", "/applications/@me", true, (*Server).getApplication},
+	{"GET", "/oauth2/applications/@me", true, (*Server).getApplication},
+	{"GET", "/applications/{app}/commands", true, (*Server).listCommands},
+	{"POST", "/applications/{app}/commands", true, (*Server).createCommand},
+	{"PUT", "/applications/{app}/commands", true, (*Server).overwriteCommands},
+	{"GET", "/applications/{app}/commands/{command}", true, (*Server).getCommand},
+	{"PATCH", "/applications/{app}/commands/{command}", true, (*Server).editCommand},
+	{"DELETE", "/applications/{app}/commands/{command}", true, (*Server).deleteCommand},
+	{"GET", "/applications/{app}/guilds/{guild}/commands", true, (*Server).listCommands},
+	{"POST", "/applications/{app}/guilds/{guild}/commands", true, (*Server).createCommand},
+	{"PUT", "/applications/{app}/guilds/{guild}/commands", true, (*Server).overwriteCommands},
+	{"GET", "/applications/{app}/guilds/{guild}/commands/{command}", true, (*Server).getCommand},
+	{"PATCH", "/applications/{app}/guilds/{guild}/commands/{command}", true, (*Server).editCommand},
+	{"DELETE", "/applications/{app}/guilds/{guild}/commands/{command}", true, (*Server).deleteCommand},
+	{"GET", "/channels/{channel}", true, (*Server).getChannel},
+	{"POST", "/channels/{channel}/typing", true, (*Server).typing},
+	{"GET", "/channels/{channel}/messages", true, (*Server).listMessages},
+	{"POST", "/channels/{channel}/messages", true, (*Server).createMessage},
+	{"POST", "/channels/{channel}/messages/bulk-delete", true, (*Server).bulkDelete},
+	{"GET", "/channels/{channel}/messages/{message}", true, (*Server).getMessage},
+	{"PATCH", "/channels/{channel}/messages/{message}", true, (*Server).editMessage},
+	{"DELETE", "/channels/{channel}/messages/{message}", true, (*Server).deleteMessage},
+	{"PUT", "/channels/{channel}/messages/{message}/reactions/{emoji}/@me", true, (*Server).addReaction},
+	{"DELETE", "/channels/{channel}/messages/{message}/reactions/{emoji}/@me", true, (*Server).removeReaction},
+	{"DELETE", "/channels/{channel}/messages/{message}/reactions/{emoji}/{user}", true, (*Server).removeReaction},
+	{"GET", "/channels/{channel}/messages/{message}/reactions/{emoji}", true, (*Server).listReactions},
+	{"GET", "/guilds/{guild}", true, (*Server).getGuild},
+	{"GET", "/guilds/{guild}/channels", true, (*Server).guildChannels},
+	{"GET", "/guilds/{guild}/roles", true, (*Server).guildRoles},
+	{"GET", "/guilds/{guild}/members", true, (*Server).listMembers},
+	{"GET", "/guilds/{guild}/members/{user}", true, (*Server).getMember},
+	{"PUT", "/guilds/{guild}/members/{user}/roles/{role}", true, (*Server).addMemberRole},
+	{"DELETE", "/guilds/{guild}/members/{user}/roles/{role}", true, (*Server).removeMemberRole},
+	{"POST", "/interactions/{interaction}/{token}/callback", false, (*Server).callback},
+	{"POST", "/webhooks/{app}/{token}", false, (*Server).createFollowup},
+	{"GET", "/webhooks/{app}/{token}/messages/{message}", false, (*Server).getFollowup},
+	{"PATCH", "/webhooks/{app}/{token}/messages/{message}", false, (*Server).editFollowup},
+	{"DELETE", "/webhooks/{app}/{token}/messages/{message}", false, (*Server).deleteFollowup},
+}
+
+// Routes lists the routes the Server models, as "METHOD /path/{param}";
+// any other answers 404 "not modeled by ipcord fake".
+func Routes() []string {
+	out := make([]string, len(routes))
+	for i, rt := range routes {
+		out[i] = rt.method + " " + rt.pattern
+	}
+	return out
+}
+
+// match returns the route for method and path, with its parameters.
+func match(method, path string) (*route, map[string]string) {
+	got := strings.Split(strings.Trim(path, "/"), "/")
+	for i := range routes {
+		rt := &routes[i]
+		if rt.method != method {
+			continue
+		}
+		want := strings.Split(strings.Trim(rt.pattern, "/"), "/")
+		if len(want) != len(got) {
+			continue
+		}
+		p := map[string]string{}
+		ok := true
+		for j, seg := range want {
+			switch {
+			case strings.HasPrefix(seg, "{"):
+				p[strings.Trim(seg, "{}")] = got[j]
+			case seg != got[j]:
+				ok = false
+			}
+			if !ok {
+				break
+			}
+		}
+		if ok {
+			return rt, p
+		}
+	}
+	return nil, nil
+}
 
 // serve records every request, then applies faults and rate limits, then
 // answers the route as Discord would.
@@ -24,8 +174,12 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
 	}
 	r, err := readRequest(hr, path, s.opts.MaxBody)
 	s.record(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, 50109, err.Error())
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		writeAPIError(w, errTooLarge)
+		return
+	case err != nil:
+		writeAPIError(w, errInvalidJSON)
 		return
 	}
 	if f := s.takeFault(r); f != nil {
@@ -35,184 +189,56 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
 	if !s.checkLimit(w, r) {
 		return
 	}
-	seg := strings.Split(strings.Trim(path, "/"), "/")
-	switch {
-	case Route("POST /interactions/*/*/callback")(r):
-		s.callback(w, r, seg[1], seg[2])
-	case Route("POST /webhooks/*/*")(r):
-		s.followup(w, r, seg[1], seg[2], r.Query.Get("wait") == "true")
-	case Route("GET /webhooks/*/*/messages/*")(r), Route("PATCH /webhooks/*/*/messages/*")(r),
-		Route("DELETE /webhooks/*/*/messages/*")(r):
-		s.webhookMessage(w, r, seg[1], seg[2], seg[4])
-	case strings.HasPrefix(path, "/applications/") && strings.Contains(path, "/commands"):
-		if s.authorized(w, r) {
-			s.commands(w, r, seg)
+	rt, p := match(r.Method, r.Path)
+	if rt == nil {
+		writeError(w, http.StatusNotFound, 0, "not modeled by ipcord fake: "+r.Method+" "+r.Path)
+		return
+	}
+	if rt.bot && !s.authorized(w, r) {
+		return
+	}
+	// A route runs with the world locked, so what it reads and changes is
+	// consistent; its gateway events go out after the lock is released, as
+	// the Gateway takes its own lock.
+	c := &call{w: w, r: r, p: p}
+	s.mu.Lock()
+	rt.h(s, c)
+	s.mu.Unlock()
+	s.sendEvents(c.events)
+}
+
+// sendEvents dispatches events to the attached Gateway, if any: a guild's
+// to its shard, the rest to shard 0. An event for a shard without a
+// session is dropped, as on Discord.
+func (s *Server) sendEvents(evs []event) {
+	s.mu.Lock()
+	gw := s.events
+	s.mu.Unlock()
+	if gw == nil {
+		return
+	}
+	for _, ev := range evs {
+		if ev.guild != 0 {
+			gw.DispatchGuild(ev.guild, ev.name, ev.data)
+		} else {
+			gw.Dispatch(0, ev.name, ev.data)
 		}
-	case Route("POST /channels/*/messages")(r):
-		if s.authorized(w, r) {
-			s.message(w, r, "", true)
-		}
-	case Route("GET /gateway/bot")(r):
-		if s.authorized(w, r) {
-			writeJSON(w, http.StatusOK, s.GatewayBot())
-		}
-	case Route("GET /applications/@me")(r):
-		if s.authorized(w, r) {
-			writeJSON(w, http.StatusOK, s.opts.Application)
-		}
-	default:
-		writeError(w, http.StatusNotFound, 0, "404: Not Found")
 	}
 }
 
 func (s *Server) authorized(w http.ResponseWriter, r Request) bool {
 	if s.opts.Token != "" && r.Header.Get("Authorization") != "Bot "+s.opts.Token {
-		writeError(w, http.StatusUnauthorized, 0, "401: Unauthorized")
+		writeAPIError(w, errUnauthorized)
 		return false
 	}
 	return true
 }
 
-func (s *Server) callback(w http.ResponseWriter, r Request, id, token string) {
-	var resp discord.InteractionResponse
-	if r.Decode(&resp) != nil || !knownResponse(resp.Type) {
-		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
-		return
-	}
-	if resp.Data != nil && !filesMatch(resp.Data.Attachments, r.Files) {
-		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body: attachments do not match files")
-		return
-	}
-	token = unescape(token)
-	var created *discord.Message
-	switch resp.Type {
-	case discord.ResponseMessage, discord.ResponseDeferredMessage, discord.ResponseUpdateMessage, discord.ResponseDeferredUpdate:
-		var p discord.MessageParams
-		if resp.Data != nil {
-			p = resp.Data.MessageParams
-		}
-		m := s.newMessage(p, r.Files, s.opts.Application.ID.String(), "")
-		if resp.Type == discord.ResponseDeferredMessage {
-			m.Flags |= discord.MessageFlagLoading
-		}
-		s.mu.Lock()
-		s.tokens(token).original = &m
-		s.mu.Unlock()
-		created = &m
-	}
-	if r.Query.Get("with_response") != "true" {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	sid, _ := discord.ParseSnowflake(id)
-	out := discord.InteractionCallbackResponse{Interaction: discord.InteractionCallback{ID: sid}}
-	out.Resource = &discord.InteractionCallbackResource{Type: resp.Type}
-	if created != nil {
-		out.Interaction.ResponseMessageID = created.ID
-		out.Interaction.ResponseMessageLoading = created.Flags&discord.MessageFlagLoading != 0
-		out.Interaction.ResponseMessageEphemeral = created.Flags&discord.MessageFlagEphemeral != 0
-		if resp.Type == discord.ResponseMessage || resp.Type == discord.ResponseUpdateMessage {
-			out.Resource.Message = created
-		}
-	}
-	if resp.Type == discord.ResponseLaunchActivity {
-		out.Interaction.ActivityInstanceID = "i-" + s.newID().String()
-		out.Resource.ActivityInstance = &discord.ActivityInstance{ID: out.Interaction.ActivityInstanceID}
-	}
-	writeJSON(w, http.StatusOK, out)
+func (s *Server) getGateway(c *call) {
+	c.json(http.StatusOK, map[string]string{"url": s.gw.URL})
 }
 
-// knownResponse reports whether t is an interaction callback type Discord
-// documents.
-func knownResponse(t discord.InteractionResponseType) bool {
-	switch t {
-	case discord.ResponsePong, discord.ResponseMessage, discord.ResponseDeferredMessage, discord.ResponseDeferredUpdate,
-		discord.ResponseUpdateMessage, discord.ResponseAutocompleteResult, discord.ResponseModal,
-		discord.ResponsePremiumRequired, discord.ResponseLaunchActivity:
-		return true
-	}
-	return false
-}
-
-// followup answers POST /webhooks/{app}/{token}, storing the message for
-// the token's other routes.
-func (s *Server) followup(w http.ResponseWriter, r Request, appID, token string, wait bool) {
-	m, ok := s.decodeMessage(w, r, appID)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	s.tokens(unescape(token)).followups[m.ID] = &m
-	s.mu.Unlock()
-	if !wait {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	writeJSON(w, http.StatusOK, m)
-}
-
-// message answers POST /channels/{id}/messages with the message Discord
-// would return.
-func (s *Server) message(w http.ResponseWriter, r Request, webhookID string, wait bool) {
-	m, ok := s.decodeMessage(w, r, webhookID)
-	if !ok {
-		return
-	}
-	if !wait {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	writeJSON(w, http.StatusOK, m)
-}
-
-// decodeMessage reads a message body (JSON or multipart) into the message
-// Discord would make of it, or answers 400.
-func (s *Server) decodeMessage(w http.ResponseWriter, r Request, webhookID string) (discord.Message, bool) {
-	var p discord.MessageParams
-	if r.Decode(&p) != nil || !filesMatch(p.Attachments, r.Files) {
-		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
-		return discord.Message{}, false
-	}
-	channel := ""
-	if strings.HasPrefix(r.Path, "/channels/") {
-		channel = strings.Split(strings.Trim(r.Path, "/"), "/")[1]
-	}
-	return s.newMessage(p, r.Files, webhookID, channel), true
-}
-
-func (s *Server) newMessage(p discord.MessageParams, files []ReceivedFile, webhookID, channel string) discord.Message {
-	m := discord.Message{
-		ID: s.newID(), Content: p.Content, Embeds: p.Embeds, Components: p.Components, Flags: p.Flags,
-		Author:   discord.User{ID: s.opts.Application.ID, Username: s.opts.Application.Name, Bot: true},
-		Mentions: []discord.User{}, MentionRoles: []discord.Snowflake{}, Attachments: []discord.Attachment{},
-	}
-	if id, err := discord.ParseSnowflake(webhookID); err == nil {
-		m.WebhookID = id
-	}
-	if channel != "" {
-		m.ChannelID, _ = discord.ParseSnowflake(channel)
-	}
-	for i, f := range files {
-		id := s.newID()
-		m.Attachments = append(m.Attachments, discord.Attachment{
-			ID: id, Filename: f.Name, Size: len(f.Data), ContentType: f.ContentType,
-			URL: "https://cdn.discordapp.com/attachments/" + strconv.Itoa(i) + "/" + id.String() + "/" + f.Name,
-		})
-	}
-	return m
-}
-
-// filesMatch checks that every new attachment (one with a small ID,
-// meaning a part index) names a file part that was sent, as Discord does.
-func filesMatch(atts []discord.Attachment, files []ReceivedFile) bool {
-	have := map[string]bool{}
-	for _, f := range files {
-		have[f.Field] = true
-	}
-	for _, a := range atts {
-		if uint64(a.ID) < 1<<20 && !have["files["+a.ID.String()+"]"] {
-			return false
-		}
-	}
-	return true
+func (s *Server) getGatewayBot(c *call) {
+	s.refillLocked()
+	c.json(http.StatusOK, s.gw)
 }

@@ -61,10 +61,8 @@ type Server struct {
 	limit       *RateLimit
 	refused     int
 	mounts      map[string]http.Handler
-
-	byToken  map[string]*tokenMessages                          // interaction tokens' messages
-	answered map[string]bool                                    // interaction IDs with a callback
-	cmds     map[discord.Snowflake][]discord.ApplicationCommand // by guild, 0 for global
+	world       *world
+	events      *Gateway // where route events go; nil drops them
 }
 
 // NewServer starts a Server on 127.0.0.1 with an OS-chosen port.
@@ -101,6 +99,7 @@ func NewServer(opts *ServerOptions) (*Server, error) {
 		reqs:   history[Request]{max: o.MaxRecorded},
 		notify: make(chan struct{}), nextID: 1 << 40, gw: gw, limits: map[string]*routeLimit{},
 		mounts: map[string]http.Handler{},
+		world:  newWorld(uint64(o.Application.ID), o.Application.Name),
 	}
 	s.startsReset = s.now().Add(resetAfter(gw.SessionStartLimit))
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
@@ -266,11 +265,44 @@ func (s *Server) record(r Request) {
 	s.notify = make(chan struct{})
 }
 
-func (s *Server) newID() discord.Snowflake {
+// newIDLocked makes a snowflake for a new object, of the Server's clock.
+func (s *Server) newIDLocked() uint64 {
+	s.nextID++
+	return uint64(s.now().UnixMilli()-discord.Epoch)<<22 | s.nextID&0x3fffff
+}
+
+// AddGuild adds a sample guild (a JSON guild object with a snowflake
+// "id", and its channels, roles and members if it likes) to what the REST
+// routes serve; a Gateway whose Server is s adds its Guilds this way and
+// sends the result as GUILD_CREATE. Fields the guild leaves out get
+// Discord's defaults, an @everyone role and the bot as a member. Once a
+// Server has a guild, a route naming an unknown channel or guild answers
+// 10003 Unknown Channel or 10004 Unknown Guild, as Discord does; until
+// then any channel id is taken, so tests of one route need no setup.
+func (s *Server) AddGuild(guild json.RawMessage) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.nextID++
-	return discord.Snowflake(uint64(time.Now().UnixMilli()-discord.Epoch)<<22 | s.nextID&0x3fffff)
+	_, err := s.world.addGuild(guild, s.now())
+	return err
+}
+
+// guildCreate is the GUILD_CREATE data of a guild the Server holds, or nil.
+func (s *Server) guildCreate(id uint64) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.world.guilds[id]
+	if g == nil {
+		return nil
+	}
+	b, _ := json.Marshal(s.world.guildCreate(g))
+	return b
+}
+
+// attach makes g the gateway that route events are dispatched to.
+func (s *Server) attach(g *Gateway) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = g
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -32,7 +32,9 @@ func TestResponseLifecycle(t *testing.T) {
 	if err != nil || orig.ID != cb.Interaction.ResponseMessageID || orig.Content != "first" {
 		t.Fatalf("get original: %+v %v", orig, err)
 	}
-	edited, err := c.EditOriginal(ctx, app, tok, &discord.MessageParams{Content: "edited"}, rest.File{Name: "b.txt", Data: []byte("b")})
+	// An edit's attachments are the ones to keep plus the new files, as
+	// on Discord: the old file is kept by naming it.
+	edited, err := c.EditOriginal(ctx, app, tok, &discord.MessageParams{Content: "edited", Attachments: orig.Attachments}, rest.File{Name: "b.txt", Data: []byte("b")})
 	if err != nil || edited.Content != "edited" || len(edited.Attachments) != 2 {
 		t.Fatalf("edit original: %+v %v", edited, err)
 	}
@@ -51,7 +53,7 @@ func TestResponseLifecycle(t *testing.T) {
 	if err != nil || got.ID != fu.ID {
 		t.Fatalf("get follow-up: %+v %v", got, err)
 	}
-	got, err = c.EditFollowup(ctx, app, tok, fu.ID, &discord.MessageParams{Content: "changed"}, file)
+	got, err = c.EditFollowup(ctx, app, tok, fu.ID, &discord.MessageParams{Content: "changed", Attachments: fu.Attachments}, file)
 	if err != nil || got.Content != "changed" || len(got.Attachments) != 2 {
 		t.Fatalf("edit follow-up: %+v %v", got, err)
 	}

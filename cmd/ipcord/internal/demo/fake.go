@@ -1,12 +1,10 @@
 package demo
 
 import (
-	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -123,7 +121,7 @@ func StartFake(cfg FakeConfig) (*Fake, error) {
 	f.gw = &discordtest.Gateway{
 		Addr: cfg.GatewayAddr, ResumeAddr: cfg.ResumeAddr, Token: cfg.Token, Shards: 1, MaxConcurrency: cfg.MaxConcurrency,
 		SessionTimeout:    cfg.SessionTimeout,
-		HeartbeatInterval: cfg.HeartbeatInterval, SessionStarts: f.rest, Guilds: guildJSON,
+		HeartbeatInterval: cfg.HeartbeatInterval, Server: f.rest, Guilds: guildJSON,
 		UserID: BotUserID, Logger: cfg.Logger, MaxRecorded: maxRecorded,
 	}
 	if err := f.gw.Start(); err != nil {
@@ -150,8 +148,7 @@ func StartFake(cfg FakeConfig) (*Fake, error) {
 			r.SetURL(backend)
 			r.Out.Host = r.In.Host
 		},
-		Transport:      f.tr,
-		ModifyResponse: f.afterREST,
+		Transport: f.tr,
 		// The default handler logs through the log package; the fake is
 		// silent unless given a Logger.
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -237,44 +234,9 @@ func (f *Fake) routes() http.Handler {
 			r.URL.Path = "/api/v10/" + rest
 			r.URL.RawPath = ""
 		}
-		if r.Method == http.MethodGet && strings.TrimSuffix(r.URL.Path, "/") == "/api/v10/gateway" {
-			writeJSON(w, http.StatusOK, map[string]string{"url": f.GatewayURL()})
-			return
-		}
 		f.proxy.ServeHTTP(w, r)
 	})
 	return mux
-}
-
-// afterREST makes a created message appear on the gateway as
-// MESSAGE_CREATE, as Discord does, so that a bot sees its own messages.
-func (f *Fake) afterREST(resp *http.Response) error {
-	req := resp.Request
-	if req.Method != http.MethodPost || resp.StatusCode != http.StatusOK ||
-		!discordtest.Route("POST /api/v10/channels/*/messages")(discordtest.Request{Method: req.Method, Path: req.URL.Path}) {
-		return nil
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	var m map[string]any
-	if json.Unmarshal(body, &m) != nil {
-		return nil
-	}
-	var ch discord.Snowflake
-	if s, ok := m["channel_id"].(string); ok {
-		ch, _ = discord.ParseSnowflake(s)
-	}
-	if gid, ok := f.byChan[uint64(ch)]; ok {
-		m["guild_id"] = fmt.Sprint(gid)
-		f.gw.DispatchGuild(gid, "MESSAGE_CREATE", m)
-	} else {
-		f.gw.Dispatch(0, "MESSAGE_CREATE", m)
-	}
-	return nil
 }
 
 // traffic dispatches MESSAGE_CREATE events from sample users at the
@@ -290,7 +252,7 @@ func (f *Fake) traffic() {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	rng := rand.New(rand.NewPCG(1, 2))
-	for n := uint64(1); ; n++ {
+	for {
 		select {
 		case <-f.stop:
 			return
@@ -298,14 +260,7 @@ func (f *Fake) traffic() {
 		}
 		g := f.guilds[rng.IntN(len(f.guilds))]
 		u := sampleUsers[rng.IntN(len(sampleUsers))]
-		id := uint64(time.Now().UnixMilli()-discord.Epoch)<<22 | (n & 0x3fffff)
-		f.gw.DispatchGuild(g.ID, "MESSAGE_CREATE", map[string]any{
-			"id": fmt.Sprint(id), "channel_id": fmt.Sprint(g.ChannelID), "guild_id": fmt.Sprint(g.ID),
-			"author":  map[string]any{"id": fmt.Sprint(u.ID), "username": u.Name},
-			"content": sampleLines[rng.IntN(len(sampleLines))], "type": 0,
-			"timestamp": time.Now().UTC().Format(time.RFC3339Nano),
-			"mentions":  []any{}, "mention_roles": []any{}, "attachments": []any{}, "embeds": []any{},
-		})
+		f.rest.SendMessage(g.ChannelID, u.ID, sampleLines[rng.IntN(len(sampleLines))])
 	}
 }
 

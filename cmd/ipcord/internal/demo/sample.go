@@ -37,10 +37,13 @@ func SampleGuilds(n int) []SampleGuild {
 
 // JSON returns the guild as the gateway sends it in GUILD_CREATE.
 func (g SampleGuild) JSON() json.RawMessage {
+	members := []any{}
+	for _, u := range sampleUsers {
+		members = append(members, map[string]any{"user": map[string]any{"id": fmt.Sprint(u.ID), "username": u.Name}})
+	}
 	b, _ := json.Marshal(map[string]any{
-		"id": fmt.Sprint(g.ID), "name": g.Name, "member_count": g.MemberCount, "unavailable": false,
-		"roles": []any{}, "emojis": []any{}, "features": []any{}, "members": []any{},
-		"channels": []any{map[string]any{"id": fmt.Sprint(g.ChannelID), "type": 0, "name": "general", "guild_id": fmt.Sprint(g.ID)}},
+		"id": fmt.Sprint(g.ID), "name": g.Name, "member_count": g.MemberCount, "members": members,
+		"channels": []any{map[string]any{"id": fmt.Sprint(g.ChannelID), "type": 0, "name": "general", "position": 0}},
 	})
 	return b
 }
