@@ -46,6 +46,7 @@ var (
 	bodyShuttingDown   = []byte(`{"message":"shutting down"}`)
 	bodyNoListener     = []byte(`{"message":"no listener for this interaction"}`)
 	bodyUnknownType    = []byte(`{"message":"unknown interaction type"}`)
+	bodyForwardFailed  = []byte(`{"message":"forwarding the interaction failed"}`)
 	bodyListenerFailed = []byte(`{"message":"listener failed"}`)
 	bodyPong           = []byte(`{"type":1}`)
 	errMethod          = errors.New("interactions: method not POST")
@@ -251,6 +252,11 @@ func writeReply(w http.ResponseWriter, rep Result) {
 // dispatch decodes a verified body and runs its listener. after, when not
 // nil, must be called once the reply has been sent.
 func (e *Endpoint) dispatch(ctx context.Context, arrival time.Time, body []byte) (Result, func()) {
+	if e.cfg.Forward != nil {
+		if res, ok := e.forward(ctx, arrival, body); ok {
+			return res, nil
+		}
+	}
 	ev, en, res, _ := e.prepare(arrival, body, false)
 	if ev == nil {
 		return res, nil

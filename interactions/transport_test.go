@@ -18,13 +18,9 @@ import (
 	"github.com/ipcord/ipcord/internal/leaktest"
 )
 
-// transport brings one interaction to the fixture's endpoint and returns
-// what Discord saw as the first response: the HTTP reply's body, or the
-// callback route's.
-type transport struct {
-	name   string
-	arrive func(t *testing.T, f *fixture, body string) (first string)
-}
+// Each arrival function (viaHTTP, viaGateway, viaNATS) brings one
+// interaction to the fixture's endpoint and returns what Discord saw as the
+// first response: the HTTP reply's body, or the callback route's.
 
 // viaHTTP posts the interaction to the endpoint, as Discord's HTTP
 // delivery does.
@@ -84,18 +80,22 @@ func viaGateway(t *testing.T, f *fixture) func(t *testing.T, f *fixture, body st
 }
 
 // TestOneRegistryEveryTransport runs the same listeners for an interaction
-// that arrives over HTTP and one that arrives over the gateway: the same
+// that arrives over HTTP, over the gateway, and forwarded over NATS by
+// another endpoint: the same
 // answer in time, the same automatic defer before Discord's deadline, the
 // same late delivery, the same refusal of a late modal.
 func TestOneRegistryEveryTransport(t *testing.T) {
 	leaktest.Check(t)
 	const deferAfter = 300 * time.Millisecond
-	for _, name := range []string{"http", "gateway"} {
+	for _, name := range []string{"http", "gateway", "nats"} {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t, interactions.Config{DeferAfter: deferAfter})
 			arrive := viaHTTP
-			if name == "gateway" {
+			switch name {
+			case "gateway":
 				arrive = viaGateway(t, f)
+			case "nats":
+				arrive = viaNATS(t, f)
 			}
 			var n atomic.Int64
 			id := func() string { return fmt.Sprint(1100000000000001000 + n.Add(1)) }

@@ -23,8 +23,8 @@ var (
 )
 
 // Verifier checks an Ed25519 signature with a key fixed at its creation.
-// The default uses crypto/ed25519; a faster implementation can be plugged
-// in through Config.NewVerifier.
+// The default is TableVerifier; another implementation can be plugged in
+// through Config.NewVerifier.
 type Verifier interface {
 	Verify(message, signature []byte) bool
 }
