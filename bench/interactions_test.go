@@ -141,4 +141,3 @@ func BenchmarkInteractionsPing(b *testing.B) {
 func BenchmarkInteractionsCommand(b *testing.B) {
 	b.Run("default", func(b *testing.B) { benchAgainstDisgo(b, benchCommand, nil) })
 }
-
