@@ -26,6 +26,7 @@ type connConfig struct {
 	writeTimeout   time.Duration
 	defaultTimeout time.Duration
 	maxTimeout     time.Duration // caps a request's own timeout_ms
+	dialectTimeout time.Duration // deadline of dialect requests, which carry none
 	workers        *workers      // runs handlers
 	compress       *compressor   // nil: compression disabled by the owner
 }
@@ -47,6 +48,7 @@ func (c connConfig) withDefaults() connConfig {
 	c.writeTimeout = orDefault(c.writeTimeout, 10*time.Second)
 	c.defaultTimeout = orDefault(c.defaultTimeout, 30*time.Second)
 	c.maxTimeout = orDefault(c.maxTimeout, 5*time.Minute)
+	c.dialectTimeout = orDefault(c.dialectTimeout, c.defaultTimeout)
 	return c
 }
 

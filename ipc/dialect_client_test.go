@@ -364,3 +364,30 @@ func TestExtIPCClientDiscovery(t *testing.T) {
 		t.Fatalf("discovery with a wrong secret: %v", err)
 	}
 }
+
+// A call's deadline is kept on the id-less dialects: the connection it
+// abandons is closed in the background, not on the caller's time (a
+// Python server busy with the route does not read the close frame).
+func TestSeqClientReturnsAtDeadline(t *testing.T) {
+	for _, d := range []ipc.Dialect{ipc.ExtIPC, ipc.BetterIPC, ipc.BetterIPCMulticast} {
+		t.Run(string(d), func(t *testing.T) {
+			leaktest.Check(t)
+			ps := startPyServer(t)
+			c := dialDialect(t, d, ps.url)
+			const deadline = 100 * time.Millisecond
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			start := time.Now()
+			errc := make(chan error, 1)
+			go func() { errc <- c.Call(ctx, "slow", nil, nil) }()
+			pc := ps.accept()
+			if _, err := pc.next(); err != nil { // the request; then the server reads nothing more
+				t.Fatal(err)
+			}
+			err := <-errc
+			if took := time.Since(start); !errors.Is(err, ipc.ErrTimeout) || took > deadline+500*time.Millisecond {
+				t.Fatalf("call returned %v after %v; want ErrTimeout at its %v deadline", err, took, deadline)
+			}
+		})
+	}
+}

@@ -177,7 +177,7 @@ func (x *seqSession) request(payload []byte) bool {
 		}
 		return true
 	}
-	hc := transport.NewContext(Request{}, time.Now().Add(x.s.cfg.defaultTimeout), nil)
+	hc := transport.NewContext(Request{}, time.Now().Add(x.s.cfg.dialectTimeout), nil)
 	x.running[hc] = struct{}{}
 	x.mu.Unlock()
 	*hc.Request() = Request{Route: trimSlash(route), Args: append(json.RawMessage(nil), argsOrNull(args)...)}

@@ -34,6 +34,7 @@ type seqClient struct {
 	closed bool
 	open   map[*seqConn]struct{} // connections whose reader runs
 	conns  sync.WaitGroup        // reader goroutines
+	drops  sync.WaitGroup        // connections being dropped by dropLater
 }
 
 // seqConn is one connection with a reader that answers pings and hands on
@@ -135,6 +136,22 @@ func (s *seqClient) drop(sc *seqConn) {
 	sc.c.close(1000, "")
 }
 
+// dropLater drops sc without making the caller wait for the close
+// handshake: a Python server busy with a route does not read the close
+// until the route returns, and the call's deadline has already passed.
+func (s *seqClient) dropLater(sc *seqConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return // close drops every open connection itself
+	}
+	s.drops.Add(1)
+	go func() {
+		defer s.drops.Done()
+		s.drop(sc)
+	}()
+}
+
 func (s *seqClient) Call(ctx context.Context, route string, args, out any) error {
 	return callWith(ctx, s.c.conf.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
 		ctx, cancel := withTimeout(ctx, timeout)
@@ -185,7 +202,7 @@ func (s *seqClient) call(ctx context.Context, route string, args []byte) ([]byte
 			return s.reply(sc, msg)
 		case <-ctx.Done():
 			s.cur = nil
-			s.drop(sc)
+			s.dropLater(sc)
 			return nil, contextError(ctx)
 		case <-sc.c.done:
 			select {
@@ -211,7 +228,7 @@ func (s *seqClient) reply(sc *seqConn, msg []byte) ([]byte, error) {
 	sc.replies++
 	if s.perRequest {
 		s.cur = nil
-		s.drop(sc)
+		s.dropLater(sc)
 	}
 	var data json.RawMessage
 	var err error
@@ -238,6 +255,7 @@ func (s *seqClient) close() {
 		wg.Go(func() { s.drop(sc) })
 	}
 	wg.Wait()
+	s.drops.Wait()
 	s.conns.Wait()
 }
 

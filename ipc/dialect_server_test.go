@@ -345,3 +345,44 @@ func shutdownBegun(u string) func() bool {
 		return err != nil
 	}
 }
+
+// Dialect requests carry no deadline: they get the Server's DialectTimeout,
+// and the peer the dialect's own form of a timeout.
+func TestDialectTimeout(t *testing.T) {
+	leaktest.Check(t)
+	_, u, _ := dialectServer(t, func(s *ipc.Server) { s.DialectTimeout = 100 * time.Millisecond })
+	for _, tc := range []struct{ name, req, want string }{
+		{"extipc", `{"endpoint": "slow", "data": {"MS": 60000}, "headers": {"Authorization": "s3cret"}}`,
+			`{"error": "IPC route raised error of type Timeout", "code": 500}`},
+		{"better", `{"endpoint": "slow", "secret": "s3cret", "kwargs": {"MS": 60000}}`,
+			`{"decoding": null, "code": 500, "response": null, "error": "Unexpected error occurred while calling the route!", "error_details": "timeout"}`},
+	} {
+		pc := plainDial(t, u, nil)
+		start := time.Now()
+		pc.send(tc.req)
+		m, err := pc.next(10 * time.Second)
+		if err != nil || m.Op != wsproto.OpText || !(vars{}).match(decodeAny(t, 0, tc.want), decodeAny(t, 0, string(m.Payload))) {
+			t.Fatalf("%s: got %q %v, want %s", tc.name, m.Payload, err, tc.want)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Fatalf("%s: answered after %v", tc.name, took)
+		}
+	}
+	zon := plainDial(t, u, nil)
+	zon.send(`{"packet_id": "01", "type": "request", "data": {"identifier": "bot", "type": "IDENTIFY", "data": {"secret_key": "s3cret", "override_key": null}}}`)
+	zon.next(5 * time.Second)
+	zon.send(`{"packet_id": "02", "type": "request", "data": {"identifier": "bot", "type": "CLIENT_REQUEST", "data": {"route": "slow", "arguments": {"MS": 60000}}}}`)
+	for {
+		m, err := zon.next(10 * time.Second)
+		if err != nil {
+			t.Fatalf("zonis: %v", err)
+		}
+		if m.Op != wsproto.OpText {
+			continue
+		}
+		if !strings.Contains(string(m.Payload), `"FAILURE_RESPONSE"`) || !strings.Contains(string(m.Payload), `"timeout: `) {
+			t.Fatalf("zonis: got %s, want a FAILURE_RESPONSE for the timeout", m.Payload)
+		}
+		break
+	}
+}

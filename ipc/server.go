@@ -68,6 +68,13 @@ type Server struct {
 	// CallTimeout is the deadline of calls made without one: calls from
 	// this server, and requests arriving without timeout_ms. Default 30 s.
 	CallTimeout time.Duration
+	// DialectTimeout is the deadline of requests from the Python dialects
+	// (ext-ipc family, better-ipc, Zonis), whose frames carry none: the
+	// handler's context ends then and the peer gets the dialect's error
+	// (500, or Zonis's FAILURE_RESPONSE). The Python servers let a route
+	// run as long as it likes, so a stuck route would hold its connection
+	// (and, on ext-ipc, every reply after it) for ever. Default: CallTimeout.
+	DialectTimeout time.Duration
 	// MaxRequestTimeout caps the deadline a client's request asks for
 	// (timeout_ms), so a client cannot keep a handler's context alive for
 	// days. Default 5 min.
@@ -122,6 +129,7 @@ func (s *Server) init() {
 			writeTimeout:   s.WriteTimeout,
 			defaultTimeout: s.CallTimeout,
 			maxTimeout:     s.MaxRequestTimeout,
+			dialectTimeout: s.DialectTimeout,
 			workers:        newWorkers(256),
 			compress:       newCompressor(s.Compression),
 		}.withDefaults()

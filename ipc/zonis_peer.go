@@ -135,7 +135,7 @@ func (z *zonisPeer) serve(f zonisFrame) {
 		z.fail(pid, call.Route, &Error{Code: CodeOverloaded, Message: fmt.Sprintf("more than %d requests in flight", z.c.cfg.maxInFlight)})
 		return
 	}
-	hc := transport.NewContext(Request{}, time.Now().Add(z.c.cfg.defaultTimeout), nil)
+	hc := transport.NewContext(Request{}, time.Now().Add(z.c.cfg.dialectTimeout), nil)
 	z.running[hc] = struct{}{}
 	z.hwg.Add(1)
 	z.mu.Unlock()

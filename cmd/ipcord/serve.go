@@ -23,6 +23,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	discAddr := fs.String("discovery-addr", "", "also serve discovery on this address (the Python libraries use 20000)")
 	tlsCert := fs.String("tls-cert", "", "certificate chain (PEM): serve wss:// (and https:// discovery)")
 	tlsKey := fs.String("tls-key", "", "private key (PEM) of --tls-cert")
+	dialectTimeout := fs.Duration("dialect-timeout", 30*time.Second, "deadline of requests from the Python dialects, which carry none")
 	nf := addNATSFlags(fs, "with --nats: the cluster name this process joins as (required)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -33,6 +34,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return errUsage
 		}
 		return serveNATS(ctx, e, nf)
+	}
+	if *dialectTimeout <= 0 {
+		return fmt.Errorf("--dialect-timeout must be positive")
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
@@ -45,7 +49,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &ipc.Server{Router: cmdline.DiagnosticRouter(nil), Secret: s, Name: *name, TLS: ipc.TLS{CertFile: *tlsCert, KeyFile: *tlsKey}}
+	srv := &ipc.Server{Router: cmdline.DiagnosticRouter(nil), Secret: s, Name: *name, TLS: ipc.TLS{CertFile: *tlsCert, KeyFile: *tlsKey},
+		DialectTimeout: *dialectTimeout}
 	// Forwarding lets `ipcord call --client ID` reach the clients (bots)
 	// connected here, whatever dialect they speak.
 	if err := srv.Router.Handle(ipc.ForwardRoute, ipc.Forwarder(srv)); err != nil {
