@@ -141,6 +141,11 @@ func (r *Response) validateMessage() error {
 	return r.Validate()
 }
 
+// Delivered reports whether the interaction came through Deliver (from a
+// shard's gateway connection, or forwarded by another process) rather
+// than this endpoint's HTTP.
+func (ev *Event) Delivered() bool { return ev.callback }
+
 // Callback returns what the first response created (its message, or the
 // launched Activity) when it went through the callback route with
 // Config.WithResponse; nil otherwise, and before it has been sent (read it

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ipcord/ipcord/discord"
+	"github.com/ipcord/ipcord/interactions"
 	"github.com/ipcord/ipcord/rest"
 )
 
@@ -79,6 +80,7 @@ type Bot struct {
 	recent  []RecentEvent // a ring of cfg.Recent
 	nextN   int64
 	answers int64
+	ep      *interactions.Endpoint // serves the gateway's interactions
 }
 
 // guildEntry is what the cache keeps of a guild.

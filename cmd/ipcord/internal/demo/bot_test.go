@@ -160,8 +160,29 @@ func TestBotListenerOverGatewayAndHTTP(t *testing.T) {
 	ctx := testCtx(t)
 	f := startFake(t, demo.FakeConfig{Token: "tok"})
 	b := newTestBot(t, f, nil)
+	signer, err := discordtest.NewSigner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &http.Transport{}
+	ep, err := interactions.New(interactions.Config{PublicKey: signer.PublicKeyHex(),
+		REST: &rest.Client{BaseURL: f.APIURL(), HTTPClient: &http.Client{Transport: tr}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ep.Shutdown(context.Background())
+		tr.CloseIdleConnections()
+	})
+	if err := b.Register(ep); err != nil {
+		t.Fatal(err)
+	}
+	if cmds := ep.Commands(); len(cmds) != 1 || cmds[0].Name != demo.PingCommand {
+		t.Fatalf("commands to register: %+v", cmds)
+	}
 
-	// Over the gateway: answered through the callback route.
+	// Over the gateway: the endpoint's listener, answered through the
+	// callback route.
 	in := `{"id":"1234567890123","application_id":"1000000000000000001","type":2,"token":"itok","version":1,
 		"data":{"id":"5","name":"ping","type":1},"member":{"user":{"id":"9","username":"grace"},"roles":[]}}`
 	b.HandleEvent(ctx, demo.Event{Name: "INTERACTION_CREATE", Data: json.RawMessage(in)})
@@ -177,17 +198,6 @@ func TestBotListenerOverGatewayAndHTTP(t *testing.T) {
 	}
 
 	// Over HTTP: the same listener, verified with a real signature.
-	signer, err := discordtest.NewSigner()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep, err := interactions.New(interactions.Config{PublicKey: signer.PublicKeyHex(), REST: &rest.Client{BaseURL: f.APIURL()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Register(ep); err != nil {
-		t.Fatal(err)
-	}
 	srv := httptest.NewServer(ep)
 	t.Cleanup(srv.Close)
 	req, _ := signer.NewRequest(ctx, srv.URL, []byte(in))

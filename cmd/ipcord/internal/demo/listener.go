@@ -13,52 +13,60 @@ import (
 // PingCommand is the name of the demo's slash command.
 const PingCommand = "ping"
 
-// ping is the bot's one interaction listener. It is served over both
-// transports Discord offers: the HTTP endpoint (Register) and
-// INTERACTION_CREATE on the gateway (onInteraction), so a bot can move
-// between them without touching its listeners.
-func (b *Bot) ping(ctx context.Context, in *discord.Interaction, via string) *interactions.Response {
+// ping is the bot's one interaction listener. Registered once (Register),
+// it serves both transports Discord offers: the HTTP endpoint, and
+// INTERACTION_CREATE on the gateway, which onInteraction hands to the same
+// endpoint's Deliver, so a bot can move between them without touching its
+// listeners.
+func (b *Bot) ping(_ context.Context, ev *interactions.Event) (*interactions.Response, error) {
+	via := "HTTP"
+	if ev.Delivered() {
+		via = "gateway"
+	} else {
+		b.record(Event{Shard: -1, Name: "INTERACTION (HTTP)"}, "", "/"+ev.CommandName())
+	}
 	st := b.Stats()
 	b.mu.Lock()
 	b.answers++
 	b.mu.Unlock()
 	who := "someone"
-	if u := in.Author(); u != nil {
+	if u := ev.Interaction.Author(); u != nil {
 		who = u.Username
 	}
 	return interactions.Reply(fmt.Sprintf("Pong, %s! %d guilds, %d members, %.1f events/s (answered via %s)",
-		who, st.Guilds, st.Members, st.EventsPerSecond, via))
+		who, st.Guilds, st.Members, st.EventsPerSecond, via)), nil
 }
 
-// Register adds the bot's listeners to an interactions endpoint.
+// Register adds the bot's listeners to an interactions endpoint, which
+// then also serves the interactions the bot's gateway receives.
 func (b *Bot) Register(ep *interactions.Endpoint) error {
-	return ep.Command(discord.CommandChatInput, PingCommand, func(ctx context.Context, ev *interactions.Event) (*interactions.Response, error) {
-		b.record(Event{Shard: -1, Name: "INTERACTION (HTTP)"}, "", "/"+ev.CommandName())
-		return b.ping(ctx, &ev.Interaction, "HTTP"), nil
-	})
+	if err := ep.Define(discord.ApplicationCommand{Name: PingCommand, Description: "Pong, with the bot's numbers"}, b.ping); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.ep = ep
+	b.mu.Unlock()
+	return nil
 }
 
-// onInteraction answers an INTERACTION_CREATE from the gateway through the
-// callback route, with the same listener as the HTTP endpoint.
+// onInteraction hands an INTERACTION_CREATE from the gateway to the
+// endpoint's listeners, which answer through the callback route.
 func (b *Bot) onInteraction(ctx context.Context, ev Event) {
-	var in discord.Interaction
-	if err := json.Unmarshal(ev.Data, &in); err != nil || in.ID == 0 || in.Token == "" {
-		b.record(ev, "", "undecodable interaction")
-		return
-	}
 	name := ""
-	if d, err := in.CommandData(); err == nil {
-		name = d.Name
+	var in discord.Interaction
+	if json.Unmarshal(ev.Data, &in) == nil {
+		if d, err := in.CommandData(); err == nil {
+			name = "/" + d.Name
+		}
 	}
-	b.record(ev, "", "/"+name)
-	if in.Type != discord.InteractionApplicationCommand || name != PingCommand {
+	b.record(ev, "", name)
+	b.mu.Lock()
+	ep := b.ep
+	b.mu.Unlock()
+	if ep == nil {
 		return
 	}
-	r := b.ping(ctx, &in, "gateway")
-	actx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if err := b.cfg.REST.CreateInteractionResponse(actx, in.ID, in.Token,
-		&discord.InteractionResponse{Type: r.Type, Data: &r.Data}); err != nil {
-		b.logWarn("demo: answering an interaction from the gateway", err)
+	if err := ep.Deliver(ctx, ev.Data, time.Now(), nil); err != nil {
+		b.logWarn("demo: serving an interaction from the gateway", err)
 	}
 }

@@ -194,27 +194,31 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 		d.disco.Serve(discoLn)
 	}()
 
-	// The interactions endpoint, on the dashboard's listener.
+	// The interactions endpoint holds the bot's listeners for both of
+	// Discord's transports: served on the dashboard's listener when
+	// Discord can reach it over HTTP, and fed INTERACTION_CREATE from the
+	// gateway either way.
 	mux := http.NewServeMux()
-	if cfg.Token == "" || cfg.PublicURL != "" {
-		pub := cfg.PublicKey
-		if pub == "" && cfg.Token == "" {
-			_, priv, kerr := ed25519.GenerateKey(rand.Reader)
-			if kerr != nil {
-				return d, kerr
-			}
-			pub = hex.EncodeToString(priv.Public().(ed25519.PublicKey))
-			d.Info.PrivateKey = hex.EncodeToString(priv.Seed())
+	serveHTTP := cfg.Token == "" || cfg.PublicURL != ""
+	pub := cfg.PublicKey
+	if serveHTTP && pub == "" && cfg.Token == "" {
+		_, priv, kerr := ed25519.GenerateKey(rand.Reader)
+		if kerr != nil {
+			return d, kerr
 		}
+		pub = hex.EncodeToString(priv.Public().(ed25519.PublicKey))
+		d.Info.PrivateKey = hex.EncodeToString(priv.Seed())
+	}
+	d.ep, err = interactions.New(interactions.Config{PublicKey: pub, REST: d.rest, Logger: cfg.Logger})
+	if err != nil {
+		return d, err
+	}
+	if err = d.bot.Register(d.ep); err != nil {
+		return d, err
+	}
+	if serveHTTP {
 		d.Info.PublicKey = pub
-		d.ep, err = interactions.New(interactions.Config{PublicKey: pub, REST: d.rest, Logger: cfg.Logger})
-		if err != nil {
-			return d, err
-		}
-		if err = d.bot.Register(d.ep); err != nil {
-			return d, err
-		}
-		if cfg.PublicKey == "" && cfg.Token != "" {
+		if pub == "" {
 			d.ep.Prefetch()
 		}
 		mux.Handle("/interactions", d.ep)
@@ -233,7 +237,7 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 		return d, err
 	}
 	d.Info.DashboardURL = "http://" + dashLn.Addr().String()
-	if d.ep != nil {
+	if serveHTTP {
 		d.Info.InteractionsURL = d.Info.DashboardURL + "/interactions"
 		if cfg.PublicURL != "" {
 			d.Info.InteractionsURL = cfg.PublicURL
