@@ -127,6 +127,7 @@ type Gateway struct {
 	buckets    map[int]time.Time    // identify bucket -> last accepted IDENTIFY
 	allMembers map[uint64]time.Time // guild -> last request for all members
 	refuse     time.Time            // refuse new connections until
+	flapUntil  time.Time            // drop connections after READY or RESUMED until
 	refused    int
 	received   history[Received]
 	connInfo   []ConnInfo

@@ -33,6 +33,7 @@ const (
 	outCut                    // half a frame, then an abrupt TCP close
 	outCorrupt                // bytes that break the compressed stream
 	outPong                   // a WebSocket pong
+	outDrop                   // what is queued, then an abrupt TCP close
 )
 
 type outItem struct {
@@ -226,6 +227,10 @@ func (c *gwConn) writeLoop() {
 				}
 				frame := appendFrame(nil, wsproto.OpBinary, data)
 				buf = append(buf, frame[:len(frame)/2]...)
+				c.nc.Write(buf)
+				c.end()
+				return
+			case outDrop:
 				c.nc.Write(buf)
 				c.end()
 				return

@@ -141,6 +141,29 @@ func (g *Gateway) CorruptStream(shard int) error {
 	})
 }
 
+// Flap makes the network flap for d of the Gateway's clock (Flap(0) ends
+// it): every connection is dropped, without a close frame, right after it
+// has been sent READY (and its guilds) or RESUMED. The session stays
+// resumable, so a client that reconnects at once gets RESUMED and is
+// dropped again: a test of a client's reconnect pacing.
+func (g *Gateway) Flap(d time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if d <= 0 {
+		g.flapUntil = time.Time{}
+		return
+	}
+	g.flapUntil = g.now().Add(d)
+}
+
+// flapLocked drops c after what is queued for it, while Flap lasts.
+func (g *Gateway) flapLocked(c *gwConn) {
+	if g.now().Before(g.flapUntil) {
+		c.closing = true
+		c.send(outItem{kind: outDrop})
+	}
+}
+
 // ReconnectBeforeHello makes the next n connections receive op 7 RECONNECT
 // before HELLO, which Discord may send and clients must handle.
 func (g *Gateway) ReconnectBeforeHello(n int) {

@@ -236,6 +236,42 @@ func TestGatewayRefuseConnections(t *testing.T) {
 	_ = http.StatusServiceUnavailable
 }
 
+// While the network flaps, a connection gets its READY or RESUMED and is
+// then dropped without a close frame; the session stays resumable, and
+// once Flap ends connections stay up.
+func TestGatewayFlap(t *testing.T) {
+	leaktest.Check(t)
+	ctx := testCtx(t)
+	clock := newFakeClock()
+	g := startGateway(t, &Gateway{Now: clock.Now})
+	g.Flap(time.Minute)
+	c := mustDial(t, g.URL(), "v=10")
+	r := c.identify(ctx, 0, 1)
+	if _, err := c.read(ctx); err == nil || websocket.CloseStatus(err) != -1 {
+		t.Fatalf("read after READY while flapping = %v, want the connection dropped without a close frame", err)
+	}
+	c2 := mustDial(t, g.ResumeURL(), "v=10")
+	c2.mustRead(ctx)
+	c2.mustSend(ctx, resumePayload("tok", r.SessionID, 1))
+	if p := c2.mustRead(ctx); p.T != "RESUMED" {
+		t.Fatalf("got %+v, want RESUMED", p)
+	}
+	if _, err := c2.read(ctx); err == nil || websocket.CloseStatus(err) != -1 {
+		t.Fatalf("read after RESUMED while flapping = %v, want the connection dropped", err)
+	}
+	clock.Advance(time.Minute)
+	c3 := mustDial(t, g.ResumeURL(), "v=10")
+	c3.mustRead(ctx)
+	c3.mustSend(ctx, resumePayload("tok", r.SessionID, 2))
+	if p := c3.mustRead(ctx); p.T != "RESUMED" {
+		t.Fatalf("got %+v, want RESUMED", p)
+	}
+	g.Dispatch(0, "AFTER", nil)
+	if p := c3.mustRead(ctx); p.T != "AFTER" {
+		t.Fatalf("got %+v: the connection did not stay up after Flap ended", p)
+	}
+}
+
 func TestGatewayDispatchGuildRouting(t *testing.T) {
 	leaktest.Check(t)
 	ctx := testCtx(t)

@@ -282,6 +282,7 @@ func (g *Gateway) identifyLocked(c *gwConn, raw json.RawMessage, now time.Time) 
 			g.dispatchLocked(s, "GUILD_CREATE", g.guildCreate(gd))
 		}
 	}
+	g.flapLocked(c)
 }
 
 func (g *Gateway) resumeLocked(c *gwConn, raw json.RawMessage) {
@@ -324,6 +325,7 @@ func (g *Gateway) resumeLocked(c *gwConn, raw json.RawMessage) {
 		c.send(outItem{data: p})
 	}
 	g.dispatchLocked(s, "RESUMED", nil)
+	g.flapLocked(c)
 }
 
 // invalidSessionLocked sends INVALID_SESSION d:false. The connection stays

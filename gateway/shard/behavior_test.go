@@ -237,7 +237,7 @@ func TestStopsAfterThreeDecompressFailures(t *testing.T) {
 	rec := newRecorder()
 	cfg := shard.Config{
 		Gateway: gateway.Config{Token: "t", URL: url, Compression: gateway.CompressZlib},
-		Handler: rec.handle, Backoff: shard.Backoff{Base: 10 * time.Millisecond},
+		Handler: rec.handle, Backoff: shard.Backoff{Base: 10 * time.Millisecond, Min: time.Millisecond},
 	}
 	s, err := shard.New(cfg)
 	if err != nil {

@@ -226,7 +226,7 @@ func TestClockReadyTimeout(t *testing.T) {
 
 // Refused connections are retried after the capped exponential delays,
 // measured on the clock: with Rand 0.5 each wait is 3/4 of
-// min(Base × 2^(n-1), Max).
+// min(Base × 2^(n-1), Max), and at least Min (1 s by default).
 func TestClockBackoffDelays(t *testing.T) {
 	leaktest.Check(t)
 	clock := newFakeClock()
@@ -239,7 +239,7 @@ func TestClockBackoffDelays(t *testing.T) {
 		c.Backoff = shard.Backoff{Base: time.Second, Max: 8 * time.Second}
 		c.Rand = func() float64 { return 0.5 }
 	})
-	waits := []time.Duration{750 * time.Millisecond, 1500 * time.Millisecond, 3 * time.Second, 6 * time.Second, 6 * time.Second}
+	waits := []time.Duration{time.Second, 1500 * time.Millisecond, 3 * time.Second, 6 * time.Second, 6 * time.Second}
 	at := start
 	for i, w := range waits {
 		at = at.Add(w)
@@ -263,7 +263,7 @@ func TestClockBackoffDelays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := start.Add(17250 * time.Millisecond); !r.At.Equal(want) {
+	if want := start.Add(17500 * time.Millisecond); !r.At.Equal(want) {
 		t.Fatalf("IDENTIFY at %v, want %v", r.At.Sub(start), want.Sub(start))
 	}
 }
@@ -427,7 +427,7 @@ func TestClockHelloTimeout(t *testing.T) {
 	cfg := shard.Config{
 		Gateway: gateway.Config{Token: "token", URL: "ws://" + ln.Addr().String()},
 		Clock:   clock,
-		Backoff: shard.Backoff{Base: 10 * time.Millisecond},
+		Backoff: shard.Backoff{Base: 10 * time.Millisecond, Min: time.Millisecond},
 		Rand:    func() float64 { return 0 },
 	}
 	s, err := shard.New(cfg)

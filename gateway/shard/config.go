@@ -15,10 +15,14 @@ import (
 
 // Defaults for the zero values of Config.
 const (
-	DefaultQueueEvents  = 4096
-	DefaultQueueBytes   = 64 << 20
-	DefaultBackoffBase  = time.Second
-	DefaultBackoffMax   = 2 * time.Minute
+	DefaultQueueEvents = 4096
+	DefaultQueueBytes  = 64 << 20
+	DefaultBackoffBase = time.Second
+	DefaultBackoffMax  = 2 * time.Minute
+	DefaultBackoffMin  = time.Second
+	// DefaultStableAfter is how long a connection must last for the next
+	// one to go without waiting.
+	DefaultStableAfter  = time.Minute
 	DefaultHelloTimeout = 20 * time.Second
 	DefaultReadyTimeout = 30 * time.Second
 	DefaultDialTimeout  = 15 * time.Second
@@ -50,32 +54,50 @@ func (e Event) Decode(v any) error {
 	return d.Decode(v)
 }
 
-// Backoff is the capped exponential backoff between failed connection
-// attempts: attempt n (from 1) waits a random time in [d/2, d] with
-// d = min(Base × 2^(n-1), Max). A reconnect after a connection that got
-// going (READY or RESUMED) does not wait.
+// Backoff is the capped exponential backoff between connection attempts:
+// attempt n (from 1) waits a random time in [d/2, d] with
+// d = min(Base × 2^(n-1), Max), and never less than Min. A connection
+// counts as failed, and the next attempt waits, unless it got going (READY
+// or RESUMED) and then lasted StableAfter: a network that drops every
+// connection right after READY is paced like one that refuses them, never
+// retried in a loop. Only the next connection after a stable one goes at
+// once, and the count starts again.
 type Backoff struct {
 	Base time.Duration // DefaultBackoffBase if 0; tests use 10 ms
 	Max  time.Duration // DefaultBackoffMax if 0
+	Min  time.Duration // DefaultBackoffMin (1 s) if 0; tests lower it
+	// StableAfter is how long a connection that got going must last for
+	// the next attempt to go at once; DefaultStableAfter (a minute) if 0.
+	StableAfter time.Duration
 }
 
 func (b Backoff) delay(attempt int, rnd func() float64) time.Duration {
 	if attempt <= 0 {
 		return 0
 	}
-	base, limit := b.Base, b.Max
+	base, limit, least := b.Base, b.Max, b.Min
 	if base <= 0 {
 		base = DefaultBackoffBase
 	}
 	if limit <= 0 {
 		limit = DefaultBackoffMax
 	}
+	if least <= 0 {
+		least = DefaultBackoffMin
+	}
 	d := base
 	for i := 1; i < attempt && d < limit; i++ {
 		d *= 2
 	}
 	d = min(d, limit)
-	return d/2 + time.Duration(rnd()*float64(d/2))
+	return max(d/2+time.Duration(rnd()*float64(d/2)), least)
+}
+
+func (b Backoff) stableAfter() time.Duration {
+	if b.StableAfter > 0 {
+		return b.StableAfter
+	}
+	return DefaultStableAfter
 }
 
 // Config describes one shard. Gateway.Token is required; every other zero
@@ -89,6 +111,10 @@ type Config struct {
 	// Identify hands out IDENTIFY slots; nil means a LocalLimiter with
 	// max_concurrency 1, right for a single shard.
 	Identify IdentifyLimiter
+	// Connects caps connection attempts per minute across the shards that
+	// share it: give the shards of one process the same one (a Manager
+	// does). Nil gives this shard its own, with the defaults.
+	Connects *ConnectLimit
 	// Session, when valid, is resumed by the first connection instead of
 	// identifying: one exported by a previous process's Shard.Session.
 	Session gateway.Session
@@ -160,6 +186,9 @@ func (c *Config) withDefaults() (Config, error) {
 	cfg.Clock = clockOr(cfg.Clock)
 	if cfg.Identify == nil {
 		cfg.Identify = &LocalLimiter{MaxConcurrency: 1, Clock: cfg.Clock}
+	}
+	if cfg.Connects == nil {
+		cfg.Connects = &ConnectLimit{}
 	}
 	return cfg, nil
 }

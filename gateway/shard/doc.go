@@ -11,6 +11,13 @@
 // exponentially with jitter between failed attempts, and gives up after
 // three consecutive undecodable compressed streams.
 //
+// Reconnects are paced so that no network can make a storm of them: a
+// connection that drops within a minute of dialing counts as failed even
+// if READY came (the next attempt waits at least a second, then longer
+// each time), and a ConnectLimit shared by a process's shards caps their
+// dials (by default 120 a minute, after a burst as large as the Manager's
+// shard count).
+//
 // Events go to a Handler on a goroutine of their own through a bounded
 // queue. The reader never waits for the handler: while the queue is full
 // it stops reading the socket, and since liveness is judged when the

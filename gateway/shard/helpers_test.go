@@ -173,7 +173,7 @@ func shardConfig(g *discordtest.Gateway, rec *recorder) shard.Config {
 			MinHeartbeatInterval: time.Millisecond,
 		},
 		Handler:  rec.handle,
-		Backoff:  shard.Backoff{Base: 10 * time.Millisecond, Max: 50 * time.Millisecond},
+		Backoff:  shard.Backoff{Base: 10 * time.Millisecond, Max: 50 * time.Millisecond, Min: time.Millisecond},
 		Identify: &shard.LocalLimiter{Interval: 5 * time.Second / timeScale * 6 / 5},
 	}
 }

@@ -99,7 +99,10 @@ func TestSendLimiter(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	b := Backoff{Base: 10 * time.Millisecond, Max: 100 * time.Millisecond}
+	if d := (Backoff{Base: 10 * time.Millisecond}).delay(1, func() float64 { return 0 }); d != DefaultBackoffMin {
+		t.Fatalf("first attempt with the default Min waits %v, want %v", d, DefaultBackoffMin)
+	}
+	b := Backoff{Base: 10 * time.Millisecond, Max: 100 * time.Millisecond, Min: time.Millisecond}
 	if d := b.delay(0, func() float64 { return 0.9 }); d != 0 {
 		t.Fatalf("attempt 0 waits %v", d)
 	}
@@ -197,4 +200,40 @@ func FuzzMemberDispatch(f *testing.F) {
 			t.Fatalf("merge error not typed: %v", err)
 		}
 	})
+}
+
+// A ConnectLimit lets Burst attempts go at once, then queues the rest one
+// interval apart, and refills at PerMinute.
+func TestConnectLimitReserve(t *testing.T) {
+	l := &ConnectLimit{PerMinute: 6, Burst: 2} // one per 10 s
+	t0 := time.Unix(1000, 0)
+	for i, want := range []time.Duration{0, 0, 10 * time.Second, 20 * time.Second} {
+		if got := l.reserve(t0); got != want {
+			t.Fatalf("attempt %d at t0 waits %v, want %v", i, got, want)
+		}
+	}
+	// 30 s later the queue (due at 10 s and 20 s) has drained and one
+	// token has come back.
+	if got := l.reserve(t0.Add(30 * time.Second)); got != 0 {
+		t.Fatalf("after 30 s: wait %v, want 0", got)
+	}
+	if got := l.reserve(t0.Add(30 * time.Second)); got != 10*time.Second {
+		t.Fatalf("second after 30 s: wait %v, want 10s", got)
+	}
+	idle := &ConnectLimit{PerMinute: 6, Burst: 2}
+	idle.reserve(t0)
+	for i, want := range []time.Duration{0, 0, 10 * time.Second} {
+		if got := idle.reserve(t0.Add(time.Hour)); got != want {
+			t.Fatalf("after an idle hour, attempt %d waits %v, want %v (Burst caps the bucket)", i, got, want)
+		}
+	}
+	var def ConnectLimit
+	for range DefaultConnectsPerMinute {
+		if d := def.reserve(t0); d != 0 {
+			t.Fatalf("the default burst is shorter than %d", DefaultConnectsPerMinute)
+		}
+	}
+	if d := def.reserve(t0); d != 500*time.Millisecond {
+		t.Fatalf("past the default burst: wait %v, want 500ms (120 a minute)", d)
+	}
 }

@@ -19,12 +19,21 @@ type outcome struct {
 // loop runs connections until the shard stops.
 func (s *Shard) loop(ctx context.Context) error {
 	attempt := 0
+	clock := s.cfg.Clock
 	for n := 0; ; n++ {
+		// The process's cap on dials comes on top of this shard's backoff.
+		if d := s.cfg.Connects.reserve(clock.Now()); d > 0 {
+			s.log.Debug("shard: connection attempts over the process's limit, waiting", "for", d)
+			if stop, err := s.wait(ctx, d); stop {
+				return err
+			}
+		}
 		if n > 0 {
 			s.update(func(st *statusState) { st.Reconnects++ })
 		}
 		s.update(func(st *statusState) { st.Connections++ })
 		l := &link{s: s}
+		began := clock.Now()
 		out := l.run(ctx)
 		if out.stop {
 			return out.err
@@ -34,25 +43,39 @@ func (s *Shard) loop(ctx context.Context) error {
 			return ErrDecompressFailures
 		}
 		s.update(func(st *statusState) { st.LastError = out.err })
-		if l.gotGoing {
+		// Only a connection that got going and then lasted resets the
+		// count: one dropped right after READY is a failure like any.
+		if l.gotGoing && clock.Now().Sub(began) >= s.cfg.Backoff.stableAfter() {
 			attempt = 0
 		} else {
 			attempt++
 		}
 		d := s.cfg.Backoff.delay(attempt, s.cfg.Rand)
 		s.log.Debug("shard: reconnecting", "after", d, "attempt", attempt, "err", out.err)
-		s.setState(StateBackoff)
-		req, closing, err := s.sleep(ctx, d)
-		if err != nil {
+		if stop, err := s.wait(ctx, d); stop {
 			return err
 		}
-		if closing {
-			if req.end {
-				s.conn.Close(1000, "")
-			}
-			return nil
-		}
 	}
+}
+
+// wait sleeps d in StateBackoff before a connection attempt. stop reports
+// that Run must return err (nil after Close).
+func (s *Shard) wait(ctx context.Context, d time.Duration) (stop bool, err error) {
+	if d <= 0 {
+		return false, nil
+	}
+	s.setState(StateBackoff)
+	req, closing, err := s.sleep(ctx, d)
+	if err != nil {
+		return true, err
+	}
+	if closing {
+		if req.end {
+			s.conn.Close(1000, "")
+		}
+		return true, nil
+	}
+	return false, nil
 }
 
 // link is one connection's life, run by the shard's loop goroutine.

@@ -18,7 +18,8 @@ import (
 type ManagerConfig struct {
 	// Shard is the template for every shard. The Manager sets
 	// Gateway.ShardID, Gateway.ShardCount, Session, and (when nil)
-	// Gateway.URL and Identify.
+	// Gateway.URL, Identify and Connects (one ConnectLimit for all the
+	// shards, with a Burst of at least their number).
 	Shard Config
 	// REST is asked Get Gateway Bot when ShardCount, MaxConcurrency or
 	// Shard.Gateway.URL is missing.
@@ -122,12 +123,17 @@ func (m *Manager) Run(ctx context.Context) error {
 		lim = &LocalLimiter{MaxConcurrency: mc, Interval: cfg.IdentifyInterval, Budget: budget, Clock: cfg.Shard.Clock}
 	}
 	ordered := newOrderedLimiter(lim, ids, mc)
+	connects := cfg.Shard.Connects
+	if connects == nil {
+		connects = &ConnectLimit{Burst: max(DefaultConnectsPerMinute, len(ids))}
+	}
 
 	shards := make(map[int]*Shard, len(ids))
 	for _, id := range ids {
 		sc := cfg.Shard
 		sc.Gateway.ShardID, sc.Gateway.ShardCount, sc.Gateway.URL = id, count, url
 		sc.Identify = ordered
+		sc.Connects = connects
 		sc.Session = cfg.Sessions[id]
 		s, err := New(sc)
 		if err != nil {

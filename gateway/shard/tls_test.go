@@ -139,7 +139,7 @@ func TestReadyTimeout(t *testing.T) {
 	s, err := shard.New(shard.Config{
 		Gateway:      gatewayConfig(url),
 		ReadyTimeout: 30 * time.Millisecond,
-		Backoff:      shard.Backoff{Base: 10 * time.Millisecond, Max: 20 * time.Millisecond},
+		Backoff:      shard.Backoff{Base: 10 * time.Millisecond, Max: 20 * time.Millisecond, Min: time.Millisecond},
 		// A slot never released would hold the bucket for 10 s.
 		Identify: &shard.LocalLimiter{Interval: time.Millisecond, Timeout: 10 * time.Second},
 	})
@@ -170,7 +170,7 @@ func TestHelloTimeout(t *testing.T) {
 		Gateway:      gatewayConfig(url),
 		Handler:      rec.handle,
 		HelloTimeout: 30 * time.Millisecond,
-		Backoff:      shard.Backoff{Base: 10 * time.Millisecond, Max: 20 * time.Millisecond},
+		Backoff:      shard.Backoff{Base: 10 * time.Millisecond, Max: 20 * time.Millisecond, Min: time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)

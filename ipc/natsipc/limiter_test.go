@@ -117,7 +117,7 @@ func TestIdentifyLimiterWithManagers(t *testing.T) {
 						readyCh <- ev.Shard
 					}
 				},
-				Backoff:  shard.Backoff{Base: 10 * time.Millisecond, Max: 50 * time.Millisecond},
+				Backoff:  shard.Backoff{Base: 10 * time.Millisecond, Max: 50 * time.Millisecond, Min: time.Millisecond},
 				Identify: lim,
 			},
 			ShardCount: shards, MaxConcurrency: mc,

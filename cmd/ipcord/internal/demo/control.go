@@ -39,6 +39,7 @@ type DispatchRequest struct {
 //	close                              shard, code (default 4000), reason
 //	delay_frames                       shard, ms
 //	refuse_connections                 ms
+//	flap                               ms (connections dropped after READY/RESUMED; 0 ends it)
 //	reconnect_before_hello             n
 //	rest                               route, status, retry_after_ms, global, times
 type FaultRequest struct {
@@ -61,6 +62,7 @@ var faultNames = map[string]bool{
 	"reconnect": true, "request_heartbeat": true, "stop_heartbeat_acks": true, "cut_mid_frame": true,
 	"corrupt_stream": true, "drop_session": true, "invalid_session": true, "close": true,
 	"delay_frames": true, "refuse_connections": true, "reconnect_before_hello": true, "rest": true,
+	"flap": true,
 }
 
 // DecodeDispatch parses a POST /_fake/dispatch body.
@@ -211,6 +213,8 @@ func (f *Fake) applyFault(r FaultRequest) error {
 		return f.gw.DelayFrames(r.Shard, ms)
 	case "refuse_connections":
 		f.gw.RefuseConnections(ms)
+	case "flap":
+		f.gw.Flap(ms)
 	case "reconnect_before_hello":
 		f.gw.ReconnectBeforeHello(max(r.N, 1))
 	case "rest":

@@ -107,6 +107,13 @@ func TestFakeControlDispatchFaultAndSent(t *testing.T) {
 	if code, _ := do(t, "POST", f.URL()+"/_fake/fault", "", `{"name":"meteor"}`); code != http.StatusBadRequest {
 		t.Errorf("unknown fault = %d, want 400", code)
 	}
+	// The network flapping for a minute, then no more (discordtest's
+	// TestGatewayFlap checks what flapping does).
+	for _, req := range []string{`{"name":"flap","ms":60000}`, `{"name":"flap"}`} {
+		if code, body := do(t, "POST", f.URL()+"/_fake/fault", "", req); code != 200 {
+			t.Fatalf("fault %s = %d %s", req, code, body)
+		}
+	}
 	// A REST fault by name.
 	if code, body := do(t, "POST", f.URL()+"/_fake/fault", "", `{"name":"rest","route":"POST /channels/*/messages","status":503}`); code != 200 {
 		t.Fatalf("rest fault = %d %s", code, body)
