@@ -52,18 +52,18 @@ func decodeBetter(payload []byte) (betterRequest, error) {
 // betterCodec is better-ipc's server side.
 type betterCodec struct{ secret string }
 
-func (b betterCodec) decode(payload []byte) (string, json.RawMessage, *Error) {
+func (b betterCodec) decode(payload []byte) (string, json.RawMessage, map[string]string, *Error) {
 	r, err := decodeBetter(payload)
 	if err != nil {
-		return "", nil, &Error{Code: CodeBadRequest, Message: err.Error()}
+		return "", nil, nil, &Error{Code: CodeBadRequest, Message: err.Error()}
 	}
 	if b.secret != "" && !secretMatches(b.secret, r.Secret) {
-		return "", nil, &Error{Code: CodeUnauthorized}
+		return "", nil, nil, &Error{Code: CodeUnauthorized}
 	}
 	if !r.HasEndpoint {
-		return "", nil, &Error{Code: CodeUnknownRoute, Message: "no endpoint"}
+		return "", nil, nil, &Error{Code: CodeUnknownRoute, Message: "no endpoint"}
 	}
-	return r.Endpoint, r.Kwargs, nil
+	return r.Endpoint, r.Kwargs, nil, nil
 }
 
 // result wraps a result in better-ipc's envelope: a string travels as

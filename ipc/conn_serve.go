@@ -16,28 +16,27 @@ import (
 func (c *conn) serve(f *wire.Frame) *task {
 	id := f.ID
 	h, ok := c.cfg.router.Lookup(f.Route)
+	var e *Error
 	c.mu.Lock()
 	switch {
 	case c.shutdown:
-		c.mu.Unlock()
-		c.writeFrame(wire.AppendError(nil, id, CodeShuttingDown, "server is shutting down"))
-		return nil
+		e = &Error{Code: CodeShuttingDown, Message: "server is shutting down"}
 	case !ok:
-		c.mu.Unlock()
-		c.writeFrame(wire.AppendError(nil, id, CodeUnknownRoute, fmt.Sprintf("no route %q", f.Route)))
-		return nil
+		e = &Error{Code: CodeUnknownRoute, Message: fmt.Sprintf("no route %q", f.Route)}
 	case c.inbound[id] != nil:
 		// A second request with the id of a running one would replace it
 		// here and slip past the cap; it is refused instead, and the
 		// first keeps its id.
-		c.mu.Unlock()
-		c.writeFrame(wire.AppendError(nil, id, CodeBadRequest, fmt.Sprintf("request id %d is already in flight", id)))
-		return nil
+		e = &Error{Code: CodeBadRequest, Message: fmt.Sprintf("request id %d is already in flight", id)}
 	case c.running >= c.cfg.maxInFlight:
 		// running, not len(inbound): a handler canceled by its caller
 		// leaves inbound at once but holds its goroutine until it returns.
+		e = &Error{Code: CodeOverloaded, Message: fmt.Sprintf("more than %d requests in flight", c.cfg.maxInFlight)}
+	}
+	if e != nil {
 		c.mu.Unlock()
-		c.writeFrame(wire.AppendError(nil, id, CodeOverloaded, fmt.Sprintf("more than %d requests in flight", c.cfg.maxInFlight)))
+		c.cfg.refused(e, func() Request { return c.request(f) })
+		c.writeFrame(wire.AppendError(nil, id, e.Code, e.Message))
 		return nil
 	}
 	timeout := c.cfg.defaultTimeout
@@ -57,17 +56,19 @@ func (c *conn) serve(f *wire.Frame) *task {
 	c.active.Add(1)
 	c.mu.Unlock()
 
-	*hc.Request() = Request{
-		Route:  f.Route,
+	*hc.Request() = c.request(f)
+	return &task{ctx: hc, id: id, h: h}
+}
+
+// request is the Request a handler (or a hook) sees for f.
+func (c *conn) request(f *wire.Frame) Request {
+	return Request{
+		Route:  trimSlash(f.Route),
 		Args:   append(json.RawMessage(nil), f.Args...), // f.Args aliases the read buffer
 		Meta:   f.Meta,
 		Peer:   c.peer,
 		Caller: c,
 	}
-	if len(hc.Request().Route) > 0 && hc.Request().Route[0] == '/' {
-		hc.Request().Route = hc.Request().Route[1:]
-	}
-	return &task{ctx: hc, id: id, h: h}
 }
 
 func (c *conn) run(ctx *handlerContext, id uint64, h Handler) {

@@ -39,7 +39,7 @@ func FuzzDecodeExtIPC(f *testing.F) {
 		}
 		// Every reply, error or not, is valid JSON a client can decode.
 		codec := extIPCCodec{secret: "s"}
-		route, args, e := codec.decode(p)
+		route, args, meta, e := codec.decode(p)
 		if e != nil {
 			out := codec.failure(e)
 			if _, err := decodeExtIPCReply(out); !json.Valid(out) || err == nil {
@@ -47,6 +47,8 @@ func FuzzDecodeExtIPC(f *testing.F) {
 			}
 		} else if route != r.Endpoint || (args != nil && !json.Valid(args)) {
 			t.Fatalf("decode: %q %q", route, args)
+		} else if _, leaked := meta["Authorization"]; leaked {
+			t.Fatalf("the secret reached the request's metadata: %v", meta)
 		}
 		decodeExtIPCReply(p)
 		if port, err := decodeExtIPCDiscovery(p); err == nil && (port <= 0 || port > 65535) {

@@ -15,8 +15,9 @@ import (
 // better-ipc): its client matches replies to requests by order alone.
 type seqCodec interface {
 	// decode reads one request; a non-nil error is answered at once, in
-	// the dialect's form, without running anything.
-	decode(payload []byte) (route string, args json.RawMessage, err *Error)
+	// the dialect's form, without running anything. meta is what else the
+	// peer sent that a handler may want (ext-ipc's headers), or nil.
+	decode(payload []byte) (route string, args json.RawMessage, meta map[string]string, err *Error)
 	// result encodes a route's successful result (JSON, nil for none).
 	result(data []byte) []byte
 	// failure encodes an error in the dialect's form.
@@ -149,7 +150,7 @@ func (x *seqSession) request(payload []byte) bool {
 	}
 	r := &seqReply{ready: make(chan struct{})}
 	x.order <- r // never blocks: order holds at most as many as slots
-	route, args, e := x.codec.decode(payload)
+	route, args, meta, e := x.codec.decode(payload)
 	var h Handler
 	if e == nil {
 		var ok bool
@@ -175,14 +176,23 @@ func (x *seqSession) request(payload []byte) bool {
 			x.denied = true
 			return false
 		}
+		if route != "" {
+			x.s.cfg.refused(e, func() Request { return x.requestFor(route, args, meta) })
+		}
 		return true
 	}
 	hc := transport.NewContext(Request{}, time.Now().Add(x.s.cfg.dialectTimeout), nil)
 	x.running[hc] = struct{}{}
 	x.mu.Unlock()
-	*hc.Request() = Request{Route: trimSlash(route), Args: append(json.RawMessage(nil), argsOrNull(args)...)}
+	*hc.Request() = x.requestFor(route, args, meta)
 	x.s.cfg.workers.run(func() { x.run(hc, h, r) })
 	return true
+}
+
+// requestFor is the Request a handler (or a hook) sees. Peer is better-ipc's
+// ID header, the only name such a client has.
+func (x *seqSession) requestFor(route string, args json.RawMessage, meta map[string]string) Request {
+	return Request{Route: trimSlash(route), Args: append(json.RawMessage(nil), argsOrNull(args)...), Meta: meta, Peer: x.id}
 }
 
 func (x *seqSession) run(hc *handlerContext, h Handler, r *seqReply) {

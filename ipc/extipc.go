@@ -27,6 +27,10 @@ type extIPCRequest struct {
 	Data          json.RawMessage
 	Authorization string
 	HasAuth       bool
+	// Headers are the other headers the peer sent, strings as they are and
+	// other values as JSON: the Authorization header (the secret) is never
+	// among them, so a handler or hook cannot log it by accident.
+	Headers map[string]string
 }
 
 // decodeExtIPC decodes an ext-ipc request. Missing or mistyped fields are
@@ -49,6 +53,19 @@ func decodeExtIPC(payload []byte) (extIPCRequest, error) {
 		if a, ok := headers["Authorization"]; ok && json.Unmarshal(a, &r.Authorization) == nil {
 			r.HasAuth = true
 		}
+		for k, v := range headers {
+			if k == "Authorization" {
+				continue
+			}
+			var str string
+			if json.Unmarshal(v, &str) != nil {
+				str = string(v)
+			}
+			if r.Headers == nil {
+				r.Headers = make(map[string]string, len(headers))
+			}
+			r.Headers[k] = str
+		}
 	}
 	return r, nil
 }
@@ -56,19 +73,19 @@ func decodeExtIPC(payload []byte) (extIPCRequest, error) {
 // extIPCCodec is the server side of the ext-ipc family.
 type extIPCCodec struct{ secret string }
 
-func (x extIPCCodec) decode(payload []byte) (string, json.RawMessage, *Error) {
+func (x extIPCCodec) decode(payload []byte) (string, json.RawMessage, map[string]string, *Error) {
 	r, err := decodeExtIPC(payload)
 	if err != nil {
-		return "", nil, &Error{Code: CodeUnknownRoute, Message: err.Error()}
+		return "", nil, nil, &Error{Code: CodeUnknownRoute, Message: err.Error()}
 	}
 	// The secret is checked first, on every message, as the original does.
 	if x.secret != "" && (!r.HasAuth || !secretMatches(x.secret, r.Authorization)) {
-		return "", nil, &Error{Code: CodeUnauthorized}
+		return "", nil, nil, &Error{Code: CodeUnauthorized}
 	}
 	if !r.HasEndpoint {
-		return "", nil, &Error{Code: CodeUnknownRoute, Message: "no endpoint"}
+		return "", nil, nil, &Error{Code: CodeUnknownRoute, Message: "no endpoint"}
 	}
-	return r.Endpoint, r.Data, nil
+	return r.Endpoint, r.Data, r.Headers, nil
 }
 
 // result is the route's return value as-is: the family has no envelope.

@@ -3,6 +3,9 @@ package ipc_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"sync"
 	"log/slog"
 	"strings"
 	"testing"
@@ -47,4 +50,61 @@ func TestPanickingHooks(t *testing.T) {
 			t.Errorf("the log does not show %s's panic:\n%s", hook, log.String())
 		}
 	}
+}
+
+// OnRequest sees every request, those for unknown routes included, on
+// every dialect; an ext-ipc request's headers (all but the secret) are its
+// metadata.
+func TestHooksSeeEveryRequest(t *testing.T) {
+	leaktest.Check(t)
+	var mu sync.Mutex
+	var seen []string
+	hooks := &ipc.Hooks{
+		OnRequest: func(ctx context.Context, req *ipc.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen = append(seen, fmt.Sprintf("request %s peer=%q meta=%v", req.Route, req.Peer, req.Meta))
+		},
+		OnComplete: func(ctx context.Context, req *ipc.Request, _ time.Duration, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen = append(seen, fmt.Sprintf("complete %s unknown=%v", req.Route, errors.Is(err, ipc.ErrUnknownRoute)))
+		},
+	}
+	_, u, _ := dialectServer(t, func(s *ipc.Server) { s.Hooks = hooks })
+	expect := func(what string, want ...string) {
+		t.Helper()
+		waitFor(t, 5*time.Second, what+" to reach the hooks", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(seen) >= len(want)
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		if got := strings.Join(seen, "\n"); got != strings.Join(want, "\n") {
+			t.Fatalf("%s: hooks saw\n%s\nwant\n%s", what, got, strings.Join(want, "\n"))
+		}
+		seen = nil
+	}
+
+	rc := helloed(t, u, "native")
+	rc.send(`{"t":"req","id":1,"route":"nope"}`)
+	rc.recvJSON()
+	expect("native", `request nope peer="native" meta=map[]`, `complete nope unknown=true`)
+
+	pc := plainDial(t, u, nil)
+	pc.send(`{"endpoint": "/nope", "data": {}, "headers": {"Authorization": "s3cret", "X-Trace": "t1", "Retry": 2}}`)
+	pc.next(5 * time.Second)
+	expect("ext-ipc", `request nope peer="" meta=map[Retry:2 X-Trace:t1]`, `complete nope unknown=true`)
+
+	pc = plainDial(t, u, http.Header{"ID": {"dash-1"}})
+	pc.send(`{"endpoint": "nope", "secret": "s3cret", "kwargs": {}}`)
+	pc.next(5 * time.Second)
+	expect("better-ipc", `request nope peer="dash-1" meta=map[]`, `complete nope unknown=true`)
+
+	pc = plainDial(t, u, nil)
+	pc.send(`{"packet_id": "01", "type": "request", "data": {"identifier": "bot", "type": "IDENTIFY", "data": {"secret_key": "s3cret", "override_key": null}}}`)
+	pc.next(5 * time.Second)
+	pc.send(`{"packet_id": "02", "type": "request", "data": {"identifier": "bot", "type": "CLIENT_REQUEST", "data": {"route": "nope", "arguments": {}}}}`)
+	expect("zonis", `request nope peer="bot" meta=map[]`, `complete nope unknown=true`)
 }

@@ -105,9 +105,15 @@ type Server struct {
 
 // Hooks observe the requests a Server (or a Client, for the routes it
 // serves) handles. The functions run on the request's goroutine and must
-// not block for long.
+// not block for long; a hook that panics is recovered and logged, and the
+// request keeps its outcome.
 type Hooks struct {
-	// OnRequest runs before the handler.
+	// OnRequest runs for every request, before its handler; a request
+	// answered without one (unknown route, overload, shutdown) is seen
+	// too, followed by OnError and OnComplete with its answer. A request
+	// without the secret is not. A dialect request's Meta holds what else
+	// its peer sent (ext-ipc's headers, the secret left out), its Peer the
+	// peer's name (better-ipc's ID, Zonis's identifier).
 	OnRequest func(ctx context.Context, req *Request)
 	// OnComplete runs after every request, with its duration and its
 	// error (nil on success).

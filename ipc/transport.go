@@ -24,3 +24,13 @@ func encodeArgs(args any) ([]byte, error) { return transport.EncodeArgs[Error](a
 // contextError is the error of a call whose context ended: ErrTimeout or
 // ErrCanceled, matching the context's own error too.
 func contextError(ctx context.Context) error { return transport.ContextError[Error](ctx) }
+
+// refused shows the hooks a request answered with e without running a
+// handler. build makes the Request only when there are hooks to see it.
+func (c *connConfig) refused(e *Error, build func() Request) {
+	if c.hooks == nil {
+		return
+	}
+	req := build()
+	transport.Refused(&req, req.Route, error(e), (*transport.Hooks[Request])(c.hooks), c.logger)
+}

@@ -120,32 +120,38 @@ func (z *zonisPeer) serve(f zonisFrame) {
 		return
 	}
 	h, ok := z.c.cfg.router.Lookup(call.Route)
+	var e *Error
 	z.mu.Lock()
 	switch {
 	case !ok:
-		z.mu.Unlock()
-		z.fail(pid, call.Route, &Error{Code: CodeUnknownRoute})
-		return
+		e = &Error{Code: CodeUnknownRoute}
 	case z.shutdown:
-		z.mu.Unlock()
-		z.fail(pid, call.Route, &Error{Code: CodeShuttingDown, Message: "server is shutting down"})
-		return
+		e = &Error{Code: CodeShuttingDown, Message: "server is shutting down"}
 	case len(z.running) >= z.c.cfg.maxInFlight:
+		e = &Error{Code: CodeOverloaded, Message: fmt.Sprintf("more than %d requests in flight", z.c.cfg.maxInFlight)}
+	}
+	if e != nil {
 		z.mu.Unlock()
-		z.fail(pid, call.Route, &Error{Code: CodeOverloaded, Message: fmt.Sprintf("more than %d requests in flight", z.c.cfg.maxInFlight)})
+		z.c.cfg.refused(e, func() Request { return z.request(call) })
+		z.fail(pid, call.Route, e)
 		return
 	}
 	hc := transport.NewContext(Request{}, time.Now().Add(z.c.cfg.dialectTimeout), nil)
 	z.running[hc] = struct{}{}
 	z.hwg.Add(1)
 	z.mu.Unlock()
-	*hc.Request() = Request{
+	*hc.Request() = z.request(call)
+	z.c.cfg.workers.run(func() { z.run(hc, h, pid) })
+}
+
+// request is the Request a handler (or a hook) sees for call.
+func (z *zonisPeer) request(call zonisCall) Request {
+	return Request{
 		Route:  trimSlash(call.Route),
 		Args:   append(json.RawMessage(nil), argsOrNull(call.Arguments)...),
 		Peer:   z.c.peer,
 		Caller: z,
 	}
-	z.c.cfg.workers.run(func() { z.run(hc, h, pid) })
 }
 
 func (z *zonisPeer) run(hc *handlerContext, h Handler, pid string) {

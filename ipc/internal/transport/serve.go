@@ -64,6 +64,21 @@ func Serve[R any, E ErrorShape, P ErrorPtr[E]](ctx context.Context, h Handler[R]
 	return encodeResult[E, P](route, v)
 }
 
+// Refused shows hooks (nil for none) a request answered without running
+// a handler (an unknown route, overload, shutdown), so that OnRequest sees
+// every request, as discord_tools' on_raw_ipc_request does; err is the
+// answer it got, for OnError and OnComplete.
+func Refused[R any](req *R, route string, err error, hooks *Hooks[R], logger *slog.Logger) {
+	if hooks == nil {
+		return
+	}
+	ctx := context.WithValue(context.Background(), RequestKey{}, req)
+	if hooks.OnRequest != nil {
+		guard(logger, "OnRequest", route, func() { hooks.OnRequest(ctx, req) })
+	}
+	hooks.after(ctx, req, route, 0, err, logger)
+}
+
 // after runs the hooks that follow a request: OnError when it failed,
 // then OnComplete.
 func (hooks *Hooks[R]) after(ctx context.Context, req *R, route string, took time.Duration, err error, logger *slog.Logger) {
