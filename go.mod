@@ -2,6 +2,8 @@ module github.com/ipcord/ipcord
 
 go 1.26.0
 
+toolchain go1.26.10
+
 require (
 	filippo.io/edwards25519 v1.2.0
 	github.com/coder/websocket v1.8.15

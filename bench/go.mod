@@ -2,6 +2,8 @@ module github.com/ipcord/ipcord/bench
 
 go 1.26.0
 
+toolchain go1.26.10
+
 replace github.com/ipcord/ipcord => ../
 
 require (

@@ -2,6 +2,8 @@ module github.com/ipcord/ipcord/e2e
 
 go 1.26.0
 
+toolchain go1.26.10
+
 require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/ipcord/ipcord v0.0.0

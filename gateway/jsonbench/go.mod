@@ -1,6 +1,8 @@
 module github.com/ipcord/ipcord/gateway/jsonbench
 
-go 1.26
+go 1.26.0
+
+toolchain go1.26.10
 
 replace github.com/ipcord/ipcord => ../..
 
@@ -21,5 +23,5 @@ require (
 	github.com/modern-go/reflect2 v1.0.2 // indirect
 	github.com/twitchyliquid64/golang-asm v0.15.1 // indirect
 	golang.org/x/arch v0.0.0-20210923205945-b76863e36670 // indirect
-	golang.org/x/sys v0.22.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
 )

@@ -1,13 +1,15 @@
 module github.com/ipcord/ipcord/interactions/voiverify
 
-go 1.26
+go 1.26.0
+
+toolchain go1.26.10
 
 require github.com/ipcord/ipcord v0.0.0
 
 require (
 	github.com/oasisprotocol/curve25519-voi v0.0.0-20230904125328-1f23a7beb09a
-	golang.org/x/crypto v0.0.0-20220321153916-2c7772ba3064 // indirect
-	golang.org/x/sys v0.0.0-20220325203850-36772127a21f // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
 )
 
 replace github.com/ipcord/ipcord => ../..
