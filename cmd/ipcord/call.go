@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -53,7 +52,7 @@ func (cf clientFlags) dial(ctx context.Context, e *env, id string, opts ...func(
 	if *cf.discover != "" {
 		list, err := ipc.Discover(ctx, ipc.DiscoverConfig{Addr: *cf.discover, Secret: s, TLS: tl})
 		if err != nil {
-			return nil, err
+			return nil, connectError("discovery at "+*cf.discover, err)
 		}
 		info, err := ipc.PickServer(list, *cf.name)
 		if err != nil {
@@ -65,7 +64,14 @@ func (cf clientFlags) dial(ctx context.Context, e *env, id string, opts ...func(
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return ipc.Dial(ctx, cfg)
+	if err := probe(ctx, u); err != nil {
+		return nil, err
+	}
+	c, err := ipc.Dial(ctx, cfg)
+	if err != nil {
+		return nil, connectError(u, err)
+	}
+	return c, nil
 }
 
 func runCall(ctx context.Context, e *env, args []string) error {
@@ -76,7 +82,7 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	forwardTo := fs.String("client", "", "ask the server to forward the call to its connected client `ID`")
 	nf := addNATSFlags(fs, "with --nats: call this cluster (default: any instance of the route)")
 	all := fs.Bool("all", false, "with --nats: call every cluster, one line per cluster")
-	pos, err := parseFlags(fs, args)
+	pos, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
@@ -85,8 +91,7 @@ func runCall(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(pos) == 0 {
-		fs.Usage()
-		return errUsage
+		return fs.Fail("missing ROUTE")
 	}
 	route := pos[0]
 	callArgs, err := cmdline.CallArgs(*argsJSON, pos[1:])
@@ -95,14 +100,12 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	}
 	if *nf.url != "" {
 		if *all && *nf.cluster != "" {
-			fmt.Fprintln(e.stderr, "ipcord call: --all and --cluster exclude each other")
-			return errUsage
+			return fs.Fail("--all and --cluster exclude each other")
 		}
 		return callNATS(ctx, e, nf, *all, *cf.timeout, route, callArgs)
 	}
 	if *all || *nf.cluster != "" {
-		fmt.Fprintln(e.stderr, "ipcord call: --all and --cluster need --nats URL")
-		return errUsage
+		return fs.Fail("--all and --cluster need --nats URL")
 	}
 	if *forwardTo != "" {
 		callArgs, _ = json.Marshal(ipc.ForwardArgs{Client: *forwardTo, Route: route, Args: callArgs})
@@ -110,49 +113,33 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	}
 	c, err := cf.dial(ctx, e, "", func(cfg *ipc.ClientConfig) { cfg.Dialect = dialect })
 	if err != nil {
-		return reportCallError(e, err)
+		return reportCallError(err)
 	}
 	defer c.Close()
 	cctx, cancel := context.WithTimeout(ctx, *cf.timeout)
 	defer cancel()
 	var out json.RawMessage
 	if err := c.Call(cctx, route, callArgs, &out); err != nil {
-		return reportCallError(e, err)
+		return reportCallError(err)
 	}
 	fmt.Fprintln(e.stdout, string(out))
 	return nil
 }
 
-// reportCallError prints an error as "code: message" on stderr and makes
-// the command exit 1.
-func reportCallError(e *env, err error) error {
-	fmt.Fprintln(e.stderr, callErrorText(err))
-	return cmdline.ExitError{Code: 1}
-}
-
-// callErrorText is "code: message" for an *ipc.Error, else "error: err".
-func callErrorText(err error) string {
-	var ie *ipc.Error
-	if errors.As(err, &ie) {
-		return ie.Code + ": " + ie.Message
-	}
-	return "error: " + err.Error()
-}
-
 func runRoutes(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "routes", "[--url URL] --secret S")
 	cf := addClientFlags(fs)
-	if _, err := parseFlags(fs, args); err != nil {
+	if _, err := fs.Parse(args); err != nil {
 		return err
 	}
 	c, err := cf.dial(ctx, e, "")
 	if err != nil {
-		return reportCallError(e, err)
+		return reportCallError(err)
 	}
 	defer c.Close()
 	routes, err := c.Routes(ctx)
 	if err != nil {
-		return reportCallError(e, err)
+		return reportCallError(err)
 	}
 	for _, r := range routes {
 		fmt.Fprintln(e.stdout, r)

@@ -100,16 +100,20 @@ func TestBenchJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	var r map[string]float64
+	var r map[string]any
 	dec := json.NewDecoder(strings.NewReader(out.String()))
 	if err := dec.Decode(&r); err != nil || dec.More() {
 		t.Fatalf("want exactly one JSON object, got %q (%v)", out.String(), err)
 	}
-	if r["requests"] != 500 || r["errors"] != 0 || r["rps"] <= 0 || r["p50_us"] <= 0 || r["p99_us"] < r["p50_us"] {
+	num := func(k string) float64 { f, _ := r[k].(float64); return f }
+	if num("requests") != 500 || num("errors") != 0 || num("rps") <= 0 || num("p50_us") <= 0 || num("p99_us") < num("p50_us") {
 		t.Fatalf("report %v", r)
 	}
-	if len(r) != 5 {
-		t.Fatalf("report has keys %v, want exactly requests, errors, rps, p50_us, p99_us", r)
+	if byCode, ok := r["errors_by_code"].(map[string]any); !ok || len(byCode) != 0 || r["cut_short"] != "" {
+		t.Fatalf("report %v: want errors_by_code {} and cut_short \"\"", r)
+	}
+	if len(r) != 7 {
+		t.Fatalf("report has keys %v, want exactly requests, errors, errors_by_code, rps, p50_us, p99_us, cut_short", r)
 	}
 }
 

@@ -25,14 +25,18 @@ func runCommands(ctx context.Context, e *env, args []string) error {
 	guild := fs.String("guild", "", "register in this guild (immediate) instead of globally")
 	app := fs.String("app", "", "application ID (default: the token's application)")
 	restURL := fs.String("rest-url", "", "Discord API base URL (default Discord's; a fake's for tests)")
-	pos, err := parseFlags(fs, args)
+	pos, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	token := e.getenv("DISCORD_TOKEN")
-	if len(pos) != 1 || pos[0] != "sync" || *file == "" {
-		fs.Usage()
-		return errUsage
+	switch {
+	case len(pos) == 0:
+		return fs.Fail("missing the subcommand: sync")
+	case len(pos) > 1 || pos[0] != "sync":
+		return fs.Fail("unexpected argument %q (the one subcommand is sync)", pos[len(pos)-1])
+	case *file == "":
+		return fs.Fail("missing --file FILE")
 	}
 	if token == "" {
 		return errors.New("set DISCORD_TOKEN to the bot token")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,27 +31,36 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&cfg.Guilds, "guilds", 5, "sample guilds in fake Discord")
 	fs.IntVar(&cfg.Shards, "shards", 2, "shards the bot runs")
 	traffic := fs.String("traffic", "2/s", "background events per second in fake Discord")
-	fs.StringVar(&cfg.Secret, "secret", "demo-secret", "the IPC secret")
-	fs.StringVar(&cfg.PublicKey, "public-key", "", "interactions public key, 64 hex (default: a demo key pair, printed)")
+	fs.StringVar(&cfg.Secret, "secret", "", "the IPC secret (default $IPCORD_SECRET, else demo-secret)")
+	fs.StringVar(&cfg.PublicKey, "public-key", "", "interactions public key, 64 hex (default $IPCORD_PUBLIC_KEY, else a demo key pair, printed)")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "with DISCORD_TOKEN: the public URL of /interactions, which enables it")
 	verbose := fs.Bool("v", false, "log at debug level to stderr")
-	pos, err := parseFlags(fs, args)
+	pos, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	rate, rerr := parseRate(*traffic)
-	if len(pos) > 0 || rerr != nil || cfg.Shards < 1 || cfg.Guilds < 1 {
-		if rerr != nil {
-			fmt.Fprintf(e.stderr, "ipcord demo: %v\n", rerr)
-		}
-		fs.Usage()
-		return errUsage
+	switch {
+	case len(pos) > 0:
+		return fs.Fail("unexpected argument %q", pos[0])
+	case rerr != nil:
+		return fs.Fail("%v", rerr)
+	case cfg.Shards < 1:
+		return fs.Fail("--shards %d: want at least 1", cfg.Shards)
+	case cfg.Guilds < 1:
+		return fs.Fail("--guilds %d: want at least 1", cfg.Guilds)
 	}
 	cfg.Traffic = rate
 	if rate == 0 {
 		cfg.Traffic = -1 // Config's zero means the default
 	}
 	cfg.Token = e.getenv("DISCORD_TOKEN")
+	if cfg.Secret == "" {
+		cfg.Secret = cmp.Or(e.getenv("IPCORD_SECRET"), "demo-secret")
+	}
+	if cfg.PublicKey == "" {
+		cfg.PublicKey = e.getenv("IPCORD_PUBLIC_KEY")
+	}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

@@ -17,8 +17,9 @@ func init() {
 // runFake serves discordtest's fake Discord until interrupted, so bots in
 // any language can be run offline against it.
 func runFake(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "fake", "[--listen 127.0.0.1:7878] [--token T] [--control-token T] [--guilds N] [--shards N] [--max-concurrency N] [--traffic N/s]")
-	listen := fs.String("listen", "127.0.0.1:7878", "address of REST (/api/v10, /api/v9) and the control API (/_fake/)")
+	fs := newFlags(e, "fake", "[--addr 127.0.0.1:7878] [--token T] [--control-token T] [--guilds N] [--shards N] [--max-concurrency N] [--traffic N/s]")
+	listen := fs.String("addr", "127.0.0.1:7878", "address of REST (/api/v10, /api/v9) and the control API (/_fake/)")
+	fs.StringVar(listen, "listen", "127.0.0.1:7878", "same as --addr (its former name)")
 	gwAddr := fs.String("gateway-addr", "127.0.0.1:0", "address of the gateway")
 	resumeAddr := fs.String("resume-addr", "127.0.0.1:0", "address of the gateway's resume_gateway_url")
 	token := fs.String("token", "", "the only bot token accepted (default: any)")
@@ -31,17 +32,20 @@ func runFake(ctx context.Context, e *env, args []string) error {
 	sessTimeout := fs.Duration("session-timeout", 0, "how long a session without a connection stays resumable (default 3m)")
 	traffic := fs.String("traffic", "0", "background MESSAGE_CREATE events per second, like 5 or 5/s")
 	hb := fs.Duration("heartbeat", 0, "heartbeat interval sent in HELLO (default Discord's 41.25s)")
-	pos, err := parseFlags(fs, args)
+	pos, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	rate, rerr := parseRate(*traffic)
-	if len(pos) > 0 || rerr != nil || *shards < 1 || *guilds < 0 || *maxConc < 0 || *starts < 0 || *startsLeft < 0 || *sessTimeout < 0 {
-		if rerr != nil {
-			fmt.Fprintf(e.stderr, "ipcord fake: %v\n", rerr)
-		}
-		fs.Usage()
-		return errUsage
+	switch {
+	case len(pos) > 0:
+		return fs.Fail("unexpected argument %q", pos[0])
+	case rerr != nil:
+		return fs.Fail("%v", rerr)
+	case *shards < 1:
+		return fs.Fail("--shards %d: want at least 1", *shards)
+	case *guilds < 0 || *maxConc < 0 || *starts < 0 || *startsLeft < 0 || *sessTimeout < 0:
+		return fs.Fail("--guilds, --max-concurrency, --session-starts, --session-starts-left and --session-timeout cannot be negative")
 	}
 	if *guilds == 0 {
 		*guilds = -1 // FakeConfig's zero means the default

@@ -1,19 +1,11 @@
 package main
 
 import (
-	"flag"
-
 	"github.com/ipcord/ipcord/cmd/ipcord/internal/cmdline"
 )
 
-// newFlags returns a FlagSet for a subcommand that reports errors on e's
-// stderr instead of exiting the process.
-func newFlags(e *env, name, usage string) *flag.FlagSet {
-	return cmdline.NewFlagSet(e.stderr, "ipcord", name, usage)
-}
-
-// parseFlags parses args allowing flags before and after positional
-// arguments ("--" ends flags); see cmdline.Parse.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	return cmdline.Parse(fs, args)
+// newFlags returns the flag set of subcommand name, writing help to e's
+// stdout and usage errors to its stderr.
+func newFlags(e *env, name, synopsis string) *cmdline.Flags {
+	return cmdline.NewFlags(e.stdout, e.stderr, "ipcord "+name, synopsis)
 }

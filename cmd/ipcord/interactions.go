@@ -19,27 +19,49 @@ func init() {
 	register(&command{name: "interactions", summary: "run a sample interactions endpoint", run: runInteractions})
 }
 
+// interactionsAbout is the help of `ipcord interactions`: the sample
+// commands registerSample serves, and where keys come from.
+const interactionsAbout = `
+Serves a sample interactions endpoint at http://ADDR/interactions: every
+request is verified with the application's public key (signature, replay
+window, body limit) before it is answered. The commands it serves:
+
+  /ping    answers "pong" with an Echo button; the button answers with its custom_id
+  /fruit   autocompletes its "name" option from a list of fruits, then says the pick
+  /slow    works --slow (3s), longer than Discord's 3 s, so it is deferred and then edited
+
+Keys: Discord shows your application's public key on the Developer Portal
+(General Information), and signs with the private half. To try it without
+Discord, ` + "`ipcord keygen`" + ` prints a key pair (export $(ipcord keygen) sets
+IPCORD_PUBLIC_KEY and IPCORD_PRIVATE_KEY); serve with its public key, and sign
+a request with ` + "`ipcord sign --body JSON`" + ` to send it with curl.`
+
 // runInteractions serves a sample endpoint at /interactions: /ping answers
 // pong with a button that echoes its custom_id, /fruit autocompletes, and
 // /slow is deferred and then edited.
 func runInteractions(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "interactions", "--listen ADDR --public-key HEX")
-	listen := fs.String("listen", "127.0.0.1:8081", "address to listen on")
+	fs := newFlags(e, "interactions", "[--addr 127.0.0.1:8081] --public-key HEX")
+	fs.About(interactionsAbout)
+	var listen string
+	fs.StringVar(&listen, "addr", "127.0.0.1:8081", "address to listen on")
+	fs.StringVar(&listen, "listen", "127.0.0.1:8081", "same as --addr (its former name)")
 	pubKey := fs.String("public-key", "", "application public key, 64 hex (default $IPCORD_PUBLIC_KEY)")
 	restURL := fs.String("rest-url", "", "Discord API base URL (default Discord's; a fake's for tests)")
 	deferAfter := fs.Duration("defer-after", interactions.DefaultDeferAfter, "defer listeners that take longer than this")
 	slow := fs.Duration("slow", 3*time.Second, "how long /slow works before answering")
 	verbose := fs.Bool("v", false, "log at debug level to stderr")
-	pos, err := parseFlags(fs, args)
+	pos, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	if *pubKey == "" {
 		*pubKey = e.getenv("IPCORD_PUBLIC_KEY")
 	}
-	if len(pos) > 0 || *pubKey == "" {
-		fs.Usage()
-		return errUsage
+	switch {
+	case len(pos) > 0:
+		return fs.Fail("unexpected argument %q", pos[0])
+	case *pubKey == "":
+		return fs.Fail("no public key: pass --public-key HEX or set IPCORD_PUBLIC_KEY")
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -60,7 +82,7 @@ func runInteractions(ctx context.Context, e *env, args []string) error {
 	mux := http.NewServeMux()
 	mux.Handle("/interactions", ep)
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", *listen)
+	ln, err := lc.Listen(ctx, "tcp", listen)
 	if err != nil {
 		return err
 	}

@@ -17,13 +17,12 @@ func init() {
 // so `export $(ipcord keygen)` sets both.
 func runKeygen(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "keygen", "")
-	pos, err := parseFlags(fs, args)
+	pos, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		fs.Usage()
-		return errUsage
+		return fs.Fail("unexpected argument %q", pos[0])
 	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {

@@ -38,10 +38,6 @@ func register(c *command) {
 	commands[c.name] = c
 }
 
-// errUsage marks an error already explained to the user on stderr; main
-// exits 2 without printing it again.
-var errUsage = cmdline.ErrUsage
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := runMain(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:])
@@ -51,12 +47,17 @@ func main() {
 
 // runMain dispatches args to a subcommand and returns the exit status.
 func runMain(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(e.stderr, "ipcord: missing command\n\n")
 		printCommands(e.stderr)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" && len(args) == 1:
+		printCommands(e.stdout)
 		return 0
+	case args[0] == "help":
+		// ipcord help CMD is ipcord CMD -h.
+		args = []string{args[1], "-h"}
 	}
 	c, ok := commands[args[0]]
 	if !ok {
@@ -64,7 +65,7 @@ func runMain(ctx context.Context, e *env, args []string) int {
 		printCommands(e.stderr)
 		return 2
 	}
-	return cmdline.ExitCode(e.stderr, "ipcord", c.name, c.run(ctx, e, args[1:]))
+	return cmdline.ExitCode(e.stderr, "ipcord "+c.name, c.run(ctx, e, args[1:]))
 }
 
 func printCommands(w io.Writer) {
@@ -78,5 +79,5 @@ func printCommands(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'ipcord <command> -h' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'ipcord <command> -h' (or 'ipcord help <command>') for a command's flags.")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"time"
 
@@ -26,7 +25,7 @@ type natsFlags struct {
 	url, cluster, prefix, creds, ca, cert, key *string
 }
 
-func addNATSFlags(fs *flag.FlagSet, clusterUsage string) natsFlags {
+func addNATSFlags(fs *cmdline.Flags, clusterUsage string) natsFlags {
 	return natsFlags{
 		url:     fs.String("nats", "", "serve or call over NATS at this URL (comma-separated URLs for a NATS cluster)"),
 		cluster: fs.String("cluster", "", clusterUsage),
@@ -54,8 +53,20 @@ func (f natsFlags) connect(cfg natsipc.Config) (*natsipc.Node, error) {
 	if *f.cert != "" {
 		opts = append(opts, nats.ClientCert(*f.cert, *f.key))
 	}
-	return natsipc.Connect(*f.url, cfg, opts...)
+	node, err := natsipc.Connect(*f.url, cfg, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, natsHint)
+	}
+	return node, nil
 }
+
+// natsHint follows a failure to reach NATS.
+const natsHint = `  Is a NATS server running there? One command starts one with the Go toolchain alone:
+    go run github.com/nats-io/nats-server/v2@` + natsServerVersion + `   # listens on nats://127.0.0.1:4222`
+
+// natsServerVersion is the nats-server go.mod requires for the tests, and
+// the one the hint and the README run.
+const natsServerVersion = "v2.15.2"
 
 // serveNATS serves the diagnostic routes as cluster *f.cluster until ctx
 // ends.
@@ -89,7 +100,7 @@ func callNATS(ctx context.Context, e *env, f natsFlags, all bool, timeout time.D
 		}
 		var out json.RawMessage
 		if err := caller.Call(ctx, route, args, &out); err != nil {
-			return reportCallError(e, err)
+			return reportCallError(err)
 		}
 		fmt.Fprintln(e.stdout, string(out))
 		return nil
@@ -97,10 +108,10 @@ func callNATS(ctx context.Context, e *env, f natsFlags, all bool, timeout time.D
 	node.Discover(ctx, 0)
 	results, err := node.Broadcast(ctx, route, args)
 	if err != nil {
-		return reportCallError(e, err)
+		return reportCallError(err)
 	}
 	if len(results) == 0 {
-		return reportCallError(e, errors.New("no cluster answered"))
+		return reportCallError(errors.New("no cluster answered"))
 	}
 	failed := false
 	for _, r := range results {

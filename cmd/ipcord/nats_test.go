@@ -59,11 +59,11 @@ func TestServeAndCallOverNATS(t *testing.T) {
 		t.Fatalf("call --all fail: %d %q", code, out)
 	}
 	code, _, errOut = run("call", "--nats", url, "nope")
-	if code != 1 || !strings.HasPrefix(errOut, "unknown_route:") {
+	if code != 1 || !strings.HasPrefix(errOut, "ipcord call: unknown_route:") {
 		t.Fatalf("call nope: %d %q; want unknown_route", code, errOut)
 	}
 	code, _, errOut = run("call", "--nats", url, "--cluster", "ghost", "ping")
-	if code != 1 || !strings.HasPrefix(errOut, "unknown_client:") {
+	if code != 1 || !strings.HasPrefix(errOut, "ipcord call: unknown_client:") {
 		t.Fatalf("call ghost: %d %q; want unknown_client", code, errOut)
 	}
 }

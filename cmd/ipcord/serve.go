@@ -25,13 +25,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	tlsKey := fs.String("tls-key", "", "private key (PEM) of --tls-cert")
 	dialectTimeout := fs.Duration("dialect-timeout", 30*time.Second, "deadline of requests from the Python dialects, which carry none")
 	nf := addNATSFlags(fs, "with --nats: the cluster name this process joins as (required)")
-	if _, err := parseFlags(fs, args); err != nil {
+	if _, err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *nf.url != "" {
 		if *nf.cluster == "" {
-			fmt.Fprintln(e.stderr, "ipcord serve: --nats needs --cluster NAME")
-			return errUsage
+			return fs.Fail("--nats needs --cluster NAME")
 		}
 		return serveNATS(ctx, e, nf)
 	}

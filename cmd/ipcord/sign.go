@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strconv"
@@ -25,22 +24,20 @@ func runSign(ctx context.Context, e *env, args []string) error {
 	ts := fs.String("timestamp", "", "X-Signature-Timestamp value, Unix seconds (default now)")
 	body := fs.String("body", "", "the request body")
 	file := fs.String("file", "", "read the request body from this file")
-	pos, err := parseFlags(fs, args)
+	pos, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	if *key == "" {
 		*key = e.getenv("IPCORD_PRIVATE_KEY")
 	}
-	bodySet := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "body" {
-			bodySet = true
-		}
-	})
-	if len(pos) > 0 || *key == "" || bodySet == (*file != "") {
-		fs.Usage()
-		return errUsage
+	switch {
+	case len(pos) > 0:
+		return fs.Fail("unexpected argument %q", pos[0])
+	case *key == "":
+		return fs.Fail("no private key: pass --private-key HEX or set IPCORD_PRIVATE_KEY")
+	case fs.Given("body") == (*file != ""):
+		return fs.Fail("give the body with either --body or --file")
 	}
 	raw, err := hex.DecodeString(*key)
 	if err != nil {

@@ -13,7 +13,7 @@ func init() {
 
 func runVersion(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "version", "")
-	if _, err := parseFlags(fs, args); err != nil {
+	if _, err := fs.Parse(args); err != nil {
 		return err
 	}
 	bi, ok := debug.ReadBuildInfo()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ipcord/ipcord/cmd/ipcord/internal/cmdline"
@@ -23,9 +24,9 @@ func TestParseInterspersed(t *testing.T) {
 		{nil, nil, 0},
 	}
 	for _, tt := range tests {
-		fs := cmdline.NewFlagSet(&bytes.Buffer{}, "ipcord", "t", "")
+		fs := cmdline.NewFlags(&bytes.Buffer{}, &bytes.Buffer{}, "ipcord t", "")
 		n := fs.Int("n", 0, "")
-		pos, err := cmdline.Parse(fs, tt.args)
+		pos, err := fs.Parse(tt.args)
 		if err != nil {
 			t.Fatalf("%q: %v", tt.args, err)
 		}
@@ -33,10 +34,37 @@ func TestParseInterspersed(t *testing.T) {
 			t.Errorf("%q: got %q n=%d, want %q n=%d", tt.args, pos, *n, tt.wantPos, tt.wantN)
 		}
 	}
-	var stderr bytes.Buffer
-	fs := cmdline.NewFlagSet(&stderr, "ipcord", "t", "ROUTE")
-	if _, err := cmdline.Parse(fs, []string{"--nope"}); !errors.Is(err, cmdline.ErrUsage) || !bytes.Contains(stderr.Bytes(), []byte("usage: ipcord t ROUTE")) {
-		t.Fatalf("bad flag: %v, stderr %q", err, stderr.String())
+}
+
+// A bad flag says what is wrong, with the command's prefix, before the
+// usage, all on stderr; -h and --help print the help on stdout.
+func TestParseErrorsAndHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	fs := cmdline.NewFlags(&stdout, &stderr, "ipcord t", "ROUTE")
+	fs.About("Calls ROUTE.")
+	fs.Int("n", 0, "how many")
+	_, err := fs.Parse([]string{"--nope"})
+	want := "ipcord t: flag provided but not defined: -nope\n\nusage: ipcord t ROUTE\n"
+	if !errors.Is(err, cmdline.ErrUsage) || !strings.HasPrefix(stderr.String(), want) || stdout.Len() != 0 {
+		t.Fatalf("bad flag: %v, stderr %q, stdout %q; want stderr to start %q", err, stderr.String(), stdout.String(), want)
+	}
+	for _, h := range []string{"-h", "--help", "-help"} {
+		stdout.Reset()
+		stderr.Reset()
+		_, err := fs.Parse([]string{"x", h})
+		if !errors.Is(err, cmdline.ErrHelp) || !strings.HasPrefix(stdout.String(), "usage: ipcord t ROUTE\n\nCalls ROUTE.\n\nflags:\n  -n int") || stderr.Len() != 0 {
+			t.Fatalf("%s: %v, stdout %q, stderr %q", h, err, stdout.String(), stderr.String())
+		}
+	}
+	stderr.Reset()
+	if err := fs.Fail("missing %s", "ROUTE"); !errors.Is(err, cmdline.ErrUsage) || !strings.HasPrefix(stderr.String(), "ipcord t: missing ROUTE\n\nusage:") {
+		t.Fatalf("Fail: %v, stderr %q", err, stderr.String())
+	}
+	fs = cmdline.NewFlags(&stdout, &stderr, "ipcord t", "")
+	fs.String("s", "", "")
+	fs.Parse([]string{"-s", ""})
+	if !fs.Given("s") {
+		t.Fatal("Given(s) = false after -s ''")
 	}
 }
 
@@ -75,13 +103,14 @@ func TestExitCode(t *testing.T) {
 		stderr string
 	}{
 		{nil, 0, ""},
+		{cmdline.ErrHelp, 0, ""},
 		{cmdline.ErrUsage, 2, ""},
 		{fmt.Errorf("wrapped: %w", cmdline.ErrUsage), 2, ""},
 		{cmdline.ExitError{Code: 3}, 3, ""},
 		{errors.New("boom"), 1, "ipcord call: boom\n"},
 	} {
 		var stderr bytes.Buffer
-		if code := cmdline.ExitCode(&stderr, "ipcord", "call", tt.err); code != tt.code || stderr.String() != tt.stderr {
+		if code := cmdline.ExitCode(&stderr, "ipcord call", tt.err); code != tt.code || stderr.String() != tt.stderr {
 			t.Errorf("ExitCode(%v) = %d, %q; want %d, %q", tt.err, code, stderr.String(), tt.code, tt.stderr)
 		}
 	}
