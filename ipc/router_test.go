@@ -2,10 +2,13 @@ package ipc_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ipcord/ipcord/internal/leaktest"
 	"github.com/ipcord/ipcord/ipc"
 )
 
@@ -67,5 +70,21 @@ func TestMethods(t *testing.T) {
 	}
 	if _, err := ipc.Methods(badCog{}); err == nil || !strings.Contains(err.Error(), "Helper") {
 		t.Fatalf("a method of another shape must be an error, got %v", err)
+	}
+}
+
+// What Handler's documentation says of results, checked: a
+// json.RawMessage travels as is, a []byte as a base64 string.
+func TestHandlerResultBytes(t *testing.T) {
+	leaktest.Check(t)
+	r := ipc.NewRouter()
+	r.HandleFunc("raw", func(context.Context, *ipc.Request) (any, error) { return json.RawMessage(`{"a":1}`), nil })
+	r.HandleFunc("bytes", func(context.Context, *ipc.Request) (any, error) { return []byte(`{"a":1}`), nil })
+	c := dial(t, ipc.ClientConfig{URL: startServer(t, &ipc.Server{Router: r, Secret: secret})})
+	for route, want := range map[string]string{"raw": `{"a":1}`, "bytes": `"eyJhIjoxfQ=="`} {
+		var got json.RawMessage
+		if err := c.Call(ctxTimeout(t, 5*time.Second), route, nil, &got); err != nil || string(got) != want {
+			t.Errorf("%s: %s %v, want %s", route, got, err, want)
+		}
 	}
 }

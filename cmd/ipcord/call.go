@@ -48,8 +48,20 @@ func (cf clientFlags) dial(ctx context.Context, e *env, id string, opts ...func(
 	ctx, cancel := context.WithTimeout(ctx, *cf.timeout)
 	defer cancel()
 	tl := ipc.ClientTLS{CAFile: *cf.ca}
-	u := *cf.url
-	if *cf.discover != "" {
+	cfg := ipc.ClientConfig{URL: *cf.url, Secret: s, Identifier: id, TLS: tl}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	switch {
+	case *cf.discover != "" && (cfg.Dialect == ipc.ExtIPC || cfg.Dialect == ipc.BetterIPCMulticast):
+		// A Python bot's discovery port speaks its own handshake (ext-ipc)
+		// or takes the calls itself (better-ipc multicast); it has no
+		// /ipcord/servers listing, and no names to pick from.
+		if *cf.name != "" {
+			return nil, fmt.Errorf("--name does not apply to --dialect %s: its discovery port knows one server", cfg.Dialect)
+		}
+		cfg.URL, cfg.ExtIPCDiscovery = "ws://"+*cf.discover, cfg.Dialect == ipc.ExtIPC
+	case *cf.discover != "":
 		list, err := ipc.Discover(ctx, ipc.DiscoverConfig{Addr: *cf.discover, Secret: s, TLS: tl})
 		if err != nil {
 			return nil, connectError("discovery at "+*cf.discover, err)
@@ -58,11 +70,7 @@ func (cf clientFlags) dial(ctx context.Context, e *env, id string, opts ...func(
 		if err != nil {
 			return nil, err
 		}
-		u = info.URL
-	}
-	cfg := ipc.ClientConfig{URL: u, Secret: s, Identifier: id, TLS: tl}
-	for _, o := range opts {
-		o(&cfg)
+		cfg.URL = info.URL
 	}
 	if err := probe(ctx, u); err != nil {
 		return nil, err

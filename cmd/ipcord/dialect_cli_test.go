@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -53,4 +55,49 @@ func TestCallDialectsAndForwarding(t *testing.T) {
 				tt.args, code, out.String(), errb.String(), tt.code, tt.out, tt.err)
 		}
 	}
+}
+
+// `call --dialect ext-ipc --discover` asks a discovery port the way a
+// discord-ext-ipc client does: a Python bot's port answers that handshake
+// and has no /ipcord/servers listing.
+func TestCallExtIPCDiscover(t *testing.T) {
+	leaktest.Check(t)
+	r := ipc.NewRouter()
+	r.HandleFunc("ping", func(context.Context, *ipc.Request) (any, error) { return "pong", nil })
+	srv := &ipc.Server{Router: r, Secret: "s3"}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	d := &ipc.Discovery{}
+	if err := d.Add(srv); err != nil {
+		t.Fatal(err)
+	}
+	// Like discord-ext-ipc's multicast server: WebSocket on /, nothing else.
+	py := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") == "" {
+			http.NotFound(w, r)
+			return
+		}
+		d.ServeHTTP(w, r)
+	})}
+	dln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go py.Serve(dln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		d.Shutdown(ctx)
+		py.Close()
+		srv.Shutdown(ctx)
+	})
+	disc := dln.Addr().String()
+	runCases(t, []cliCase{
+		{[]string{"call", "--dialect", "ext-ipc", "--discover", disc, "--secret", "s3", "ping"}, 0, `"pong"`, ""},
+		{[]string{"call", "--dialect", "ext-ipc", "--discover", disc, "--secret", "wrong", "ping"}, 1, "", "unauthorized"},
+		{[]string{"call", "--dialect", "ext-ipc", "--discover", disc, "--name", "x", "--secret", "s3", "ping"}, 1, "", "--name does not apply"},
+	})
 }
