@@ -72,12 +72,12 @@ func (cf clientFlags) dial(ctx context.Context, e *env, id string, opts ...func(
 		}
 		cfg.URL = info.URL
 	}
-	if err := probe(ctx, u); err != nil {
+	if err := probe(ctx, cfg.URL); err != nil {
 		return nil, err
 	}
 	c, err := ipc.Dial(ctx, cfg)
 	if err != nil {
-		return nil, connectError(u, err)
+		return nil, connectError(cfg.URL, err)
 	}
 	return c, nil
 }
