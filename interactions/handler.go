@@ -252,7 +252,7 @@ func writeReply(w http.ResponseWriter, rep Result) {
 // dispatch decodes a verified body and runs its listener. after, when not
 // nil, must be called once the reply has been sent.
 func (e *Endpoint) dispatch(ctx context.Context, arrival time.Time, body []byte) (Result, func()) {
-	if e.cfg.Forward != nil {
+	if e.cfg.Forward != nil && !isPing(body) {
 		if res, ok := e.forward(ctx, arrival, body); ok {
 			return res, nil
 		}
@@ -275,6 +275,9 @@ func (e *Endpoint) dispatch(ctx context.Context, arrival time.Time, body []byte)
 // listener — ev is nil, res is the HTTP answer and err says why (nil for a
 // PING). callback makes the Event answer through the callback route.
 func (e *Endpoint) prepare(arrival time.Time, body []byte, callback bool) (ev *Event, en *entry, res Result, err error) {
+	if isPing(body) {
+		return nil, nil, jsonReply(http.StatusOK, bodyPong), nil
+	}
 	ev = &Event{Arrival: arrival, Raw: bytes.Clone(body), e: e, callback: callback}
 	in := &ev.Interaction
 	if err := json.Unmarshal(ev.Raw, in); err != nil {
