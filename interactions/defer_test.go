@@ -252,3 +252,70 @@ func TestEventGoSendsFollowupsAfterTheReply(t *testing.T) {
 		t.Fatalf("second report: %v", err)
 	}
 }
+
+// OnDefer sees each automatic defer and OnLateAnswer how each late answer
+// ended; an answer in time reaches neither.
+func TestDeferAndLateAnswerHooks(t *testing.T) {
+	leaktest.Check(t)
+	deferred := make(chan string, 8)
+	late := make(chan error, 8)
+	f := newFixture(t, interactions.Config{
+		DeferAfter:   250 * time.Millisecond,
+		OnDefer:      func(ev *interactions.Event) { deferred <- ev.CommandName() },
+		OnLateAnswer: func(_ *interactions.Event, err error) { late <- err },
+	})
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case name := <-deferred:
+			if name != what {
+				t.Fatalf("OnDefer for %q, want %q", name, what)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no OnDefer for %q", what)
+		}
+	}
+	lateErr := func() error {
+		t.Helper()
+		select {
+		case err := <-late:
+			return err
+		case <-time.After(5 * time.Second):
+			t.Fatal("no OnLateAnswer")
+			return nil
+		}
+	}
+
+	f.e.Command(1, "fast", func(context.Context, *interactions.Event) (*interactions.Response, error) {
+		return interactions.Reply("now"), nil
+	})
+	if status, _, _ := f.post(command("fast", "")); status != 200 {
+		t.Fatalf("fast: %d", status)
+	}
+
+	release := make(chan struct{})
+	f.e.Command(1, "slow", slow(release, interactions.Reply("done")))
+	if status, _, _ := f.post(command("slow", "")); status != 200 {
+		t.Fatalf("slow: %d", status)
+	}
+	wait("slow")
+	close(release)
+	if err := lateErr(); err != nil {
+		t.Fatalf("a delivered late answer: %v", err)
+	}
+	f.waitRequest("PATCH /webhooks/11/tok/messages/@original")
+
+	release = make(chan struct{})
+	f.e.Command(1, "slow-modal", slow(release, interactions.Modal("m", "Title", discord.ActionRow(discord.TextInput("a", "A", 1)))))
+	f.post(command("slow-modal", ""))
+	wait("slow-modal")
+	close(release)
+	if err := lateErr(); !errors.Is(err, interactions.ErrTooLate) {
+		t.Fatalf("a modal after a defer: %v", err)
+	}
+	select {
+	case name := <-deferred:
+		t.Fatalf("OnDefer for %q, which answered in time", name)
+	default:
+	}
+}

@@ -75,6 +75,14 @@ type Config struct {
 	// panic, invalid or late response) and failed delivery, besides the
 	// log. It must not block.
 	OnError func(ev *Event, err error)
+	// OnDefer, when set, is called each time the endpoint answers for a
+	// listener that has not answered by DeferAfter: a defer, or no
+	// choices for autocomplete. It must not block.
+	OnDefer func(ev *Event)
+	// OnLateAnswer, when set, is called once a listener the endpoint
+	// deferred for has answered: with nil when the answer reached Discord,
+	// else with why it did not (as given to OnError). It must not block.
+	OnLateAnswer func(ev *Event, err error)
 	// Logger receives the endpoint's logs; nil is silent.
 	Logger *slog.Logger
 	// Now is the wall clock for the replay window; nil means time.Now.

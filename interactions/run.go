@@ -92,13 +92,13 @@ func (e *Endpoint) run(reqCtx context.Context, en *entry, ev *Event) (Result, fu
 		select {
 		case ok := <-c.replied:
 			if !ok {
-				e.report(ev, fmt.Errorf("%w: the defer could not be sent", ErrTooLate))
+				e.lateAnswer(ev, fmt.Errorf("%w: the defer could not be sent", ErrTooLate))
 				return
 			}
 		case <-ctx.Done():
 			return
 		}
-		e.deliverLate(ctx, c, r, err)
+		e.lateAnswer(ev, e.deliverLate(ctx, c, r, err))
 	}()
 
 	timer := time.NewTimer(time.Until(ev.Arrival.Add(e.cfg.DeferAfter)))
@@ -116,6 +116,9 @@ func (e *Endpoint) run(reqCtx context.Context, en *entry, ev *Event) (Result, fu
 	d := e.deferFor(c)
 	c.deferred = d.Type
 	c.mu.Unlock()
+	if e.cfg.OnDefer != nil {
+		e.cfg.OnDefer(ev)
+	}
 	res := e.initial(ev, d)
 	if res.Status >= 300 {
 		c.replied <- false // the listener's answer has nowhere to go
@@ -222,36 +225,45 @@ func (e *Endpoint) initial(ev *Event, r *Response) Result {
 	return jsonReply(http.StatusOK, body)
 }
 
-// deliverLate delivers an answer that came after the endpoint deferred.
-func (e *Endpoint) deliverLate(ctx context.Context, c *call, r *Response, err error) {
-	ev := c.ev
+// deliverLate delivers an answer that came after the endpoint deferred,
+// and returns why it could not.
+func (e *Endpoint) deliverLate(ctx context.Context, c *call, r *Response, err error) error {
 	if err == nil && r == nil {
 		err = ErrNoResponse
 	}
 	if err != nil {
-		e.report(ev, err)
-		return
+		return err
 	}
 	if c.deferred == discord.ResponseAutocompleteResult || firstOnly(r.Type) {
-		e.report(ev, fmt.Errorf("%w: response type %d after a type %d", ErrTooLate, r.Type, c.deferred))
-		return
+		return fmt.Errorf("%w: response type %d after a type %d", ErrTooLate, r.Type, c.deferred)
 	}
 	if err := r.Validate(); err != nil {
-		e.report(ev, err)
-		return
+		return err
 	}
 	switch {
 	case r.Type == c.deferred: // the listener chose the same defer: nothing left to do
 	case r.Type == discord.ResponseMessage && c.deferred == discord.ResponseDeferredMessage,
 		r.Type == discord.ResponseUpdateMessage && c.deferred == discord.ResponseDeferredUpdate:
-		_, err = ev.EditOriginal(ctx, r)
+		_, err = c.ev.EditOriginal(ctx, r)
 	case r.Type == discord.ResponseMessage && c.deferred == discord.ResponseDeferredUpdate:
-		_, err = ev.Followup(ctx, r)
+		_, err = c.ev.Followup(ctx, r)
 	default:
 		err = fmt.Errorf("%w: response type %d after a type %d defer", ErrInvalidResponse, r.Type, c.deferred)
 	}
 	if err != nil {
-		e.report(ev, fmt.Errorf("interactions: delivering a late answer: %w", err))
+		return fmt.Errorf("interactions: delivering a late answer: %w", err)
+	}
+	return nil
+}
+
+// lateAnswer reports how a late answer ended: to the log and OnError when
+// it failed, and to OnLateAnswer.
+func (e *Endpoint) lateAnswer(ev *Event, err error) {
+	if err != nil {
+		e.report(ev, err)
+	}
+	if e.cfg.OnLateAnswer != nil {
+		e.cfg.OnLateAnswer(ev, err)
 	}
 }
 

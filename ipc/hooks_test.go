@@ -108,3 +108,31 @@ func TestHooksSeeEveryRequest(t *testing.T) {
 	pc.send(`{"packet_id": "02", "type": "request", "data": {"identifier": "bot", "type": "CLIENT_REQUEST", "data": {"route": "nope", "arguments": {}}}}`)
 	expect("zonis", `request nope peer="bot" meta=map[]`, `complete nope unknown=true`)
 }
+
+// Connections counts the open connections of every dialect, and drops as
+// they close.
+func TestConnectionsCountsEveryDialect(t *testing.T) {
+	leaktest.Check(t)
+	srv, u, _ := dialectServer(t, nil)
+	if n := srv.Connections(); n != 0 {
+		t.Fatalf("Connections = %d before any client", n)
+	}
+	ctx := ctxTimeout(t, 5*time.Second)
+	native := dial(t, ipc.ClientConfig{URL: u, Secret: secret})
+	zonis := dial(t, ipc.ClientConfig{URL: u, Secret: secret, Dialect: ipc.Zonis, Identifier: "z"})
+	if err := zonis.Call(ctx, "hello", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	pc := plainDial(t, u, nil)
+	pc.send(`{"endpoint": "hello", "data": {}, "headers": {"Authorization": "s3cret"}}`)
+	if _, err := pc.next(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Connections(); n != 3 {
+		t.Errorf("Connections = %d with a native, a Zonis and an ext-ipc client", n)
+	}
+	native.Close()
+	zonis.Close()
+	pc.nc.Close()
+	waitFor(t, 5*time.Second, "connections to close", func() bool { return srv.Connections() == 0 })
+}

@@ -458,6 +458,15 @@ func (s *Server) Clients() []string {
 	return slices.Sorted(maps.Keys(s.clients))
 }
 
+// Connections returns the number of open connections past their first
+// message, of every dialect: what a metrics gauge or a health check reads.
+func (s *Server) Connections() int {
+	s.init()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
 // Client returns a Caller for the client connected as identifier. The
 // client is looked up at each call, so the Caller follows reconnects; a
 // call while it is not connected fails with ErrUnknownClient.

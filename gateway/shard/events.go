@@ -45,8 +45,9 @@ func (l *link) event(ctx context.Context, ev gateway.Event) (outcome, bool) {
 		l.limiter.record(s.cfg.Clock.Now())
 	case *gateway.HeartbeatACK:
 		if !l.lastBeat.IsZero() {
-			lat := s.cfg.Clock.Now().Sub(l.lastBeat)
-			s.update(func(st *statusState) { st.Latency = lat })
+			now := s.cfg.Clock.Now()
+			lat := now.Sub(l.lastBeat)
+			s.update(func(st *statusState) { st.Latency, st.LastACK = lat, now })
 		}
 	case *gateway.Reconnect:
 		s.log.Debug("shard: reconnect requested")
@@ -59,6 +60,7 @@ func (l *link) event(ctx context.Context, ev gateway.Event) (outcome, bool) {
 		return outcome{err: &InvalidSessionError{Resumable: ev.Resumable}}, true
 	case *gateway.Closed:
 		l.flush()
+		s.update(func(st *statusState) { st.LastCloseCode = ev.Code })
 		if ev.Action == gateway.ActionStop {
 			s.log.Warn("shard: stopped by the gateway", "code", int(ev.Code), "reason", ev.Reason)
 			return outcome{err: &CloseError{Code: ev.Code, Reason: ev.Reason}, stop: true}, true

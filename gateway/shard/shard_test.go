@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ipcord/ipcord/discordtest"
+	"github.com/ipcord/ipcord/gateway/shard"
 	"github.com/ipcord/ipcord/internal/leaktest"
 )
 
@@ -23,5 +24,30 @@ func TestShardReadyAndDispatches(t *testing.T) {
 	// Heartbeats flow and are acknowledged.
 	if _, err := g.WaitReceived(ctxT(t, 2*time.Second), func(r discordtest.Received) bool { return r.Op == 1 }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Status says when the last heartbeat ACK came and the last close code the
+// gateway sent, so a dashboard can show a connection going quiet and why
+// the last one ended.
+func TestStatusLastACKAndCloseCode(t *testing.T) {
+	leaktest.Check(t)
+	g := startGateway(t, 50*time.Millisecond, nil)
+	before := time.Now()
+	e := startShard(t, g, nil)
+	e.waitReady(t)
+	poll(t, 5*time.Second, "a heartbeat ACK", func() bool { return !e.s.Status().LastACK.IsZero() })
+	if st := e.s.Status(); st.LastACK.Before(before) || st.LastACK.After(time.Now()) || st.LastCloseCode != 0 {
+		t.Fatalf("status %+v: LastACK out of range or a close code before any close", st)
+	}
+	if err := g.CloseShard(0, 4000, "test"); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, 5*time.Second, "the shard to resume", func() bool {
+		st := e.s.Status()
+		return st.Resumes == 1 && st.State == shard.StateReady
+	})
+	if st := e.s.Status(); st.LastCloseCode != 4000 {
+		t.Fatalf("LastCloseCode = %d after a close with 4000", st.LastCloseCode)
 	}
 }

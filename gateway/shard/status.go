@@ -3,6 +3,8 @@ package shard
 import (
 	"strconv"
 	"time"
+
+	"github.com/ipcord/ipcord/gateway"
 )
 
 // State is where a shard is in its life.
@@ -33,6 +35,10 @@ type Status struct {
 	State State
 	// Latency is the time from the last acknowledged heartbeat to its ACK.
 	Latency time.Duration
+	// LastACK is when the last heartbeat ACK arrived, by Config.Clock;
+	// zero before the first. Its age is how long the connection has gone
+	// unconfirmed, which grows past the heartbeat interval on a zombie.
+	LastACK time.Time
 	// Seq is the last sequence number received on the session.
 	Seq int64
 	// Connections is the number of connections opened; Reconnects those
@@ -46,6 +52,9 @@ type Status struct {
 	// full; Queued is the number of events waiting for the handler now.
 	Pauses int
 	Queued int
+	// LastCloseCode is the code of the last close frame the gateway sent,
+	// 0 if it never sent one (a dropped connection is not a close).
+	LastCloseCode gateway.CloseCode
 	// LastError is why the last connection ended, nil if none did: see
 	// ErrConnectionLost and the errors after it.
 	LastError error
