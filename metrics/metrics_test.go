@@ -14,16 +14,13 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
 	"github.com/ipcord/ipcord/discord"
 	"github.com/ipcord/ipcord/discordtest"
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/gateway/shard"
 	"github.com/ipcord/ipcord/interactions"
 	"github.com/ipcord/ipcord/internal/leaktest"
+	"github.com/ipcord/ipcord/internal/promscrape"
 	"github.com/ipcord/ipcord/ipc"
 	"github.com/ipcord/ipcord/metrics"
 	"github.com/ipcord/ipcord/rest"
@@ -48,59 +45,23 @@ func serveMetrics(t *testing.T, rec *metrics.Recorder, h *metrics.Health) *scrap
 	return &scraper{t: t, url: srv.URL}
 }
 
-func (s *scraper) scrape() map[string]*dto.MetricFamily {
+func (s *scraper) scrape() promscrape.Families {
 	s.t.Helper()
-	resp, err := http.Get(s.url + "/metrics")
+	fams, err := promscrape.Scrape(nil, s.url+"/metrics")
 	if err != nil {
 		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
-		s.t.Fatalf("GET /metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		s.t.Fatalf("the text parser refused /metrics: %v", err)
 	}
 	return fams
 }
 
-// value returns the value of the series of family name whose labels
-// include want (counter, gauge, or a histogram's count), and whether it
-// exists.
-func value(fams map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
-	f := fams[name]
-	if f == nil {
-		return 0, false
-	}
-next:
-	for _, m := range f.GetMetric() {
-		labels := map[string]string{}
-		for _, l := range m.GetLabel() {
-			labels[l.GetName()] = l.GetValue()
-		}
-		for k, v := range want {
-			if labels[k] != v {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
-		}
-	}
-	return 0, false
+func value(fams promscrape.Families, name string, want map[string]string) (float64, bool) {
+	return fams.Value(name, want)
 }
 
 // expect fails the test unless the series has the value want.
-func expect(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels map[string]string, want float64) {
+func expect(t *testing.T, fams promscrape.Families, name string, labels map[string]string, want float64) {
 	t.Helper()
-	got, ok := value(fams, name, labels)
+	got, ok := fams.Value(name, labels)
 	if !ok {
 		t.Errorf("%s%v: no such series", name, labels)
 	} else if got != want {
@@ -208,18 +169,17 @@ func TestIPCMetricsScraped(t *testing.T) {
 	}
 	expect(t, fams, "ipcord_ipc_call_duration_seconds", bot("route", "ping"), 3)
 	// The slow call's 30 ms lands above the 25 ms bucket.
-	for _, m := range fams["ipcord_ipc_call_duration_seconds"].GetMetric() {
-		if !strings.Contains(m.String(), `value:"slow"`) {
-			continue
+	slow := fams.Series("ipcord_ipc_call_duration_seconds", bot("route", "slow"))
+	if slow == nil {
+		t.Fatal("no latency histogram for slow")
+	}
+	for _, b := range slow.Histogram.GetBucket() {
+		if b.GetUpperBound() == 0.025 && b.GetCumulativeCount() != 0 {
+			t.Errorf("the 30 ms call is counted at or below 25 ms")
 		}
-		for _, b := range m.Histogram.GetBucket() {
-			if b.GetUpperBound() == 0.025 && b.GetCumulativeCount() != 0 {
-				t.Errorf("the 30 ms call is counted at or below 25 ms")
-			}
-		}
-		if m.Histogram.GetSampleSum() < 0.03 {
-			t.Errorf("latency sum %g s for a 30 ms handler", m.Histogram.GetSampleSum())
-		}
+	}
+	if sum := slow.Histogram.GetSampleSum(); sum < 0.03 {
+		t.Errorf("latency sum %g s for a 30 ms handler", sum)
 	}
 
 	c.Close()

@@ -10,6 +10,7 @@ import (
 	"github.com/ipcord/ipcord/cmd/ipcord/internal/cmdline"
 	"github.com/ipcord/ipcord/ipc"
 	"github.com/ipcord/ipcord/ipc/natsipc"
+	"github.com/ipcord/ipcord/metrics"
 	"github.com/nats-io/nats.go"
 )
 
@@ -70,12 +71,24 @@ const natsServerVersion = "v2.15.2"
 
 // serveNATS serves the diagnostic routes as cluster *f.cluster until ctx
 // ends.
-func serveNATS(ctx context.Context, e *env, f natsFlags) error {
+func serveNATS(ctx context.Context, e *env, f natsFlags, o *ops, metricsAddr string) error {
 	r := cmdline.DiagnosticRouter(map[string]any{"cluster": *f.cluster})
-	node, err := f.connect(natsipc.Config{Cluster: *f.cluster, Router: r})
+	node, err := f.connect(natsipc.Config{Cluster: *f.cluster, Router: r, Hooks: o.rec.IPCHooks(*f.cluster, r, nil)})
 	if err != nil {
 		return err
 	}
+	o.health.Add("nats", func() error {
+		if !node.Conn().IsConnected() {
+			return fmt.Errorf("%w: not connected to NATS (%s)", metrics.ErrUnhealthy, node.Conn().Status())
+		}
+		return nil
+	})
+	stopOps, err := o.serve(e, metricsAddr)
+	if err != nil {
+		node.Close()
+		return err
+	}
+	defer stopOps()
 	fmt.Fprintf(e.stdout, "ipcord: serving cluster %q on %s (routes: %v)\n", *f.cluster, node.Conn().ConnectedUrlRedacted(), r.Routes())
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

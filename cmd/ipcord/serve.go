@@ -16,7 +16,7 @@ func init() {
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[--addr HOST:PORT] --secret S [--name N] [--discovery-addr HOST:PORT] [--tls-cert F --tls-key F] | --nats URL --cluster NAME")
+	fs := newFlags(e, "serve", "[--addr HOST:PORT] --secret S [--name N] [--discovery-addr HOST:PORT] [--tls-cert F --tls-key F] [--metrics-addr HOST:PORT] | --nats URL --cluster NAME")
 	addr := fs.String("addr", "127.0.0.1:8765", "address to listen on")
 	sec := fs.String("secret", "", "shared secret clients must present (default $IPCORD_SECRET)")
 	name := fs.String("name", "server", "server name announced to clients")
@@ -24,15 +24,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	tlsCert := fs.String("tls-cert", "", "certificate chain (PEM): serve wss:// (and https:// discovery)")
 	tlsKey := fs.String("tls-key", "", "private key (PEM) of --tls-cert")
 	dialectTimeout := fs.Duration("dialect-timeout", 30*time.Second, "deadline of requests from the Python dialects, which carry none")
+	metricsAddr := fs.String("metrics-addr", "", metricsAddrUsage)
 	nf := addNATSFlags(fs, "with --nats: the cluster name this process joins as (required)")
 	if _, err := fs.Parse(args); err != nil {
+		return err
+	}
+	o, err := newOps()
+	if err != nil {
 		return err
 	}
 	if *nf.url != "" {
 		if *nf.cluster == "" {
 			return fs.Fail("--nats needs --cluster NAME")
 		}
-		return serveNATS(ctx, e, nf)
+		return serveNATS(ctx, e, nf, o, *metricsAddr)
 	}
 	if *dialectTimeout <= 0 {
 		return fmt.Errorf("--dialect-timeout must be positive")
@@ -56,6 +61,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		ln.Close()
 		return err
 	}
+	if err := o.rec.IPCServer(srv); err != nil {
+		ln.Close()
+		return err
+	}
+	stopOps, err := o.serve(e, *metricsAddr)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopOps()
 	scheme := "ws"
 	if *tlsCert != "" {
 		scheme = "wss"
