@@ -269,7 +269,7 @@ func (c *Client) Call(ctx context.Context, route string, args, out any) error {
 	if c.dialect != nil {
 		return c.dialect.Call(ctx, route, args, out)
 	}
-	return callWith(ctx, c.conf.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
+	return callWith(ctx, nativeWire, c.conf.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
 		for {
 			p := c.connected()
 			if p == nil {
@@ -451,7 +451,7 @@ func (c *Client) handshake(nc net.Conn) (*conn, error) {
 // hello exchanges hello frames: ours first, then the server's, which may
 // instead be a close refusing us.
 func (c *Client) hello(p *conn) (*conn, error) {
-	p.writeFrame(wire.AppendHello(nil, c.cfg.Identifier, c.conf.router.Routes()))
+	p.writeFrame(wire.AppendHello(nil, c.cfg.Identifier, c.conf.router.nativeRoutes()))
 	m, err := p.readMessage()
 	if err != nil {
 		var ce *CloseError

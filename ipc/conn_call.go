@@ -15,7 +15,7 @@ import (
 // Call calls route on the peer of this connection; it makes a connection a
 // Caller, so handlers can call back whoever called them.
 func (c *conn) Call(ctx context.Context, route string, args, out any) error {
-	return callWith(ctx, c.cfg.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
+	return callWith(ctx, nativeWire, c.cfg.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
 		return c.call(ctx, route, a, timeout)
 	})
 }

@@ -21,7 +21,8 @@ func (c *conn) serve(f *wire.Frame) *task {
 	switch {
 	case c.shutdown:
 		e = &Error{Code: CodeShuttingDown, Message: "server is shutting down"}
-	case !ok:
+	case !ok || !transport.ValidName(trimSlash(f.Route)):
+		// A route only the Python dialects can name is not served here.
 		e = &Error{Code: CodeUnknownRoute, Message: fmt.Sprintf("no route %q", f.Route)}
 	case c.inbound[id] != nil:
 		// A second request with the id of a running one would replace it

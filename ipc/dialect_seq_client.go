@@ -153,7 +153,7 @@ func (s *seqClient) dropLater(sc *seqConn) {
 }
 
 func (s *seqClient) Call(ctx context.Context, route string, args, out any) error {
-	return callWith(ctx, s.c.conf.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
+	return callWith(ctx, dialectWire, s.c.conf.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
 		ctx, cancel := withTimeout(ctx, timeout)
 		defer cancel()
 		return s.call(ctx, route, a)

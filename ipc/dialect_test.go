@@ -51,6 +51,12 @@ func dialectRouter(t *testing.T, ran *atomic.Int32) *ipc.Router {
 		}
 		return 0, nil
 	}))
+	// Names a Python bot really has: only the dialects can reach them.
+	for _, name := range []string{"get stats", "guilds/count", "статистика"} {
+		must(r.HandleFunc(name, func(ctx context.Context, req *ipc.Request) (any, error) {
+			return req.Route, nil
+		}))
+	}
 	// slow answers after ms milliseconds (or when its context ends), so a
 	// later fast request finishes first.
 	must(r.HandleFunc("slow", func(ctx context.Context, req *ipc.Request) (any, error) {

@@ -84,7 +84,9 @@ var (
 	ErrDuplicateIdentifier = errors.New("ipc: duplicate client identifier")
 	// ErrVersion: the peer does not speak this protocol version (close 4400).
 	ErrVersion = errors.New("ipc: unsupported protocol version")
-	// ErrInvalidName: a route name outside [A-Za-z0-9_.:-]{1,64}.
+	// ErrInvalidName: a route name the transport cannot carry: an empty
+	// one anywhere, one outside [A-Za-z0-9_.:-]{1,64} on the native
+	// protocol and NATS.
 	ErrInvalidName = errors.New("ipc: invalid route name")
 	// ErrDuplicateRoute: a route name registered twice.
 	ErrDuplicateRoute = errors.New("ipc: route already registered")

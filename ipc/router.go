@@ -61,8 +61,13 @@ type Router struct {
 // NewRouter returns an empty Router.
 func NewRouter() *Router { return &Router{} }
 
-// Handle registers h under name. The name must match [A-Za-z0-9_.:-]{1,64};
-// a name already registered is an error.
+// Handle registers h under name; a name already registered is an error.
+// Any non-empty UTF-8 string without a leading '/' is a name, as in the
+// Python libraries ("get stats", "guilds/count", non-ASCII), and the
+// Python dialects reach every route. The native protocol and NATS carry
+// only names matching [A-Za-z0-9_.:-]{1,64} (a NATS subject token): other
+// routes are not announced there, and calling one there fails with
+// ErrInvalidName.
 func (r *Router) Handle(name string, h Handler) error {
 	return r.HandleAll(map[string]Handler{name: h})
 }
@@ -87,8 +92,8 @@ func (r *Router) HandleAll(routes map[string]Handler) error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(routes)) {
 		h := routes[name]
-		if !transport.ValidName(name) {
-			return fmt.Errorf("%w: %q", ErrInvalidName, name)
+		if !dialectName(name) || name[0] == '/' {
+			return fmt.Errorf("%w: %q: a route name is a non-empty UTF-8 string without a leading '/'", ErrInvalidName, name)
 		}
 		if h == nil {
 			return fmt.Errorf("ipc: nil handler for route %q", name)
@@ -123,4 +128,10 @@ func (r *Router) Routes() []string {
 		return []string{}
 	}
 	return slices.Sorted(maps.Keys(*p))
+}
+
+// nativeRoutes returns the routes the native protocol can name, sorted:
+// what a hello announces.
+func (r *Router) nativeRoutes() []string {
+	return slices.DeleteFunc(r.Routes(), func(name string) bool { return !transport.ValidName(name) })
 }

@@ -250,7 +250,7 @@ func (s *Server) serveNative(c *conn, first wsproto.Message, hint string) {
 	if !s.register(c) {
 		return
 	}
-	c.writeFrame(wire.AppendHello(nil, s.name(), s.cfg.router.Routes()))
+	c.writeFrame(wire.AppendHello(nil, s.name(), s.cfg.router.nativeRoutes()))
 	c.start()
 }
 

@@ -160,7 +160,7 @@ func (zc *zonisClient) maintain(z *zonisPeer) {
 }
 
 func (zc *zonisClient) Call(ctx context.Context, route string, args, out any) error {
-	return callWith(ctx, zc.c.conf.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
+	return callWith(ctx, dialectWire, zc.c.conf.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
 		ctx, cancel := withTimeout(ctx, timeout)
 		defer cancel()
 		for {

@@ -176,7 +176,7 @@ func (z *zonisPeer) fail(pid, route string, e *Error) {
 
 // Call calls route on the other end.
 func (z *zonisPeer) Call(ctx context.Context, route string, args, out any) error {
-	return callWith(ctx, z.c.cfg.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
+	return callWith(ctx, dialectWire, z.c.cfg.defaultTimeout, route, args, out, func(ctx context.Context, a []byte, timeout time.Duration) ([]byte, error) {
 		return z.call(ctx, route, a, timeout)
 	})
 }

@@ -148,3 +148,25 @@ func TestMetaAndRequestFromOverNATS(t *testing.T) {
 		t.Fatalf("trace = %v, %v", got, err)
 	}
 }
+
+// A Router may hold names only the Python dialects can carry: a node
+// serves it all the same, without those routes, and calling one over NATS
+// fails with ErrInvalidName.
+func TestDialectOnlyRouteNames(t *testing.T) {
+	leaktest.Check(t)
+	s := startServer(t, 0, "")
+	r := testRouter("c0", nil)
+	if err := r.HandleFunc("get stats", func(context.Context, *ipc.Request) (any, error) { return 1, nil }); err != nil {
+		t.Fatal(err)
+	}
+	join(t, s.ClientURL(), fast("c0", r))
+	caller := join(t, s.ClientURL(), natsipc.Config{Cluster: "dash"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := ipc.CallAs[map[string]string](ctx, caller, "whoami", nil); err != nil {
+		t.Fatalf("whoami: %v", err)
+	}
+	if err := caller.Call(ctx, "get stats", nil, nil); !errors.Is(err, ipc.ErrInvalidName) {
+		t.Fatalf("get stats over NATS: %v, want ErrInvalidName", err)
+	}
+}

@@ -57,6 +57,9 @@ func (n *Node) subscribeServe() error {
 // heartbeat.
 func (n *Node) subscribeRoutes() error {
 	for _, route := range n.cfg.Router.Routes() {
+		if !transport.ValidName(route) {
+			continue // a name only the Python dialects carry: no subject for it
+		}
 		n.mu.Lock()
 		_, have := n.routeSubs[route]
 		stopped := n.shutting || n.closed
