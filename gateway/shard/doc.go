@@ -28,6 +28,12 @@
 // room for heartbeats, and refuse payloads over 4096 bytes with a typed
 // error. RequestMembers gathers GUILD_MEMBERS_CHUNK events by nonce.
 //
+// A running shard can move to another process without losing or
+// repeating an event: Shard.HandOff (and Manager.HandOff) stops it at a
+// dispatch boundary and exports the session at the last event handled,
+// and Manager.Adopt resumes it there, holding events back until the
+// previous owner has let go. Package handoff runs that exchange over ipc.
+//
 // IDENTIFY slots come from an IdentifyLimiter (bucket shard_id %
 // max_concurrency, 5 s apart, after the previous READY or failure, within
 // the daily budget); LocalLimiter is the in-memory one.

@@ -27,6 +27,12 @@ var (
 	ErrIdentifyBudget = errors.New("shard: daily identify budget spent")
 	// ErrRateLimited matches every *RateLimitedError.
 	ErrRateLimited = errors.New("shard: rate limited by Discord")
+	// ErrShardNotHeld is returned by Manager.HandOff for a shard the
+	// Manager does not run.
+	ErrShardNotHeld = errors.New("shard: shard not run by this manager")
+	// ErrShardHeld is returned by Manager.Adopt for a shard the Manager
+	// already runs.
+	ErrShardHeld = errors.New("shard: shard already run by this manager")
 	// ErrIdentifyFailed matches the error an IdentifyLimiter's release
 	// gets when no READY followed the IDENTIFY.
 	ErrIdentifyFailed = errors.New("shard: identify failed")

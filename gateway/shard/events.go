@@ -80,6 +80,7 @@ func (l *link) ready(sessionID string) {
 		st.State = StateReady
 		st.session = sess
 	})
+	s.goingOnce.Do(func() { close(s.going) })
 	s.log.Debug("shard: ready")
 }
 

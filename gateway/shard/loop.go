@@ -70,6 +70,7 @@ func (s *Shard) wait(ctx context.Context, d time.Duration) (stop bool, err error
 		return true, err
 	}
 	if closing {
+		s.stopReq = req
 		if req.end {
 			s.conn.Close(1000, "")
 		}
@@ -147,6 +148,7 @@ func (l *link) run(ctx context.Context) (out outcome) {
 			l.closeWith(4000, "shutting down")
 			return outcome{err: ctx.Err(), stop: true}
 		case req := <-s.closeCh:
+			s.stopReq = req
 			code := gateway.CloseCode(4000)
 			if req.end {
 				code = 1000

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -44,17 +45,28 @@ type ManagerConfig struct {
 
 // Manager runs many shards of one bot: it sizes them (from Get Gateway
 // Bot or config), starts them so that IDENTIFYs go out bucket by bucket in
-// shard order, and stops them all when one hits a fatal error.
+// shard order, and stops them all when one hits a fatal error. Shards can
+// move between Managers of different processes while they run: HandOff
+// gives one up at a dispatch boundary and Adopt resumes it (package
+// gateway/shard/handoff does both over ipc).
 type Manager struct {
 	cfg ManagerConfig
 
-	mu     sync.Mutex
-	count  int
-	shards map[int]*Shard
-	ids    []int
-	cancel context.CancelFunc
-	done   chan struct{}
-	closed bool
+	mu       sync.Mutex
+	count    int
+	mc       int
+	url      string
+	limiter  IdentifyLimiter
+	connects *ConnectLimit
+	shards   map[int]*Shard
+	ids      []int
+	rctx     context.Context // the shards' context, nil before Run has sized them
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	fatal    error
+	sized    chan struct{} // closed when Run has sized the shards (or failed to)
+	done     chan struct{}
+	closed   bool
 }
 
 // NewManager checks cfg; Run starts the shards.
@@ -73,18 +85,26 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 			return nil, fmt.Errorf("%w: shard id %d out of range", ErrConfig, id)
 		}
 	}
-	return &Manager{cfg: cfg, done: make(chan struct{})}, nil
+	return &Manager{cfg: cfg, sized: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
 // Run sizes and starts the shards, and blocks until ctx ends (it returns
 // ctx's error; the sessions stay resumable), Close is called (nil), or a
 // shard stops with a fatal error, which stops the others (keeping their
-// sessions) and is returned.
+// sessions) and is returned. A Manager whose shards were all handed off
+// keeps running, ready to Adopt, until one of those.
 func (m *Manager) Run(ctx context.Context) error {
 	defer close(m.done)
+	sizedOnce := sync.OnceFunc(func() { close(m.sized) })
+	defer sizedOnce()
 	cfg := m.cfg
 	count, mc, url := cfg.ShardCount, cfg.MaxConcurrency, cfg.Shard.Gateway.URL
 	var budget *Budget
+	if cfg.REST == nil {
+		// NewManager made sure count and url are set; one bucket is the
+		// safe guess for max_concurrency.
+		mc = max(mc, 1)
+	}
 	if count == 0 || mc == 0 || url == "" {
 		gb, err := cfg.REST.GatewayBot(ctx)
 		if err != nil {
@@ -130,12 +150,7 @@ func (m *Manager) Run(ctx context.Context) error {
 
 	shards := make(map[int]*Shard, len(ids))
 	for _, id := range ids {
-		sc := cfg.Shard
-		sc.Gateway.ShardID, sc.Gateway.ShardCount, sc.Gateway.URL = id, count, url
-		sc.Identify = ordered
-		sc.Connects = connects
-		sc.Session = cfg.Sessions[id]
-		s, err := New(sc)
+		s, err := m.newShard(id, count, url, ordered, connects, cfg.Sessions[id])
 		if err != nil {
 			return err
 		}
@@ -148,30 +163,55 @@ func (m *Manager) Run(ctx context.Context) error {
 		m.mu.Unlock()
 		return nil
 	}
-	m.count, m.shards, m.ids, m.cancel = count, shards, ids, cancel
-	m.mu.Unlock()
-
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		fatal error
-	)
+	m.count, m.mc, m.url, m.limiter, m.connects = count, mc, url, lim, connects
+	m.shards, m.ids, m.rctx, m.cancel = shards, ids, rctx, cancel
 	for _, id := range ids {
-		wg.Add(1)
-		go func(s *Shard) {
-			defer wg.Done()
-			err := s.Run(rctx)
-			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-				once.Do(func() { fatal = fmt.Errorf("shard %d: %w", s.ID(), err) })
-				cancel()
-			}
-		}(shards[id])
+		m.startLocked(shards[id])
 	}
-	wg.Wait()
+	m.mu.Unlock()
+	sizedOnce()
+
+	<-rctx.Done()
+	m.mu.Lock()
+	m.rctx = nil // Adopt starts nothing more, so wg.Wait sees every shard
+	m.mu.Unlock()
+	m.wg.Wait()
+	m.mu.Lock()
+	fatal := m.fatal
+	m.mu.Unlock()
 	if fatal != nil {
 		return fatal
 	}
 	return ctx.Err()
+}
+
+// newShard makes shard id from the template.
+func (m *Manager) newShard(id, count int, url string, lim IdentifyLimiter, connects *ConnectLimit, sess gateway.Session) (*Shard, error) {
+	sc := m.cfg.Shard
+	sc.Gateway.ShardID, sc.Gateway.ShardCount, sc.Gateway.URL = id, count, url
+	sc.Identify = lim
+	sc.Connects = connects
+	sc.Session = sess
+	return New(sc)
+}
+
+// startLocked runs s until the Manager's context ends; a fatal error
+// stops every shard. m.mu must be held.
+func (m *Manager) startLocked(s *Shard) {
+	m.wg.Add(1)
+	rctx, cancel := m.rctx, m.cancel
+	go func() {
+		defer m.wg.Done()
+		err := s.Run(rctx)
+		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			m.mu.Lock()
+			if m.fatal == nil {
+				m.fatal = fmt.Errorf("shard %d: %w", s.ID(), err)
+			}
+			m.mu.Unlock()
+			cancel()
+		}
+	}()
 }
 
 // ShardFor returns the id of the shard that receives guildID's events,
@@ -197,11 +237,14 @@ func (m *Manager) Shard(id int) *Shard {
 // Status returns every shard's status, in shard order.
 func (m *Manager) Status() []Status {
 	m.mu.Lock()
-	ids, shards := m.ids, m.shards
+	running := make([]*Shard, 0, len(m.ids))
+	for _, id := range m.ids {
+		running = append(running, m.shards[id])
+	}
 	m.mu.Unlock()
-	out := make([]Status, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, shards[id].Status())
+	out := make([]Status, 0, len(running))
+	for _, s := range running {
+		out = append(out, s.Status())
 	}
 	return out
 }
@@ -210,11 +253,11 @@ func (m *Manager) Status() []Status {
 // takes over (ManagerConfig.Sessions).
 func (m *Manager) Sessions() map[int]gateway.Session {
 	m.mu.Lock()
-	ids, shards := m.ids, m.shards
+	running := maps.Clone(m.shards)
 	m.mu.Unlock()
 	out := map[int]gateway.Session{}
-	for _, id := range ids {
-		if s := shards[id].Session(); s.Valid() {
+	for id, sh := range running {
+		if s := sh.Session(); s.Valid() {
 			out[id] = s
 		}
 	}
@@ -227,15 +270,16 @@ func (m *Manager) Sessions() map[int]gateway.Session {
 func (m *Manager) Close(ctx context.Context, end bool) error {
 	m.mu.Lock()
 	m.closed = true
-	ids, shards, cancel := m.ids, m.shards, m.cancel
+	running := slices.Collect(maps.Values(m.shards))
+	cancel := m.cancel
 	m.mu.Unlock()
 	var wg sync.WaitGroup
-	errs := make([]error, len(ids))
-	for i, id := range ids {
+	errs := make([]error, len(running))
+	for i, sh := range running {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := shards[id].Close(ctx, end); !errors.Is(err, ErrNotRunning) {
+			if err := sh.Close(ctx, end); !errors.Is(err, ErrNotRunning) {
 				errs[i] = err
 			}
 		}()
@@ -248,7 +292,7 @@ func (m *Manager) Close(ctx context.Context, end bool) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if len(ids) == 0 {
+	if cancel == nil {
 		return nil
 	}
 	select {

@@ -28,12 +28,21 @@ type Shard struct {
 	done    chan struct{} // closed when Run returns
 	sendCh  chan *sendReq
 	closeCh chan closeReq
+	// gate, when not nil, holds events back from the handler until it is
+	// closed: a shard adopted in a handoff delivers nothing until the
+	// previous owner has let go (see Adoption).
+	gate chan struct{}
+	// going is closed when a connection first gets going (READY or
+	// RESUMED).
+	going     chan struct{}
+	goingOnce sync.Once
 
 	// Owned by the loop goroutine.
 	pending *queued    // an event taken from the Conn that did not fit the queue
 	sends   []*sendReq // user payloads waiting for a ready connection or the limiter
 	paused  bool
-	session string // session id of the events being queued
+	session string   // session id of the events being queued
+	stopReq closeReq // the Close or HandOff that ended the loop, if one did
 
 	members members
 
@@ -60,6 +69,7 @@ func New(cfg Config) (*Shard, error) {
 		log:  c.Logger.With("shard", c.Gateway.ShardID),
 		q:    newQueue(c.QueueEvents, c.QueueBytes),
 		done: make(chan struct{}), sendCh: make(chan *sendReq), closeCh: make(chan closeReq),
+		going: make(chan struct{}),
 	}
 	s.status.ID = s.id
 	s.handled = c.Session
@@ -81,18 +91,27 @@ func (s *Shard) Run(ctx context.Context) error {
 		return fmt.Errorf("%w: Run called twice", ErrConfig)
 	}
 	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Add(1)
+	pctx, pcancel := context.WithCancel(hctx)
+	handled := make(chan struct{})
 	go func() {
-		defer wg.Done()
-		s.handle(hctx)
+		defer close(handled)
+		s.handle(pctx, hctx)
 	}()
 	err := s.loop(ctx)
-	// The handler finishes the event in hand; queued events are not lost,
-	// since Session reports the last one handled and a RESUME from there
-	// replays the rest.
+	// The handler takes no further event and finishes the one in hand;
+	// queued events are not lost, since Session reports the last one
+	// handled and a RESUME from there replays the rest. A HandOff lets
+	// that event finish with its context live (it was given to the
+	// handler, so it counts as handled); a Close or ctx's end cancels it.
+	pcancel()
+	if drain := s.stopReq.drain; drain != nil {
+		select {
+		case <-handled:
+		case <-drain.Done():
+		}
+	}
 	hcancel()
-	wg.Wait()
+	<-handled
 	for _, r := range s.sends {
 		r.finish(ErrNotRunning)
 	}
@@ -107,15 +126,22 @@ func (s *Shard) Run(ctx context.Context) error {
 	return err
 }
 
-// handle runs the handler over the queue.
-func (s *Shard) handle(ctx context.Context) {
-	for {
-		it, ok := s.q.pop(ctx)
+// handle runs the handler over the queue until pctx ends, giving it hctx.
+func (s *Shard) handle(pctx, hctx context.Context) {
+	if s.gate != nil {
+		select {
+		case <-s.gate:
+		case <-pctx.Done():
+			return
+		}
+	}
+	for pctx.Err() == nil {
+		it, ok := s.q.pop(pctx)
 		if !ok {
 			return
 		}
 		if s.cfg.Handler != nil {
-			s.cfg.Handler(ctx, it.ev)
+			s.cfg.Handler(hctx, it.ev)
 		}
 		s.mu.Lock()
 		if it.session != s.handled.ID {
@@ -158,8 +184,10 @@ func (s *Shard) Status() Status {
 }
 
 type closeReq struct {
-	end  bool
-	done chan struct{}
+	end bool
+	// drain, set by HandOff, lets the handler finish the event in hand
+	// with its context live, until drain ends.
+	drain context.Context
 }
 
 // Close ends Run and waits for it to return (or for ctx to end). With end
@@ -167,10 +195,39 @@ type closeReq struct {
 // resumable (Session exports it); with end true it is closed with 1000,
 // which ends the session on Discord's side.
 func (s *Shard) Close(ctx context.Context, end bool) error {
+	return s.stop(ctx, closeReq{end: end})
+}
+
+// HandOff stops the shard at a dispatch boundary so that another process
+// can resume its session without losing or repeating an event: the
+// handler takes no further event and finishes the one in hand with its
+// context live (until ctx ends), the connection closes with 4000 (never
+// 1000 or 1001, so Discord keeps the session), and HandOff returns the
+// session to resume, whose Seq is the last event the handler finished.
+// Discord replays the events after it, queued ones included, to whoever
+// resumes. It returns ErrNotRunning when Run was never called.
+func (s *Shard) HandOff(ctx context.Context) (gateway.Session, error) {
+	if !s.started.Load() {
+		return gateway.Session{}, ErrNotRunning
+	}
+	select {
+	case s.closeCh <- closeReq{drain: ctx}:
+	case <-s.done:
+	case <-ctx.Done():
+		return gateway.Session{}, ctx.Err()
+	}
+	// Once the loop has taken the request the shard stops whatever ctx
+	// does (ctx then only cuts the handler's last event short), so the
+	// caller always gets the session of a stopped shard.
+	<-s.done
+	return s.Session(), nil
+}
+
+// stop asks the loop to end with req and waits for Run to return.
+func (s *Shard) stop(ctx context.Context, req closeReq) error {
 	if !s.started.Load() {
 		return ErrNotRunning
 	}
-	req := closeReq{end: end, done: make(chan struct{})}
 	select {
 	case s.closeCh <- req:
 	case <-s.done:

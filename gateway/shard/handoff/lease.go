@@ -1,0 +1,105 @@
+package handoff
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/ipcord/ipcord/gateway"
+	"github.com/ipcord/ipcord/ipc"
+)
+
+// Route names a Source serves.
+const (
+	RouteOffer   = "ipcord.handoff.offer"
+	RouteRelease = "ipcord.handoff.release"
+	RouteCommit  = "ipcord.handoff.commit"
+	RouteAbort   = "ipcord.handoff.abort"
+)
+
+// Error codes a Source answers with; the sentinels match them with
+// errors.Is on the caller's side.
+const (
+	CodeNotHeld    = "handoff_not_held"
+	CodeStaleLease = "handoff_stale_lease"
+	CodeBadLease   = "handoff_bad_lease"
+)
+
+var (
+	// ErrNotHeld: the Source does not run the shard asked for (it never
+	// did, or it moved or is being moved).
+	ErrNotHeld = &ipc.Error{Code: CodeNotHeld}
+	// ErrStaleLease: a commit or abort whose lease is not the current one
+	// for the shard, say because the Source took the shard back after the
+	// lease timed out. The successor must not keep the shard.
+	ErrStaleLease = &ipc.Error{Code: CodeStaleLease}
+	// ErrBadLease: a request or a lease that cannot be right (a negative
+	// shard or seq, a session without an id, a shard count that differs).
+	ErrBadLease = &ipc.Error{Code: CodeBadLease}
+	// ErrWrongShard: the Source answered a release with the session of
+	// another shard than the one asked for. TakeOver aborts that lease.
+	ErrWrongShard = fmt.Errorf("handoff: lease for a shard not asked for: %w", ErrBadLease)
+)
+
+// Offer is what RouteOffer answers: the shards a Source runs.
+type Offer struct {
+	ShardCount int   `json:"shard_count"`
+	Shards     []int `json:"shards"`
+	// Lent are the shards released and not yet committed or taken back.
+	Lent []int `json:"lent,omitempty"`
+}
+
+// ShardArgs are the arguments of RouteRelease.
+type ShardArgs struct {
+	Shard int `json:"shard"`
+}
+
+// LeaseArgs are the arguments of RouteCommit and RouteAbort.
+type LeaseArgs struct {
+	Shard int    `json:"shard"`
+	Token string `json:"token"`
+}
+
+// Lease is what RouteRelease answers: one shard's session lent to the
+// caller, and the application's state for it.
+type Lease struct {
+	Shard      int             `json:"shard"`
+	ShardCount int             `json:"shard_count"`
+	Session    gateway.Session `json:"session"`
+	// State is what Source.Export returned for the shard; null if none.
+	State json.RawMessage `json:"state,omitempty"`
+	// Token names this lease in the commit or abort that ends it.
+	Token string `json:"token"`
+}
+
+// DecodeLease parses a Lease and checks it can be resumed: a shard in
+// range, a non-negative seq, a token; a session without an id is allowed
+// (the shard never got one: the successor IDENTIFYs).
+func DecodeLease(b []byte) (Lease, error) {
+	var l Lease
+	if err := json.Unmarshal(b, &l); err != nil {
+		return l, fmt.Errorf("%w: %v", ErrBadLease, err)
+	}
+	if err := l.check(); err != nil {
+		return l, err
+	}
+	return l, nil
+}
+
+func (l Lease) check() error {
+	switch {
+	case l.ShardCount < 1 || l.Shard < 0 || l.Shard >= l.ShardCount:
+		return fmt.Errorf("%w: shard %d of %d", ErrBadLease, l.Shard, l.ShardCount)
+	case l.Session.Seq < 0:
+		return fmt.Errorf("%w: negative seq %d", ErrBadLease, l.Session.Seq)
+	case !l.Session.Valid() && l.Session.Seq != 0:
+		return fmt.Errorf("%w: seq %d without a session id", ErrBadLease, l.Session.Seq)
+	case l.Token == "":
+		return fmt.Errorf("%w: no token", ErrBadLease)
+	}
+	return nil
+}
+
+// badLease is ErrBadLease with a message, as a handler returns it.
+func badLease(format string, args ...any) error {
+	return &ipc.Error{Code: CodeBadLease, Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,221 @@
+package handoff
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ipcord/ipcord/gateway/shard"
+	"github.com/ipcord/ipcord/ipc"
+)
+
+// DefaultResumeTimeout bounds the wait for an adopted shard's RESUMED.
+const DefaultResumeTimeout = 10 * time.Second
+
+// Options configure TakeOver; nil means every default.
+type Options struct {
+	// Shards are the shards to take; nil takes every shard the Source
+	// runs (RouteOffer).
+	Shards []int
+	// Parallel is how many shards move at once; default 1, so the bot is
+	// deaf on at most one shard at a time.
+	Parallel int
+	// Import receives the state the Source's Export gave for a shard,
+	// before the shard's first event reaches the handler. With Parallel
+	// above 1 it runs for several shards at once. Optional.
+	Import func(shard int, state json.RawMessage)
+	// ResumeTimeout bounds the wait for an adopted shard's RESUMED (or
+	// READY); past it the shard goes back to the Source. Keep it below the
+	// Source's LendTimeout. DefaultResumeTimeout if 0.
+	ResumeTimeout time.Duration
+	// Logger receives each move at debug level and failures at warn; nil
+	// is silent.
+	Logger *slog.Logger
+}
+
+// Moved is one shard's move, as TakeOver reports it.
+type Moved struct {
+	Shard int
+	// Seq is the seq the shard resumed from: the last event the Source
+	// handled.
+	Seq int64
+	// Resumed is false when Discord no longer had the session (INVALID_SESSION
+	// d:false, say, because the session expired) and the shard had to
+	// IDENTIFY, which is the one case a handoff spends an IDENTIFY.
+	Resumed bool
+	// Deaf is the time from the release request to the moment the
+	// successor could deliver the shard's next event: how long nobody
+	// handled that shard's events.
+	Deaf time.Duration
+}
+
+// TakeOver moves shards from the process behind from (a Source's routes,
+// reached over an authenticated ipc connection) into m, which must be
+// running (it waits for m.Run to size its shards): each shard is released
+// there, resumed here from the last event the Source handled, and
+// delivered to m's handler only once the Source has let it go. It returns
+// the shards that moved, and the failures joined: a shard that failed to
+// move stays with (or went back to) the Source.
+func TakeOver(ctx context.Context, from ipc.Caller, m *shard.Manager, opts *Options) ([]Moved, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = 1
+	}
+	if o.ResumeTimeout <= 0 {
+		o.ResumeTimeout = DefaultResumeTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	ids := o.Shards
+	if ids == nil {
+		var offer Offer
+		if err := from.Call(ctx, RouteOffer, nil, &offer); err != nil {
+			return nil, fmt.Errorf("handoff: asking which shards to take: %w", err)
+		}
+		ids = offer.Shards
+	}
+	t := &taker{o: o, from: from, m: m}
+	var (
+		mu    sync.Mutex
+		moved []Moved
+		errs  []error
+		wg    sync.WaitGroup
+	)
+	sem := make(chan struct{}, o.Parallel)
+	for _, id := range ids {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			mu.Lock()
+			errs = append(errs, ctx.Err())
+			mu.Unlock()
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			mv, err := t.move(ctx, id)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("handoff: shard %d: %w", id, err))
+				return
+			}
+			moved = append(moved, mv)
+		}()
+	}
+	wg.Wait()
+	return moved, errors.Join(errs...)
+}
+
+type taker struct {
+	o    Options
+	from ipc.Caller
+	m    *shard.Manager
+}
+
+// move takes one shard.
+func (t *taker) move(ctx context.Context, id int) (Moved, error) {
+	start := time.Now()
+	var raw json.RawMessage
+	if err := t.from.Call(ctx, RouteRelease, ShardArgs{Shard: id}, &raw); err != nil {
+		return Moved{}, fmt.Errorf("release: %w", err)
+	}
+	l, err := DecodeLease(raw)
+	if err == nil && l.Shard != id {
+		err = fmt.Errorf("%w: asked for %d, got %d", ErrWrongShard, id, l.Shard)
+	}
+	if err != nil {
+		// Hand it back under the token it came with (if any), so the
+		// Source resumes it now rather than at the lease's timeout.
+		t.abort(id, l.Token)
+		return Moved{}, err
+	}
+	a, err := t.m.Adopt(ctx, id, l.Session)
+	if err == nil && t.m.ShardCount() != l.ShardCount {
+		a.Abandon(context.WithoutCancel(ctx))
+		err = fmt.Errorf("%w: the source runs %d shards, this manager %d", ErrBadLease, l.ShardCount, t.m.ShardCount())
+	}
+	if err != nil {
+		t.abort(id, l.Token)
+		return Moved{}, fmt.Errorf("adopting: %w", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, t.o.ResumeTimeout)
+	err = a.Wait(wctx)
+	cancel()
+	if err != nil {
+		a.Abandon(context.WithoutCancel(ctx))
+		t.abort(id, l.Token)
+		return Moved{}, fmt.Errorf("resuming: %w", err)
+	}
+	if err := t.commit(ctx, l); err != nil {
+		// The Source took the shard back: nothing was delivered here, so
+		// it resumes without a repeat.
+		a.Abandon(context.WithoutCancel(ctx))
+		return Moved{}, fmt.Errorf("commit: %w", err)
+	}
+	if t.o.Import != nil {
+		t.o.Import(id, l.State)
+	}
+	a.Deliver()
+	st := a.Shard().Status()
+	mv := Moved{Shard: id, Seq: l.Session.Seq, Resumed: st.Identifies == 0, Deaf: time.Since(start)}
+	t.o.Logger.Debug("handoff: shard taken", "shard", id, "seq", mv.Seq, "resumed", mv.Resumed, "deaf", mv.Deaf)
+	return mv, nil
+}
+
+// commit ends the lease. A refusal (ErrStaleLease) means the Source took
+// the shard back. A commit whose fate is unknown (no reply, the connection
+// lost, the Source shutting down) is retried until the resume timeout,
+// since the Source remembers committed leases; when the Source stays
+// unreachable it has died, and the shard is ours. ctx does not cut a
+// commit short: that would leave the shard with nobody.
+func (t *taker) commit(ctx context.Context, l Lease) error {
+	deadline := time.Now().Add(t.o.ResumeTimeout)
+	wait := 20 * time.Millisecond
+	for {
+		cctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		err := t.from.Call(cctx, RouteCommit, LeaseArgs{Shard: l.Shard, Token: l.Token}, nil)
+		cancel()
+		if err == nil || refused(err) {
+			return err
+		}
+		if time.Now().Add(wait).After(deadline) {
+			t.o.Logger.Warn("handoff: the source did not answer the commit; keeping the shard", "shard", l.Shard, "err", err)
+			return nil
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// refused reports whether err is the remote side's definite answer, as
+// opposed to a call whose fate is unknown.
+func refused(err error) bool {
+	var ie *ipc.Error
+	return errors.As(err, &ie) && !errors.Is(err, ipc.ErrTimeout) && !errors.Is(err, ipc.ErrCanceled) &&
+		ie.Code != ipc.CodeShuttingDown && ie.Code != ipc.CodeOverloaded
+}
+
+// abort hands a lease back; a failure is only logged, since the lease's
+// timeout hands it back anyway.
+func (t *taker) abort(id int, token string) {
+	if token == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := t.from.Call(ctx, RouteAbort, LeaseArgs{Shard: id, Token: token}, nil); err != nil {
+		t.o.Logger.Warn("handoff: handing a lease back", "shard", id, "err", err)
+	}
+}

@@ -1,0 +1,110 @@
+package shard_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ipcord/ipcord/discordtest"
+	"github.com/ipcord/ipcord/gateway"
+	"github.com/ipcord/ipcord/gateway/shard"
+	"github.com/ipcord/ipcord/internal/leaktest"
+)
+
+// HandOff lets the handler finish the event in hand with a live context,
+// hands no further event to it, closes with 4000, and exports the seq of
+// that event, however many more were received and queued.
+func TestShardHandOffDrains(t *testing.T) {
+	leaktest.Check(t)
+	g := startGateway(t, discordInterval, nil)
+	inHand, finish := make(chan int64), make(chan struct{})
+	ctxErr := make(chan error, 1)
+	var blocked int64
+	e := startShard(t, g, func(c *shard.Config) {
+		rec := c.Handler
+		c.Handler = func(ctx context.Context, ev shard.Event) {
+			rec(ctx, ev)
+			if ev.Name == "MESSAGE_CREATE" && blocked == 0 {
+				blocked = ev.Seq
+				inHand <- ev.Seq
+				<-finish
+				ctxErr <- ctx.Err()
+			}
+		}
+	})
+	e.waitReady(t)
+	e.dispatch(5)
+	seq := <-inHand
+	// The rest arrive and wait in the queue.
+	e.rec.wait(t, 5*time.Second, "queued", func([]shard.Event) bool { return e.s.Status().Queued == 4 })
+	out := make(chan error, 1)
+	go func() {
+		sess, err := e.s.HandOff(ctxT(t, 10*time.Second))
+		if err == nil && sess.Seq != seq {
+			err = errors.New("exported the wrong seq")
+		}
+		out <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // HandOff must wait for the handler
+	select {
+	case err := <-out:
+		t.Fatalf("HandOff returned before the handler finished: %v", err)
+	default:
+	}
+	close(finish)
+	if err := <-ctxErr; err != nil {
+		t.Errorf("the handler's context ended during the handoff: %v", err)
+	}
+	if err := <-out; err != nil {
+		t.Fatal(err)
+	}
+	if err := e.runErr(t, 5*time.Second); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if got := lastSeq(e.rec.snapshot()); got != seq {
+		t.Errorf("handled up to %d, want %d", got, seq)
+	}
+	conns := g.Connections()
+	if c := conns[len(conns)-1]; c.ClientClose != 4000 {
+		t.Errorf("closed with %d, want 4000", c.ClientClose)
+	}
+	if si, ok := g.Session(0); !ok || si.Seq != seq+4 {
+		t.Errorf("the fake's session: %+v %v", si, ok)
+	}
+}
+
+// HandOff and Adopt refuse what cannot be done, with typed errors.
+func TestManagerHandOffErrors(t *testing.T) {
+	leaktest.Check(t)
+	g := startGateway(t, discordInterval, func(g *discordtest.Gateway) { g.Shards = 2 })
+	tmpl := shardConfig(g, newRecorder())
+	m, err := shard.NewManager(shard.ManagerConfig{Shard: tmpl, ShardCount: 2, Shards: []int{0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t, 10*time.Second)
+	if _, err := m.HandOff(ctx, 0); !errors.Is(err, shard.ErrShardNotHeld) {
+		t.Errorf("HandOff before Run: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(context.Background()) }()
+	if _, err := m.Adopt(ctx, 0, gateway.Session{}); !errors.Is(err, shard.ErrShardHeld) {
+		t.Errorf("Adopt of a running shard: %v", err)
+	}
+	if _, err := m.Adopt(ctx, 2, gateway.Session{}); !errors.Is(err, shard.ErrConfig) {
+		t.Errorf("Adopt of shard 2 of 2: %v", err)
+	}
+	if _, err := m.HandOff(ctx, 1); !errors.Is(err, shard.ErrShardNotHeld) {
+		t.Errorf("HandOff of a shard not run: %v", err)
+	}
+	if err := m.Close(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Adopt(ctx, 1, gateway.Session{}); !errors.Is(err, shard.ErrNotRunning) {
+		t.Errorf("Adopt after Run: %v", err)
+	}
+}
