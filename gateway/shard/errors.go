@@ -21,9 +21,10 @@ var (
 	ErrNotRunning = errors.New("shard: not running")
 	// ErrConfig is returned by New for a config that cannot work.
 	ErrConfig = errors.New("shard: bad config")
-	// ErrIdentifyBudget is returned by a LocalLimiter whose daily session
-	// start budget is spent and whose reset is further away than the
-	// caller's context allows.
+	// ErrIdentifyBudget matches every refusal to spend the daily session
+	// start budget: a Manager's *IdentifyBudgetError (the budget is at its
+	// IdentifyReserve), and a LocalLimiter whose Budget is spent and whose
+	// reset is further away than the caller's context allows.
 	ErrIdentifyBudget = errors.New("shard: daily identify budget spent")
 	// ErrRateLimited matches every *RateLimitedError.
 	ErrRateLimited = errors.New("shard: rate limited by Discord")

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/ipcord/ipcord/discord"
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/rest"
 )
@@ -36,6 +38,18 @@ type ManagerConfig struct {
 	// Sessions are sessions to resume, by shard id (from Sessions of a
 	// previous process).
 	Sessions map[int]gateway.Session
+	// IdentifyReserve is the number of session starts (Get Gateway Bot's
+	// session_start_limit) the Manager never spends: an IDENTIFY that
+	// would leave fewer is refused with an *IdentifyBudgetError and a
+	// warning saying when the budget resets, so that no reconnect storm
+	// gets the token reset. Zero refuses only when nothing is left;
+	// negative turns the guard off. It needs REST, and it guards
+	// Shard.Identify too when that is set (a fleet's shared limiter).
+	IdentifyReserve int
+	// BudgetRefresh is how old the copy of session_start_limit may grow
+	// before the Manager asks Get Gateway Bot again; DefaultBudgetRefresh
+	// if 0.
+	BudgetRefresh time.Duration
 	// IdentifyInterval is the LocalLimiter's gap between IDENTIFYs of a
 	// bucket when the Manager makes one (Shard.Identify nil);
 	// DefaultIdentifyInterval if 0. Tests shorten it. That LocalLimiter
@@ -99,16 +113,24 @@ func (m *Manager) Run(ctx context.Context) error {
 	defer sizedOnce()
 	cfg := m.cfg
 	count, mc, url := cfg.ShardCount, cfg.MaxConcurrency, cfg.Shard.Gateway.URL
-	var budget *Budget
+	var limit *discord.SessionStartLimit
 	if cfg.REST == nil {
 		// NewManager made sure count and url are set; one bucket is the
 		// safe guess for max_concurrency.
 		mc = max(mc, 1)
 	}
-	if count == 0 || mc == 0 || url == "" {
+	if cfg.REST != nil {
 		gb, err := cfg.REST.GatewayBot(ctx)
-		if err != nil {
+		if err != nil && (count == 0 || mc == 0 || url == "") {
 			return fmt.Errorf("shard: get gateway bot: %w", err)
+		}
+		if err != nil {
+			// The config has the rest; the budget guard waits for a
+			// later answer.
+			gb = &discord.GatewayBot{}
+			if cfg.Shard.Logger != nil {
+				cfg.Shard.Logger.Warn("shard: get gateway bot: the identify budget is unknown until it answers", "err", err)
+			}
 		}
 		if count == 0 {
 			count = max(gb.Shards, 1)
@@ -119,11 +141,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		if url == "" {
 			url = gb.URL
 		}
-		l := gb.SessionStartLimit
-		budget = &Budget{
-			Remaining: l.Remaining, Total: l.Total,
-			ResetAt: clockOr(cfg.Shard.Clock).Now().Add(time.Duration(l.ResetAfter) * time.Millisecond),
-		}
+		limit = &gb.SessionStartLimit
 	}
 	ids := slices.Clone(cfg.Shards)
 	if ids == nil {
@@ -140,7 +158,14 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	var lim IdentifyLimiter = cfg.Shard.Identify
 	if lim == nil {
-		lim = &LocalLimiter{MaxConcurrency: mc, Interval: cfg.IdentifyInterval, Budget: budget, Clock: cfg.Shard.Clock}
+		lim = &LocalLimiter{MaxConcurrency: mc, Interval: cfg.IdentifyInterval, Clock: cfg.Shard.Clock}
+	}
+	if limit != nil && cfg.IdentifyReserve >= 0 {
+		log := cfg.Shard.Logger
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		lim = newBudgetGuard(lim, cfg.REST, *limit, cfg.IdentifyReserve, cfg.BudgetRefresh, clockOr(cfg.Shard.Clock), log)
 	}
 	ordered := newOrderedLimiter(lim, ids, mc)
 	connects := cfg.Shard.Connects
