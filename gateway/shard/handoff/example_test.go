@@ -42,9 +42,12 @@ func Example() {
 
 	// The old process: its shards, and the handoff routes on its ipc server.
 	old := manager(nil)
-	for _, id := range []int{0, 1} {
-		if _, err := g.WaitSession(ctx, id); err != nil {
-			log.Fatal(err)
+	for ready := 0; ready < 2; time.Sleep(10 * time.Millisecond) {
+		ready = 0
+		for _, st := range old.Status() {
+			if st.State == shard.StateReady {
+				ready++
+			}
 		}
 	}
 	src := &handoff.Source{Manager: old}

@@ -205,6 +205,18 @@ func (w *world) waitFor(t *testing.T, timeout time.Duration, cond func() string)
 // new session (after INVALID_SESSION d:false) and counts sessions.
 func (w *world) check(t *testing.T) (sessions map[int]int) {
 	t.Helper()
+	// A reconnect just before settle's marker may still be delivering its
+	// RESUMED.
+	w.waitFor(t, 10*time.Second, func() string {
+		for sh := range w.shards {
+			h := w.handled[sh]
+			info, ok := w.g.Session(sh)
+			if !ok || len(h) == 0 || h[len(h)-1].seq != info.Seq {
+				return fmt.Sprintf("shard %d: handled %d events, the gateway is at %+v", sh, len(h), info)
+			}
+		}
+		return ""
+	})
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	sessions = map[int]int{}
