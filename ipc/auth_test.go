@@ -97,7 +97,7 @@ func TestBetterIPCWrongSecretCannotEvict(t *testing.T) {
 		pc.send(`{"endpoint": "hello", "secret": "` + secret + `", "kwargs": {}}`)
 		m, err := pc.next(5 * time.Second)
 		if err != nil {
-			t.Fatalf("hello: %v", err)
+			t.Fatalf("hello with %q: %v", secret, err)
 		}
 		return m
 	}

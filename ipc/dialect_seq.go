@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipcord/ipcord/internal/wsproto"
@@ -43,7 +44,8 @@ type seqSession struct {
 	wrote chan struct{}  // closed when the writer has stopped
 	owed  sync.WaitGroup // replies of requests accepted before Shutdown, until written
 
-	denied bool // a request came without the secret; owned by the reader
+	denied bool        // a request came without the secret; owned by the reader
+	authed atomic.Bool // its first request carried the secret
 
 	mu       sync.Mutex
 	shutdown bool
@@ -86,6 +88,7 @@ func (s *Server) serveSeq(c *conn, first []byte, codec seqCodec, id string) {
 	if x.request(first) {
 		// Only a peer that presented the secret may take over an ID: a
 		// wrong secret never reaches this point.
+		x.authed.Store(true)
 		if id != "" {
 			for _, old := range s.seqSessionsWithID(id, x) {
 				old.c.fail(fmt.Errorf("%w: replaced by a new connection with ID %q", ErrConnectionLost, id))
@@ -116,7 +119,9 @@ func (s *Server) seqSessionsWithID(id string, x *seqSession) []*seqSession {
 	defer s.mu.Unlock()
 	var out []*seqSession
 	for sess := range s.sessions {
-		if o, ok := sess.(*seqSession); ok && o != x && o.id == id {
+		// Only sessions that presented the secret: one still on its first
+		// request (or refused) is not the client that reconnected.
+		if o, ok := sess.(*seqSession); ok && o != x && o.id == id && o.authed.Load() {
 			out = append(out, o)
 		}
 	}
