@@ -169,7 +169,7 @@ func decodeBetterReply(payload []byte) (json.RawMessage, error) {
 func isKnownCode(code string) bool {
 	switch code {
 	case CodeUnknownRoute, CodeUnknownClient, CodeBadRequest, CodeHandlerError, CodeEncodeError,
-		CodeTimeout, CodeCanceled, CodeOverloaded, CodeUnauthorized, CodeShuttingDown, CodeUnsupported:
+		CodeTimeout, CodeCanceled, CodeOverloaded, CodeUnauthorized, CodeShuttingDown, CodeUnsupported, CodeTooLarge:
 		return true
 	}
 	return false

@@ -52,7 +52,10 @@ type ClientConfig struct {
 	// 20 s and 2; a negative interval disables it).
 	PingInterval time.Duration
 	PingMisses   int
-	// MaxMessage limits one received message. Default 1 MiB.
+	// MaxMessage limits one received message. Default 1 MiB, and 4 MiB
+	// (what aiohttp's peers accept) for the Python dialects, whose servers
+	// do not say theirs: a request larger than that fails with ErrTooLarge
+	// before it is sent.
 	MaxMessage int
 	// MaxInFlight limits the server's calls running on this client.
 	// Default 1024.
@@ -119,6 +122,10 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		if c.tlsConf, err = cfg.TLS.config(cfg.TLSConfig); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.Dialect != Native && cfg.MaxMessage == 0 {
+		cfg.MaxMessage = dialectMaxMessage
+		c.cfg.MaxMessage = dialectMaxMessage
 	}
 	c.conf = connConfig{
 		router:         cfg.Router,
@@ -451,7 +458,7 @@ func (c *Client) handshake(nc net.Conn) (*conn, error) {
 // hello exchanges hello frames: ours first, then the server's, which may
 // instead be a close refusing us.
 func (c *Client) hello(p *conn) (*conn, error) {
-	p.writeFrame(wire.AppendHello(nil, c.cfg.Identifier, c.conf.router.nativeRoutes()))
+	p.writeFrame(wire.AppendHello(nil, c.cfg.Identifier, c.conf.router.nativeRoutes(), c.conf.maxMessage))
 	m, err := p.readMessage()
 	if err != nil {
 		var ce *CloseError
@@ -474,5 +481,6 @@ func (c *Client) hello(p *conn) (*conn, error) {
 	}
 	p.peer = f.Identifier
 	p.peerRoutes = f.Routes
+	p.peerMax = int(min(f.MaxMessage, 1<<62))
 	return p, nil
 }

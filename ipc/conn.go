@@ -91,6 +91,7 @@ type conn struct {
 	dec        wsproto.Decoder
 	peer       string      // the remote side's identifier
 	peerRoutes []string    // the routes the peer announced in its hello
+	peerMax    int         // the largest message the peer accepts; 0: as we do
 	compress   *compressor // set when permessage-deflate was negotiated
 	inflated   []byte      // the reader's buffer for decompressed messages
 
@@ -328,6 +329,22 @@ func (c *conn) close(code int, reason string) {
 	case <-t.C:
 		c.fail(&CloseError{Code: code, Reason: reason})
 	}
+}
+
+// sendLimit is the largest message the peer accepts: what its hello said,
+// or (a peer that did not say) our own limit.
+func (c *conn) sendLimit() int {
+	if c.peerMax > 0 {
+		return c.peerMax
+	}
+	return c.cfg.maxMessage
+}
+
+// tooLarge is the error of a call whose request or reply of n bytes the
+// peer would refuse: it fails that call alone, where sending it would end
+// the connection (1009) and every call on it.
+func (c *conn) tooLarge(what string, n int) *Error {
+	return &Error{Code: CodeTooLarge, Message: fmt.Sprintf("%s of %d bytes is over the %d bytes the receiving side accepts", what, n, c.sendLimit())}
 }
 
 // closeAndDrain closes the connection from our side when nobody else reads

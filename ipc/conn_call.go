@@ -51,6 +51,12 @@ func (c *conn) call(ctx context.Context, route string, args []byte, timeout time
 	}
 	buf := getBuf()
 	*buf = wire.AppendRequest((*buf)[:0], id, route, args, timeoutMS, MetaFrom(ctx))
+	if len(*buf) > c.sendLimit() {
+		n := len(*buf)
+		putBuf(buf)
+		c.forget(id, ch)
+		return nil, c.tooLarge("the request", n)
+	}
 	queued := c.writeFrame(*buf)
 	putBuf(buf)
 	if !queued {

@@ -89,11 +89,14 @@ func (c *conn) run(ctx *handlerContext, id uint64, h Handler) {
 		return // canceled by the caller, or answered by Shutdown
 	}
 	buf := getBuf()
+	if err == nil {
+		if *buf = wire.AppendResult((*buf)[:0], id, data); len(*buf) > c.sendLimit() {
+			err = c.tooLarge("the reply", len(*buf))
+		}
+	}
 	if err != nil {
 		e := AsError(err)
 		*buf = wire.AppendError((*buf)[:0], id, e.Code, e.Message)
-	} else {
-		*buf = wire.AppendResult((*buf)[:0], id, data)
 	}
 	c.writeFrame(*buf)
 	putBuf(buf)

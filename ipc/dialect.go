@@ -47,6 +47,10 @@ func ParseDialect(s string) (Dialect, error) {
 	return "", fmt.Errorf("%w: %q (want native, ext-ipc, better-ipc, better-ipc-multicast or zonis)", ErrUnknownDialect, s)
 }
 
+// dialectMaxMessage is the default message limit on dialect connections:
+// aiohttp's max_msg_size, the most a discord-ext-ipc peer accepts.
+const dialectMaxMessage = 4 << 20
+
 // ErrUnknownDialect: a dialect name ParseDialect does not know, or a first
 // message no dialect recognises.
 var ErrUnknownDialect = errors.New("ipc: unknown dialect")

@@ -207,10 +207,13 @@ func (x *seqSession) run(hc *handlerContext, h Handler, r *seqReply) {
 	x.mu.Lock()
 	delete(x.running, hc)
 	x.mu.Unlock()
+	if err == nil {
+		if r.out = x.codec.result(data); len(r.out) > x.c.sendLimit() {
+			err = x.c.tooLarge("the reply", len(r.out))
+		}
+	}
 	if err != nil {
 		r.out = x.codec.failure(AsError(err))
-	} else {
-		r.out = x.codec.result(data)
 	}
 	close(r.ready)
 }

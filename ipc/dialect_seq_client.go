@@ -173,6 +173,9 @@ func (s *seqClient) call(ctx context.Context, route string, args []byte) ([]byte
 	} else {
 		payload = appendBetterRequest(nil, route, args, s.c.cfg.Secret)
 	}
+	if len(payload) > s.c.conf.maxMessage {
+		return nil, &Error{Code: CodeTooLarge, Message: fmt.Sprintf("the request of %d bytes is over the %d bytes the server is taken to accept (ClientConfig.MaxMessage)", len(payload), s.c.conf.maxMessage)}
+	}
 	for attempt := 0; ; attempt++ {
 		sc := s.cur
 		if sc != nil && sc.c.isDone() {

@@ -18,6 +18,9 @@ const (
 	CodeUnauthorized  = "unauthorized"
 	CodeShuttingDown  = "shutting_down"
 	CodeUnsupported   = "unsupported"
+	// CodeTooLarge: the request or its reply is larger than the side that
+	// would receive it accepts; that call fails, the connection lives on.
+	CodeTooLarge = "too_large"
 )
 
 // Error is an error with a code that travels between peers: what a handler
@@ -67,6 +70,7 @@ var (
 	ErrUnauthorized  = &Error{Code: CodeUnauthorized}
 	ErrShuttingDown  = &Error{Code: CodeShuttingDown}
 	ErrUnsupported   = &Error{Code: CodeUnsupported}
+	ErrTooLarge      = &Error{Code: CodeTooLarge}
 )
 
 // Errors of the transport itself, for errors.Is.

@@ -52,8 +52,15 @@ type Server struct {
 	// MaxHandshakes bounds connections not yet past their first message;
 	// past it, upgrades are refused with 503. Default 128.
 	MaxHandshakes int
-	// MaxMessage limits one received message in bytes. Default 1 MiB.
+	// MaxMessage limits one received message in bytes on native
+	// connections. Default 1 MiB. It is announced in the hello, so a
+	// client's larger request fails that call (too_large) without ending
+	// the connection; the client's own limit bounds the replies alike.
 	MaxMessage int
+	// DialectMaxMessage is the same for the Python dialects, both what
+	// their peers may send and the largest reply sent to them (their
+	// clients do not say theirs). Default 4 MiB, what aiohttp's accept.
+	DialectMaxMessage int
 	// MaxInFlight limits the requests a connection may have running;
 	// further ones are answered overloaded. Default 1024.
 	MaxInFlight int
@@ -94,6 +101,8 @@ type Server struct {
 	initOnce sync.Once
 	cfg      connConfig
 	slots    chan struct{}
+	// dialectMax is DialectMaxMessage or its default.
+	dialectMax int
 
 	mu       sync.Mutex
 	closing  bool
@@ -140,6 +149,7 @@ func (s *Server) init() {
 			compress:       newCompressor(s.Compression),
 		}.withDefaults()
 		s.slots = make(chan struct{}, orDefault(s.MaxHandshakes, 128))
+		s.dialectMax = orDefault(s.DialectMaxMessage, dialectMaxMessage)
 		s.clients = make(map[string]peer)
 		s.sessions = make(map[session]struct{})
 	})
@@ -194,6 +204,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newConn(&s.cfg, nc, wsproto.Server)
+	if !native {
+		c.dec.MaxMessage = s.dialectMax
+		c.peerMax = s.dialectMax
+	}
 	if deflate {
 		c.enableCompression(s.cfg.compress)
 	}
@@ -250,7 +264,8 @@ func (s *Server) serveNative(c *conn, first wsproto.Message, hint string) {
 	if !s.register(c) {
 		return
 	}
-	c.writeFrame(wire.AppendHello(nil, s.name(), s.cfg.router.nativeRoutes()))
+	c.peerMax = int(min(f.MaxMessage, 1<<62))
+	c.writeFrame(wire.AppendHello(nil, s.name(), s.cfg.router.nativeRoutes(), s.cfg.maxMessage))
 	c.start()
 }
 

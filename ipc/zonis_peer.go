@@ -166,7 +166,12 @@ func (z *zonisPeer) run(hc *handlerContext, h Handler, pid string) {
 		z.fail(pid, req.Route, AsError(err))
 		return
 	}
-	z.c.writeFrame(appendZonisFrame(nil, pid, "response", z.replyID, zonisSuccess, argsOrNull(data)))
+	out := appendZonisFrame(nil, pid, "response", z.replyID, zonisSuccess, argsOrNull(data))
+	if len(out) > z.c.sendLimit() {
+		z.fail(pid, req.Route, z.c.tooLarge("the reply", len(out)))
+		return
+	}
+	z.c.writeFrame(out)
 }
 
 func (z *zonisPeer) fail(pid, route string, e *Error) {
@@ -202,7 +207,12 @@ func (z *zonisPeer) call(ctx context.Context, route string, args []byte, timeout
 		defer t.Stop()
 		expired = t.C
 	}
-	if !z.c.writeFrame(appendZonisFrame(nil, pid, "request", z.id, z.outType, appendZonisCall(nil, route, args))) {
+	frame := appendZonisFrame(nil, pid, "request", z.id, z.outType, appendZonisCall(nil, route, args))
+	if len(frame) > z.c.sendLimit() {
+		forget()
+		return nil, z.c.tooLarge("the request", len(frame))
+	}
+	if !z.c.writeFrame(frame) {
 		forget()
 		return nil, errNotSent
 	}

@@ -6,7 +6,7 @@ import (
 )
 
 // AppendHello appends a hello frame.
-func AppendHello(dst []byte, identifier string, routes []string) []byte {
+func AppendHello(dst []byte, identifier string, routes []string, maxMessage int) []byte {
 	dst = append(dst, `{"t":"hello","v":1,"id":`...)
 	dst = AppendString(dst, identifier)
 	dst = append(dst, `,"routes":[`...)
@@ -16,7 +16,12 @@ func AppendHello(dst []byte, identifier string, routes []string) []byte {
 		}
 		dst = AppendString(dst, r)
 	}
-	return append(dst, `],"enc":["json"]}`...)
+	dst = append(dst, `],"enc":["json"]`...)
+	if maxMessage > 0 {
+		dst = append(dst, `,"max":`...)
+		dst = strconv.AppendInt(dst, int64(maxMessage), 10)
+	}
+	return append(dst, '}')
 }
 
 // AppendRequest appends a req frame. args must be valid JSON (nil means null).

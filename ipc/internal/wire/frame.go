@@ -48,6 +48,7 @@ type Frame struct {
 	Identifier string
 	Routes     []string
 	Encodings  []string
+	MaxMessage int64 // the largest message the sender accepts; 0: not said
 
 	// req
 	Route     string
@@ -135,6 +136,10 @@ func Decode(b []byte) (Frame, error) {
 				f.Routes, err = decodeNullable[[]string](val)
 			case "enc":
 				f.Encodings, err = decodeNullable[[]string](val)
+			case "max":
+				if f.MaxMessage, err = strconv.ParseInt(string(val), 10, 64); err != nil || f.MaxMessage < 0 {
+					return f, malformed("max is not a non-negative integer")
+				}
 			}
 			if err != nil {
 				return f, malformed("%s: %v", key, err)

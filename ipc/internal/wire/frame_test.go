@@ -58,7 +58,7 @@ func TestDecodeMalformed(t *testing.T) {
 func TestEncodeRoundTrip(t *testing.T) {
 	meta := map[string]string{"trace": "t\"1", "b": "é"}
 	frames := [][]byte{
-		AppendHello(nil, "bot\n1", []string{"ping", "echo"}),
+		AppendHello(nil, "bot\n1", []string{"ping", "echo"}, 1<<20),
 		AppendRequest(nil, 12, "stats", []byte(`{"a":1}`), 250, meta),
 		AppendRequest(nil, 13, "stats", nil, 0, nil),
 		AppendResult(nil, 12, []byte(`[1,"x"]`)),
