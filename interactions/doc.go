@@ -16,6 +16,9 @@
 // Lookup take a Key. A second registration for the same key fails with
 // ErrDuplicate unless made with Replace, as hikari's set_listener.
 // An interaction of a type this package does not know is answered 501.
+// Define registers a listener together with its command's definition, so
+// Commands lists what to register with Discord (rest.Client's
+// OverwriteCommands, or `ipcord commands sync`).
 //
 // Bots built with another library can use the checks alone: Verify wraps
 // their handler.
@@ -34,6 +37,7 @@
 //	body within Config.MaxBodyBytes               else 413
 //	Ed25519 signature over timestamp+body         else 401
 //	body is an interaction                        else 400
+//	interaction type known                        else 501, as hikari
 //
 // The body is read through a limiter and never sized from Content-Length,
 // so a forged length costs nothing. Every 401 has the same body, and
