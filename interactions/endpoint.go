@@ -38,7 +38,7 @@ type Config struct {
 	// for everything but the key fetch, which needs a token).
 	REST *rest.Client
 	// NewVerifier makes the signature verifier for the key; nil means
-	// TableVerifier (crypto/ed25519's rules, about twice as fast);
+	// TableVerifier (crypto/ed25519's rules, 1.8× as fast);
 	// StdVerifier is crypto/ed25519 itself.
 	NewVerifier func(ed25519.PublicKey) (Verifier, error)
 	// ReplayWindow is how far a request's timestamp may be from now; zero
