@@ -369,6 +369,35 @@ func (c *Conn) Restore(s Session) {
 	c.sessionID, c.seq, c.hasSeq, c.resumeURL = s.ID, s.Seq, s.ID != "" && s.Seq > 0, s.ResumeURL
 }
 
+// Compact lets go of the memory the connection needs only while messages
+// arrive: the WebSocket receive buffer, the inflater's output and
+// scratch space, and (for zlib-stream) the inflater itself, keeping only
+// what the compressed stream needs across messages (the zlib window, the
+// zstd decoder). A driver calls it once the connection has been quiet for
+// a while, so that a thousand idle shards do not hold a thousand sets of
+// buffers; the next bytes received take what they need again, mostly from
+// pools every Conn of the process shares. Events returned by Next so far
+// become invalid.
+func (c *Conn) Compact() {
+	c.ws.Release()
+	if c.state != stateHandshake {
+		c.handshake = nil
+	}
+	if len(c.out) == 0 {
+		c.out = nil
+	}
+	c.scratch = nil
+	// The last event points into the buffers let go of: drop it, or it
+	// would keep them alive.
+	c.dispatch, c.env = Dispatch{}, envelope{}
+	if c.zlib != nil {
+		c.zlib.compact()
+	}
+	if c.zstd != nil {
+		c.zstd.compact()
+	}
+}
+
 // DecompressFailures is the number of consecutive connections that ended
 // in ErrDecompress; a READY or RESUMED (a connection that got going)
 // resets it. A runner

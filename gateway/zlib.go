@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -23,6 +24,11 @@ const windowSize = 32 << 10
 // needed it is gone: a bot with many shards should not hold a 10 MB
 // GUILD_CREATE's worth of memory per shard for the life of the connection.
 const keepCap = 1 << 20
+
+// flateReaders recycles DEFLATE decompressors among the process's
+// connections: each is reset onto every message anyway (with the window
+// as its dictionary), so a connection needs one only while inflating.
+var flateReaders sync.Pool
 
 // zlibInflater inflates a zlib-stream: one deflate stream for the whole
 // connection, each message ending with a sync flush.
@@ -95,6 +101,9 @@ func (z *zlibInflater) inflate(p []byte) (msg []byte, ok bool, err error) {
 	z.in = append(append(z.in[:0], p...), finalBlock...)
 	z.src.Reset(z.in)
 	if z.fr == nil {
+		z.fr, _ = flateReaders.Get().(io.ReadCloser)
+	}
+	if z.fr == nil {
 		z.fr = flate.NewReaderDict(&z.src, dict)
 	} else if err := z.fr.(flate.Resetter).Reset(&z.src, dict); err != nil {
 		return nil, false, fmt.Errorf("%w: %v", ErrDecompress, err)
@@ -123,4 +132,21 @@ func (z *zlibInflater) inflate(p []byte) (msg []byte, ok bool, err error) {
 		return nil, false, fmt.Errorf("%w: stream ended inside a message", ErrDecompress)
 	}
 	return z.out[start:], true, nil
+}
+
+// compact keeps only the window (the last 32 KiB of output, which the next
+// message may refer to) and a message split across WebSocket messages;
+// the decompressor goes back to the pool.
+func (z *zlibInflater) compact() {
+	if z.fr != nil {
+		flateReaders.Put(z.fr)
+		z.fr = nil
+	}
+	z.in = nil
+	if len(z.pending) == 0 {
+		z.pending = nil
+	}
+	if w := min(len(z.out), windowSize); cap(z.out) > w {
+		z.out = append(make([]byte, 0, w), z.out[len(z.out)-w:]...)
+	}
 }

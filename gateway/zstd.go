@@ -42,7 +42,7 @@ func (z *zstdInflater) reset() error {
 		dec, err := zstd.NewReader(&z.src,
 			zstd.WithDecoderConcurrency(1),
 			zstd.WithDecoderMaxWindow(uint64(max(z.window, zstd.MinWindowSize))),
-			zstd.WithDecoderLowmem(false),
+			zstd.WithDecoderLowmem(true),
 		)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrDecompress, err)
@@ -87,6 +87,13 @@ func (z *zstdInflater) inflate(p []byte) ([]byte, error) {
 	}
 	z.spill.join(&z.out, 0, 0)
 	return z.out, nil
+}
+
+// compact drops the output buffer (up to a block and a message); the
+// decoder and its history stay, as the stream needs them.
+func (z *zstdInflater) compact() {
+	z.out = nil
+	z.src.Reset(nil, nil)
 }
 
 // fail marks the stream broken (the next message starts a new decoder

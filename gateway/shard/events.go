@@ -96,7 +96,7 @@ func (s *Shard) enqueue(seq int64, name string, data json.RawMessage) {
 		st.Seq = sess.Seq
 		st.session = sess
 	})
-	if !s.q.push(it) {
+	if !s.push(it) {
 		s.pending = &it
 		s.pause()
 	}

@@ -13,10 +13,11 @@ import (
 func TestQueueBounds(t *testing.T) {
 	q := newQueue(3, 10)
 	ev := func(n int) queued { return queued{ev: Event{Data: make(json.RawMessage, n)}} }
-	if !q.push(ev(4)) || !q.push(ev(4)) {
+	push := func(q *queue, it queued) bool { ok, _ := q.push(it); return ok }
+	if !push(q, ev(4)) || !push(q, ev(4)) {
 		t.Fatal("push into a queue with room failed")
 	}
-	if q.push(ev(4)) {
+	if push(q, ev(4)) {
 		t.Fatal("push past the byte bound succeeded")
 	}
 	select {
@@ -24,7 +25,7 @@ func TestQueueBounds(t *testing.T) {
 		t.Fatal("room signalled before a pop")
 	default:
 	}
-	if _, ok := q.pop(context.Background()); !ok {
+	if _, ok := q.pop(); !ok {
 		t.Fatal("pop failed")
 	}
 	select {
@@ -32,30 +33,24 @@ func TestQueueBounds(t *testing.T) {
 	default:
 		t.Fatal("no room signal after popping a full queue")
 	}
-	if !q.push(ev(1)) || !q.push(ev(0)) || q.push(ev(0)) {
+	if !push(q, ev(1)) || !push(q, ev(0)) || push(q, ev(0)) {
 		t.Fatal("count bound not kept")
 	}
 	// An event larger than the byte bound goes into an empty queue alone.
 	q2 := newQueue(3, 10)
-	if !q2.push(ev(100)) || q2.push(ev(1)) {
+	if !push(q2, ev(100)) || push(q2, ev(1)) {
 		t.Fatal("oversized event handling")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	q3 := newQueue(3, 10)
-	if _, ok := q3.pop(ctx); ok {
-		t.Fatal("pop on an empty queue with a canceled context")
 	}
 	// Order survives the ring wrapping round.
 	q4 := newQueue(4, 1<<20)
 	next := int64(0)
 	for i := range int64(50) {
-		if !q4.push(queued{ev: Event{Seq: i}}) {
+		if !push(q4, queued{ev: Event{Seq: i}}) {
 			t.Fatalf("push %d", i)
 		}
 		if i%3 == 2 {
 			for range 2 {
-				it, _ := q4.pop(context.Background())
+				it, _ := q4.pop()
 				if it.ev.Seq != next {
 					t.Fatalf("popped %d, want %d", it.ev.Seq, next)
 				}
@@ -63,12 +58,36 @@ func TestQueueBounds(t *testing.T) {
 			}
 		}
 		for q4.len() >= 4 {
-			it, _ := q4.pop(context.Background())
+			it, _ := q4.pop()
 			if it.ev.Seq != next {
 				t.Fatalf("popped %d, want %d", it.ev.Seq, next)
 			}
 			next++
 		}
+	}
+}
+
+// The handler goroutine runs only while there are events: the first push
+// into an idle queue asks for one, a pop that finds the queue empty ends
+// it, and the next push asks again.
+func TestQueueStartsHandler(t *testing.T) {
+	q := newQueue(8, 1<<20)
+	if _, start := q.push(queued{}); !start {
+		t.Fatal("first push did not ask for a handler")
+	}
+	if _, start := q.push(queued{}); start {
+		t.Fatal("push with a handler running asked for another")
+	}
+	for range 2 {
+		if _, ok := q.pop(); !ok {
+			t.Fatal("pop failed")
+		}
+	}
+	if _, ok := q.pop(); ok {
+		t.Fatal("pop of an empty queue succeeded")
+	}
+	if _, start := q.push(queued{}); !start {
+		t.Fatal("push after the handler ended did not ask for a new one")
 	}
 }
 

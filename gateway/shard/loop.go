@@ -97,7 +97,18 @@ type link struct {
 	limiter   sendLimiter
 
 	lastBeat time.Time // when the last heartbeat went out, for latency
+
+	// Housekeeping, on the wall clock: once nothing was read for a
+	// compactAfter period, the Conn lets go of its buffers.
+	idle      *time.Timer
+	readSince bool // a chunk arrived since idle last fired
+	compacted bool // Compact ran and nothing was read since: idle is stopped
 }
+
+// compactAfter is how long a connection must be quiet before its buffers
+// are let go of (gateway.Conn.Compact): between one and two periods after
+// the last read, as the timer is not moved on every read.
+const compactAfter = time.Second
 
 type slotResult struct {
 	release func(error)
@@ -120,14 +131,13 @@ func (l *link) run(ctx context.Context) (out outcome) {
 		return outcome{err: fmt.Errorf("%w: dial: %w", ErrConnectionLost, err)}
 	}
 	l.nc = nc
-	if s.buf == nil {
-		s.buf = make([]byte, readBufSize)
-	}
-	l.r = startReader(nc, s.buf)
+	l.r = startReader(nc)
+	l.idle = time.NewTimer(compactAfter)
 	cctx, cancel := context.WithCancel(ctx)
 	defer func() {
 		cancel()
 		l.r.stop()
+		l.idle.Stop()
 		l.dropSlot(out.err)
 	}()
 	if err := l.write(d.Request); err != nil {
@@ -156,9 +166,9 @@ func (l *link) run(ctx context.Context) (out outcome) {
 			l.closeWith(code, "closing")
 			return outcome{stop: true}
 		case c := <-l.r.chunks:
-			if c.n > 0 {
-				s.conn.Receive(s.buf[:c.n])
-			}
+			s.conn.Receive(c.bytes())
+			c.release()
+			l.read()
 			if c.err != nil {
 				// Take what the last bytes completed (a close frame, say),
 				// then the connection is gone.
@@ -179,6 +189,8 @@ func (l *link) run(ctx context.Context) (out outcome) {
 			if out, done := l.timer(); done {
 				return out
 			}
+		case <-l.idle.C:
+			l.quiet()
 		case <-s.q.room:
 		case req := <-s.sendCh:
 			s.sends = append(s.sends, req)
@@ -189,6 +201,29 @@ func (l *link) run(ctx context.Context) (out outcome) {
 			}
 		}
 	}
+}
+
+// read notes that bytes arrived, for the housekeeping timer.
+func (l *link) read() {
+	if l.compacted {
+		l.compacted = false
+		l.idle.Reset(compactAfter)
+		return
+	}
+	l.readSince = true
+}
+
+// quiet runs when the housekeeping timer fires: after a period with no
+// read, the Conn lets go of its buffers and the timer stops until the
+// next read; otherwise it looks again a period later.
+func (l *link) quiet() {
+	if l.readSince {
+		l.readSince = false
+		l.idle.Reset(compactAfter)
+		return
+	}
+	l.s.conn.Compact()
+	l.compacted = true
 }
 
 // flushOr writes Output; a write error ends the connection.
@@ -230,6 +265,7 @@ func (l *link) closeWith(code gateway.CloseCode, reason string) {
 	for {
 		select {
 		case c := <-l.r.chunks:
+			c.release()
 			if c.err != nil {
 				return
 			}
@@ -288,7 +324,7 @@ func (l *link) process(ctx context.Context) (outcome, bool) {
 	s := l.s
 	for {
 		if s.pending != nil {
-			if !s.q.push(*s.pending) {
+			if !s.push(*s.pending) {
 				s.pause()
 				break
 			}

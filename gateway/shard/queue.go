@@ -1,9 +1,6 @@
 package shard
 
-import (
-	"context"
-	"sync"
-)
+import "sync"
 
 // queued is an event with the session it belongs to, so the handler side
 // knows which session the last handled sequence number is of.
@@ -15,35 +12,40 @@ type queued struct {
 // queue is the bounded event queue between the shard's loop and its
 // handler goroutine. The loop never blocks on it: push fails when the
 // queue is full, and the loop pauses reading until room signals.
+//
+// The handler goroutine runs only while there are events: the push that
+// finds none running asks for one, and it ends when it finds the queue
+// empty. An idle shard has no handler goroutine.
 type queue struct {
 	maxEvents, maxBytes int
 
-	mu    sync.Mutex
-	items []queued // ring buffer
-	head  int
-	n     int
-	bytes int
-	full  bool          // a push failed since the last pop
-	room  chan struct{} // signalled (cap 1) when a pop makes room after a failed push
-	ready chan struct{} // signalled (cap 1) when a push makes the queue non-empty
+	mu      sync.Mutex
+	items   []queued // ring buffer
+	head    int
+	n       int
+	bytes   int
+	full    bool          // a push failed since the last pop
+	running bool          // a handler goroutine is taking events
+	room    chan struct{} // signalled (cap 1) when a pop makes room after a failed push
 }
 
 func newQueue(maxEvents, maxBytes int) *queue {
 	return &queue{
 		maxEvents: maxEvents, maxBytes: maxBytes,
-		room: make(chan struct{}, 1), ready: make(chan struct{}, 1),
+		room: make(chan struct{}, 1),
 	}
 }
 
 // push adds q unless the queue is full. An event larger than maxBytes
-// goes in alone into an empty queue, so it cannot wedge the shard.
-func (q *queue) push(it queued) bool {
+// goes in alone into an empty queue, so it cannot wedge the shard. start
+// reports that no handler goroutine is running: the caller starts one.
+func (q *queue) push(it queued) (ok, start bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	size := len(it.ev.Data)
 	if q.n > 0 && (q.n >= q.maxEvents || q.bytes+size > q.maxBytes) {
 		q.full = true
-		return false
+		return false, false
 	}
 	if q.n == len(q.items) {
 		q.grow()
@@ -51,13 +53,9 @@ func (q *queue) push(it queued) bool {
 	q.items[(q.head+q.n)%len(q.items)] = it
 	q.n++
 	q.bytes += size
-	if q.n == 1 {
-		select {
-		case q.ready <- struct{}{}:
-		default:
-		}
-	}
-	return true
+	start = !q.running
+	q.running = true
+	return true, start
 }
 
 func (q *queue) grow() {
@@ -73,33 +71,31 @@ func (q *queue) grow() {
 	q.items, q.head = items, 0
 }
 
-// pop waits for an event or ctx's end.
-func (q *queue) pop(ctx context.Context) (queued, bool) {
-	for {
-		q.mu.Lock()
-		if q.n > 0 {
-			it := q.items[q.head]
-			q.items[q.head] = queued{}
-			q.head = (q.head + 1) % len(q.items)
-			q.n--
-			q.bytes -= len(it.ev.Data)
-			if q.full {
-				q.full = false
-				select {
-				case q.room <- struct{}{}:
-				default:
-				}
-			}
-			q.mu.Unlock()
-			return it, true
+// pop takes the next event; with none, it reports false and the handler
+// goroutine asking must end (the next push starts another).
+func (q *queue) pop() (queued, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n == 0 {
+		q.running = false
+		if len(q.items) > 16 {
+			q.items, q.head = nil, 0 // a burst grew it: an idle shard keeps none
 		}
-		q.mu.Unlock()
+		return queued{}, false
+	}
+	it := q.items[q.head]
+	q.items[q.head] = queued{}
+	q.head = (q.head + 1) % len(q.items)
+	q.n--
+	q.bytes -= len(it.ev.Data)
+	if q.full {
+		q.full = false
 		select {
-		case <-q.ready:
-		case <-ctx.Done():
-			return queued{}, false
+		case q.room <- struct{}{}:
+		default:
 		}
 	}
+	return it, true
 }
 
 func (q *queue) len() int {

@@ -15,14 +15,13 @@ import (
 // ends: it dials, heartbeats, judges liveness, resumes or identifies
 // again, backs off, keeps Discord's send limit and hands events to the
 // handler through a bounded queue. One goroutine owns the Conn; a second
-// runs the handler; a third reads the socket.
+// reads the socket; a third runs the handler while there are events.
 type Shard struct {
 	cfg  Config
 	id   int
 	conn *gateway.Conn
 	log  *slog.Logger
 	q    *queue
-	buf  []byte
 
 	started atomic.Bool
 	done    chan struct{} // closed when Run returns
@@ -45,6 +44,11 @@ type Shard struct {
 	stopReq closeReq // the Close or HandOff that ended the loop, if one did
 
 	members members
+
+	// Set by Run: the handler's context, and the one that ends when it
+	// must take no further event.
+	hctx, pctx context.Context
+	hwg        sync.WaitGroup // the handler goroutine, while one runs
 
 	mu      sync.Mutex
 	status  statusState
@@ -92,11 +96,7 @@ func (s *Shard) Run(ctx context.Context) error {
 	}
 	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
 	pctx, pcancel := context.WithCancel(hctx)
-	handled := make(chan struct{})
-	go func() {
-		defer close(handled)
-		s.handle(pctx, hctx)
-	}()
+	s.pctx, s.hctx = pctx, hctx
 	err := s.loop(ctx)
 	// The handler takes no further event and finishes the one in hand;
 	// queued events are not lost, since Session reports the last one
@@ -105,13 +105,18 @@ func (s *Shard) Run(ctx context.Context) error {
 	// handler, so it counts as handled); a Close or ctx's end cancels it.
 	pcancel()
 	if drain := s.stopReq.drain; drain != nil {
+		handled := make(chan struct{})
+		go func() {
+			s.hwg.Wait()
+			close(handled)
+		}()
 		select {
 		case <-handled:
 		case <-drain.Done():
 		}
 	}
 	hcancel()
-	<-handled
+	s.hwg.Wait()
 	for _, r := range s.sends {
 		r.finish(ErrNotRunning)
 	}
@@ -126,7 +131,22 @@ func (s *Shard) Run(ctx context.Context) error {
 	return err
 }
 
-// handle runs the handler over the queue until pctx ends, giving it hctx.
+// push queues it for the handler, starting the handler goroutine if none
+// runs; false means the queue is full.
+func (s *Shard) push(it queued) bool {
+	ok, start := s.q.push(it)
+	if start {
+		s.hwg.Add(1)
+		go func() {
+			defer s.hwg.Done()
+			s.handle(s.pctx, s.hctx)
+		}()
+	}
+	return ok
+}
+
+// handle runs the handler over the queue, giving it hctx, until the
+// queue is empty or pctx ends.
 func (s *Shard) handle(pctx, hctx context.Context) {
 	if s.gate != nil {
 		select {
@@ -136,7 +156,7 @@ func (s *Shard) handle(pctx, hctx context.Context) {
 		}
 	}
 	for pctx.Err() == nil {
-		it, ok := s.q.pop(pctx)
+		it, ok := s.q.pop()
 		if !ok {
 			return
 		}

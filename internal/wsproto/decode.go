@@ -3,6 +3,7 @@ package wsproto
 import (
 	"encoding/binary"
 	"io"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -108,6 +109,29 @@ func (d *Decoder) ReadFrom(r io.Reader) (int64, error) {
 // by Next (a partial frame, or frames not read yet).
 func (d *Decoder) Buffered() int { return len(d.buf) - d.r }
 
+// bufs recycles receive buffers of the starting size among every Decoder
+// of the process, so that Release costs nothing to undo.
+var bufs = sync.Pool{New: func() any { return new([bufSize]byte) }}
+
+// Release lets go of the receive buffer when it holds no unread bytes (and
+// of the reassembly buffer when no fragmented message is in progress), so
+// a connection that waits long between messages holds none; the next Feed
+// or ReadFrom takes one again. A buffer of the starting size goes back to
+// a pool the process's Decoders share. The Payload of every Message
+// returned so far becomes invalid.
+func (d *Decoder) Release() {
+	if d.Buffered() > 0 {
+		return
+	}
+	if cap(d.buf) == bufSize {
+		bufs.Put((*[bufSize]byte)(d.buf[:bufSize]))
+	}
+	d.buf, d.r, d.want = nil, 0, 0
+	if d.fragOp == 0 {
+		d.msg = nil
+	}
+}
+
 // makeRoom makes spare capacity for n more bytes after the unconsumed
 // ones: it drops consumed bytes, shrinks a buffer a huge message left
 // behind, and grows by at most doubling, so memory follows the bytes that
@@ -117,8 +141,8 @@ func (d *Decoder) makeRoom(n int) {
 	if pending == 0 {
 		d.buf, d.r = d.buf[:0], 0
 	}
-	if cap(d.buf) > keepCap && pending+n <= bufSize {
-		nb := make([]byte, pending, bufSize)
+	if (cap(d.buf) == 0 || cap(d.buf) > keepCap) && pending+n <= bufSize {
+		nb := bufs.Get().(*[bufSize]byte)[:pending]
 		copy(nb, d.buf[d.r:])
 		d.buf, d.r = nb, 0
 		return

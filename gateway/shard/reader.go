@@ -1,0 +1,82 @@
+package shard
+
+import (
+	"net"
+	"sync"
+)
+
+// readBufSize is the socket read size: large enough for a burst of
+// dispatches per read.
+const readBufSize = 16 << 10
+
+// readBufs are the read buffers of every shard in the process: a shard
+// holds one only from the moment its socket has bytes to read until the
+// loop has taken them, so an idle shard holds none.
+var readBufs = sync.Pool{New: func() any { return new([readBufSize]byte) }}
+
+// chunk is one Read's result, handed from the reader goroutine to the
+// loop, which returns buf to readBufs once it has taken the bytes.
+type chunk struct {
+	buf *[readBufSize]byte
+	n   int
+	err error
+}
+
+// bytes returns what the Read read.
+func (c chunk) bytes() []byte { return c.buf[:c.n] }
+
+// release gives the buffer back.
+func (c chunk) release() { readBufs.Put(c.buf) }
+
+// reader reads nc on its own goroutine, one Read at a time: after handing
+// a chunk over it waits for ack, so the loop controls when the socket is
+// read (and can stop reading while the event queue is full). It waits for
+// the socket to be readable before it takes a buffer (see readable).
+type reader struct {
+	nc     net.Conn
+	chunks chan chunk
+	ack    chan struct{}
+	quit   chan struct{}
+	done   chan struct{}
+}
+
+func startReader(nc net.Conn) *reader {
+	r := &reader{
+		nc:     nc,
+		chunks: make(chan chunk), ack: make(chan struct{}, 1),
+		quit: make(chan struct{}), done: make(chan struct{}),
+	}
+	go r.run()
+	return r
+}
+
+func (r *reader) run() {
+	defer close(r.done)
+	for {
+		// An error here (the socket closed) is the Read's too.
+		readable(r.nc)
+		buf := readBufs.Get().(*[readBufSize]byte)
+		n, err := r.nc.Read(buf[:])
+		select {
+		case r.chunks <- chunk{buf, n, err}:
+		case <-r.quit:
+			readBufs.Put(buf)
+			return
+		}
+		if err != nil {
+			return
+		}
+		select {
+		case <-r.ack:
+		case <-r.quit:
+			return
+		}
+	}
+}
+
+// stop closes the connection and waits for the goroutine to end.
+func (r *reader) stop() {
+	close(r.quit)
+	r.nc.Close()
+	<-r.done
+}
