@@ -37,7 +37,7 @@ func TestShardHandOffDrains(t *testing.T) {
 	e.dispatch(5)
 	seq := <-inHand
 	// The rest arrive and wait in the queue.
-	e.rec.wait(t, 5*time.Second, "queued", func([]shard.Event) bool { return e.s.Status().Queued == 4 })
+	poll(t, 5*time.Second, "4 events queued", func() bool { return e.s.Status().Queued == 4 })
 	out := make(chan error, 1)
 	go func() {
 		sess, err := e.s.HandOff(ctxT(t, 10*time.Second))

@@ -215,7 +215,15 @@ func TestSoak(t *testing.T) {
 		if err != nil {
 			t.Fatalf("shard %d: %v (session %+v)", id, err, si)
 		}
-		poll(t, 15*time.Second, fmt.Sprintf("shard %d to handle seq %d", id, seq), func() bool { return rec.lastSeq(id) >= seq })
+		deadline := time.Now().Add(15 * time.Second)
+		for rec.lastSeq(id) < seq {
+			if time.Now().After(deadline) {
+				si, _ := g.Session(id)
+				t.Fatalf("shard %d handled up to %d, not %d; status %+v; the fake's session %+v; faults %v",
+					id, rec.lastSeq(id), seq, m.Status()[id], si, log)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	}
 	rec.mu.Lock()
 	total := 0
