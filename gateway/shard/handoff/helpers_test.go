@@ -73,7 +73,7 @@ func (w *world) manager(t *testing.T, gen int, ids []int) *shard.Manager {
 		Shard: shard.Config{
 			Gateway: gateway.Config{Token: "token", URL: w.g.URL()},
 			Handler: w.handler(gen),
-			Backoff: shard.Backoff{Base: 10 * time.Millisecond, Max: 100 * time.Millisecond},
+			Backoff: shard.Backoff{Base: 10 * time.Millisecond, Max: 100 * time.Millisecond, Min: time.Millisecond},
 		},
 	})
 	if err != nil {
