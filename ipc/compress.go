@@ -89,6 +89,9 @@ func (c *conn) next() (wsproto.Message, bool, error) {
 // violation turns wsproto's *ProtocolError into a *CloseError, the type
 // callers can match (wsproto is internal).
 func violation(err error) error {
+	if err == nil {
+		return nil // the hot path: errors.As would move pe to the heap
+	}
 	var pe *wsproto.ProtocolError
 	if errors.As(err, &pe) {
 		return &CloseError{Code: int(pe.Code), Reason: pe.Reason}
