@@ -57,11 +57,13 @@ func TestMain(m *testing.M) {
 // collected line by line (stdout and stderr together), and it is stopped
 // by PID when the test ends.
 type process struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  []string
-	more chan struct{} // closed and replaced when a line arrives or output ends
-	done bool
+	cmd     *exec.Cmd
+	exited  chan struct{} // closed when the process has ended
+	waitErr error         // cmd.Wait's result, set before exited is closed
+	mu      sync.Mutex
+	out     []string
+	more    chan struct{} // closed and replaced when a line arrives or output ends
+	done    bool
 }
 
 // startProcess starts name with args in dir (the test's working directory
@@ -82,7 +84,7 @@ func startProcess(t *testing.T, dir string, env []string, name string, args ...s
 		t.Fatalf("start %s: %v", name, err)
 	}
 	w.Close()
-	p := &process{cmd: cmd, more: make(chan struct{})}
+	p := &process{cmd: cmd, more: make(chan struct{}), exited: make(chan struct{})}
 	go func() {
 		sc := bufio.NewScanner(r)
 		sc.Buffer(nil, 1<<20)
@@ -99,15 +101,14 @@ func startProcess(t *testing.T, dir string, env []string, name string, args ...s
 		close(p.more)
 		p.mu.Unlock()
 	}()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() { p.waitErr = cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 		select {
-		case <-exited:
+		case <-p.exited:
 		case <-time.After(10 * time.Second):
 			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
+			<-p.exited
 			t.Errorf("%s %q did not stop on SIGINT within 10 s", name, args)
 		}
 	})

@@ -45,6 +45,12 @@ type ShardStatus struct {
 	Seq        int64   `json:"seq"`
 	Reconnects int     `json:"reconnects"`
 	Guilds     int     `json:"guilds"`
+	// The event accounting of a bot process (ipcord bot), carried across
+	// deploys; nil elsewhere.
+	*ShardRecord
+	// Generation and PID are the bot process holding the shard.
+	Generation int `json:"generation,omitempty"`
+	PID        int `json:"pid,omitempty"`
 }
 
 // BotConfig configures a Bot.
@@ -61,6 +67,9 @@ type BotConfig struct {
 	Now func() time.Time
 	// Logger receives failures to answer; nil is silent.
 	Logger *slog.Logger
+	// Generation and PID name the bot process in Stats (ipcord bot);
+	// zero elsewhere.
+	Generation, PID int
 }
 
 // Bot is the demo's sample bot: a cache of guilds and counts fed by
@@ -290,6 +299,8 @@ type Stats struct {
 	Answered        int64         `json:"interactions_answered"`
 	UptimeSeconds   float64       `json:"uptime_seconds"`
 	Shards          []ShardStatus `json:"shards"`
+	Generation      int           `json:"generation,omitempty"`
+	PID             int           `json:"pid,omitempty"`
 }
 
 // Stats returns the cache's counts and each shard's status.
@@ -304,6 +315,7 @@ func (b *Bot) Stats() Stats {
 	s := Stats{
 		Guilds: len(b.guilds), EventsPerSecond: b.rate.perSecond(now), EventsTotal: b.total,
 		Answered: b.answers, UptimeSeconds: now.Sub(b.start).Seconds(), Shards: []ShardStatus{},
+		Generation: b.cfg.Generation, PID: b.cfg.PID,
 	}
 	perShard := map[int]int{}
 	for _, g := range b.guilds {
@@ -362,4 +374,29 @@ func (b *Bot) Recent(after int64) []RecentEvent {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].N < out[j].N })
 	return out
+}
+
+// shardGuilds returns the cached guilds of one shard, for a deploy to
+// carry to the next process (which gets no GUILD_CREATE for them).
+func (b *Bot) shardGuilds(shard int) []GuildInfo {
+	var out []GuildInfo
+	for _, g := range b.Guilds() {
+		if g.Shard == shard {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// addGuilds puts guilds carried from the previous process in the cache.
+func (b *Bot) addGuilds(gs []GuildInfo) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, g := range gs {
+		id, err := discord.ParseSnowflake(g.ID)
+		if err != nil || id == 0 {
+			continue
+		}
+		b.guilds[id] = &guildEntry{name: g.Name, members: g.Members, shard: g.Shard, channels: g.Channels}
+	}
 }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
+	"github.com/ipcord/ipcord/rest"
+)
+
+func init() {
+	register(&command{name: "bot", summary: "run the demo's sample bot as its own process; --take-over deploys a new generation with no lost event", run: runBot})
+}
+
+// runBot runs the sample bot against `ipcord fake` (or Discord with
+// DISCORD_TOKEN), serving its IPC routes; with --take-over it takes every
+// shard from the running generation, which then exits.
+func runBot(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "bot", "(--fake URL | DISCORD_TOKEN=...) --secret S [--ipc-addr 127.0.0.1:0] [--shards N] [--take-over ws://OLD_IPC_ADDR] [--journal FILE]")
+	fake := fs.String("fake", "", "base URL of an ipcord fake (http://127.0.0.1:7878); without it, real Discord with $DISCORD_TOKEN")
+	ipcAddr := fs.String("ipc-addr", "127.0.0.1:0", "address of the bot's IPC server (its routes and the handoff routes)")
+	sec := fs.String("secret", "", "the IPC secret (default $IPCORD_SECRET)")
+	shards := fs.Int("shards", 0, "shard count (default: Get Gateway Bot's recommendation)")
+	takeOver := fs.String("take-over", "", "IPC URL of the running generation to take every shard from (a deploy)")
+	parallel := fs.Int("parallel", 1, "with --take-over: shards moved at once")
+	reserve := fs.Int("identify-reserve", 0, "session starts never spent: an IDENTIFY that would leave fewer is refused")
+	journal := fs.String("journal", "", "append one line per handled event, \"shard seq name pid generation\", to this file")
+	verbose := fs.Bool("v", false, "log at debug level to stderr (default: warnings)")
+	pos, err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return fs.Fail("unexpected argument %q", pos[0])
+	case *shards < 0:
+		return fs.Fail("--shards %d: want at least 1", *shards)
+	case *parallel < 1:
+		return fs.Fail("--parallel %d: want at least 1", *parallel)
+	case *takeOver != "" && !strings.HasPrefix(*takeOver, "ws://") && !strings.HasPrefix(*takeOver, "wss://"):
+		return fs.Fail("--take-over %q: want the ws:// URL of the running bot's IPC server", *takeOver)
+	}
+	s, err := secretFrom(e, *sec)
+	if err != nil {
+		return err
+	}
+	rc := &rest.Client{Token: e.getenv("DISCORD_TOKEN"), HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{}}}
+	defer rc.HTTPClient.CloseIdleConnections()
+	if *fake != "" {
+		rc.BaseURL = strings.TrimSuffix(*fake, "/") + "/api/v10"
+		if rc.Token == "" {
+			rc.Token = "ipcord-bot"
+		}
+	} else if rc.Token == "" {
+		return fs.Fail("give --fake URL, or set DISCORD_TOKEN to run against Discord")
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	cfg := demo.ProcessConfig{
+		REST: rc, Shards: *shards, IPCAddr: *ipcAddr, Secret: s, TakeOver: *takeOver, Parallel: *parallel,
+		IdentifyReserve: *reserve, Out: e.stdout,
+		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
+	}
+	if *journal != "" {
+		f, err := os.OpenFile(*journal, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg.Journal = f
+	}
+	if err := demo.RunProcess(ctx, cfg); err != nil {
+		return fmt.Errorf("bot: %w", err)
+	}
+	return nil
+}
