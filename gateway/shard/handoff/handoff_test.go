@@ -223,17 +223,17 @@ func TestTakeOverRefusesWrongLease(t *testing.T) {
 	}
 }
 
-// A commit that comes after the source took the shard back (its lease
-// timed out first) is refused, and the successor backs out without having
-// handed a single event to its handler: nothing is repeated.
+// A commit that comes after the source took the shard back (as when its
+// lease timed out first) is refused, and the successor backs out without
+// having handed a single event to its handler: nothing is repeated.
 func TestCommitAfterTakeBack(t *testing.T) {
 	leaktest.Check(t)
 	w := newWorld(t, 1, nil)
 	m := w.manager(t, 0, nil)
 	waitRunning(t, m, 1)
 	stop := w.traffic(t, time.Millisecond)
-	src := &handoff.Source{Manager: m, LendTimeout: time.Nanosecond}
-	c := dial(t, serve(t, src))
+	src := &handoff.Source{Manager: m}
+	c := lateCommit{dial(t, serve(t, src))}
 	next := w.manager(t, 1, []int{})
 	moved, err := handoff.TakeOver(ctxT(t, 10*time.Second), c, next, nil)
 	if len(moved) != 0 || !errors.Is(err, handoff.ErrStaleLease) {
@@ -250,6 +250,19 @@ func TestCommitAfterTakeBack(t *testing.T) {
 	if g := w.gens(0); !slices.Equal(g, []int{0}) {
 		t.Errorf("handled by generations %v", g)
 	}
+}
+
+// lateCommit makes the source take a shard back (an abort) just before
+// the commit that should have kept it with the successor.
+type lateCommit struct{ ipc.Caller }
+
+func (c lateCommit) Call(ctx context.Context, route string, args, out any) error {
+	if route == handoff.RouteCommit {
+		if err := c.Caller.Call(ctx, handoff.RouteAbort, args, nil); err != nil {
+			return err
+		}
+	}
+	return c.Caller.Call(ctx, route, args, out)
 }
 
 // A handoff racing a fault — op 7, INVALID_SESSION (resumable or not), a
