@@ -78,3 +78,28 @@ func TestKeygen(t *testing.T) {
 		t.Fatal("two runs printed the same pair")
 	}
 }
+
+// TestSampleCommandsSync: the sample endpoint's registry prints the JSON
+// that commands sync registers — one source of truth.
+func TestSampleCommandsSync(t *testing.T) {
+	code, out, errOut := runCLI(t, nil, "interactions", "--print-commands")
+	if code != 0 || !strings.Contains(out, `"name": "fruit"`) || !strings.Contains(out, `"autocomplete": true`) {
+		t.Fatalf("print-commands: %d %q %q", code, out, errOut)
+	}
+	fake, err := discordtest.NewServer(&discordtest.ServerOptions{Token: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	file := filepath.Join(t.TempDir(), "commands.json")
+	os.WriteFile(file, []byte(out), 0o600)
+	env := func(k string) string {
+		if k == "DISCORD_TOKEN" {
+			return "tok"
+		}
+		return ""
+	}
+	if code, out, errOut := runCLI(t, env, "commands", "sync", "--file", file, "--rest-url", fake.URL); code != 0 || !strings.Contains(out, "3 commands registered") {
+		t.Fatalf("sync: %d %q %q", code, out, errOut)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,7 +35,10 @@ Keys: Discord shows your application's public key on the Developer Portal
 (General Information), and signs with the private half. To try it without
 Discord, ` + "`ipcord keygen`" + ` prints a key pair (export $(ipcord keygen) sets
 IPCORD_PUBLIC_KEY and IPCORD_PRIVATE_KEY); serve with its public key, and sign
-a request with ` + "`ipcord sign --body JSON`" + ` to send it with curl.`
+a request with ` + "`ipcord sign --body JSON`" + ` to send it with curl.
+
+The commands are defined with their listeners; --print-commands writes them
+as the JSON ` + "`ipcord commands sync --file`" + ` registers with Discord.`
 
 // runInteractions serves a sample endpoint at /interactions: /ping answers
 // pong with a button that echoes its custom_id, /fruit autocompletes, and
@@ -50,12 +54,16 @@ func runInteractions(ctx context.Context, e *env, args []string) error {
 	deferAfter := fs.Duration("defer-after", interactions.DefaultDeferAfter, "defer listeners that take longer than this")
 	slow := fs.Duration("slow", 3*time.Second, "how long /slow works before answering")
 	verbose := fs.Bool("v", false, "log at debug level to stderr")
+	printCommands := fs.Bool("print-commands", false, "print the sample's commands as JSON for `ipcord commands sync --file` and exit")
 	pos, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	if *pubKey == "" {
 		*pubKey = e.getenv("IPCORD_PUBLIC_KEY")
+	}
+	if *printCommands && len(pos) == 0 {
+		return printSampleCommands(e, *slow)
 	}
 	switch {
 	case len(pos) > 0:
@@ -108,9 +116,28 @@ func runInteractions(ctx context.Context, e *env, args []string) error {
 
 var fruits = []string{"apple", "apricot", "banana", "blueberry", "cherry", "grape", "kiwi", "lemon", "mango", "orange", "peach", "pear", "plum"}
 
+// printSampleCommands writes the commands registerSample defines, the
+// registry being the one source of truth for what Discord must know.
+func printSampleCommands(e *env, slow time.Duration) error {
+	ep, err := interactions.New(interactions.Config{PublicKey: strings.Repeat("0", 64)})
+	if err != nil {
+		return err
+	}
+	defer ep.Shutdown(context.Background())
+	if err := registerSample(ep, slow); err != nil {
+		return err
+	}
+	out, err := json.MarshalIndent(ep.Commands(), "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s\n", out)
+	return nil
+}
+
 func registerSample(ep *interactions.Endpoint, slow time.Duration) error {
 	return errors.Join(
-		ep.Command(discord.CommandChatInput, "ping", func(context.Context, *interactions.Event) (*interactions.Response, error) {
+		ep.Define(discord.ApplicationCommand{Name: "ping", Description: "Pong, with an Echo button"}, func(context.Context, *interactions.Event) (*interactions.Response, error) {
 			return interactions.Reply("pong").WithComponents(discord.ActionRow(
 				discord.Button(discord.ButtonPrimary, "Echo", "echo:hello"))), nil
 		}),
@@ -130,14 +157,16 @@ func registerSample(ep *interactions.Endpoint, slow time.Duration) error {
 			}
 			return interactions.Choices(choices...), nil
 		}),
-		ep.Command(discord.CommandChatInput, "fruit", func(_ context.Context, ev *interactions.Event) (*interactions.Response, error) {
+		ep.Define(discord.ApplicationCommand{Name: "fruit", Description: "Pick a fruit", Options: []discord.CommandOptionSpec{
+			{Type: discord.OptionString, Name: "name", Description: "The fruit", Required: true, Autocomplete: true},
+		}}, func(_ context.Context, ev *interactions.Event) (*interactions.Response, error) {
 			name := "nothing"
 			if o := ev.Command.Option("name"); o != nil {
 				name, _ = o.AsString()
 			}
 			return interactions.Reply("you picked " + name).WithAllowedMentions(discord.AllowedMentions{}), nil
 		}),
-		ep.Command(discord.CommandChatInput, "slow", func(ctx context.Context, _ *interactions.Event) (*interactions.Response, error) {
+		ep.Define(discord.ApplicationCommand{Name: "slow", Description: "Works longer than Discord's 3 seconds"}, func(ctx context.Context, _ *interactions.Event) (*interactions.Response, error) {
 			t := time.NewTimer(slow)
 			defer t.Stop()
 			select {
