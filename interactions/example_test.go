@@ -2,6 +2,7 @@ package interactions_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -56,4 +57,18 @@ func ExampleEndpoint_Handle() {
 	// Output:
 	// 200 {"type":1}
 	// 401
+}
+
+// Commands defined with their listeners are the list to register with
+// Discord (rest.Client.OverwriteCommands, or `ipcord commands sync`).
+func ExampleEndpoint_Define() {
+	e, _ := interactions.New(interactions.Config{PublicKey: "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"})
+	defer e.Shutdown(context.Background())
+	e.Define(discord.ApplicationCommand{Name: "ping", Description: "Pong!"},
+		func(context.Context, *interactions.Event) (*interactions.Response, error) {
+			return interactions.Reply("pong"), nil
+		})
+	out, _ := json.Marshal(e.Commands())
+	fmt.Println(string(out))
+	// Output: [{"name":"ping","description":"Pong!"}]
 }
