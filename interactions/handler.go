@@ -275,7 +275,7 @@ func (e *Endpoint) dispatch(ctx context.Context, arrival time.Time, body []byte)
 // listener — ev is nil, res is the HTTP answer and err says why (nil for a
 // PING). callback makes the Event answer through the callback route.
 func (e *Endpoint) prepare(arrival time.Time, body []byte, callback bool) (ev *Event, en *entry, res Result, err error) {
-	if isPing(body) {
+	if isPing(body) && json.Valid(body) {
 		return nil, nil, jsonReply(http.StatusOK, bodyPong), nil
 	}
 	ev = &Event{Arrival: arrival, Raw: bytes.Clone(body), e: e, callback: callback}

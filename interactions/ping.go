@@ -3,9 +3,11 @@ package interactions
 // isPing reports whether body is a PING, reading only the top-level
 // "type" member so that the PING Discord sends to check an endpoint is
 // answered without decoding the whole interaction. It reads the object's
-// structure (strings, nesting) but not the other values' grammar; anything
-// it does not follow (escapes in keys, an odd shape) is left to the full
-// decoder, which then decides. As encoding/json, the last "type" wins.
+// structure (strings, nesting) but not the other values' grammar (the
+// caller checks that with json.Valid, still far cheaper than decoding);
+// anything it does not follow (escapes in keys, an odd shape) is left to
+// the full decoder, which then decides. As encoding/json, the last "type"
+// wins.
 func isPing(body []byte) bool {
 	i := skipWS(body, 0)
 	if i >= len(body) || body[i] != '{' {
