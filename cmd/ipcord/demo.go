@@ -106,6 +106,7 @@ func printDemo(w io.Writer, in demo.Info, cfg demo.Config) {
 	p("                speaks ipcord.v1 and the Python IPC libraries' protocols; discovery on %s", in.DiscoveryAddr)
 	p("                routes: stats, guilds, events, send_message")
 	p("  dashboard     %s (an IPC client of the bot)", in.DashboardURL)
+	p("                the bot's metrics %s, health %s/healthz", in.MetricsURL, in.DashboardURL)
 	if in.InteractionsURL != "" {
 		key := in.PublicKey
 		if key == "" {

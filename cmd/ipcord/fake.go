@@ -69,8 +69,10 @@ func runFake(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "  guilds    %d on %d shard(s), %g events/s of traffic\n", len(f.Guilds()), *shards, rate)
 	fmt.Fprintf(e.stdout, "  control   POST %s/_fake/dispatch  {\"t\":\"EVENT\",\"d\":{...},\"shard\":0}\n", u)
 	fmt.Fprintf(e.stdout, "            POST %s/_fake/fault     {\"name\":\"reconnect\",\"shard\":0}\n", u)
+	fmt.Fprintf(e.stdout, "            POST %s/_fake/message   {\"channel_id\":\"...\",\"content\":\"!ping\"} (as a sample user)\n", u)
 	fmt.Fprintf(e.stdout, "            GET  %s/_fake/sent\n", u)
 	fmt.Fprintf(e.stdout, "            POST %s/_fake/session_start_limit {\"remaining\":2}\n", u)
+	fmt.Fprintf(e.stdout, "  metrics   %s/metrics, health %s/healthz\n", u, u)
 	for _, g := range f.Guilds() {
 		fmt.Fprintf(e.stdout, "  guild %d %q, channel %d\n", g.ID, g.Name, g.ChannelID)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/ipcord/ipcord/internal/leaktest"
+	"github.com/ipcord/ipcord/internal/promscrape"
 )
 
 func TestFakeCommandControlAPI(t *testing.T) {
@@ -71,6 +72,60 @@ func TestFakeCommandControlAPI(t *testing.T) {
 	}
 	for p := read(); p["op"] != 7.0; p = read() {
 	}
+
+	// A sample user types "!ping": the bot sees it as MESSAGE_CREATE.
+	resp, err = http.Get(base + "/_fake/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		Guilds []struct {
+			ChannelID string `json:"channel_id"`
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&info)
+	resp.Body.Close()
+	if len(info.Guilds) != 2 {
+		t.Fatalf("GET /_fake/: %+v", info)
+	}
+	// The fake's first guild is on shard 0, the one connected here.
+	if code := post("/_fake/message", `{"channel_id":"`+info.Guilds[0].ChannelID+`","content":"!ping"}`); code != 200 {
+		t.Fatalf("message = %d", code)
+	}
+	for p := read(); p["t"] != "MESSAGE_CREATE"; p = read() {
+	}
+	if code := post("/_fake/message", `{"channel_id":"1","content":""}`); code != 400 {
+		t.Fatalf("an empty message = %d, want 400", code)
+	}
+
+	fams, err := promscrape.Scrape(nil, base+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		name   string
+		labels map[string]string
+		v      float64
+	}{
+		{"ipcord_fake_faults_total", map[string]string{"name": "reconnect"}, 1},
+		{"ipcord_fake_dispatches_total", nil, 1},
+		{"ipcord_fake_user_messages_total", nil, 1},
+		{"ipcord_fake_gateway_connections_total", nil, 1},
+		{"ipcord_fake_rest_requests_total", map[string]string{"status": "200"}, 1},
+	} {
+		if v, ok := fams.Value(want.name, want.labels); !ok || v != want.v {
+			t.Errorf("%s%v = %g (present %v), want %g", want.name, want.labels, v, ok, want.v)
+		}
+	}
+	resp, err = http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("healthz %d", resp.StatusCode)
+	}
+
 	resp, err = http.Get(base + "/_fake/sent")
 	if err != nil {
 		t.Fatal(err)

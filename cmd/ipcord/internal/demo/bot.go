@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ipcord/ipcord/discord"
 	"github.com/ipcord/ipcord/interactions"
 	"github.com/ipcord/ipcord/rest"
@@ -51,6 +53,13 @@ type ShardStatus struct {
 	// Generation and PID are the bot process holding the shard.
 	Generation int `json:"generation,omitempty"`
 	PID        int `json:"pid,omitempty"`
+	// LastACKAgeMS is the time since the last heartbeat ACK, -1 before
+	// the first; it climbs past the heartbeat interval on a zombie.
+	LastACKAgeMS  float64 `json:"last_ack_age_ms"`
+	LastCloseCode int     `json:"last_close_code"`
+	LastError     string  `json:"last_error,omitempty"`
+	Identifies    int     `json:"identifies"`
+	Resumes       int     `json:"resumes"`
 }
 
 // BotConfig configures a Bot.
@@ -65,6 +74,10 @@ type BotConfig struct {
 	Recent int
 	// Now is the clock for the event rate; nil means time.Now.
 	Now func() time.Time
+	// Metrics, when set, is where the stats route reads IPC route
+	// statistics from: the registry of the metrics.Recorder that records
+	// the bot's IPC server.
+	Metrics prometheus.Gatherer
 	// Logger receives failures to answer; nil is silent.
 	Logger *slog.Logger
 	// Generation and PID name the bot process in Stats (ipcord bot);
@@ -89,7 +102,10 @@ type Bot struct {
 	recent  []RecentEvent // a ring of cfg.Recent
 	nextN   int64
 	answers int64
+	pings   int64                  // !ping messages answered
 	ep      *interactions.Endpoint // serves the gateway's interactions
+
+	feed feed
 }
 
 // guildEntry is what the cache keeps of a guild.
@@ -121,7 +137,7 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	b := &Bot{cfg: cfg, guilds: map[discord.Snowflake]*guildEntry{}, start: cfg.Now()}
+	b := &Bot{cfg: cfg, guilds: map[discord.Snowflake]*guildEntry{}, start: cfg.Now(), feed: feed{limit: 50}}
 	if cfg.Gateway != nil {
 		gw, err := cfg.Gateway(b.HandleEvent)
 		if err != nil {
@@ -159,6 +175,10 @@ func (b *Bot) HandleEvent(ctx context.Context, ev Event) {
 			b.mu.Unlock()
 		}
 		b.record(ev, "", "shard ready")
+		b.noteReady(ev)
+	case "RESUMED":
+		b.record(ev, "", "session resumed")
+		b.noteReady(ev)
 	case "GUILD_CREATE":
 		var g struct {
 			ID          discord.Snowflake `json:"id"`
@@ -281,7 +301,12 @@ func (b *Bot) onMessage(ctx context.Context, ev Event) {
 		MessageReference: &discord.MessageReference{MessageID: m.ID},
 	}); err != nil {
 		b.logWarn("demo: answering !ping", err)
+		b.feed.add(b.cfg.Now(), "error", "bot", "answering !ping: "+err.Error())
+		return
 	}
+	b.mu.Lock()
+	b.pings++
+	b.mu.Unlock()
 }
 
 func (b *Bot) logWarn(msg string, err error) {
@@ -297,10 +322,16 @@ type Stats struct {
 	EventsPerSecond float64       `json:"events_per_second"`
 	EventsTotal     int64         `json:"events_total"`
 	Answered        int64         `json:"interactions_answered"`
+	PingsAnswered   int64         `json:"pings_answered"`
 	UptimeSeconds   float64       `json:"uptime_seconds"`
 	Shards          []ShardStatus `json:"shards"`
 	Generation      int           `json:"generation,omitempty"`
 	PID             int           `json:"pid,omitempty"`
+	// Errors are the newest notices of the error feed, oldest first.
+	Errors []Notice `json:"errors"`
+	// IPCRoutes are the IPC server's route statistics (with
+	// BotConfig.Metrics).
+	IPCRoutes []RouteStat `json:"ipc_routes"`
 }
 
 // Stats returns the cache's counts and each shard's status.
@@ -309,13 +340,18 @@ func (b *Bot) Stats() Stats {
 	if b.gw != nil {
 		shards = b.gw.Status()
 	}
+	routes := []RouteStat{}
+	if b.cfg.Metrics != nil {
+		routes = routeStats(b.cfg.Metrics)
+	}
+	errs := b.feed.list()
 	now := b.cfg.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := Stats{
 		Guilds: len(b.guilds), EventsPerSecond: b.rate.perSecond(now), EventsTotal: b.total,
-		Answered: b.answers, UptimeSeconds: now.Sub(b.start).Seconds(), Shards: []ShardStatus{},
-		Generation: b.cfg.Generation, PID: b.cfg.PID,
+		Answered: b.answers, PingsAnswered: b.pings, UptimeSeconds: now.Sub(b.start).Seconds(), Shards: []ShardStatus{},
+		Generation: b.cfg.Generation, PID: b.cfg.PID, Errors: errs, IPCRoutes: routes,
 	}
 	perShard := map[int]int{}
 	for _, g := range b.guilds {

@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/ipcord/ipcord/discord"
 	"github.com/ipcord/ipcord/discordtest"
 )
 
@@ -104,6 +106,53 @@ func DecodeFault(body []byte) (FaultRequest, error) {
 	return r, nil
 }
 
+// MessageRequest is the body of POST /_fake/message: a message a user
+// types in a channel, which the fake stores and sends to bots as
+// MESSAGE_CREATE. AuthorID defaults to the first sample user.
+type MessageRequest struct {
+	ChannelID discord.Snowflake `json:"channel_id"`
+	AuthorID  discord.Snowflake `json:"author_id"`
+	Content   string            `json:"content"`
+}
+
+// DecodeMessage parses a POST /_fake/message body.
+func DecodeMessage(body []byte) (MessageRequest, error) {
+	var r MessageRequest
+	if err := decodeStrict(body, &r); err != nil {
+		return r, err
+	}
+	if r.ChannelID == 0 {
+		return r, fmt.Errorf("%w: no channel_id", ErrBadControl)
+	}
+	if n := utf8.RuneCountInString(r.Content); n == 0 || n > 2000 || !utf8.ValidString(r.Content) {
+		return r, fmt.Errorf("%w: content must be 1 to 2000 characters of UTF-8", ErrBadControl)
+	}
+	if r.AuthorID == 0 {
+		r.AuthorID = discord.Snowflake(sampleUsers[0].ID)
+	}
+	return r, nil
+}
+
+func (f *Fake) handleMessage(w http.ResponseWriter, r *http.Request) {
+	body, ok := readControl(w, r)
+	if !ok {
+		return
+	}
+	m, err := DecodeMessage(body)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	msg, err := f.rest.SendMessage(uint64(m.ChannelID), uint64(m.AuthorID), m.Content)
+	if err != nil {
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		return
+	}
+	f.metrics.messages.Inc()
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(msg)
+}
+
 func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -152,6 +201,7 @@ func (f *Fake) handleDispatch(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
 		return
 	}
+	f.metrics.dispatches.Inc()
 	writeJSON(w, http.StatusOK, map[string]any{"shard": shard, "seq": seq})
 }
 
@@ -182,6 +232,7 @@ func (f *Fake) handleFault(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
 		return
 	}
+	f.metrics.faults.WithLabelValues(fr.Name).Inc()
 	writeJSON(w, http.StatusOK, map[string]string{"applied": fr.Name})
 }
 

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -19,18 +20,28 @@ import (
 //go:embed web
 var webFiles embed.FS
 
-// Dashboard is the demo's web dashboard: an http.Handler that serves a
+// Dashboard is the demo's operator console: an http.Handler that serves a
 // page and a small JSON API, answering each request by calling the bot's
-// routes over IPC — exactly as a dashboard in a process of its own would.
+// routes over IPC — exactly as a dashboard in a process of its own would —
+// and, with fake Discord, its control API over HTTP.
 //
-//	GET  /                 the page (live numbers, shards, events, a form)
-//	GET  /api/stats        the bot's stats route
+//	GET  /                 the page (charts, shards, routes, errors, events, forms)
+//	GET  /api/config       what this dashboard can do: {"fake": true|false}
+//	GET  /api/stats        the bot's stats route (Server-Timing: ipc;dur=MS)
 //	GET  /api/guilds       the bot's guilds route
 //	GET  /api/events?after=N  the bot's events route
 //	POST /api/send         send_message, from a form or a JSON body
+//	POST /api/say          {"channel_id","content"}: a sample user types it (fake only)
+//	POST /api/fault        {"name","shard"}: inject one of Faults (fake only)
 type Dashboard struct {
 	// Bot calls the bot's routes: an *ipc.Client dialed to its IPC server.
 	Bot ipc.Caller
+	// Fake is fake Discord's base URL (its control API is Fake+"/_fake/"),
+	// empty with real Discord; FakeToken is its control token, if any.
+	Fake, FakeToken string
+	// Client calls the fake's control API; nil means a client with a 10 s
+	// timeout.
+	Client *http.Client
 	// CallTimeout bounds each call to the bot (default 5 s).
 	CallTimeout time.Duration
 	// Logger receives failed calls at debug level; nil is silent.
@@ -46,10 +57,21 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.handler.ServeHTTP(w, r)
 }
 
+// Faults are the fake's faults the console has buttons for: the ones a
+// visitor can watch the bot recover from.
+var Faults = []string{"reconnect", "stop_heartbeat_acks", "invalid_session", "cut_mid_frame"}
+
+// mux lists every route of the console in one place; a new panel's API
+// goes here and its drawing in web/app.js's panels.
 func (d *Dashboard) mux() *http.ServeMux {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(webFiles, "web")
 	mux.Handle("GET /", http.FileServerFS(static))
+	mux.HandleFunc("GET /api/config", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"fake": d.Fake != "", "faults": Faults})
+	})
+	mux.HandleFunc("POST /api/say", d.say)
+	mux.HandleFunc("POST /api/fault", d.fault)
 	mux.HandleFunc("GET /api/stats", d.proxy(RouteStats, nil))
 	mux.HandleFunc("GET /api/guilds", d.proxy(RouteGuilds, nil))
 	mux.HandleFunc("GET /api/events", d.proxy(RouteEvents, func(r *http.Request) (any, error) {
@@ -78,10 +100,13 @@ func (d *Dashboard) proxy(route string, args func(*http.Request) (any, error)) h
 			}
 		}
 		var out json.RawMessage
+		start := time.Now()
 		if err := d.call(r.Context(), route, a, &out); err != nil {
 			d.fail(w, route, err)
 			return
 		}
+		// The call's round trip, for the page's IPC latency chart.
+		w.Header().Set("Server-Timing", fmt.Sprintf("ipc;dur=%.3f", float64(time.Since(start).Microseconds())/1000))
 		w.Header().Set("Cache-Control", "no-store")
 		writeJSON(w, http.StatusOK, out)
 	}

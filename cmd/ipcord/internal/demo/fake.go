@@ -17,6 +17,7 @@ import (
 
 	"github.com/ipcord/ipcord/discord"
 	"github.com/ipcord/ipcord/discordtest"
+	"github.com/ipcord/ipcord/metrics"
 )
 
 // BotUserID is the fake's bot user: READY's user and the author of the
@@ -77,6 +78,7 @@ type Fake struct {
 	ln      net.Listener
 	proxy   *httputil.ReverseProxy
 	tr      *http.Transport
+	metrics *fakeMetrics
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	closeMu sync.Mutex
@@ -101,6 +103,7 @@ func StartFake(cfg FakeConfig) (*Fake, error) {
 		cfg.SessionStartsLeft = cfg.SessionStarts
 	}
 	f := &Fake{cfg: cfg, guilds: SampleGuilds(max(cfg.Guilds, 0)), byChan: map[uint64]uint64{}, stop: make(chan struct{})}
+	f.metrics = newFakeMetrics(f)
 	var guildJSON []json.RawMessage
 	for _, g := range f.guilds {
 		guildJSON = append(guildJSON, g.JSON())
@@ -217,6 +220,7 @@ func (f *Fake) Close() error {
 func (f *Fake) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /_fake/dispatch", f.control(f.handleDispatch))
+	mux.HandleFunc("POST /_fake/message", f.control(f.handleMessage))
 	mux.HandleFunc("POST /_fake/fault", f.control(f.handleFault))
 	mux.HandleFunc("GET /_fake/sent", f.control(f.handleSent))
 	mux.HandleFunc("GET /_fake/session_start_limit", f.control(f.handleStartLimit))
@@ -227,7 +231,9 @@ func (f *Fake) routes() http.Handler {
 			"guilds": f.guildList(),
 		})
 	}))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /metrics", f.metrics.handler())
+	mux.Handle("GET /healthz", &metrics.Health{})
+	mux.Handle("/", f.metrics.countREST(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// discordgo and other libraries still default to v9; the routes
 		// we serve are the same in both.
 		if rest, ok := strings.CutPrefix(r.URL.Path, "/api/v9/"); ok {
@@ -235,7 +241,7 @@ func (f *Fake) routes() http.Handler {
 			r.URL.RawPath = ""
 		}
 		f.proxy.ServeHTTP(w, r)
-	})
+	})))
 	return mux
 }
 
@@ -267,7 +273,9 @@ func (f *Fake) traffic() {
 			sent++
 			g := f.guilds[rng.IntN(len(f.guilds))]
 			u := sampleUsers[rng.IntN(len(sampleUsers))]
-			f.rest.SendMessage(g.ChannelID, u.ID, sampleLines[rng.IntN(len(sampleLines))])
+			if _, err := f.rest.SendMessage(g.ChannelID, u.ID, sampleLines[rng.IntN(len(sampleLines))]); err == nil {
+				f.metrics.messages.Inc()
+			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
 )
@@ -43,6 +44,26 @@ func FuzzDecodeFault(f *testing.F) {
 		}
 		if r.Name == "" || r.Shard < 0 || r.MS < 0 || r.Times < 0 {
 			t.Fatalf("accepted %q as %+v", body, r)
+		}
+	})
+}
+
+// FuzzDecodeMessage checks that any body either decodes into a message
+// with a channel, an author and 1 to 2000 characters of UTF-8, or fails
+// with ErrBadControl.
+func FuzzDecodeMessage(f *testing.F) {
+	f.Add([]byte(`{"channel_id":"4398046511106","content":"!ping"}`))
+	f.Add([]byte(`{"channel_id":4398046511106,"author_id":"16785408","content":"hi"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		m, err := demo.DecodeMessage(body)
+		if err != nil {
+			if !errors.Is(err, demo.ErrBadControl) {
+				t.Fatalf("error %v is not ErrBadControl", err)
+			}
+			return
+		}
+		if n := utf8.RuneCountInString(m.Content); m.ChannelID == 0 || m.AuthorID == 0 || n == 0 || n > 2000 || !utf8.ValidString(m.Content) {
+			t.Fatalf("accepted %q as %+v", body, m)
 		}
 	})
 }

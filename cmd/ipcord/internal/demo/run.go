@@ -16,6 +16,7 @@ import (
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/interactions"
 	"github.com/ipcord/ipcord/ipc"
+	"github.com/ipcord/ipcord/metrics"
 	"github.com/ipcord/ipcord/rest"
 )
 
@@ -32,6 +33,10 @@ type GatewayConfig struct {
 	Intents gateway.Intents
 	Handler EventHandler
 	Logger  *slog.Logger
+	// Metrics and Health, when set, receive the shards' metrics and health
+	// check.
+	Metrics *metrics.Recorder
+	Health  *metrics.Health
 }
 
 // Config configures the whole demo. Every zero value works: fake Discord
@@ -75,6 +80,7 @@ type Info struct {
 	DiscoveryAddr   string // host:port for `ipcord call --discover`
 	Secret          string
 	DashboardURL    string
+	MetricsURL      string // the bot's Prometheus metrics; /healthz beside it
 	InteractionsURL string // empty when not served
 	PublicKey       string
 	PrivateKey      string // the demo key's 32-byte seed in hex; empty for a given key
@@ -94,6 +100,7 @@ type Demo struct {
 	dashIPC  *ipc.Client
 	ep       *interactions.Endpoint
 	httpSrv  *http.Server
+	ctlTr    *http.Transport // the dashboard's calls to the fake's control API
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	errMu    sync.Mutex
@@ -153,13 +160,19 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 		}
 	}
 
-	d.bot, err = NewBot(BotConfig{REST: d.rest, Logger: cfg.Logger, Gateway: func(h EventHandler) (Gateway, error) {
+	// The bot's metrics and health, served beside the dashboard.
+	rec, err := metrics.New(metrics.Config{})
+	if err != nil {
+		return d, err
+	}
+	health := &metrics.Health{}
+	d.bot, err = NewBot(BotConfig{REST: d.rest, Logger: cfg.Logger, Metrics: rec.Registry(), Gateway: func(h EventHandler) (Gateway, error) {
 		shards := cfg.Shards
 		if cfg.Token != "" {
 			shards = 0 // real Discord: its recommendation
 		}
 		return cfg.NewGateway(GatewayConfig{REST: d.rest, Token: token, Shards: shards,
-			Intents: intents, Handler: h, Logger: cfg.Logger})
+			Intents: intents, Handler: h, Logger: cfg.Logger, Metrics: rec, Health: health})
 	}})
 	if err != nil {
 		return d, err
@@ -170,7 +183,11 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 	if err != nil {
 		return d, err
 	}
-	d.ipcSrv = &ipc.Server{Router: d.bot.Router(), Secret: cfg.Secret, Name: "demo-bot", Logger: cfg.Logger}
+	d.ipcSrv = &ipc.Server{Router: d.bot.Router(), Secret: cfg.Secret, Name: "demo-bot", Logger: cfg.Logger, Hooks: d.bot.IPCHooks()}
+	if err = rec.IPCServer(d.ipcSrv); err != nil {
+		ipcLn.Close()
+		return d, err
+	}
 	d.Info.IPCURL = "ws://" + ipcLn.Addr().String()
 	d.Info.Secret = cfg.Secret
 	d.wg.Add(1)
@@ -209,7 +226,9 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 		pub = hex.EncodeToString(priv.Public().(ed25519.PublicKey))
 		d.Info.PrivateKey = hex.EncodeToString(priv.Seed())
 	}
-	d.ep, err = interactions.New(interactions.Config{PublicKey: pub, REST: d.rest, Logger: cfg.Logger})
+	icfg := interactions.Config{PublicKey: pub, REST: d.rest, Logger: cfg.Logger, OnError: d.bot.InteractionError}
+	rec.Interactions(&icfg)
+	d.ep, err = interactions.New(icfg)
 	if err != nil {
 		return d, err
 	}
@@ -221,7 +240,7 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 		if pub == "" {
 			d.ep.Prefetch()
 		}
-		mux.Handle("/interactions", d.ep)
+		mux.Handle("/interactions", rec.InteractionsHandler(d.ep))
 	}
 
 	// The dashboard: an IPC client of the bot, like a separate process.
@@ -231,12 +250,17 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 	if err != nil {
 		return d, fmt.Errorf("demo: dashboard connecting to the bot: %w", err)
 	}
-	mux.Handle("/", &Dashboard{Bot: d.dashIPC, Logger: cfg.Logger})
+	mux.Handle("GET /metrics", rec.Handler())
+	mux.Handle("GET /healthz", health)
+	d.ctlTr = &http.Transport{}
+	mux.Handle("/", &Dashboard{Bot: d.dashIPC, Fake: d.Info.FakeURL, Logger: cfg.Logger,
+		Client: &http.Client{Timeout: 10 * time.Second, Transport: d.ctlTr}})
 	dashLn, err := listen(cfg.DashboardAddr)
 	if err != nil {
 		return d, err
 	}
 	d.Info.DashboardURL = "http://" + dashLn.Addr().String()
+	d.Info.MetricsURL = d.Info.DashboardURL + "/metrics"
 	if serveHTTP {
 		d.Info.InteractionsURL = d.Info.DashboardURL + "/interactions"
 		if cfg.PublicURL != "" {
@@ -334,6 +358,9 @@ func (d *Demo) Close(ctx context.Context) error {
 		}
 		if d.rest != nil {
 			d.rest.HTTPClient.CloseIdleConnections()
+		}
+		if d.ctlTr != nil {
+			d.ctlTr.CloseIdleConnections()
 		}
 	})
 	return err
