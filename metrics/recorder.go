@@ -22,7 +22,8 @@ var DefaultBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.
 // Config configures a Recorder; the zero value works.
 type Config struct {
 	// Registry receives the metrics. Nil makes one of the Recorder's own,
-	// with the Go runtime and process collectors added.
+	// and Handler then also serves the Go runtime and process collectors
+	// (from a registry beside it, so that reading Registry stays cheap).
 	Registry *prometheus.Registry
 	// Buckets are the IPC latency histogram's bounds in seconds; nil
 	// means DefaultBuckets.
@@ -35,8 +36,9 @@ type Config struct {
 // Recorder records ipcord's metrics in a Prometheus registry. Its methods
 // are safe for concurrent use.
 type Recorder struct {
-	reg *prometheus.Registry
-	now func() time.Time
+	reg     *prometheus.Registry
+	runtime *prometheus.Registry // the Go and process collectors, or nil
+	now     func() time.Time
 
 	ipcCalls    *prometheus.CounterVec
 	ipcErrors   *prometheus.CounterVec
@@ -52,16 +54,16 @@ type Recorder struct {
 // New returns a Recorder whose IPC and interactions metrics are
 // registered; shards and connections are added by Shards and IPCServer.
 func New(cfg Config) (*Recorder, error) {
-	reg := cfg.Registry
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	r := &Recorder{reg: cfg.Registry, now: cfg.Now}
+	if r.reg == nil {
+		r.reg = prometheus.NewRegistry()
+		r.runtime = prometheus.NewRegistry()
+		r.runtime.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	buckets := cfg.Buckets
 	if buckets == nil {
 		buckets = DefaultBuckets
 	}
-	r := &Recorder{reg: reg, now: cfg.Now}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -105,11 +107,16 @@ func (r *Recorder) register(c prometheus.Collector) error {
 	return nil
 }
 
-// Registry is where the metrics live, for a program's own metrics.
+// Registry is where ipcord's metrics live: register a program's own there,
+// or Gather it to show the numbers in a page of its own.
 func (r *Recorder) Registry() *prometheus.Registry { return r.reg }
 
-// Handler serves the registry in Prometheus's exposition format: mount it
+// Handler serves the metrics in Prometheus's exposition format: mount it
 // at GET /metrics.
 func (r *Recorder) Handler() http.Handler {
-	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{})
+	var g prometheus.Gatherer = r.reg
+	if r.runtime != nil {
+		g = prometheus.Gatherers{r.reg, r.runtime}
+	}
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
 }

@@ -102,20 +102,14 @@ func TestFakeCommandControlAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []struct {
-		name   string
-		labels map[string]string
-		v      float64
-	}{
-		{"ipcord_fake_faults_total", map[string]string{"name": "reconnect"}, 1},
-		{"ipcord_fake_dispatches_total", nil, 1},
-		{"ipcord_fake_user_messages_total", nil, 1},
-		{"ipcord_fake_gateway_connections_total", nil, 1},
-		{"ipcord_fake_rest_requests_total", map[string]string{"status": "200"}, 1},
-	} {
-		if v, ok := fams.Value(want.name, want.labels); !ok || v != want.v {
-			t.Errorf("%s%v = %g (present %v), want %g", want.name, want.labels, v, ok, want.v)
-		}
+	for _, m := range fams.Mismatches(
+		promscrape.Want{Name: "ipcord_fake_faults_total", Labels: map[string]string{"name": "reconnect"}, Value: 1},
+		promscrape.Want{Name: "ipcord_fake_dispatches_total", Labels: nil, Value: 1},
+		promscrape.Want{Name: "ipcord_fake_user_messages_total", Labels: nil, Value: 1},
+		promscrape.Want{Name: "ipcord_fake_gateway_connections_total", Labels: nil, Value: 1},
+		promscrape.Want{Name: "ipcord_fake_rest_requests_total", Labels: map[string]string{"status": "200"}, Value: 1},
+	) {
+		t.Error(m)
 	}
 	resp, err = http.Get(base + "/healthz")
 	if err != nil {

@@ -9,9 +9,6 @@ import (
 	"github.com/ipcord/ipcord/internal/promscrape"
 )
 
-// metricsURL matches the line a subcommand prints for --metrics-addr.
-var metricsURL = regexp.MustCompile(`metrics on (http://[0-9.:]+)/metrics`)
-
 // `ipcord serve --metrics-addr` serves the calls it answers as Prometheus
 // metrics, scraped over HTTP and parsed by Prometheus's parser, and a
 // health check.
@@ -26,20 +23,14 @@ func TestServeMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []struct {
-		name   string
-		labels map[string]string
-		v      float64
-	}{
-		{"ipcord_ipc_calls_total", map[string]string{"server": "t", "route": "ping"}, 2},
-		{"ipcord_ipc_errors_total", map[string]string{"server": "t", "route": "fail", "code": "handler_error"}, 1},
-		{"ipcord_ipc_errors_total", map[string]string{"server": "t", "route": "(unknown)", "code": "unknown_route"}, 1},
-		{"ipcord_ipc_call_duration_seconds", map[string]string{"server": "t", "route": "ping"}, 2},
-		{"ipcord_ipc_connections", map[string]string{"server": "t"}, 0},
-	} {
-		if v, ok := fams.Value(want.name, want.labels); !ok || v != want.v {
-			t.Errorf("%s%v = %g (present %v), want %g", want.name, want.labels, v, ok, want.v)
-		}
+	for _, m := range fams.Mismatches(
+		promscrape.Want{Name: "ipcord_ipc_calls_total", Labels: map[string]string{"server": "t", "route": "ping"}, Value: 2},
+		promscrape.Want{Name: "ipcord_ipc_errors_total", Labels: map[string]string{"server": "t", "route": "fail", "code": "handler_error"}, Value: 1},
+		promscrape.Want{Name: "ipcord_ipc_errors_total", Labels: map[string]string{"server": "t", "route": "(unknown)", "code": "unknown_route"}, Value: 1},
+		promscrape.Want{Name: "ipcord_ipc_call_duration_seconds", Labels: map[string]string{"server": "t", "route": "ping"}, Value: 2},
+		promscrape.Want{Name: "ipcord_ipc_connections", Labels: map[string]string{"server": "t"}, Value: 0},
+	) {
+		t.Error(m)
 	}
 	if _, ok := fams["go_goroutines"]; !ok {
 		t.Error("no Go runtime metrics")

@@ -78,3 +78,27 @@ next:
 	}
 	return nil
 }
+
+// Want is a series expected to hold a value: a family's name, labels its
+// series includes, and the value (see Value).
+type Want struct {
+	Name   string
+	Labels map[string]string
+	Value  float64
+}
+
+// Mismatches returns one line for each of wants that f does not hold, so
+// a test can report them all: for _, m := range f.Mismatches(...) { t.Error(m) }.
+func (f Families) Mismatches(wants ...Want) []string {
+	var out []string
+	for _, w := range wants {
+		v, ok := f.Value(w.Name, w.Labels)
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("%s%v: no such series, want %g", w.Name, w.Labels, w.Value))
+		case v != w.Value:
+			out = append(out, fmt.Sprintf("%s%v = %g, want %g", w.Name, w.Labels, v, w.Value))
+		}
+	}
+	return out
+}

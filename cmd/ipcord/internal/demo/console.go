@@ -7,18 +7,25 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
 // The console's actions on fake Discord: they go to its control API over
 // HTTP, as a script would send them.
 
-// say posts a message as a sample user, so the bot answers it as it
-// answers people (its own messages it ignores).
+// say has a sample user type content in a channel, so the bot answers it
+// as it answers people (its own messages it ignores): "/name" runs the
+// slash command name, anything else is a message.
 func (d *Dashboard) say(w http.ResponseWriter, r *http.Request) {
 	var a SendMessageArgs
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&a); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body is not a JSON object: " + err.Error()})
+		return
+	}
+	if name, ok := strings.CutPrefix(strings.TrimSpace(a.Content), "/"); ok {
+		body, _ := json.Marshal(map[string]string{"channel_id": a.ChannelID, "name": name})
+		d.control(w, "/_fake/command", body)
 		return
 	}
 	body, _ := json.Marshal(map[string]string{"channel_id": a.ChannelID, "content": a.Content})

@@ -102,6 +102,14 @@ func TestConsoleFaultsPingAndMetrics(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// "/ping" typed as a sample user runs the slash command: its
+	// INTERACTION_CREATE comes over the gateway and is answered through
+	// the callback route.
+	if code, body := do(t, "POST", base+"/api/say", "", map[string]string{"channel_id": d.Info.SampleChannel, "content": "/ping"}); code != 200 || !strings.Contains(string(body), `"type":2`) {
+		t.Fatalf("say /ping: %d %s", code, body)
+	}
+	waitStats(t, base, "/ping answered", func(st demo.Stats) bool { return st.Answered == 1 })
+
 	st, _ = consoleStats(t, base)
 	var stats *demo.RouteStat
 	for i, r := range st.IPCRoutes {
@@ -117,19 +125,14 @@ func TestConsoleFaultsPingAndMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []struct {
-		name   string
-		labels map[string]string
-		v      float64
-	}{
-		{"ipcord_shard_resumes_total", map[string]string{"shard": "0"}, 1},
-		{"ipcord_shard_resumes_total", map[string]string{"shard": "1"}, 0},
-		{"ipcord_shard_state", map[string]string{"shard": "0", "state": "ready"}, 1},
-		{"ipcord_ipc_connections", map[string]string{"server": "demo-bot"}, 1},
-	} {
-		if v, ok := fams.Value(want.name, want.labels); !ok || v != want.v {
-			t.Errorf("%s%v = %g (present %v), want %g", want.name, want.labels, v, ok, want.v)
-		}
+	for _, m := range fams.Mismatches(
+		promscrape.Want{Name: "ipcord_shard_resumes_total", Labels: map[string]string{"shard": "0"}, Value: 1},
+		promscrape.Want{Name: "ipcord_shard_resumes_total", Labels: map[string]string{"shard": "1"}, Value: 0},
+		promscrape.Want{Name: "ipcord_shard_state", Labels: map[string]string{"shard": "0", "state": "ready"}, Value: 1},
+		promscrape.Want{Name: "ipcord_ipc_connections", Labels: map[string]string{"server": "demo-bot"}, Value: 1},
+		promscrape.Want{Name: "ipcord_shard_events_total", Labels: map[string]string{"type": "INTERACTION_CREATE"}, Value: 1},
+	) {
+		t.Error(m)
 	}
 	if v, _ := fams.Value("ipcord_ipc_calls_total", map[string]string{"server": "demo-bot", "route": "stats"}); v < 3 {
 		t.Errorf("stats calls %g", v)

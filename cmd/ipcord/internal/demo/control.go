@@ -153,6 +153,52 @@ func (f *Fake) handleMessage(w http.ResponseWriter, r *http.Request) {
 	w.Write(msg)
 }
 
+// CommandRequest is the body of POST /_fake/command: a user runs a slash
+// command in a channel, and bots get its INTERACTION_CREATE over the
+// gateway. UserID defaults to the first sample user.
+type CommandRequest struct {
+	ChannelID discord.Snowflake `json:"channel_id"`
+	UserID    discord.Snowflake `json:"user_id"`
+	Name      string            `json:"name"`
+}
+
+// DecodeCommand parses a POST /_fake/command body.
+func DecodeCommand(body []byte) (CommandRequest, error) {
+	var r CommandRequest
+	if err := decodeStrict(body, &r); err != nil {
+		return r, err
+	}
+	if r.ChannelID == 0 {
+		return r, fmt.Errorf("%w: no channel_id", ErrBadControl)
+	}
+	if n := utf8.RuneCountInString(r.Name); n == 0 || n > 32 || strings.ContainsFunc(r.Name, func(c rune) bool { return c <= ' ' || c == '/' }) {
+		return r, fmt.Errorf("%w: command name %q is not 1 to 32 characters without spaces", ErrBadControl, r.Name)
+	}
+	if r.UserID == 0 {
+		r.UserID = discord.Snowflake(sampleUsers[0].ID)
+	}
+	return r, nil
+}
+
+func (f *Fake) handleCommand(w http.ResponseWriter, r *http.Request) {
+	body, ok := readControl(w, r)
+	if !ok {
+		return
+	}
+	c, err := DecodeCommand(body)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	in, err := f.rest.RunCommand(discordtest.Command{ChannelID: uint64(c.ChannelID), UserID: uint64(c.UserID), Name: c.Name})
+	if err != nil {
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(in)
+}
+
 func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

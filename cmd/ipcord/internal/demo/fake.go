@@ -221,6 +221,7 @@ func (f *Fake) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /_fake/dispatch", f.control(f.handleDispatch))
 	mux.HandleFunc("POST /_fake/message", f.control(f.handleMessage))
+	mux.HandleFunc("POST /_fake/command", f.control(f.handleCommand))
 	mux.HandleFunc("POST /_fake/fault", f.control(f.handleFault))
 	mux.HandleFunc("GET /_fake/sent", f.control(f.handleSent))
 	mux.HandleFunc("GET /_fake/session_start_limit", f.control(f.handleStartLimit))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -64,6 +65,26 @@ func FuzzDecodeMessage(f *testing.F) {
 		}
 		if n := utf8.RuneCountInString(m.Content); m.ChannelID == 0 || m.AuthorID == 0 || n == 0 || n > 2000 || !utf8.ValidString(m.Content) {
 			t.Fatalf("accepted %q as %+v", body, m)
+		}
+	})
+}
+
+// FuzzDecodeCommand checks that any body either decodes into a command
+// with a channel, a user and a name without spaces, or fails with
+// ErrBadControl.
+func FuzzDecodeCommand(f *testing.F) {
+	f.Add([]byte(`{"channel_id":"4398046511106","name":"ping"}`))
+	f.Add([]byte(`{"channel_id":"4398046511106","user_id":"16785408","name":"a b"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		c, err := demo.DecodeCommand(body)
+		if err != nil {
+			if !errors.Is(err, demo.ErrBadControl) {
+				t.Fatalf("error %v is not ErrBadControl", err)
+			}
+			return
+		}
+		if n := utf8.RuneCountInString(c.Name); c.ChannelID == 0 || c.UserID == 0 || n == 0 || n > 32 || strings.ContainsAny(c.Name, " /") {
+			t.Fatalf("accepted %q as %+v", body, c)
 		}
 	})
 }

@@ -35,7 +35,9 @@ class Chart {
     if (s.length > this.keep) s.shift();
   }
   draw() {
-    const c = this.canvas, g = c.getContext("2d"), w = c.width, h = c.height, top = 16, bottom = h - 4;
+    const c = this.canvas;
+    if (c.clientWidth && c.width !== c.clientWidth) c.width = c.clientWidth; // follow the layout, unstretched
+    const g = c.getContext("2d"), w = c.width, h = c.height, top = 16, bottom = h - 4;
     const all = [...this.series.values()].flat().filter(Number.isFinite);
     const hi = Math.max(1e-9, ...all) * 1.15;
     g.clearRect(0, 0, w, h);
