@@ -21,7 +21,7 @@ func init() {
 // DISCORD_TOKEN), serving its IPC routes; with --take-over it takes every
 // shard from the running generation, which then exits.
 func runBot(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bot", "(--fake URL | DISCORD_TOKEN=...) --secret S [--ipc-addr 127.0.0.1:0] [--shards N] [--take-over ws://OLD_IPC_ADDR] [--journal FILE]")
+	fs := newFlags(e, "bot", "(--fake URL | DISCORD_TOKEN=...) --secret S [--ipc-addr 127.0.0.1:0] [--shards N] [--take-over ws://OLD_IPC_ADDR] [--journal FILE] [--metrics-addr HOST:PORT]")
 	fake := fs.String("fake", "", "base URL of an ipcord fake (http://127.0.0.1:7878); without it, real Discord with $DISCORD_TOKEN")
 	ipcAddr := fs.String("ipc-addr", "127.0.0.1:0", "address of the bot's IPC server (its routes and the handoff routes)")
 	sec := fs.String("secret", "", "the IPC secret (default $IPCORD_SECRET)")
@@ -31,6 +31,7 @@ func runBot(ctx context.Context, e *env, args []string) error {
 	reserve := fs.Int("identify-reserve", 0, "session starts never spent: an IDENTIFY that would leave fewer is refused")
 	journal := fs.String("journal", "", "append one line per handled event, \"shard seq name pid generation\", to this file")
 	verbose := fs.Bool("v", false, "log at debug level to stderr (default: warnings)")
+	metricsAddr := fs.String("metrics-addr", "", metricsAddrUsage)
 	pos, err := fs.Parse(args)
 	if err != nil {
 		return err
@@ -68,6 +69,16 @@ func runBot(ctx context.Context, e *env, args []string) error {
 		IdentifyReserve: *reserve, Out: e.stdout,
 		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
 	}
+	o, err := newOps()
+	if err != nil {
+		return err
+	}
+	cfg.Metrics, cfg.Health = o.rec, o.health
+	stopOps, err := o.serve(e, *metricsAddr)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
 	if *journal != "" {
 		f, err := os.OpenFile(*journal, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {

@@ -3,7 +3,11 @@ package main
 import (
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
 
 	"github.com/ipcord/ipcord/internal/leaktest"
 	"github.com/ipcord/ipcord/internal/promscrape"
@@ -71,5 +75,68 @@ func TestServeNATSMetrics(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("healthz %d while connected to NATS", resp.StatusCode)
+	}
+}
+
+// `ipcord bot --metrics-addr` serves its shards and IPC calls as metrics:
+// a fault the fake injects shows up as a resume, and the health check
+// passes while every shard runs.
+func TestBotMetrics(t *testing.T) {
+	leaktest.Check(t)
+	f, err := demo.StartFake(demo.FakeConfig{Shards: 2, HeartbeatInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	_, m := startCommand(t, regexp.MustCompile(`(?s)metrics on (http://[0-9.:]+)/metrics.*IPC on (ws://\S+)`),
+		"bot", "--fake", f.URL(), "--secret", "s3", "--shards", "2", "--metrics-addr", "127.0.0.1:0")
+	ops, ipcURL := m[1], m[2]
+	scrape := func() promscrape.Families {
+		t.Helper()
+		fams, err := promscrape.Scrape(nil, ops+"/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fams
+	}
+	waitMetric := func(what string, cond func(promscrape.Families) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !cond(scrape()); {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	ready := func(fams promscrape.Families, shard string) bool {
+		v, _ := fams.Value("ipcord_shard_state", map[string]string{"shard": shard, "state": "ready"})
+		return v == 1
+	}
+	waitMetric("both shards ready", func(fams promscrape.Families) bool { return ready(fams, "0") && ready(fams, "1") })
+	if err := f.Gateway().SendReconnect(0); err != nil {
+		t.Fatal(err)
+	}
+	waitMetric("shard 0 to resume", func(fams promscrape.Families) bool {
+		v, _ := fams.Value("ipcord_shard_resumes_total", map[string]string{"shard": "0"})
+		return v >= 1 && ready(fams, "0")
+	})
+	if code, out, errOut := run("call", "--url", ipcURL, "--secret", "s3", "stats"); code != 0 || !strings.Contains(out, `"last_ack_age_ms"`) {
+		t.Fatalf("stats: %d %q %q", code, out, errOut)
+	}
+	fams := scrape()
+	for _, m := range fams.Mismatches(
+		promscrape.Want{Name: "ipcord_ipc_calls_total", Labels: map[string]string{"server": "bot-1", "route": "stats"}, Value: 1},
+		promscrape.Want{Name: "ipcord_shard_events_total", Labels: map[string]string{"shard": "0", "type": "RESUMED"}, Value: 1},
+		promscrape.Want{Name: "ipcord_shard_resumes_total", Labels: map[string]string{"shard": "1"}, Value: 0},
+	) {
+		t.Error(m)
+	}
+	resp, err := http.Get(ops + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("healthz %d", resp.StatusCode)
 	}
 }

@@ -10,14 +10,16 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/gateway/shard"
 	"github.com/ipcord/ipcord/gateway/shard/handoff"
 	"github.com/ipcord/ipcord/ipc"
+	"github.com/ipcord/ipcord/metrics"
 	"github.com/ipcord/ipcord/rest"
 )
 
@@ -48,6 +50,10 @@ type ProcessConfig struct {
 	Out io.Writer
 	// Logger receives the shards' warnings; nil is silent.
 	Logger *slog.Logger
+	// Metrics and Health, when set, receive the process's metrics (IPC,
+	// shards) and its shards' health check; the caller serves them.
+	Metrics *metrics.Recorder
+	Health  *metrics.Health
 }
 
 // Handoff is the per-shard state a deploy carries to the next process.
@@ -83,12 +89,25 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 		Handler: p.handle,
 		Logger:  cfg.Logger,
 	}
+	var gathered prometheus.Gatherer
+	if cfg.Metrics != nil {
+		mcfg.Shard.Handler = cfg.Metrics.ShardHandler(p.handle)
+		gathered = cfg.Metrics.Registry()
+	}
 	m, err := shard.NewManager(mcfg)
 	if err != nil {
 		return err
 	}
 	p.m = m
-	bot, err := NewBot(BotConfig{REST: cfg.REST, Logger: cfg.Logger, Generation: p.gen, PID: p.pid,
+	if cfg.Metrics != nil {
+		if err := cfg.Metrics.Shards(m.Status); err != nil {
+			return err
+		}
+	}
+	if cfg.Health != nil {
+		cfg.Health.Add("shards", metrics.ShardsRunning(m.Status))
+	}
+	bot, err := NewBot(BotConfig{REST: cfg.REST, Logger: cfg.Logger, Generation: p.gen, PID: p.pid, Metrics: gathered,
 		Gateway: func(h EventHandler) (Gateway, error) { p.bot = h; return p, nil }})
 	if err != nil {
 		return err
@@ -103,7 +122,13 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 	if err != nil {
 		return err
 	}
-	srv := &ipc.Server{Router: r, Secret: cfg.Secret, Name: "bot-" + strconv.Itoa(p.gen), Logger: cfg.Logger}
+	srv := &ipc.Server{Router: r, Secret: cfg.Secret, Name: "bot-" + strconv.Itoa(p.gen), Logger: cfg.Logger, Hooks: bot.IPCHooks()}
+	if cfg.Metrics != nil {
+		if err := cfg.Metrics.IPCServer(srv); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer func() {
@@ -221,12 +246,15 @@ func (p *process) Run(ctx context.Context) error { <-ctx.Done(); return nil }
 // Status implements Gateway: the Manager's shards with their records.
 func (p *process) Status() []ShardStatus {
 	var out []ShardStatus
+	now := time.Now()
 	for _, s := range p.m.Status() {
 		rec := p.ledger.get(s.ID)
-		out = append(out, ShardStatus{
-			ID: s.ID, State: strings.ToUpper(s.State.String()), LatencyMS: float64(s.Latency.Microseconds()) / 1000,
-			Seq: s.Seq, Reconnects: s.Reconnects, ShardRecord: &rec, Generation: p.gen, PID: p.pid,
-		})
+		st := shardStatus(s, now)
+		st.ShardRecord, st.Generation, st.PID = &rec, p.gen, p.pid
+		// The record's counts span every generation, where the shard's
+		// own start with this process: they are what a deploy keeps.
+		st.Identifies, st.Resumes = rec.Identifies, rec.Resumes
+		out = append(out, st)
 	}
 	return out
 }

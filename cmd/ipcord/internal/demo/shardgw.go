@@ -57,22 +57,26 @@ func (g *shardGateway) Run(ctx context.Context) error { return g.m.Run(ctx) }
 // Status implements Gateway.
 func (g *shardGateway) Status() []ShardStatus {
 	var out []ShardStatus
-	now := time.Now()
 	for _, s := range g.m.Status() {
-		st := ShardStatus{
-			ID: s.ID, State: strings.ToUpper(s.State.String()), LatencyMS: ms(s.Latency),
-			Seq: s.Seq, Reconnects: s.Reconnects, Identifies: s.Identifies, Resumes: s.Resumes,
-			LastCloseCode: int(s.LastCloseCode), LastACKAgeMS: -1,
-		}
-		if !s.LastACK.IsZero() {
-			st.LastACKAgeMS = ms(now.Sub(s.LastACK))
-		}
-		if s.LastError != nil {
-			st.LastError = s.LastError.Error()
-		}
-		out = append(out, st)
+		out = append(out, shardStatus(s, time.Now()))
 	}
 	return out
+}
+
+// shardStatus is s as the stats route shows it, ages counted to now.
+func shardStatus(s shard.Status, now time.Time) ShardStatus {
+	st := ShardStatus{
+		ID: s.ID, State: strings.ToUpper(s.State.String()), LatencyMS: ms(s.Latency),
+		Seq: s.Seq, Reconnects: s.Reconnects, Identifies: s.Identifies, Resumes: s.Resumes,
+		LastCloseCode: int(s.LastCloseCode), LastACKAgeMS: -1,
+	}
+	if !s.LastACK.IsZero() {
+		st.LastACKAgeMS = ms(now.Sub(s.LastACK))
+	}
+	if s.LastError != nil {
+		st.LastError = s.LastError.Error()
+	}
+	return st
 }
 
 // ms is d in milliseconds, to the microsecond.
