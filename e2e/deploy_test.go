@@ -29,7 +29,7 @@ var (
 )
 
 // startFake runs `ipcord fake` with args and returns its base URL.
-func startFake(t *testing.T, args ...string) string {
+func startFake(t testing.TB, args ...string) string {
 	t.Helper()
 	p := startProcess(t, "", nil, ipcordBinary(t), append([]string{"fake", "--listen", "127.0.0.1:0"}, args...)...)
 	return p.waitFor(t, fakeRESTLine, 30*time.Second)[1]
@@ -43,7 +43,7 @@ type bot struct {
 }
 
 // startBot runs `ipcord bot` against the fake at fakeURL.
-func startBot(t *testing.T, fakeURL string, args ...string) *bot {
+func startBot(t testing.TB, fakeURL string, args ...string) *bot {
 	t.Helper()
 	p := startProcess(t, "", nil, ipcordBinary(t),
 		append([]string{"bot", "--fake", fakeURL, "--secret", deploySecret, "--ipc-addr", "127.0.0.1:0"}, args...)...)
@@ -75,7 +75,7 @@ type botStats struct {
 }
 
 // stats calls the bot's stats route.
-func (b *bot) stats(t *testing.T) botStats {
+func (b *bot) stats(t testing.TB) botStats {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -92,7 +92,7 @@ func (b *bot) stats(t *testing.T) botStats {
 }
 
 // waitShards polls the bot's stats until cond holds for all n shards.
-func (b *bot) waitShards(t *testing.T, n int, timeout time.Duration, what string, cond func(shardStats) bool) botStats {
+func (b *bot) waitShards(t testing.TB, n int, timeout time.Duration, what string, cond func(shardStats) bool) botStats {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -115,7 +115,7 @@ func (b *bot) waitShards(t *testing.T, n int, timeout time.Duration, what string
 
 // waitExit waits for the process to end by itself and fails unless it
 // exited 0.
-func (p *process) waitExit(t *testing.T, timeout time.Duration) {
+func (p *process) waitExit(t testing.TB, timeout time.Duration) {
 	t.Helper()
 	select {
 	case <-p.exited:
@@ -128,7 +128,7 @@ func (p *process) waitExit(t *testing.T, timeout time.Duration) {
 }
 
 // fakeSent counts the IDENTIFYs (op 2) and RESUMEs (op 6) the fake got.
-func fakeSent(t *testing.T, fakeURL string) (identifies, resumes int) {
+func fakeSent(t testing.TB, fakeURL string) (identifies, resumes int) {
 	t.Helper()
 	var sent struct {
 		Gateway []struct {
@@ -147,7 +147,7 @@ func fakeSent(t *testing.T, fakeURL string) (identifies, resumes int) {
 	return identifies, resumes
 }
 
-func getJSON(t *testing.T, url string, v any) {
+func getJSON(t testing.TB, url string, v any) {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -164,7 +164,7 @@ func getJSON(t *testing.T, url string, v any) {
 
 // dispatchMarker sends an event to a shard through the fake's control
 // API and returns its seq.
-func dispatchMarker(t *testing.T, fakeURL string, shard int) int64 {
+func dispatchMarker(t testing.TB, fakeURL string, shard int) int64 {
 	t.Helper()
 	body := fmt.Sprintf(`{"t":"MARKER","d":{},"shard":%d}`, shard)
 	resp, err := http.Post(fakeURL+"/_fake/dispatch", "application/json", strings.NewReader(body))
@@ -191,7 +191,7 @@ type journalEntry struct {
 	gen  int
 }
 
-func readJournal(t *testing.T, path string) map[int][]journalEntry {
+func readJournal(t testing.TB, path string) map[int][]journalEntry {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -299,4 +299,24 @@ func TestDeployGenerations(t *testing.T) {
 			t.Errorf("journal: shard %d: up to %d (marker %d), generations %v", sh, last, markers[sh], gens)
 		}
 	}
+}
+
+// waitReady polls the bot's stats until n shards are READY and returns
+// when it first saw each READY.
+func (b *bot) waitReady(t testing.TB, n int, timeout time.Duration) map[int]time.Time {
+	t.Helper()
+	seen := map[int]time.Time{}
+	deadline := time.Now().Add(timeout)
+	for len(seen) < n {
+		for _, s := range b.stats(t).Shards {
+			if _, ok := seen[s.ID]; !ok && s.State == "READY" {
+				seen[s.ID] = time.Now()
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("generation %d: %d of %d shards READY after %v", b.gen, len(seen), n, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return seen
 }

@@ -24,7 +24,7 @@ var (
 )
 
 // ipcordBinary builds the root module's cmd/ipcord once per test run and returns its path.
-func ipcordBinary(t *testing.T) string {
+func ipcordBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "ipcord-e2e-bin")
@@ -69,7 +69,7 @@ type process struct {
 // startProcess starts name with args in dir (the test's working directory
 // when empty), with extra environment variables, in a process group of its
 // own; when the test ends it gets SIGINT, then SIGKILL after 10 s.
-func startProcess(t *testing.T, dir string, env []string, name string, args ...string) *process {
+func startProcess(t testing.TB, dir string, env []string, name string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
@@ -124,7 +124,7 @@ func (p *process) output() string {
 
 // waitFor waits until a line matches re and returns its submatches; it
 // fails the test when the process ends first or timeout passes.
-func (p *process) waitFor(t *testing.T, re *regexp.Regexp, timeout time.Duration) []string {
+func (p *process) waitFor(t testing.TB, re *regexp.Regexp, timeout time.Duration) []string {
 	t.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()

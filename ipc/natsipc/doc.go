@@ -60,7 +60,19 @@
 // IdentifyLimiter is gateway/shard's IdentifyLimiter on JetStream
 // key-value, so the shard Managers of one bot on many machines share
 // Discord's identify buckets (the daily session budget stays per process).
-// It is the only part of the package that needs JetStream.
+// The identify limiter and the Fleet are the parts of the package that
+// need JetStream.
+//
+// # Fleet
+//
+// Fleet spreads one bot's shards over the processes of a fleet: leases in
+// JetStream key-value, checkpoints of each shard's session (at most every
+// 250 ms or 100 events), balance by handoff (package
+// gateway/shard/handoff, over NATS), so that a member joining or leaving
+// gracefully loses, repeats and re-identifies nothing, and a member
+// killed outright leaves its leases to expire and its shards to be
+// resumed from their checkpoints by the others (repeats bounded by the
+// checkpoint).
 //
 // # Command line
 //

@@ -96,6 +96,9 @@ func (s *Source) log() *slog.Logger {
 	return s.Logger
 }
 
+// Lent returns the shards released and not yet committed or taken back.
+func (s *Source) Lent() []int { return s.offer().Lent }
+
 func (s *Source) offer() Offer {
 	s.mu.Lock()
 	lent := make([]int, 0, len(s.lent))
