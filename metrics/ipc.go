@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,19 @@ func (r *Recorder) IPCHooks(server string, router *ipc.Router, next *ipc.Hooks) 
 	if next == nil {
 		next = &ipc.Hooks{}
 	}
+	// The series of each route, looked up once: a label lookup costs more
+	// than the counting itself.
+	var routes sync.Map // route label -> *routeSeries
+	series := func(route string) *routeSeries {
+		if s, ok := routes.Load(route); ok {
+			return s.(*routeSeries)
+		}
+		s, _ := routes.LoadOrStore(route, &routeSeries{
+			calls:   r.ipcCalls.WithLabelValues(server, route),
+			latency: r.ipcLatency.WithLabelValues(server, route),
+		})
+		return s.(*routeSeries)
+	}
 	return &ipc.Hooks{
 		OnRequest: next.OnRequest,
 		OnComplete: func(ctx context.Context, req *ipc.Request, took time.Duration, err error) {
@@ -32,9 +46,10 @@ func (r *Recorder) IPCHooks(server string, router *ipc.Router, next *ipc.Hooks) 
 					route = req.Route
 				}
 			}
-			r.ipcCalls.WithLabelValues(server, route).Inc()
+			s := series(route)
+			s.calls.Inc()
 			if route != unknownRoute {
-				r.ipcLatency.WithLabelValues(server, route).Observe(took.Seconds())
+				s.latency.Observe(took.Seconds())
 			}
 			if err != nil {
 				r.ipcErrors.WithLabelValues(server, route, ipc.AsError(err).Code).Inc()
@@ -45,6 +60,12 @@ func (r *Recorder) IPCHooks(server string, router *ipc.Router, next *ipc.Hooks) 
 		},
 		OnError: next.OnError,
 	}
+}
+
+// routeSeries are one route's call counter and latency histogram.
+type routeSeries struct {
+	calls   prometheus.Counter
+	latency prometheus.Observer
 }
 
 // IPCServer records srv's requests (its Hooks become IPCHooks chained
