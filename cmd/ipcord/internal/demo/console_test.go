@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"regexp"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
 	"github.com/ipcord/ipcord/internal/leaktest"
 	"github.com/ipcord/ipcord/internal/promscrape"
+	"github.com/ipcord/ipcord/ipc"
 )
 
 // consoleStats GETs the dashboard's /api/stats and returns it with the IPC
@@ -110,6 +112,24 @@ func TestConsoleFaultsPingAndMetrics(t *testing.T) {
 	}
 	waitStats(t, base, "/ping answered", func(st demo.Stats) bool { return st.Answered == 1 })
 
+	// A failed IPC call is in the error feed too.
+	c, err := ipc.Dial(testCtx(t), ipc.ClientConfig{URL: d.Info.IPCURL, Secret: d.Info.Secret, Identifier: "tool"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Call(testCtx(t), "nope", nil, nil); !errors.Is(err, ipc.ErrUnknownRoute) {
+		t.Fatalf("nope: %v", err)
+	}
+	waitStats(t, base, "the failed call in the feed", func(st demo.Stats) bool {
+		for _, n := range st.Errors {
+			if n.Level == "error" && n.Source == "ipc" && strings.Contains(n.Text, `nope from "tool": unknown_route`) {
+				return true
+			}
+		}
+		return false
+	})
+
 	st, _ = consoleStats(t, base)
 	var stats *demo.RouteStat
 	for i, r := range st.IPCRoutes {
@@ -129,7 +149,7 @@ func TestConsoleFaultsPingAndMetrics(t *testing.T) {
 		promscrape.Want{Name: "ipcord_shard_resumes_total", Labels: map[string]string{"shard": "0"}, Value: 1},
 		promscrape.Want{Name: "ipcord_shard_resumes_total", Labels: map[string]string{"shard": "1"}, Value: 0},
 		promscrape.Want{Name: "ipcord_shard_state", Labels: map[string]string{"shard": "0", "state": "ready"}, Value: 1},
-		promscrape.Want{Name: "ipcord_ipc_connections", Labels: map[string]string{"server": "demo-bot"}, Value: 1},
+		promscrape.Want{Name: "ipcord_ipc_connections", Labels: map[string]string{"server": "demo-bot"}, Value: 2},
 		promscrape.Want{Name: "ipcord_shard_events_total", Labels: map[string]string{"type": "INTERACTION_CREATE"}, Value: 1},
 	) {
 		t.Error(m)

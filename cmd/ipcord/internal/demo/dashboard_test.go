@@ -33,6 +33,20 @@ func TestDashboardHandlers(t *testing.T) {
 	if code, body := get("/app.js"); code != 200 || !strings.Contains(body, "/api/stats") {
 		t.Errorf("GET /app.js = %d", code)
 	}
+	// Without a fake (real Discord) there is nothing to inject faults into
+	// or to type as: the page hides those, and the API says why.
+	if code, body := get("/api/config"); code != 200 || !strings.Contains(body, `"fake":false`) {
+		t.Errorf("GET /api/config = %d %s", code, body)
+	}
+	for _, path := range []string{"/api/fault", "/api/say"} {
+		body := `{"name":"reconnect","shard":0}`
+		if path == "/api/say" {
+			body = `{"channel_id":"` + ch + `","content":"!ping"}`
+		}
+		if code, out := do(t, "POST", srv.URL+path, "", body); code != http.StatusNotImplemented || !strings.Contains(string(out), "real Discord") {
+			t.Errorf("POST %s without a fake = %d %s", path, code, out)
+		}
+	}
 	var st demo.Stats
 	code, body := get("/api/stats")
 	mustJSON(t, []byte(body), &st)
