@@ -78,9 +78,8 @@ func (q *queue) pop() (queued, bool) {
 	defer q.mu.Unlock()
 	if q.n == 0 {
 		q.running = false
-		if len(q.items) > 16 {
-			q.items, q.head = nil, 0 // a burst grew it: an idle shard keeps none
-		}
+		q.items, q.head = nil, 0 // an idle shard keeps no ring; the next burst makes one
+
 		return queued{}, false
 	}
 	it := q.items[q.head]

@@ -14,16 +14,28 @@ const (
 // recorded); the user's payloads wait so that room is kept for the
 // heartbeats the current interval will need in the next window.
 type sendLimiter struct {
-	times [sendLimit]time.Time // ring: times[next] is the oldest once full
+	// times are offsets from epoch (the first payload's time), 8 bytes a
+	// payload rather than a time.Time's 24: every idle shard holds a
+	// window of them.
+	times [sendLimit]time.Duration // ring: times[next] is the oldest once full
+	epoch time.Time
 	next  int
 	n     int
 }
 
 func (l *sendLimiter) reset() { *l = sendLimiter{} }
 
+// since is now as an offset from epoch.
+func (l *sendLimiter) since(now time.Time) time.Duration {
+	if l.epoch.IsZero() {
+		l.epoch = now
+	}
+	return now.Sub(l.epoch)
+}
+
 // record notes a payload sent at now.
 func (l *sendLimiter) record(now time.Time) {
-	l.times[l.next] = now
+	l.times[l.next] = l.since(now)
 	l.next = (l.next + 1) % sendLimit
 	if l.n < sendLimit {
 		l.n++
@@ -47,13 +59,14 @@ func reserve(interval time.Duration) int {
 // wait returns how long a user payload must wait at now; 0 means send now.
 func (l *sendLimiter) wait(now time.Time, interval time.Duration) time.Duration {
 	allowed := sendLimit - reserve(interval)
+	at := l.since(now)
 	// Count the payloads still inside the window, oldest first.
 	oldest := (l.next - l.n + sendLimit) % sendLimit
 	inWindow := 0
 	first := -1
 	for i := range l.n {
 		t := l.times[(oldest+i)%sendLimit]
-		if now.Sub(t) < sendWindow {
+		if at-t < sendWindow {
 			if first < 0 {
 				first = i
 			}
@@ -65,6 +78,5 @@ func (l *sendLimiter) wait(now time.Time, interval time.Duration) time.Duration 
 	}
 	// The (inWindow-allowed+1)-th oldest in-window payload must expire.
 	k := first + inWindow - allowed
-	t := l.times[(oldest+k)%sendLimit]
-	return t.Add(sendWindow).Sub(now)
+	return l.times[(oldest+k)%sendLimit] + sendWindow - at
 }
