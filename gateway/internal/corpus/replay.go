@@ -28,9 +28,12 @@ func (c *Corpus) Stream(comp gateway.Compression) []byte {
 
 // Replay opens a new connection on conn (Connect and the server's upgrade
 // reply), then feeds it stream in 64 KiB reads and calls each for every
-// event, as a driver reading a socket would. It returns the number of
-// events.
+// event, as a driver reading a socket would (IDENTIFY after HELLO
+// included). It returns the number of events.
 func Replay(conn *gateway.Conn, stream []byte, each func(gateway.Event) error) (int, error) {
+	// The stream is a new session (HELLO, READY...): connect without the
+	// last replay's, so the Conn identifies rather than resumes.
+	conn.Restore(gateway.Session{})
 	d, err := conn.Connect()
 	if err != nil {
 		return 0, err
@@ -57,6 +60,14 @@ func Replay(conn *gateway.Conn, stream []byte, each func(gateway.Event) error) (
 				break
 			}
 			events++
+			if h, ok := ev.(*gateway.Hello); ok && !h.Resuming {
+				// As a driver does, so that the READY that follows
+				// answers an IDENTIFY.
+				if err := conn.Identify(); err != nil {
+					return events, err
+				}
+				conn.Output()
+			}
 			if each != nil {
 				if err := each(ev); err != nil {
 					return events, err
