@@ -104,7 +104,11 @@ func (g *Gateway) SendInvalidSession(shard int, resumable bool) error {
 			c.send(outItem{data: []byte(`{"op":9,"d":true,"s":null,"t":null}`)})
 			return nil
 		}
+		// The connection outlives its session, unauthenticated: an
+		// IDENTIFY on it (which many clients send) starts a new one.
 		g.dropSessionLocked(c.sess)
+		c.sess.conn = nil
+		c.sess, c.authed = nil, false
 		g.invalidSessionLocked(c)
 		return nil
 	})

@@ -17,16 +17,16 @@ const allMembersInterval = 30 * time.Second
 // for a second request for all members of a guild within 30 s.
 func (g *Gateway) requestMembersLocked(c *gwConn, raw json.RawMessage, now time.Time) {
 	var d struct {
-		GuildID string   `json:"guild_id"`
-		Query   *string  `json:"query"`
-		Limit   int      `json:"limit"`
-		UserIDs []string `json:"user_ids"`
-		Nonce   string   `json:"nonce"`
+		GuildID flexID  `json:"guild_id"`
+		Query   *string `json:"query"`
+		Limit   int     `json:"limit"`
+		UserIDs flexIDs `json:"user_ids"`
+		Nonce   string  `json:"nonce"`
 	}
 	if !g.decodeLocked(c, raw, &d) {
 		return
 	}
-	gid, err := strconv.ParseUint(d.GuildID, 10, 64)
+	gid, err := strconv.ParseUint(string(d.GuildID), 10, 64)
 	if err != nil || c.sess == nil {
 		g.closeConnLocked(c, closeDecodeError, "decode error")
 		return
@@ -49,9 +49,9 @@ func (g *Gateway) requestMembersLocked(c *gwConn, raw json.RawMessage, now time.
 	var notFound []string
 	want := map[string]bool{}
 	for _, id := range d.UserIDs {
-		want[id] = true
+		want[string(id)] = true
 	}
-	for _, m := range g.Members[gid] {
+	for _, m := range g.membersOf(gid) {
 		var mv struct {
 			User struct {
 				ID       string `json:"id"`
@@ -78,8 +78,8 @@ func (g *Gateway) requestMembersLocked(c *gwConn, raw json.RawMessage, now time.
 		members = append(members, m)
 	}
 	for _, id := range d.UserIDs {
-		if want[id] {
-			notFound = append(notFound, id)
+		if want[string(id)] {
+			notFound = append(notFound, string(id))
 		}
 	}
 	chunk := map[string]any{
@@ -93,4 +93,47 @@ func (g *Gateway) requestMembersLocked(c *gwConn, raw json.RawMessage, now time.
 	}
 	b, _ := json.Marshal(chunk)
 	g.dispatchLocked(c.sess, "GUILD_MEMBERS_CHUNK", b)
+}
+
+// membersOf is a guild's members for GUILD_MEMBERS_CHUNK: Gateway.Members,
+// or the Server's when it holds the guild.
+func (g *Gateway) membersOf(gid uint64) []json.RawMessage {
+	if ms, ok := g.Members[gid]; ok || g.Server == nil {
+		return ms
+	}
+	return g.Server.members(gid)
+}
+
+// flexID is a snowflake sent as a string or, as discord.py does, a number.
+type flexID string
+
+func (f *flexID) UnmarshalJSON(b []byte) error {
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err == nil {
+		*f = flexID(n)
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*f = flexID(s)
+	return nil
+}
+
+// flexIDs is user_ids: one snowflake or an array of them.
+type flexIDs []flexID
+
+func (f *flexIDs) UnmarshalJSON(b []byte) error {
+	var list []flexID
+	if err := json.Unmarshal(b, &list); err == nil {
+		*f = list
+		return nil
+	}
+	var one flexID
+	if err := one.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	*f = flexIDs{one}
+	return nil
 }

@@ -2,6 +2,7 @@ package discordtest
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,8 +67,13 @@ func TestGatewayRequestGuildMembers(t *testing.T) {
 	if p, _ = request(map[string]any{"query": "", "limit": 0}); p.T != "GUILD_MEMBERS_CHUNK" {
 		t.Fatalf("after 30 s: %+v", p)
 	}
-	c.mustSend(ctx, map[string]any{"op": 8, "d": map[string]any{"guild_id": 5}})
+	// discord.py sends snowflakes as numbers, and Discord takes them.
+	c.mustSend(ctx, map[string]any{"op": 8, "d": map[string]any{"guild_id": 81384788765712384, "query": "x", "limit": 1}})
+	if p := c.readUntil(ctx, 0, "GUILD_MEMBERS_CHUNK"); !strings.Contains(string(p.D), `"guild_id":"81384788765712384"`) {
+		t.Fatalf("guild_id as a number: %s", p.D)
+	}
+	c.mustSend(ctx, map[string]any{"op": 8, "d": map[string]any{"guild_id": true}})
 	if code := c.closeCode(ctx); code != closeDecodeError {
-		t.Fatalf("guild_id as a number: close %d", code)
+		t.Fatalf("guild_id not a snowflake: close %d", code)
 	}
 }

@@ -2,6 +2,8 @@ package discordtest
 
 import (
 	"encoding/json"
+
+	"github.com/ipcord/ipcord/internal/wsproto"
 	"net/http"
 	"testing"
 	"time"
@@ -147,5 +149,63 @@ func waitDetached(t *testing.T, g *Gateway, shard int) {
 	})
 	if err != nil {
 		t.Fatalf("session of shard %d never detached: %v", shard, err)
+	}
+}
+
+// A client answering the Gateway's close 4000 with 1000 (as discordgo
+// does) keeps its session: only a close the client starts with 1000 or
+// 1001 ends it.
+func TestGatewayCloseEchoKeepsSession(t *testing.T) {
+	leaktest.Check(t)
+	ctx := testCtx(t)
+	g := startGateway(t, &Gateway{})
+	c := rawDial(t, g.URL(), "v=10")
+	c.next() // HELLO
+	c.send(identifyPayload("tok", 0, 1, 0))
+	var ready struct {
+		D struct {
+			SessionID string `json:"session_id"`
+		} `json:"d"`
+	}
+	m, _ := c.next()
+	json.Unmarshal(m.Payload, &ready)
+	if err := g.CloseShard(0, 4000, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for m.Op != wsproto.OpClose {
+		m, _ = c.next()
+	}
+	c.nc.Write(wsproto.AppendClose(nil, wsproto.Client, wsproto.MaskKey(), 1000, ""))
+	c.nc.Close()
+	waitDetached(t, g, 0)
+	c2 := mustDial(t, g.ResumeURL(), "v=10")
+	c2.mustRead(ctx)
+	c2.mustSend(ctx, resumePayload("tok", ready.D.SessionID, 1))
+	if p := c2.mustRead(ctx); p.T != "RESUMED" {
+		t.Fatalf("resume after a 1000 answering 4000: %+v", p)
+	}
+}
+
+// After INVALID_SESSION d:false the connection is unauthenticated, not
+// dead: an IDENTIFY on it (as discordgo sends) starts a new session.
+func TestGatewayIdentifyAfterInvalidSession(t *testing.T) {
+	leaktest.Check(t)
+	ctx := testCtx(t)
+	clock := newFakeClock()
+	g, c, r := connected(t, &Gateway{Now: clock.Now}, "v=10")
+	if err := g.SendInvalidSession(0, false); err != nil {
+		t.Fatal(err)
+	}
+	c.readUntil(ctx, opInvalidSession, "")
+	clock.Advance(5 * time.Second)
+	c.mustSend(ctx, identifyPayload("tok", 0, 1, 0))
+	p := c.readUntil(ctx, 0, "READY")
+	var again readyInfo
+	json.Unmarshal(p.D, &again)
+	if again.SessionID == "" || again.SessionID == r.SessionID {
+		t.Fatalf("READY after op 9: %s", p.D)
+	}
+	if si, ok := g.Session(0); !ok || si.ID != again.SessionID || si.Conn == 0 {
+		t.Fatalf("session %+v %v", si, ok)
 	}
 }

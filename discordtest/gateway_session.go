@@ -324,7 +324,8 @@ func (g *Gateway) resumeLocked(c *gwConn, raw json.RawMessage) {
 	for _, p := range s.buf[seq-s.first+1:] {
 		c.send(outItem{data: p})
 	}
-	g.dispatchLocked(s, "RESUMED", nil)
+	// RESUMED's d is an object on Discord (clients index into it).
+	g.dispatchLocked(s, "RESUMED", []byte(`{}`))
 	g.flapLocked(c)
 }
 
@@ -398,7 +399,11 @@ func (g *Gateway) clientClosed(c *gwConn, code int, reason string) {
 			g.connInfo[i].ClientClose = code
 		}
 	}
-	if (code == 1000 || code == 1001) && c.sess != nil {
+	// A client that closes with 1000 or 1001 ends its session. Its answer
+	// to a close the Gateway sent does not: the session stays as the
+	// Gateway's close code left it (many clients answer any close with
+	// 1000).
+	if (code == 1000 || code == 1001) && c.sess != nil && !c.closing {
 		g.dropSessionLocked(c.sess)
 	}
 	g.notifyLocked()

@@ -298,6 +298,22 @@ func (s *Server) guildCreate(id uint64) []byte {
 	return b
 }
 
+// members returns the members of a guild the Server holds, as JSON.
+func (s *Server) members(id uint64) []json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.world.guilds[id]
+	if g == nil {
+		return nil
+	}
+	var out []json.RawMessage
+	for _, m := range s.world.memberList(g, 0, len(g.members)) {
+		b, _ := json.Marshal(m)
+		out = append(out, b)
+	}
+	return out
+}
+
 // attach makes g the gateway that route events are dispatched to.
 func (s *Server) attach(g *Gateway) {
 	s.mu.Lock()

@@ -229,7 +229,7 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("GET /_fake/", f.control(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{
 			"rest": f.APIURL(), "gateway": f.GatewayURL(), "resume_gateway": f.gw.ResumeURL(),
-			"guilds": f.guildList(),
+			"guilds": f.guildList(), "users": userList(), "bot_id": fmt.Sprint(BotUserID),
 		})
 	}))
 	mux.Handle("GET /metrics", f.metrics.handler())
@@ -285,6 +285,14 @@ func (f *Fake) guildList() []map[string]any {
 	out := make([]map[string]any, len(f.guilds))
 	for i, g := range f.guilds {
 		out[i] = map[string]any{"id": fmt.Sprint(g.ID), "name": g.Name, "channel_id": fmt.Sprint(g.ChannelID)}
+	}
+	return out
+}
+
+func userList() []map[string]any {
+	out := make([]map[string]any, len(sampleUsers))
+	for i, u := range sampleUsers {
+		out[i] = map[string]any{"id": fmt.Sprint(u.ID), "username": u.Name}
 	}
 	return out
 }
