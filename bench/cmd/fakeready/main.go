@@ -1,0 +1,127 @@
+// Command fakeready times how long `ipcord fake` takes to get many ipcord
+// shards READY: it starts the fake as a child process with --shards N and
+// --max-concurrency M (one sample guild per shard), runs a shard.Manager
+// sized by the fake's Get Gateway Bot, and reports the time from Run to
+// the last READY, over several rounds, as a median with its range.
+//
+//	cd bench && go run ./cmd/fakeready -n 1000 -max-concurrency 1000 -rounds 5
+//
+// The ipcord binary is built from the repository first (../cmd/ipcord).
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/ipcord/ipcord/gateway"
+	"github.com/ipcord/ipcord/gateway/shard"
+	"github.com/ipcord/ipcord/rest"
+)
+
+func main() {
+	n := flag.Int("n", 1000, "shards")
+	mc := flag.Int("max-concurrency", 1000, "the fake's identify buckets")
+	rounds := flag.Int("rounds", 5, "rounds")
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "fakeready")
+	if err != nil {
+		fail(err)
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "ipcord")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/ipcord")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		fail(fmt.Errorf("build ipcord: %v\n%s", err, out))
+	}
+	var times []float64
+	for r := range *rounds {
+		d, err := round(bin, *n, *mc)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("round %d: %d shards READY in %.2f s\n", r+1, *n, d.Seconds())
+		times = append(times, d.Seconds())
+	}
+	slices.Sort(times)
+	fmt.Printf("%d shards, max_concurrency %d: median %.2f s (range %.2f–%.2f s) over %d rounds\n",
+		*n, *mc, times[len(times)/2], times[0], times[len(times)-1], len(times))
+}
+
+func round(bin string, n, mc int) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	const token = "MTAwMDAwMDAwMDAwMDAwMDAwMQ.bench.token"
+	fake := exec.CommandContext(ctx, bin, "fake", "--addr", "127.0.0.1:0", "--token", token,
+		"--shards", fmt.Sprint(n), "--max-concurrency", fmt.Sprint(mc), "--guilds", fmt.Sprint(n))
+	out, err := fake.StdoutPipe()
+	if err != nil {
+		return 0, err
+	}
+	if err := fake.Start(); err != nil {
+		return 0, err
+	}
+	defer func() { fake.Process.Kill(); fake.Wait() }()
+	restRE := regexp.MustCompile(`REST +(http://[0-9.:]+/api/v10)`)
+	sc := bufio.NewScanner(out)
+	base := ""
+	for base == "" && sc.Scan() {
+		if m := restRE.FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		return 0, fmt.Errorf("ipcord fake printed no REST URL")
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	var ready atomic.Int64
+	all := make(chan struct{})
+	m, err := shard.NewManager(shard.ManagerConfig{
+		REST: &rest.Client{Token: token, BaseURL: base},
+		Shard: shard.Config{
+			Gateway: gateway.Config{Token: token, Intents: gateway.IntentGuilds},
+			Handler: func(_ context.Context, ev shard.Event) {
+				if ev.Name == "READY" && ready.Add(1) == int64(n) {
+					close(all)
+				}
+			},
+		},
+	})
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	done := make(chan error, 1)
+	mctx, stop := context.WithCancel(ctx)
+	go func() { done <- m.Run(mctx) }()
+	select {
+	case <-all:
+	case err := <-done:
+		stop()
+		return 0, fmt.Errorf("manager: %v", err)
+	case <-ctx.Done():
+		stop()
+		return 0, fmt.Errorf("%d of %d shards READY: %w", ready.Load(), n, ctx.Err())
+	}
+	d := time.Since(start)
+	stop()
+	<-done
+	return d, nil
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "fakeready:", err)
+	os.Exit(1)
+}
