@@ -46,7 +46,7 @@ func newRESTFixture(t *testing.T) *restFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	g := startGateway(t, &Gateway{Server: srv, Guilds: []json.RawMessage{json.RawMessage(worldGuild)}, UserID: wApp})
+	g := startGateway(t, &Gateway{Server: srv, Guilds: []json.RawMessage{json.RawMessage(worldGuild)}, UserID: wApp, MaxConcurrency: 2})
 	f := &restFixture{t: t, srv: srv, gw: g, ctx: testCtx(t)}
 	f.c = mustDial(t, g.URL(), "v=10")
 	f.c.identify(f.ctx, 0, 1)
