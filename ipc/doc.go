@@ -35,7 +35,7 @@
 //
 // The native protocol, ipcord.v1, is JSON text messages over WebSocket with
 // the subprotocol "ipcord.v1" and the secret as a bearer token on the
-// upgrade request; see DESIGN.md in the repository for the frames. Both
+// upgrade request; see docs/DESIGN.md in the repository for the frames. Both
 // sides ping every PingInterval and drop a peer from which nothing was read
 // for PingMisses intervals, so a peer that vanished without closing fails
 // its pending calls instead of hanging them. Messages larger than

@@ -3,8 +3,9 @@
 // written once for an ipc.Router serves WebSocket clients and NATS callers
 // alike.
 //
-// It is its own Go module (github.com/ipcord/ipcord/ipc/natsipc), so users
-// who never need NATS never download it.
+// It is part of the root module: nats.go, the one dependency it adds, is
+// small, and a program that never imports natsipc never links it; the NATS
+// server (github.com/nats-io/nats-server) serves only its tests.
 //
 // A Node joins a NATS connection. With a Router it serves as a named
 // cluster; every Node can call:
