@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 )
@@ -25,11 +24,13 @@ func (d *Dashboard) say(w http.ResponseWriter, r *http.Request) {
 	}
 	if name, ok := strings.CutPrefix(strings.TrimSpace(a.Content), "/"); ok {
 		body, _ := json.Marshal(map[string]string{"channel_id": a.ChannelID, "name": name})
-		d.control(w, "/_fake/command", body)
+		status, out := d.control("/_fake/command", body)
+		relay(w, status, out)
 		return
 	}
 	body, _ := json.Marshal(map[string]string{"channel_id": a.ChannelID, "content": a.Content})
-	d.control(w, "/_fake/message", body)
+	status, out := d.control("/_fake/message", body)
+	relay(w, status, out)
 }
 
 // fault injects one of Faults on a shard.
@@ -42,25 +43,36 @@ func (d *Dashboard) fault(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body is not a JSON object: " + err.Error()})
 		return
 	}
-	if !slices.Contains(Faults, a.Name) || a.Shard < 0 {
+	reqs, ok := consoleFaults[a.Name]
+	if !ok || a.Shard < 0 {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("%v: fault %q on shard %d; the console injects %v", ErrBadControl, a.Name, a.Shard, Faults)})
 		return
 	}
-	body, _ := json.Marshal(FaultRequest{Name: a.Name, Shard: a.Shard})
-	d.control(w, "/_fake/fault", body)
+	var status int
+	var out []byte
+	for _, fr := range reqs {
+		fr.Shard = a.Shard
+		body, _ := json.Marshal(fr)
+		if status, out = d.control("/_fake/fault", body); status != http.StatusOK {
+			break
+		}
+	}
+	relay(w, status, out)
 }
 
-// control POSTs body to the fake's control API at path and relays the
+// control POSTs body to the fake's control API at path and returns the
 // answer: 501 without a fake, 502 when it cannot be reached.
-func (d *Dashboard) control(w http.ResponseWriter, path string, body []byte) {
+func (d *Dashboard) control(path string, body []byte) (int, []byte) {
+	fail := func(status int, msg string) (int, []byte) {
+		b, _ := json.Marshal(map[string]string{"error": msg})
+		return status, b
+	}
 	if d.Fake == "" {
-		writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this dashboard runs against real Discord: no fake to control"})
-		return
+		return fail(http.StatusNotImplemented, "this dashboard runs against real Discord: no fake to control")
 	}
 	req, err := http.NewRequest(http.MethodPost, d.Fake+path, bytes.NewReader(body))
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
-		return
+		return fail(http.StatusInternalServerError, err.Error())
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if d.FakeToken != "" {
@@ -72,12 +84,16 @@ func (d *Dashboard) control(w http.ResponseWriter, path string, body []byte) {
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "fake Discord unreachable: " + err.Error()})
-		return
+		return fail(http.StatusBadGateway, "fake Discord unreachable: "+err.Error())
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, out
+}
+
+// relay answers with what the fake answered.
+func relay(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(resp.StatusCode)
-	w.Write(out)
+	w.WriteHeader(status)
+	w.Write(body)
 }

@@ -53,7 +53,9 @@ func waitStats(t *testing.T, base, what string, cond func(demo.Stats) bool) demo
 // /metrics, parsed by Prometheus's parser, and /healthz stays 200.
 func TestConsoleFaultsPingAndMetrics(t *testing.T) {
 	leaktest.Check(t)
-	d := startDemo(t, demo.Config{Guilds: 4, Shards: 2, Traffic: 5, HeartbeatInterval: 200 * time.Millisecond})
+	// Heartbeats every second: a loaded machine does not look like a zombie,
+	// and the zombie button is found out within two seconds.
+	d := startDemo(t, demo.Config{Guilds: 4, Shards: 2, Traffic: 5, HeartbeatInterval: time.Second})
 	base := d.Info.DashboardURL
 	if code, body := do(t, "GET", base+"/api/config", "", nil); code != 200 || !strings.Contains(string(body), `"fake":true`) {
 		t.Fatalf("config: %d %s", code, body)
@@ -67,7 +69,7 @@ func TestConsoleFaultsPingAndMetrics(t *testing.T) {
 		t.Errorf("Server-Timing %q", timing)
 	}
 
-	for _, bad := range []string{`{"name":"drop_session","shard":0}`, `{"name":"reconnect","shard":-1}`, `nope`} {
+	for _, bad := range []string{`{"name":"drop_session","shard":0}`, `{"name":"stop_heartbeat_acks","shard":0}`, `{"name":"reconnect","shard":-1}`, `nope`} {
 		if code, body := do(t, "POST", base+"/api/fault", "", bad); code != 400 {
 			t.Errorf("fault %s: %d %s, want 400", bad, code, body)
 		}
@@ -85,6 +87,26 @@ func TestConsoleFaultsPingAndMetrics(t *testing.T) {
 	})
 	if st.Shards[1].Resumes != 0 || st.Shards[0].Identifies != 1 {
 		t.Errorf("shards after one reconnect of shard 0: %+v", st.Shards)
+	}
+	// Every other button on shard 1: the bot recovers from each, and the
+	// feed says how and from what.
+	for _, f := range []struct{ fault, recovery, cause string }{
+		{"zombie", "resumed its session", "zombie"},
+		{"cut_mid_frame", "resumed its session", "connection lost"},
+		{"invalid_session", "identified a new session", "invalid session"},
+	} {
+		before := len(st.Errors)
+		if code, body := do(t, "POST", base+"/api/fault", "", map[string]any{"name": f.fault, "shard": 1}); code != 200 {
+			t.Fatalf("%s: %d %s", f.fault, code, body)
+		}
+		st = waitStats(t, base, "shard 1 to recover from "+f.fault, func(st demo.Stats) bool {
+			for _, n := range st.Errors[min(before, len(st.Errors)):] {
+				if n.Source == "shard 1" && strings.Contains(n.Text, f.recovery) && strings.Contains(n.Text, f.cause) {
+					return st.Shards[1].State == "READY"
+				}
+			}
+			return false
+		})
 	}
 
 	if code, body := do(t, "POST", base+"/api/say", "", map[string]string{"channel_id": d.Info.SampleChannel, "content": "!ping"}); code != 200 {
@@ -147,7 +169,8 @@ func TestConsoleFaultsPingAndMetrics(t *testing.T) {
 	}
 	for _, m := range fams.Mismatches(
 		promscrape.Want{Name: "ipcord_shard_resumes_total", Labels: map[string]string{"shard": "0"}, Value: 1},
-		promscrape.Want{Name: "ipcord_shard_resumes_total", Labels: map[string]string{"shard": "1"}, Value: 0},
+		promscrape.Want{Name: "ipcord_shard_resumes_total", Labels: map[string]string{"shard": "1"}, Value: 2},
+		promscrape.Want{Name: "ipcord_shard_identifies_total", Labels: map[string]string{"shard": "1"}, Value: 2},
 		promscrape.Want{Name: "ipcord_shard_state", Labels: map[string]string{"shard": "0", "state": "ready"}, Value: 1},
 		promscrape.Want{Name: "ipcord_ipc_connections", Labels: map[string]string{"server": "demo-bot"}, Value: 2},
 		promscrape.Want{Name: "ipcord_shard_events_total", Labels: map[string]string{"type": "INTERACTION_CREATE"}, Value: 1},

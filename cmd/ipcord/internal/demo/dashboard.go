@@ -57,9 +57,20 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.handler.ServeHTTP(w, r)
 }
 
-// Faults are the fake's faults the console has buttons for: the ones a
-// visitor can watch the bot recover from.
-var Faults = []string{"reconnect", "stop_heartbeat_acks", "invalid_session", "cut_mid_frame"}
+// Faults are the console's fault buttons, in order: the faults a visitor
+// can watch the bot recover from (consoleFaults says what each asks of the
+// fake).
+var Faults = []string{"reconnect", "zombie", "invalid_session", "cut_mid_frame"}
+
+// consoleFaults are what each of Faults asks of the fake's control API. A
+// zombie connection reads nothing at all, ACKs included; without held
+// frames the dispatches still flowing would keep it alive.
+var consoleFaults = map[string][]FaultRequest{
+	"reconnect":       {{Name: "reconnect"}},
+	"zombie":          {{Name: "stop_heartbeat_acks"}, {Name: "delay_frames", MS: 120_000}},
+	"invalid_session": {{Name: "invalid_session"}},
+	"cut_mid_frame":   {{Name: "cut_mid_frame"}},
+}
 
 // mux lists every route of the console in one place; a new panel's API
 // goes here and its drawing in web/app.js's panels.

@@ -173,7 +173,7 @@ const panels = [
 const shard = () => Number($("fault-shard").value || 0);
 const actions = [
   { id: "fault-reconnect", label: "reconnect", title: "the gateway sends op 7 RECONNECT: the shard resumes", fake: true, run: () => fault("reconnect") },
-  { id: "fault-zombie", label: "zombie", title: "the gateway stops acknowledging heartbeats: the shard detects it and resumes", fake: true, run: () => fault("stop_heartbeat_acks") },
+  { id: "fault-zombie", label: "zombie", title: "the connection goes silent, heartbeat ACKs included: the shard finds it dead and resumes", fake: true, run: () => fault("zombie") },
   { id: "fault-invalid-session", label: "invalid session", title: "op 9 INVALID_SESSION d:false: the shard identifies a new session", fake: true, run: () => fault("invalid_session") },
   { id: "fault-cut", label: "cut a frame", title: "the connection drops halfway through a frame: the shard resumes", fake: true, run: () => fault("cut_mid_frame") },
 ];
