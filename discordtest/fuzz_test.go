@@ -66,3 +66,26 @@ func FuzzAddGuild(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadRecording reads arbitrary recordings: each event it returns is
+// replayable (a name, valid JSON data, a shard and time of 0 or more); a
+// refusal is ErrBadRecording.
+func FuzzReadRecording(f *testing.F) {
+	f.Add([]byte(`{"shard":0,"t":"MESSAGE_CREATE","d":{"id":"1"},"at_ms":5}` + "\n\n" + `{"shard":1,"t":"X","d":null,"at_ms":0}`))
+	f.Add([]byte(`{"shard":-1,"t":"X","d":{}}`))
+	f.Add([]byte("{\"t\":\"X\",\"d\":[1,\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		evs, err := ReadRecording(bytes.NewReader(raw))
+		if err != nil {
+			if !errors.Is(err, ErrBadRecording) {
+				t.Fatalf("error %v is not ErrBadRecording", err)
+			}
+			return
+		}
+		for _, ev := range evs {
+			if ev.T == "" || ev.Shard < 0 || ev.AtMS < 0 || !json.Valid(ev.D) {
+				t.Fatalf("unreplayable event %+v", ev)
+			}
+		}
+	})
+}

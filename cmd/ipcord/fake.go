@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
+	"github.com/ipcord/ipcord/discordtest"
 )
 
 func init() {
@@ -32,11 +34,17 @@ func runFake(ctx context.Context, e *env, args []string) error {
 	sessTimeout := fs.Duration("session-timeout", 0, "how long a session without a connection stays resumable (default 3m)")
 	traffic := fs.String("traffic", "0", "background MESSAGE_CREATE events per second, like 5 or 5/s")
 	hb := fs.Duration("heartbeat", 0, "heartbeat interval sent in HELLO (default Discord's 41.25s)")
+	replay := fs.String("replay", "", "serve the dispatches of a recording (ipcord record --out FILE) to the bots that connect")
+	speed := fs.String("speed", "1x", "the replay's speed: 10x keeps a tenth of the recorded spacing, 0x none")
 	pos, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	rate, rerr := parseRate(*traffic)
+	pace, perr := parseSpeed(*speed)
+	if rerr == nil {
+		rerr = perr
+	}
 	switch {
 	case len(pos) > 0:
 		return fs.Fail("unexpected argument %q", pos[0])
@@ -76,8 +84,37 @@ func runFake(ctx context.Context, e *env, args []string) error {
 	for _, g := range f.Guilds() {
 		fmt.Fprintf(e.stdout, "  guild %d %q, channel %d\n", g.ID, g.Name, g.ChannelID)
 	}
+	if *replay != "" {
+		rf, err := os.Open(*replay)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		evs, err := discordtest.ReadRecording(rf)
+		rf.Close()
+		if err != nil {
+			f.Close()
+			return err
+		}
+		fmt.Fprintf(e.stdout, "  replay    %d events from %s at %gx, once their shards connect\n", len(evs), *replay, pace)
+		go func() {
+			if err := f.Gateway().Replay(ctx, evs, pace); err != nil && ctx.Err() == nil {
+				fmt.Fprintf(e.stderr, "ipcord fake: replay: %v\n", err)
+			}
+		}()
+	}
 	<-ctx.Done()
 	return f.Close()
+}
+
+// parseSpeed reads a replay speed: "10x", "0.5x" or "10"; 0 replays
+// without waiting.
+func parseSpeed(s string) (float64, error) {
+	n, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "x"), 64)
+	if err != nil || n < 0 || n > 1e6 {
+		return 0, fmt.Errorf("--speed %q is not a speed like 10x", s)
+	}
+	return n, nil
 }
 
 // parseRate reads "5", "5/s" or "0.5/s".
