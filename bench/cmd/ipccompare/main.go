@@ -1,46 +1,97 @@
 // Command ipccompare is the headline IPC benchmark: `ipcord bench` against
 // `ipcord serve` beside a bare coder/websocket echo (wsecho), each as two
-// processes on loopback, alternated for several rounds in one run so both
-// see the same machine. It prints a Markdown table of medians and ratios.
+// processes on loopback, alternated for several rounds in one run so all
+// contenders see the same machine. It prints Markdown tables of medians with
+// their ranges, the ratios to the echo taken round by round, and what the
+// server process spent per call: CPU time and context switches (read from
+// /proc around the client's run).
 //
-//	cd bench && go run ./cmd/ipccompare -rounds 3 -n 20000
+//	cd bench && go run ./cmd/ipccompare -rounds 5 -n 20000
+//
+// Thread placement moves these figures, so each round measures every
+// placement asked for with -placement: unpinned; same (both processes on
+// CPU 0, via taskset); split (server on CPU 0, client on CPU 1). -base REF
+// adds ipcord built at a git revision as a third contender, for before and
+// after figures from one run.
 package main
 
 import (
-	"bufio"
-	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
-type report struct {
-	Requests int     `json:"requests"`
-	Errors   int     `json:"errors"`
-	RPS      float64 `json:"rps"`
-	P50us    float64 `json:"p50_us"`
-	P99us    float64 `json:"p99_us"`
-}
-
 func main() {
-	rounds := flag.Int("rounds", 3, "alternations of the two contenders")
+	rounds := flag.Int("rounds", 5, "alternations of the contenders")
 	n := flag.Int("n", 20000, "calls per measurement")
+	concs := flag.String("conc", "1,32", "calls in flight, comma-separated")
+	places := flag.String("placement", "unpinned,same,split", "thread placements, comma-separated: unpinned, same, split")
+	base := flag.String("base", "", "also measure ipcord built at this git revision")
+	var bins []string
+	flag.Func("bin", "also measure this ipcord binary, as NAME=PATH (repeatable)", func(s string) error {
+		if name, path, ok := strings.Cut(s, "="); !ok || name == "" || path == "" {
+			return fmt.Errorf("want NAME=PATH")
+		}
+		bins = append(bins, s)
+		return nil
+	})
 	flag.Parse()
-	if err := run(*rounds, *n); err != nil {
+	cfg := config{rounds: *rounds, n: *n, base: *base, bins: bins}
+	for _, s := range strings.Split(*concs, ",") {
+		c, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || c < 1 {
+			fmt.Fprintf(os.Stderr, "ipccompare: -conc: %q is not a positive number\n", s)
+			os.Exit(2)
+		}
+		cfg.concs = append(cfg.concs, c)
+	}
+	for _, s := range strings.Split(*places, ",") {
+		p, ok := placements[strings.TrimSpace(s)]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "ipccompare: -placement: %q is not one of unpinned, same, split\n", s)
+			os.Exit(2)
+		}
+		cfg.places = append(cfg.places, p)
+	}
+	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "ipccompare:", err)
 		os.Exit(1)
 	}
 }
 
-func run(rounds, n int) error {
+type config struct {
+	rounds, n int
+	concs     []int
+	places    []placement
+	base      string
+	bins      []string // NAME=PATH
+}
+
+// placement is where the two processes of one measurement may run: the
+// taskset CPU lists of server and client ("" for anywhere).
+type placement struct {
+	name           string
+	server, client string
+}
+
+var placements = map[string]placement{
+	"unpinned": {name: "unpinned"},
+	"same":     {name: "same CPU", server: "0", client: "0"},
+	"split":    {name: "split CPUs", server: "0", client: "1"},
+}
+
+// contender is one implementation measured: how to start its server and
+// its client.
+type contender struct {
+	name           string
+	server, client []string
+}
+
+func run(cfg config) error {
 	dir, err := os.MkdirTemp("", "ipccompare")
 	if err != nil {
 		return err
@@ -49,104 +100,82 @@ func run(rounds, n int) error {
 	ipcord, wsecho := filepath.Join(dir, "ipcord"), filepath.Join(dir, "wsecho")
 	// ipcord builds from the repository root (this module's parent), so the
 	// figures are of the working tree, not of a published version.
-	for _, build := range map[string][]string{
-		ipcord: {"build", "-C", "..", "-o", ipcord, "./cmd/ipcord"},
-		wsecho: {"build", "-o", wsecho, "./cmd/wsecho"},
-	} {
-		if out, err := exec.Command("go", build...).CombinedOutput(); err != nil {
-			pkg := build[len(build)-1]
-			return fmt.Errorf("building %s: %v\n%s", pkg, err, out)
+	if err := gobuild("..", ipcord, "./cmd/ipcord"); err != nil {
+		return err
+	}
+	if err := gobuild(".", wsecho, "./cmd/wsecho"); err != nil {
+		return err
+	}
+	contenders := []contender{ipcordContender("ipcord", ipcord), {
+		name:   "wsecho",
+		server: []string{wsecho, "serve", "--addr", "127.0.0.1:0"},
+		client: []string{wsecho, "bench"},
+	}}
+	if cfg.base != "" {
+		bin, err := buildAt(dir, cfg.base)
+		if err != nil {
+			return err
 		}
+		contenders = append(contenders, ipcordContender("ipcord@"+cfg.base, bin))
 	}
-	type key struct {
-		who  string
-		conc int
+	for _, b := range cfg.bins {
+		name, path, _ := strings.Cut(b, "=")
+		contenders = append(contenders, ipcordContender(name, path))
 	}
-	results := map[key][]report{}
-	for round := range rounds {
-		for _, who := range []string{"ipcord", "wsecho"} {
-			var server, client []string
-			if who == "ipcord" {
-				server = []string{ipcord, "serve", "--addr", "127.0.0.1:0", "--secret", "bench"}
-				client = []string{ipcord, "bench", "--secret", "bench", "--route", "ping"}
-			} else {
-				server = []string{wsecho, "serve", "--addr", "127.0.0.1:0"}
-				client = []string{wsecho, "bench"}
-			}
-			for _, conc := range []int{1, 32} {
-				r, err := measure(server, client, n, conc)
-				if err != nil {
-					return fmt.Errorf("round %d, %s, %d in flight: %w", round+1, who, conc, err)
+
+	res := results{}
+	for round := range cfg.rounds {
+		for _, p := range cfg.places {
+			// Rotate the order every round, so no contender always runs
+			// first after a change of placement.
+			for i := range contenders {
+				c := contenders[(i+round)%len(contenders)]
+				for _, conc := range cfg.concs {
+					m, err := measure(c, p, cfg.n, conc)
+					if err != nil {
+						return fmt.Errorf("round %d, %s, %s, %d in flight: %w", round+1, p.name, c.name, conc, err)
+					}
+					fmt.Fprintf(os.Stderr, "round %d %-10s %-14s %2d in flight: %8.0f calls/s  p50 %6.1f µs  p99 %7.1f µs  per call: server %5.1f µs CPU %4.2f switches, client %5.1f µs CPU %4.2f switches\n",
+						round+1, p.name, c.name, conc, m.RPS, m.P50us, m.P99us, m.serverCPUus, m.serverCS, m.clientCPUus, m.clientCS)
+					k := key{p.name, c.name, conc}
+					res[k] = append(res[k], m)
 				}
-				fmt.Fprintf(os.Stderr, "round %d %-7s %2d in flight: %8.0f calls/s  p50 %6.1f µs  p99 %7.1f µs\n", round+1, who, conc, r.RPS, r.P50us, r.P99us)
-				results[key{who, conc}] = append(results[key{who, conc}], r)
 			}
 		}
 	}
-	med := func(k key, f func(report) float64) float64 {
-		var v []float64
-		for _, r := range results[k] {
-			v = append(v, f(r))
-		}
-		slices.Sort(v)
-		return v[len(v)/2]
+	res.print(os.Stdout, cfg, contenders)
+	return nil
+}
+
+func ipcordContender(name, bin string) contender {
+	return contender{
+		name:   name,
+		server: []string{bin, "serve", "--addr", "127.0.0.1:0", "--secret", "bench"},
+		client: []string{bin, "bench", "--secret", "bench", "--route", "ping"},
 	}
-	rps := func(r report) float64 { return r.RPS }
-	p50 := func(r report) float64 { return r.P50us }
-	p99 := func(r report) float64 { return r.P99us }
-	fmt.Printf("| in flight | contender | calls/s | p50 µs | p99 µs |\n|---|---|---|---|---|\n")
-	for _, conc := range []int{1, 32} {
-		for _, who := range []string{"ipcord", "wsecho"} {
-			k := key{who, conc}
-			fmt.Printf("| %d | %s | %.0f | %.1f | %.1f |\n", conc, who, med(k, rps), med(k, p50), med(k, p99))
-		}
-	}
-	fmt.Printf("\nMedians of %d alternated rounds, %d calls each. Ratios ipcord ÷ echo:\n", rounds, n)
-	for _, conc := range []int{1, 32} {
-		i, e := key{"ipcord", conc}, key{"wsecho", conc}
-		fmt.Printf("- %2d in flight: throughput %.2f×, p50 latency %.2f×\n", conc, med(i, rps)/med(e, rps), med(i, p50)/med(e, p50))
+}
+
+func gobuild(dir, out, pkg string) error {
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s in %s: %v\n%s", pkg, dir, err, b)
 	}
 	return nil
 }
 
-var wsURL = regexp.MustCompile(`ws://[0-9.]+:[0-9]+`)
-
-// measure starts a server process, runs one client process against it,
-// and stops the server by its PID.
-func measure(server, client []string, n, conc int) (report, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	srv := exec.CommandContext(ctx, server[0], server[1:]...)
-	out, err := srv.StdoutPipe()
-	if err != nil {
-		return report{}, err
+// buildAt builds cmd/ipcord from the repository at rev, extracted with
+// git archive into dir.
+func buildAt(dir, rev string) (string, error) {
+	src := filepath.Join(dir, "base-src")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		return "", err
 	}
-	if err := srv.Start(); err != nil {
-		return report{}, err
+	x := exec.Command("bash", "-c", `set -o pipefail; git archive "$1" | tar -x -C "$2"`, "extract", rev, src)
+	x.Dir = ".."
+	if b, err := x.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("git archive %s: %v\n%s", rev, err, b)
 	}
-	defer func() {
-		srv.Process.Signal(os.Interrupt)
-		srv.Wait()
-	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		return report{}, fmt.Errorf("server printed no address: %w", err)
-	}
-	url := wsURL.FindString(line)
-	if url == "" {
-		return report{}, fmt.Errorf("no URL in %q", line)
-	}
-	args := append(slices.Clone(client[1:]), "--url", url, "--n", strconv.Itoa(n), "--concurrency", strconv.Itoa(conc), "--json")
-	b, err := exec.CommandContext(ctx, client[0], args...).Output()
-	if err != nil {
-		return report{}, fmt.Errorf("%v: %s", err, b)
-	}
-	var r report
-	if err := json.Unmarshal([]byte(strings.TrimSpace(string(b))), &r); err != nil {
-		return report{}, err
-	}
-	if r.Errors > 0 || r.Requests != n {
-		return r, fmt.Errorf("%d errors, %d of %d requests", r.Errors, r.Requests, n)
-	}
-	return r, nil
+	bin := filepath.Join(dir, "ipcord-base")
+	return bin, gobuild(src, bin, "./cmd/ipcord")
 }
