@@ -63,9 +63,9 @@ func (c *conn) writeCompressed(z *compressor, op wsproto.Opcode, payload []byte)
 	z.deflaters.Put(d)
 	var ok bool
 	if len(*buf) < len(payload) {
-		ok = c.queue(op, true, *buf)
+		ok = c.queue(op, true, *buf, false)
 	} else {
-		ok = c.queue(op, false, payload)
+		ok = c.queue(op, false, payload, false)
 	}
 	putBuf(buf)
 	return ok

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ipcord/ipcord/internal/wsproto"
+	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"github.com/ipcord/ipcord/ipc/internal/wire"
 )
 
@@ -102,6 +103,15 @@ type conn struct {
 	wdeadline time.Time     // the socket's write deadline; owned by the writer
 	wdone     bool          // no more writes after a close frame or a failure
 	flushed   chan struct{} // set by fail while a write is in progress; closed when it ends
+	held      atomic.Bool   // wbuf has frames the read loop queued without writing them
+
+	// The handler the read loop runs inline (see inline.go): since when
+	// (sinceEpoch; 0 when none, -1 once another loop took over), its
+	// context, and its route's statistics.
+	inlineSince atomic.Int64
+	inlineCtx   atomic.Pointer[handlerContext]
+	inlineStat  atomic.Pointer[transport.RouteStat]
+	watched     bool // known to the watchdog; owned by the reader
 
 	mu       sync.Mutex
 	nextID   uint64
@@ -196,6 +206,9 @@ func (c *conn) nextText() (payload []byte, ok bool) {
 			return nil, false
 		}
 		if !ok {
+			// The next read may wait: first write the replies held for
+			// the requests served since the last one.
+			c.flushHeld()
 			n, err := c.dec.ReadFrom(c.nc)
 			if n > 0 {
 				c.readAny.Store(true)
@@ -229,34 +242,32 @@ func (c *conn) nextText() (payload []byte, ok bool) {
 	}
 }
 
-// readLoop reads native frames until the connection ends.
+// readLoop reads native frames until the connection ends, or until the
+// watchdog hands the reading to another loop because a handler this one
+// ran got stuck. Fast routes' handlers run here (see inline.go), the
+// others on workers.
 func (c *conn) readLoop() {
 	for {
 		payload, ok := c.nextText()
 		if !ok {
 			return
 		}
-		req, err := c.handle(payload)
+		t, run, err := c.handle(payload)
 		if err != nil {
 			c.closeWith(int(wsproto.CloseInvalidPayload), truncateReason(err.Error()))
 			c.fail(err)
 			return
 		}
-		if req == nil {
+		if !run {
 			continue
 		}
-		if c.dec.Buffered() > 0 {
-			// More is already here: keep reading, and let a worker run
-			// this request.
-			c.cfg.workers.run(func() { c.run(req.ctx, req.id, req.h) })
+		if t.stat.Inline() {
+			if !c.runInline(t) {
+				return
+			}
 			continue
 		}
-		// Nothing else is buffered, so the next read would wait: hand
-		// reading to a worker and run this request here, at once, instead
-		// of waking a worker and waiting for it.
-		c.cfg.workers.run(c.readLoop)
-		c.run(req.ctx, req.id, req.h)
-		return
+		c.cfg.workers.run(func() { c.runWorker(t) })
 	}
 }
 
@@ -267,23 +278,17 @@ func truncateReason(s string) string {
 	return s
 }
 
-// task is a request ready to run: its context, id and handler.
-type task struct {
-	ctx *handlerContext
-	id  uint64
-	h   Handler
-}
-
 // handle processes one text message from the read loop. It returns the
 // request to run when the message is one that should run.
-func (c *conn) handle(payload []byte) (*task, error) {
+func (c *conn) handle(payload []byte) (t task, run bool, err error) {
 	f, err := wire.Decode(payload)
 	if err != nil {
-		return nil, err
+		return t, false, err
 	}
 	switch f.Type {
 	case wire.TypeRequest:
-		return c.serve(&f), nil
+		t, run = c.serve(&f)
+		return t, run, nil
 	case wire.TypeResult:
 		c.deliver(f.ID, reply{data: append([]byte(nil), f.Data...)})
 	case wire.TypeError:
@@ -303,7 +308,7 @@ func (c *conn) handle(payload []byte) (*task, error) {
 			c.writeFrame(wire.AppendError(nil, f.ID, CodeUnsupported, "unknown frame type"))
 		}
 	}
-	return nil, nil
+	return t, false, nil
 }
 
 // deliver hands a reply to the call waiting for it; a reply nobody waits for

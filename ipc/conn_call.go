@@ -49,6 +49,7 @@ func (c *conn) call(ctx context.Context, route string, args []byte, timeout time
 	} else if dl, ok := ctx.Deadline(); ok {
 		timeoutMS = max(time.Until(dl).Milliseconds(), 1)
 	}
+	c.callingBack(ctx)
 	buf := getBuf()
 	*buf = wire.AppendRequest((*buf)[:0], id, route, args, timeoutMS, MetaFrom(ctx))
 	if len(*buf) > c.sendLimit() {

@@ -11,9 +11,18 @@ import (
 
 // Serving: requests the peer sends us, run on workers.
 
-// serve starts the handler for one request, or answers at once when the
-// request cannot run.
-func (c *conn) serve(f *wire.Frame) *task {
+// task is a request ready to run.
+type task struct {
+	ctx   *handlerContext
+	id    uint64
+	h     Handler
+	stat  *transport.RouteStat // its route's
+	start time.Time            // when it was read
+}
+
+// serve readies one request to run, or answers at once when it cannot
+// run.
+func (c *conn) serve(f *wire.Frame) (t task, run bool) {
 	id := f.ID
 	h, ok := c.cfg.router.Lookup(f.Route)
 	var e *Error
@@ -38,7 +47,7 @@ func (c *conn) serve(f *wire.Frame) *task {
 		c.mu.Unlock()
 		c.cfg.refused(e, func() Request { return c.request(f) })
 		c.writeFrame(wire.AppendError(nil, id, e.Code, e.Message))
-		return nil
+		return t, false
 	}
 	timeout := c.cfg.defaultTimeout
 	if f.TimeoutMS > 0 {
@@ -48,9 +57,10 @@ func (c *conn) serve(f *wire.Frame) *task {
 	}
 	if c.failed {
 		c.mu.Unlock()
-		return nil
+		return t, false
 	}
-	hc := transport.NewContext(Request{}, time.Now().Add(timeout), nil)
+	start := time.Now()
+	hc := transport.NewContext(Request{}, start.Add(timeout), nil)
 	c.inbound[id] = hc
 	c.running++
 	c.handlers.Add(1)
@@ -58,7 +68,7 @@ func (c *conn) serve(f *wire.Frame) *task {
 	c.mu.Unlock()
 
 	*hc.Request() = c.request(f)
-	return &task{ctx: hc, id: id, h: h}
+	return task{ctx: hc, id: id, h: h, stat: c.cfg.workers.stats.Get(hc.Request().Route), start: start}, true
 }
 
 // request is the Request a handler (or a hook) sees for f.
@@ -72,32 +82,56 @@ func (c *conn) request(f *wire.Frame) Request {
 	}
 }
 
-func (c *conn) run(ctx *handlerContext, id uint64, h Handler) {
-	defer c.handlers.Done()
-	defer c.active.Add(-1)
-	defer ctx.Cancel()
-	req := ctx.Request()
-	data, err := serve(ctx, h, req, c.cfg.hooks, c.cfg.logger)
+// runWorker runs t on a worker, timing its handler for its route's
+// statistics.
+func (c *conn) runWorker(t task) {
+	began := time.Now() // the wait for a worker is not the handler's
+	reply := c.execute(t)
+	t.stat.Record(time.Since(began))
+	c.finish(t, reply, false)
+}
+
+// execute runs t's handler and returns its answer, encoded in a buffer
+// from bufPool, or nil when no answer is due (the caller canceled, or
+// Shutdown answered for it).
+func (c *conn) execute(t task) *[]byte {
+	data, err := serve(t.ctx, t.h, t.ctx.Request(), c.cfg.hooks, c.cfg.logger)
 	c.mu.Lock()
 	c.running--
-	live := c.inbound[id] == ctx
+	live := c.inbound[t.id] == t.ctx
 	if live {
-		delete(c.inbound, id)
+		delete(c.inbound, t.id)
 	}
 	c.mu.Unlock()
 	if !live {
-		return // canceled by the caller, or answered by Shutdown
+		return nil
 	}
 	buf := getBuf()
 	if err == nil {
-		if *buf = wire.AppendResult((*buf)[:0], id, data); len(*buf) > c.sendLimit() {
+		if *buf = wire.AppendResult((*buf)[:0], t.id, data); len(*buf) > c.sendLimit() {
 			err = c.tooLarge("the reply", len(*buf))
 		}
 	}
 	if err != nil {
 		e := AsError(err)
-		*buf = wire.AppendError((*buf)[:0], id, e.Code, e.Message)
+		*buf = wire.AppendError((*buf)[:0], t.id, e.Code, e.Message)
 	}
-	c.writeFrame(*buf)
-	putBuf(buf)
+	return buf
+}
+
+// finish sends t's answer, if any (held: see writeHeld), and ends its
+// bookkeeping. Shutdown waits for it, so the answer is queued before the
+// close frame.
+func (c *conn) finish(t task, reply *[]byte, hold bool) {
+	if reply != nil {
+		if hold {
+			c.writeHeld(*reply)
+		} else {
+			c.writeFrame(*reply)
+		}
+		putBuf(reply)
+	}
+	t.ctx.Cancel()
+	c.active.Add(-1)
+	c.handlers.Done()
 }

@@ -29,11 +29,31 @@ func (c *conn) write(op wsproto.Opcode, payload []byte) bool {
 	if z := c.compress; z != nil && len(payload) >= z.minSize && !op.IsControl() {
 		return c.writeCompressed(z, op, payload)
 	}
-	return c.queue(op, false, payload)
+	return c.queue(op, false, payload, false)
 }
 
-// queue appends one frame to the write queue and flushes it.
-func (c *conn) queue(op wsproto.Opcode, rsv1 bool, payload []byte) bool {
+// writeHeld queues a frame of the read loop's without writing it: the
+// loop writes what it holds before it next reads the socket (flushHeld),
+// and anyone's write meanwhile takes it along.
+func (c *conn) writeHeld(payload []byte) {
+	if z := c.compress; z != nil && len(payload) >= z.minSize {
+		c.writeFrame(payload)
+		return
+	}
+	c.queue(wsproto.OpText, false, payload, true)
+}
+
+// flushHeld writes the frames writeHeld queued.
+func (c *conn) flushHeld() {
+	if c.held.Load() {
+		c.wmu.Lock()
+		c.flushLocked()
+	}
+}
+
+// queue appends one frame to the write queue and flushes it, unless hold
+// is set and no write is in progress.
+func (c *conn) queue(op wsproto.Opcode, rsv1 bool, payload []byte, hold bool) bool {
 	var key [4]byte
 	if c.role == wsproto.Client {
 		key = wsproto.MaskKey()
@@ -49,6 +69,11 @@ func (c *conn) queue(op wsproto.Opcode, rsv1 bool, payload []byte) bool {
 		return false
 	}
 	c.wbuf = wsproto.AppendFrame(c.wbuf, c.role, op, true, rsv1, key, payload)
+	if hold && !c.writing {
+		c.held.Store(true)
+		c.wmu.Unlock()
+		return true
+	}
 	c.flushLocked()
 	return true
 }
@@ -61,6 +86,7 @@ func (c *conn) flushLocked() {
 		return
 	}
 	c.writing = true
+	c.held.Store(false) // written below with the rest
 	if c.active.Load() > 1 {
 		// Other calls are in flight on this connection: let goroutines
 		// about to queue their frames do so first, so they share this

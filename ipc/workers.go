@@ -1,21 +1,35 @@
 package ipc
 
-import "sync"
+import (
+	"sync"
 
-// workers runs handlers on reused goroutines. A fresh goroutine per request
-// starts with a small stack that JSON decoding immediately grows (copying
-// it), and that cost dominated a profile of many small calls; a worker
-// that has already grown its stack runs the next request at once. Idle
-// workers wait in a LIFO stack (the most recently used are the hottest),
-// at most maxIdle of them; past that a worker exits when it finishes.
+	"github.com/ipcord/ipcord/ipc/internal/transport"
+)
+
+// workers is where an owner's (a Server's or a Client's) handlers run. A
+// connection's read loop runs the handlers of fast routes itself, under
+// the watchdog (see inline.go), and hands the others to reused
+// goroutines: a fresh goroutine per request starts with a small stack
+// that JSON decoding immediately grows (copying it), and that cost
+// dominated a profile of many small calls; a worker that has already
+// grown its stack runs the next request at once. Idle workers wait in a
+// LIFO stack (the most recently used are the hottest), at most maxIdle of
+// them; past that a worker exits when it finishes.
 type workers struct {
 	mu      sync.Mutex
 	idle    []chan func()
 	maxIdle int
 	stopped bool
+
+	stats transport.RouteStats // how long each route's handlers take
+	watch watchdog
 }
 
-func newWorkers(maxIdle int) *workers { return &workers{maxIdle: maxIdle} }
+func newWorkers(maxIdle int) *workers {
+	w := &workers{maxIdle: maxIdle}
+	w.watch.init()
+	return w
+}
 
 // run runs f on an idle worker, or on a new one.
 func (w *workers) run(f func()) {
@@ -48,7 +62,8 @@ func (w *workers) loop(ch chan func(), f func()) {
 	}
 }
 
-// stop ends the idle workers; busy ones end when they finish.
+// stop ends the idle workers and the watchdog; busy workers end when they
+// finish.
 func (w *workers) stop() {
 	w.mu.Lock()
 	w.stopped = true
@@ -58,4 +73,5 @@ func (w *workers) stop() {
 	for _, ch := range idle {
 		close(ch)
 	}
+	w.watch.stop()
 }

@@ -19,7 +19,7 @@ import (
 // replies leave together, the way a bare nats.go responder answers. (With
 // a pool of readers, each request woke a goroutine of its own and every
 // reply was flushed alone: a third more CPU per call.) A route whose
-// handlers take inlineMax or more on average runs each call in a goroutine
+// handlers take transport.InlineMax or more on average runs each call in a goroutine
 // of its own instead, so slow and CPU-heavy handlers run in parallel.
 //
 // A handler that turns slow while the reader runs it is caught by a
@@ -29,14 +29,9 @@ import (
 // handler for at most about stallAfter. The watchdog sleeps while no
 // requests come.
 
-const (
-	// inlineMax is the average handler duration under which a route runs
-	// on the reader: about what a hand-off to a goroutine costs.
-	inlineMax = 20 * time.Microsecond
-	// stallAfter is how long the reader may run one handler before the
-	// watchdog hands the channel to a new reader.
-	stallAfter = 500 * time.Microsecond
-)
+// stallAfter is how long the reader may run one handler before the
+// watchdog hands the channel to a new reader.
+const stallAfter = 500 * time.Microsecond
 
 // reader is one goroutine taking requests off Node.reqCh.
 // handlerContext is the context a handler runs under, as in package ipc.
@@ -44,7 +39,7 @@ type handlerContext = transport.Context[ipc.Request]
 
 type reader struct {
 	since atomic.Int64 // when its running handler began (nanoseconds after Node.epoch); 0 between handlers
-	route atomic.Pointer[routeStat]
+	route atomic.Pointer[transport.RouteStat]
 
 	// The handler it runs, for the watchdog to make cancelable when it
 	// hands the channel on: until then no other goroutine reads cancels.
@@ -53,50 +48,6 @@ type reader struct {
 	replyTo    string
 	id         []byte
 	registered bool // in Node.running
-}
-
-// routeStat is what the dispatcher learned about one route.
-type routeStat struct {
-	avg   atomic.Int64 // moving average of handler durations, in nanoseconds
-	calls atomic.Uint32
-}
-
-// sampleInline is how often an inline handler is timed: reading the clock
-// costs about a tenth of a small handler, and a route that slows down a
-// lot is caught by the watchdog anyway.
-const sampleInline = 16
-
-// timed reports whether this inline run should be timed.
-func (s *routeStat) timed() bool { return s.calls.Add(1)%sampleInline == 0 }
-
-// record adds one handler duration to the average. Concurrent updates may
-// lose one another; the average only steers where handlers run.
-func (s *routeStat) record(d time.Duration) {
-	a := s.avg.Load()
-	s.avg.Store(a + (int64(d)-a)/8)
-}
-
-func (s *routeStat) inline() bool { return s.avg.Load() < int64(inlineMax) }
-
-// stat returns the statistics of route, a route of the Router.
-func (n *Node) stat(route string) *routeStat {
-	if s, ok := (*n.stats.Load())[route]; ok {
-		return s
-	}
-	n.statsMu.Lock()
-	defer n.statsMu.Unlock()
-	old := *n.stats.Load()
-	if s, ok := old[route]; ok {
-		return s
-	}
-	m := make(map[string]*routeStat, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	s := &routeStat{}
-	m[route] = s
-	n.stats.Store(&m)
-	return s
 }
 
 // now returns the time since n.epoch, monotonic and never 0.
@@ -125,7 +76,7 @@ func (n *Node) read(r *reader) {
 }
 
 // runInline runs a request's handler on reader r, under the watchdog.
-func (n *Node) runInline(r *reader, st *routeStat, start time.Time, j job) {
+func (n *Node) runInline(r *reader, st *transport.RouteStat, start time.Time, j job) {
 	r.route.Store(st)
 	r.since.Store(int64(start.Sub(n.epoch)) + 1)
 	n.served.Add(1)
@@ -136,7 +87,7 @@ func (n *Node) runInline(r *reader, st *routeStat, start time.Time, j job) {
 		}
 	}
 	var began time.Time
-	if st.timed() {
+	if st.Timed() {
 		began = start
 	}
 	n.run(st, start, began, j, r)
@@ -219,7 +170,7 @@ func (n *Node) checkStall() bool {
 		return true
 	}
 	if st := r.route.Load(); st != nil {
-		st.avg.Store(max(st.avg.Load(), int64(stallAfter)))
+		st.Stalled(stallAfter)
 	}
 	// From now on another reader reads the cancels: make the stuck handler
 	// cancelable.

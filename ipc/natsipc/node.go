@@ -106,8 +106,7 @@ type Node struct {
 	busy    chan struct{}          // wakes the watchdog: the reader runs a handler
 	served  atomic.Uint32          // handlers run inline, for the watchdog to see activity
 	epoch   time.Time
-	statsMu sync.Mutex // for writers of stats
-	stats   atomic.Pointer[map[string]*routeStat]
+	stats   transport.RouteStats
 }
 
 // New joins the NATS connection nc as a node. nc stays the caller's: its
@@ -161,7 +160,6 @@ func New(nc *nats.Conn, cfg Config) (*Node, error) {
 	}
 	n.clusterPrefix = "cluster." + cfg.Cluster + "."
 	n.cancelSubject = n.prefix + "cancel"
-	n.stats.Store(&map[string]*routeStat{})
 	n.running.m = make(map[string]*handlerContext)
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)

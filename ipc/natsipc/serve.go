@@ -138,9 +138,9 @@ func (n *Node) serve(r *reader, m *nats.Msg) {
 	}
 	n.handlers.Add(1)
 	j := job{replyTo: m.Reply, route: route, req: req, h: h}
-	st := n.stat(route)
+	st := n.stats.Get(route)
 	start := time.Now()
-	if st.inline() {
+	if st.Inline() {
 		n.runInline(r, st, start, j)
 	} else {
 		go func() {
@@ -153,7 +153,7 @@ func (n *Node) serve(r *reader, m *nats.Msg) {
 // run runs a request received at start, timing its handler from began
 // (unless began is zero), and sends its reply. r is the reader running it
 // inline, or nil.
-func (n *Node) run(st *routeStat, start, began time.Time, j job, r *reader) {
+func (n *Node) run(st *transport.RouteStat, start, began time.Time, j job, r *reader) {
 	defer n.handlers.Done()
 	defer n.inflight.Add(-1)
 	timeout := n.cfg.CallTimeout
@@ -202,7 +202,7 @@ func (n *Node) run(st *routeStat, start, began time.Time, j job, r *reader) {
 	}
 	ctx.Cancel()
 	if took > 0 {
-		st.record(took)
+		st.Record(took)
 	}
 }
 

@@ -2,8 +2,9 @@
 // nothing outside ipc's tree should see: the context a handler runs under
 // (Context, Group), running a handler with hooks, panic recovery and
 // result encoding (Serve), encoding a call's args (EncodeArgs), the error
-// a caller gets when its context ends (ContextError), and the route name
-// rule (ValidName).
+// a caller gets when its context ends (ContextError), the route name
+// rule (ValidName), and what decides whether a handler runs on the
+// goroutine that read its request (RouteStats).
 //
 // ipc's own transports (the native protocol, the Python dialects) and
 // ipc/natsipc both use it, so a route behaves alike over each. It lives
