@@ -33,8 +33,12 @@ type betterRequest struct {
 // JSON object is an error.
 func decodeBetter(payload []byte) (betterRequest, error) {
 	var r betterRequest
+	clean, sites, err := pyClean(payload)
+	if err != nil {
+		return r, errBetterFrame
+	}
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &top); err != nil || top == nil {
+	if err := json.Unmarshal(clean, &top); err != nil || top == nil {
 		return r, errBetterFrame
 	}
 	if raw, ok := top["endpoint"]; ok && json.Unmarshal(raw, &r.Endpoint) == nil {
@@ -45,6 +49,9 @@ func decodeBetter(payload []byte) (betterRequest, error) {
 	}
 	if raw, ok := top["kwargs"]; ok && string(raw) != "null" {
 		r.Kwargs = raw
+		if sites != nil {
+			r.Kwargs = pySpan(payload, []pyStep{{key: "kwargs", index: -1}}) // with Python's NaN and Infinity
+		}
 	}
 	return r, nil
 }
@@ -160,7 +167,7 @@ func decodeBetterReply(payload []byte) (json.RawMessage, error) {
 		return r.Response, nil // a string (or null) travels as itself
 	}
 	var inner string
-	if err := json.Unmarshal(r.Response, &inner); err != nil || !json.Valid([]byte(inner)) {
+	if err := json.Unmarshal(r.Response, &inner); err != nil || !validPython([]byte(inner)) {
 		return nil, fmt.Errorf("%w: response is not JSON-encoded", errBetterFrame)
 	}
 	return json.RawMessage(inner), nil

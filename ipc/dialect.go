@@ -59,8 +59,12 @@ var ErrUnknownDialect = errors.New("ipc: unknown dialect")
 // the keys of its top-level object alone: the libraries' first frames
 // share no distinguishing key but these.
 func sniff(payload []byte) Dialect {
+	clean, _, err := pyClean(payload)
+	if err != nil {
+		return Native
+	}
 	var keys map[string]json.RawMessage
-	if json.Unmarshal(payload, &keys) != nil {
+	if json.Unmarshal(clean, &keys) != nil {
 		return Native
 	}
 	_, endpoint := keys["endpoint"]

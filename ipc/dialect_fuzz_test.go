@@ -16,6 +16,7 @@ func FuzzDecodeExtIPC(f *testing.F) {
 	f.Add([]byte(`{"endpoint": "echo", "data": {"a": 1}, "headers": {"Authorization": "s"}}`))
 	f.Add([]byte(`{"endpoint": null, "headers": {"Authorization": null}}`))
 	f.Add([]byte(`{"headers": 5}`))
+	f.Add([]byte(`{"endpoint": "e", "data": {"x": NaN, "y": [Infinity, -Infinity]}, "headers": {"Authorization": "s", "n": NaN}}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"message": "Connection success", "port": 8765, "code": 200}`))
 	f.Add([]byte(`{"error": "Invalid or no token provided.", "code": 403}`))
@@ -27,7 +28,7 @@ func FuzzDecodeExtIPC(f *testing.F) {
 			}
 			return
 		}
-		if r.Data != nil && !json.Valid(r.Data) {
+		if r.Data != nil && !validPython(r.Data) {
 			t.Fatalf("invalid data %q", r.Data)
 		}
 		// A request we encode decodes back to the same thing.
@@ -45,7 +46,7 @@ func FuzzDecodeExtIPC(f *testing.F) {
 			if _, err := decodeExtIPCReply(out); !json.Valid(out) || err == nil {
 				t.Fatalf("failure %q does not decode as an error", out)
 			}
-		} else if route != r.Endpoint || (args != nil && !json.Valid(args)) {
+		} else if route != r.Endpoint || (args != nil && !validPython(args)) {
 			t.Fatalf("decode: %q %q", route, args)
 		} else if _, leaked := meta["Authorization"]; leaked {
 			t.Fatalf("the secret reached the request's metadata: %v", meta)
@@ -64,16 +65,18 @@ func FuzzDecodeBetterIPC(f *testing.F) {
 	f.Add([]byte(`{"decoding": "JSON", "code": 200, "response": "{\"a\": 1}"}`))
 	f.Add([]byte(`{"decoding": null, "code": 500, "response": null, "error": "x", "error_details": "timeout"}`))
 	f.Add([]byte(`{"code": 422}`))
+	f.Add([]byte(`{"endpoint": "e", "secret": "s", "kwargs": {"x": NaN}}`))
+	f.Add([]byte(`{"decoding": "JSON", "code": 200, "response": "{\"r\": NaN, \"i\": -Infinity}"}`))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		r, err := decodeBetter(p)
-		if err == nil && r.Kwargs != nil && !json.Valid(r.Kwargs) {
+		if err == nil && r.Kwargs != nil && !validPython(r.Kwargs) {
 			t.Fatalf("invalid kwargs %q", r.Kwargs)
 		}
 		if err != nil && !errors.Is(err, errBetterFrame) {
 			t.Fatalf("untyped error %v", err)
 		}
 		data, err := decodeBetterReply(p)
-		if err == nil && !json.Valid(data) {
+		if err == nil && !validPython(data) {
 			t.Fatalf("reply decoded to invalid JSON %q", data)
 		}
 		// Whatever a route returns survives the envelope.
@@ -92,6 +95,8 @@ func FuzzDecodeZonis(f *testing.F) {
 	f.Add([]byte(`{"packet_id": "ab", "type": "response", "data": {"identifier": "SERVER", "type": "FAILURE_RESPONSE", "data": "x is not a valid route name."}}`))
 	f.Add([]byte(`{"packet_id": "ab", "type": "request", "data": {"identifier": "D", "type": "CLIENT_REQUEST", "data": {"route": "echo", "arguments": [1]}}}`))
 	f.Add([]byte(`{"packet_id": 5}`))
+	f.Add([]byte(`{"packet_id": "ab", "type": "request", "data": {"identifier": "D", "type": "CLIENT_REQUEST", "data": {"route": "r", "arguments": {"x": NaN}}}}`))
+	f.Add([]byte(`{"packet_id": "ab", "type": "response", "data": {"identifier": "D", "type": "SUCCESS_RESPONSE", "data": [Infinity, NaN]}}`))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		fr, err := decodeZonis(p)
 		if err != nil {
@@ -100,7 +105,7 @@ func FuzzDecodeZonis(f *testing.F) {
 			}
 			return
 		}
-		if fr.Data.Data != nil && !json.Valid(fr.Data.Data) {
+		if fr.Data.Data != nil && !validPython(fr.Data.Data) {
 			t.Fatalf("invalid packet data %q", fr.Data.Data)
 		}
 		if c, err := decodeZonisCall(fr.Data.Data); err == nil {

@@ -38,8 +38,12 @@ type extIPCRequest struct {
 // is not a JSON object is.
 func decodeExtIPC(payload []byte) (extIPCRequest, error) {
 	var r extIPCRequest
+	clean, sites, err := pyClean(payload)
+	if err != nil {
+		return r, errExtIPCFrame
+	}
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &top); err != nil || top == nil {
+	if err := json.Unmarshal(clean, &top); err != nil || top == nil {
 		return r, errExtIPCFrame
 	}
 	if raw, ok := top["endpoint"]; ok && json.Unmarshal(raw, &r.Endpoint) == nil {
@@ -47,6 +51,9 @@ func decodeExtIPC(payload []byte) (extIPCRequest, error) {
 	}
 	if raw, ok := top["data"]; ok && string(raw) != "null" {
 		r.Data = raw
+		if sites != nil {
+			r.Data = pySpan(payload, []pyStep{{key: "data", index: -1}}) // with Python's NaN and Infinity
+		}
 	}
 	var headers map[string]json.RawMessage
 	if raw, ok := top["headers"]; ok && json.Unmarshal(raw, &headers) == nil {
@@ -141,7 +148,7 @@ func appendExtIPCRequest(dst []byte, route string, args []byte, secret string) [
 // whose only keys are "error" and "code" (400, 403 or 500) is the server's
 // error; anything else is the route's value.
 func decodeExtIPCReply(payload []byte) (json.RawMessage, error) {
-	if !json.Valid(payload) {
+	if !validPython(payload) {
 		return nil, fmt.Errorf("%w: reply is not JSON", errExtIPCFrame)
 	}
 	var top map[string]json.RawMessage

@@ -31,7 +31,9 @@ func (f HandlerFunc) ServeIPC(ctx context.Context, req *Request) (any, error) { 
 type Request struct {
 	// Route is the name the caller called (without a leading '/').
 	Route string
-	// Args is the raw JSON arguments ("null" when none were given).
+	// Args is the raw JSON arguments ("null" when none were given). From
+	// a Python peer it is JSON as Python writes it, which may hold NaN,
+	// Infinity and -Infinity: Decode (and Func, Methods) reads those.
 	Args json.RawMessage
 	// Meta is the caller's free-form metadata (tracing ids), may be nil.
 	Meta map[string]string

@@ -16,18 +16,28 @@ import (
 func Func[A, R any](f func(ctx context.Context, args A) (R, error)) Handler {
 	return HandlerFunc(func(ctx context.Context, req *Request) (any, error) {
 		var a A
-		if err := decodeArgs(req, &a); err != nil {
+		if err := req.Decode(&a); err != nil {
 			return nil, err
 		}
 		return f(ctx, a)
 	})
 }
 
-func decodeArgs(req *Request, dst any) error {
+// Decode decodes the request's args into v (a pointer), as Func does for
+// its A: no args or null leave v as it is, args that do not fit are a
+// bad_request *Error. A Python peer's NaN, Infinity and -Infinity land in
+// float and interface values; anywhere else they do not fit, and the
+// message says where.
+func (req *Request) Decode(v any) error {
 	if len(req.Args) == 0 || string(req.Args) == "null" {
 		return nil
 	}
-	if err := unmarshal(req.Args, dst); err != nil {
+	err := unmarshal(req.Args, v)
+	if err != nil && mayHaveNonFinite(req.Args) {
+		// A Python peer's NaN or Infinity: off the path of every other call.
+		err = unmarshalPython(req.Args, v)
+	}
+	if err != nil {
 		return &Error{Code: CodeBadRequest, Message: fmt.Sprintf("route %q: args do not fit: %v", req.Route, err)}
 	}
 	return nil
@@ -75,7 +85,7 @@ func Methods(v any) (map[string]Handler, error) {
 func methodHandler(fn reflect.Value, argType reflect.Type) Handler {
 	return HandlerFunc(func(ctx context.Context, req *Request) (any, error) {
 		arg := reflect.New(argType)
-		if err := decodeArgs(req, arg.Interface()); err != nil {
+		if err := req.Decode(arg.Interface()); err != nil {
 			return nil, err
 		}
 		out := fn.Call([]reflect.Value{reflect.ValueOf(ctx), arg.Elem()})

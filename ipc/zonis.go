@@ -61,8 +61,17 @@ type zonisIdentifyData struct {
 // with an unexpected packet type is still answered by packet_id.
 func decodeZonis(payload []byte) (zonisFrame, error) {
 	var f zonisFrame
-	if err := json.Unmarshal(payload, &f); err != nil {
+	clean, sites, err := pyClean(payload)
+	if err != nil {
 		return f, fmt.Errorf("%w: %w", errZonisFrame, err)
+	}
+	if err := json.Unmarshal(clean, &f); err != nil {
+		return f, fmt.Errorf("%w: %w", errZonisFrame, err)
+	}
+	if sites != nil && f.Data.Data != nil {
+		// The packet's data (a call's arguments, a route's result) keeps
+		// Python's NaN and Infinity; only the envelope needed them gone.
+		f.Data.Data = pySpan(payload, []pyStep{{key: "data", index: -1}, {key: "data", index: -1}})
 	}
 	if f.PacketID == "" || len(f.PacketID) > 128 {
 		return f, fmt.Errorf("%w: missing or oversized packet_id", errZonisFrame)
@@ -76,8 +85,15 @@ func decodeZonis(payload []byte) (zonisFrame, error) {
 // decodeZonisCall decodes a request packet's data.
 func decodeZonisCall(data json.RawMessage) (zonisCall, error) {
 	var c zonisCall
-	if err := json.Unmarshal(data, &c); err != nil {
+	clean, sites, err := pyClean(data)
+	if err != nil {
 		return c, fmt.Errorf("%w: request data: %w", errZonisFrame, err)
+	}
+	if err := json.Unmarshal(clean, &c); err != nil {
+		return c, fmt.Errorf("%w: request data: %w", errZonisFrame, err)
+	}
+	if sites != nil && c.Arguments != nil {
+		c.Arguments = pySpan(data, []pyStep{{key: "arguments", index: -1}})
 	}
 	if c.Route == "" {
 		return c, fmt.Errorf("%w: request without a route", errZonisFrame)

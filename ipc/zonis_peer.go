@@ -3,6 +3,7 @@ package ipc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"sync"
@@ -221,10 +222,13 @@ func (z *zonisPeer) call(ctx context.Context, route string, args []byte, timeout
 		return r.data, r.err
 	case <-ctx.Done():
 		forget()
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, z.unanswered(route)
+		}
 		return nil, contextError(ctx)
 	case <-expired:
 		forget()
-		return nil, fmt.Errorf("%w: %w", ErrTimeout, context.DeadlineExceeded)
+		return nil, z.unanswered(route)
 	case <-z.c.done:
 		select {
 		case r := <-ch:
@@ -233,6 +237,16 @@ func (z *zonisPeer) call(ctx context.Context, route string, args []byte, timeout
 			return nil, z.c.lostError()
 		}
 	}
+}
+
+// unanswered is the error of a call whose deadline passed without a reply.
+// A Python Zonis peer never answers a call whose route raised (the
+// exception only reaches its log), which is the likely reason: say so, or
+// the caller is left guessing at a slow network.
+func (z *zonisPeer) unanswered(route string) error {
+	return &Error{Code: CodeTimeout, Message: fmt.Sprintf(
+		"zonis peer %q sent no reply to %q before the deadline; a Python Zonis peer sends none when the route raises an exception, so look for one in its log",
+		z.c.peer, route)}
 }
 
 func (z *zonisPeer) identifier() string { return z.id }
