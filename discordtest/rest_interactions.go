@@ -151,7 +151,9 @@ func (s *Server) callback(c *call) {
 		c.noContent()
 		return
 	}
-	cb := object{"id": idString(inter.id), "type": inter.kind, "activity_instance_id": nil}
+	// activity_instance_id is optional, not nullable: only a launched
+	// Activity has one.
+	cb := object{"id": idString(inter.id), "type": inter.kind}
 	res := object{"type": typ}
 	if msg != nil {
 		flags := intOf(msg.obj["flags"])
@@ -187,11 +189,9 @@ func (s *Server) createFollowup(c *call) {
 	if !ok {
 		return
 	}
+	// Unlike Execute Webhook, a follow-up answers with its message
+	// whatever ?wait says: Discord's docs say wait is always true here.
 	m := s.postFor(c, inter, in)
-	if c.r.Query.Get("wait") != "true" {
-		c.noContent()
-		return
-	}
 	c.json(http.StatusOK, m.render(s.world.botID))
 }
 

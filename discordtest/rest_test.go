@@ -58,8 +58,22 @@ func newRESTFixture(t *testing.T) *restFixture {
 // decoded body (nil when empty).
 func (f *restFixture) do(method, path, body string) (int, map[string]any, http.Header) {
 	f.t.Helper()
+	status, b, h := f.raw(method, path, body, wToken)
+	var out map[string]any
+	if len(bytes.TrimSpace(b)) > 0 && b[0] == '{' {
+		if err := json.Unmarshal(b, &out); err != nil {
+			f.t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+	return status, out, h
+}
+
+// raw sends a request with a bot token and returns the status, the body
+// and the headers.
+func (f *restFixture) raw(method, path, body, token string) (int, []byte, http.Header) {
+	f.t.Helper()
 	req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bot "+wToken)
+	req.Header.Set("Authorization", "Bot "+token)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -69,13 +83,7 @@ func (f *restFixture) do(method, path, body string) (int, map[string]any, http.H
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if len(bytes.TrimSpace(b)) > 0 && b[0] == '{' {
-		if err := json.Unmarshal(b, &out); err != nil {
-			f.t.Fatalf("%s %s: %v: %s", method, path, err, b)
-		}
-	}
-	return resp.StatusCode, out, resp.Header
+	return resp.StatusCode, b, resp.Header
 }
 
 // want checks a request's status (and Discord error code, if not 0).

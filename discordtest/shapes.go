@@ -74,7 +74,7 @@ func channelDefaults(id, guildID uint64, position int) object {
 		"id": idString(id), "type": 0, "guild_id": idString(guildID), "position": position,
 		"permission_overwrites": []any{}, "name": "channel-" + strconv.Itoa(position), "topic": nil,
 		"nsfw": false, "last_message_id": nil, "rate_limit_per_user": 0, "parent_id": nil,
-		"last_pin_timestamp": nil, "flags": 0,
+		"last_pin_timestamp": nil, "flags": 0, "default_auto_archive_duration": 1440,
 	}
 }
 
@@ -132,8 +132,10 @@ func applicationObject(id uint64, name string, bot, owner object) object {
 		"rpc_origins": []any{}, "tags": []any{}, "redirect_uris": []any{}, "interactions_endpoint_url": nil,
 		"role_connections_verification_url": nil, "approximate_guild_count": 0,
 		"approximate_user_install_count": 0, "integration_types_config": object{"0": object{}},
-		"storefront_available": false, "install_params": nil, "custom_install_url": nil,
-		"guild_id": nil, "primary_sku_id": nil, "slug": nil, "cover_image": nil,
+		"storefront_available": false,
+		// guild_id, primary_sku_id, slug, cover_image, install_params and
+		// custom_install_url are optional and not nullable: Discord omits
+		// them when the application has none.
 	}
 }
 
