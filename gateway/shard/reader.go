@@ -23,15 +23,36 @@ type chunk struct {
 }
 
 // bytes returns what the Read read.
-func (c chunk) bytes() []byte { return c.buf[:c.n] }
+func (c chunk) bytes() []byte {
+	if c.buf == nil {
+		return nil
+	}
+	return c.buf[:c.n]
+}
 
 // release gives the buffer back.
-func (c chunk) release() { readBufs.Put(c.buf) }
+func (c chunk) release() {
+	if c.buf != nil {
+		readBufs.Put(c.buf)
+	}
+}
+
+// readConn is one net.Conn.Read into a pooled buffer; a failed Read that
+// read nothing gives the buffer back at once.
+func readConn(nc net.Conn) (*[readBufSize]byte, int, error) {
+	buf := readBufs.Get().(*[readBufSize]byte)
+	n, err := nc.Read(buf[:])
+	if n == 0 && err != nil {
+		readBufs.Put(buf)
+		return nil, 0, err
+	}
+	return buf, n, err
+}
 
 // reader reads nc on its own goroutine, one Read at a time: after handing
 // a chunk over it waits for ack, so the loop controls when the socket is
-// read (and can stop reading while the event queue is full). It waits for
-// the socket to be readable before it takes a buffer (see readable).
+// read (and can stop reading while the event queue is full). On a plain
+// TCP connection it takes a buffer only when bytes are there (see read).
 type reader struct {
 	nc     net.Conn
 	chunks chan chunk
@@ -53,14 +74,13 @@ func startReader(nc net.Conn) *reader {
 func (r *reader) run() {
 	defer close(r.done)
 	for {
-		// An error here (the socket closed) is the Read's too.
-		readable(r.nc)
-		buf := readBufs.Get().(*[readBufSize]byte)
-		n, err := r.nc.Read(buf[:])
+		buf, n, err := read(r.nc)
 		select {
 		case r.chunks <- chunk{buf, n, err}:
 		case <-r.quit:
-			readBufs.Put(buf)
+			if buf != nil {
+				readBufs.Put(buf)
+			}
 			return
 		}
 		if err != nil {
