@@ -44,6 +44,12 @@ type ClientConfig struct {
 	// MinBackoff and MaxBackoff bound the delay between reconnection
 	// attempts, which doubles with jitter. Defaults 100 ms and 10 s.
 	MinBackoff, MaxBackoff time.Duration
+	// MaxReconnects is how many failed reconnection attempts in a row the
+	// client makes before it gives up: it is then closed (Done, Err), and
+	// its calls fail with an error matching ErrGaveUp. Zero never gives up.
+	// A connection that comes up resets the count; Dial's first connection
+	// is bounded by its context instead.
+	MaxReconnects int
 	// HandshakeTimeout bounds one connection attempt. Default 10 s.
 	HandshakeTimeout time.Duration
 	// CallTimeout is the deadline of calls made without one. Default 30 s.
@@ -95,9 +101,12 @@ type Client struct {
 	ready   chan struct{} // closed while cur is usable
 	closed  bool
 	lastErr error
+	endErr  error // why the client is closed for good, nil until then
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	stop        chan struct{} // closed when the client ends
+	done        chan struct{} // closed once it has released everything
+	releaseOnce sync.Once
+	wg          sync.WaitGroup
 
 	dialect dialectClient // set when cfg.Dialect is not Native
 }
@@ -117,7 +126,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if cfg.Identifier == "" {
 		cfg.Identifier = fmt.Sprintf("ipcord-%016x", rand.Uint64())
 	}
-	c := &Client{cfg: cfg, url: u, ready: make(chan struct{}), stop: make(chan struct{})}
+	c := &Client{cfg: cfg, url: u, ready: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	if u.Scheme == "wss" {
 		if c.tlsConf, err = cfg.TLS.config(cfg.TLSConfig); err != nil {
 			return nil, err
@@ -148,6 +157,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	for {
 		p, err := c.connect(ctx)
 		if err == nil {
+			c.publish(p) // State says connected once Dial returns
 			c.wg.Add(1)
 			go c.maintain(p)
 			return c, nil
@@ -186,31 +196,45 @@ func (c *Client) backoff() func() time.Duration {
 	}
 }
 
-// maintain owns the connection: it publishes p, waits for it to end, and
-// reconnects until Close.
+// publish makes p the connection calls use; false once the client ended.
+func (c *Client) publish(p *conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	select {
+	case <-c.ready:
+		// Left closed by a connection that ended before it was published.
+		c.ready = make(chan struct{})
+	default:
+	}
+	c.cur = p
+	close(c.ready)
+	return true
+}
+
+// maintain owns the connection: it waits for p (published) to end, and
+// reconnects, publishing each new connection, until the client ends.
 func (c *Client) maintain(p *conn) {
 	defer c.wg.Done()
 	for {
-		c.mu.Lock()
-		if c.closed {
-			c.mu.Unlock()
-			p.close(int(wsproto.CloseNormal), "client closed")
-			return
-		}
-		c.cur = p
-		close(c.ready)
-		c.mu.Unlock()
-
 		select {
 		case <-p.done:
 		case <-c.stop:
 			p.close(int(wsproto.CloseNormal), "client closed")
 			return
 		}
+		c.mu.Lock()
+		if c.cur == p {
+			// p's onClose did this unless p ended before it was published.
+			c.cur, c.ready = nil, make(chan struct{})
+		}
+		c.mu.Unlock()
 		c.conf.logger.Info("ipc: connection lost; reconnecting", "url", c.cfg.URL, "err", p.err)
 
 		backoff := c.backoff()
-		for {
+		for failures := 1; ; failures++ {
 			select {
 			case <-c.stop:
 				return
@@ -234,6 +258,13 @@ func (c *Client) maintain(p *conn) {
 			c.lastErr = err
 			c.mu.Unlock()
 			c.conf.logger.Debug("ipc: reconnect failed", "url", c.cfg.URL, "err", err)
+			if c.failedAttempt(failures, err) != nil {
+				return
+			}
+		}
+		if !c.publish(p) {
+			p.close(int(wsproto.CloseNormal), "client closed")
+			return
 		}
 	}
 }
@@ -252,16 +283,17 @@ func (c *Client) connected() *conn {
 func (c *Client) conn(ctx context.Context) (*conn, error) {
 	for {
 		c.mu.Lock()
-		p, ready, closed, last := c.cur, c.ready, c.closed, c.lastErr
+		p, ready, ended, last := c.cur, c.ready, c.endErr, c.lastErr
 		c.mu.Unlock()
-		if closed {
-			return nil, ErrClosed
+		if ended != nil {
+			return nil, ended
 		}
 		if p != nil && !p.isDone() {
 			return p, nil
 		}
 		select {
 		case <-ready:
+		case <-c.stop:
 		case <-ctx.Done():
 			if last != nil {
 				return nil, fmt.Errorf("%w: %w (last error: %w)", ErrNotConnected, contextError(ctx), last)
@@ -317,21 +349,16 @@ func (c *Client) Routes(ctx context.Context) ([]string, error) {
 func (c *Client) Identifier() string { return c.cfg.Identifier }
 
 // Close closes the connection and stops reconnecting. Calls in flight fail
-// with ErrConnectionLost, later calls with ErrClosed.
+// with ErrConnectionLost, later calls with ErrClosed. It returns once the
+// client has released everything (Done is closed); calling it again, or
+// after the client gave up, does no harm.
 func (c *Client) Close() error {
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
+	if c.endErr == nil {
+		c.endErr, c.closed = ErrClosed, true
 	}
-	c.closed = true
 	c.mu.Unlock()
-	if c.dialect != nil {
-		c.dialect.close()
-	}
-	close(c.stop)
-	c.wg.Wait()
-	c.conf.workers.stop()
+	c.release()
 	return nil
 }
 

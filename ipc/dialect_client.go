@@ -15,6 +15,9 @@ import (
 // dialect: the same Call, over another wire.
 type dialectClient interface {
 	Call(ctx context.Context, route string, args, out any) error
+	// connected reports whether the client has a usable connection (see
+	// StateConnected).
+	connected() bool
 	close()
 }
 

@@ -88,7 +88,6 @@ func (s *Server) serveSeq(c *conn, first []byte, codec seqCodec, id string) {
 	if x.request(first) {
 		// Only a peer that presented the secret may take over an ID: a
 		// wrong secret never reaches this point.
-		x.authed.Store(true)
 		if id != "" {
 			for _, old := range s.seqSessionsWithID(id, x) {
 				old.c.fail(fmt.Errorf("%w: replaced by a new connection with ID %q", ErrConnectionLost, id))
@@ -156,6 +155,11 @@ func (x *seqSession) request(payload []byte) bool {
 	r := &seqReply{ready: make(chan struct{})}
 	x.order <- r // never blocks: order holds at most as many as slots
 	route, args, meta, e := x.codec.decode(payload)
+	if e == nil || e.Code != CodeUnauthorized {
+		// Before anything is answered: a peer that got a reply is one the
+		// server knows (Disconnect finds it by its ID).
+		x.authed.Store(true)
+	}
 	var h Handler
 	if e == nil {
 		var ok bool

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +30,9 @@ type seqClient struct {
 	cur        *seqConn
 	perRequest bool     // the server closes after each reply (ipcx), or multicast
 	server     *url.URL // the server discovery pointed at (ExtIPCDiscovery)
+	failures   int      // connection attempts failed in a row
+
+	up atomic.Bool // the last connection attempt succeeded, and nothing was lost since
 
 	mu     sync.Mutex
 	closed bool
@@ -67,6 +71,7 @@ func (s *seqClient) warm(ctx context.Context) error {
 		sc, err := s.connect(ctx)
 		if err == nil {
 			s.cur = sc
+			s.up.Store(true)
 			return nil
 		}
 		if permanent(err) {
@@ -188,8 +193,8 @@ func (s *seqClient) call(ctx context.Context, route string, args []byte) ([]byte
 		}
 		if sc == nil {
 			var err error
-			if sc, err = s.connect(ctx); err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrNotConnected, err)
+			if sc, err = s.connectWaiting(ctx); err != nil {
+				return nil, err
 			}
 			s.cur = sc
 		}
@@ -221,7 +226,46 @@ func (s *seqClient) call(ctx context.Context, route string, args []byte) ([]byte
 				s.perRequest = true
 				continue
 			}
+			s.up.Store(false)
 			return nil, sc.c.lostError()
+		}
+	}
+}
+
+// connectWaiting connects for a call, trying again with backoff while the
+// server is down, until the call's deadline: as a native call waits for
+// its client to reconnect. A refusal that will not change (a wrong secret)
+// returns at once; ClientConfig.MaxReconnects failures in a row, counted
+// across calls, close the client.
+func (s *seqClient) connectWaiting(ctx context.Context) (*seqConn, error) {
+	backoff := s.c.backoff()
+	for {
+		sc, err := s.connect(ctx)
+		if err == nil {
+			s.failures = 0
+			s.up.Store(true)
+			return sc, nil
+		}
+		s.up.Store(false)
+		if ended := s.c.Err(); ended != nil {
+			return nil, ended
+		}
+		if permanent(err) {
+			return nil, fmt.Errorf("%w: %w", ErrNotConnected, err)
+		}
+		s.failures++
+		if gaveUp := s.c.failedAttempt(s.failures, err); gaveUp != nil {
+			return nil, gaveUp
+		}
+		t := time.NewTimer(backoff())
+		select {
+		case <-t.C:
+		case <-s.c.stop:
+			t.Stop()
+			return nil, s.c.Err()
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w: %w (last attempt: %w)", ErrNotConnected, contextError(ctx), err)
 		}
 	}
 }
@@ -242,6 +286,8 @@ func (s *seqClient) reply(sc *seqConn, msg []byte) ([]byte, error) {
 	}
 	return data, err
 }
+
+func (s *seqClient) connected() bool { return s.up.Load() }
 
 // close ends every connection (calls on the wire fail with
 // ErrConnectionLost) and waits for their readers.

@@ -23,7 +23,10 @@
 // connection drops. A Client reconnects by itself with capped, jittered
 // exponential backoff; while it is disconnected a call waits for the next
 // connection until its own deadline. A request is never sent twice: one cut
-// off by a lost connection fails with ErrConnectionLost.
+// off by a lost connection fails with ErrConnectionLost. Client.State says
+// where the connection stands; Client.Done is closed when the client is
+// closed for good (by Close, or after ClientConfig.MaxReconnects failed
+// attempts in a row), and Client.Err says why.
 //
 // Failures are typed: the remote side's errors are *Error values whose Code
 // is tested with errors.Is against ErrUnknownRoute, ErrBadRequest and the

@@ -473,6 +473,37 @@ func (s *Server) Clients() []string {
 	return slices.Sorted(maps.Keys(s.clients))
 }
 
+// Disconnect closes the connection of the client connected as identifier
+// (a native client or a Zonis bot; for better-ipc, every connection with
+// that ID header), as Zonis's Server.disconnect does: the server's calls
+// to it fail with ErrConnectionLost, its running handlers are canceled,
+// and it is closed with 1000 "disconnected by the server". It does not ban
+// it: an ipcord Client, like Zonis's, connects again by itself (change the
+// secret to keep it out). It returns once the connections are closed, or
+// an error matching ErrUnknownClient when none had that identifier.
+func (s *Server) Disconnect(identifier string) error {
+	s.init()
+	s.mu.Lock()
+	var victims []session
+	if p := s.clients[identifier]; p != nil {
+		victims = append(victims, p)
+	}
+	s.mu.Unlock()
+	for _, x := range s.seqSessionsWithID(identifier, nil) {
+		victims = append(victims, x)
+	}
+	if len(victims) == 0 {
+		return &Error{Code: CodeUnknownClient, Message: fmt.Sprintf("no client %q is connected", identifier)}
+	}
+	var wg sync.WaitGroup
+	for _, v := range victims {
+		wg.Go(func() { v.close(int(wsproto.CloseNormal), "disconnected by the server") })
+	}
+	wg.Wait()
+	s.cfg.logger.Info("ipc: client disconnected by the server", "client", identifier)
+	return nil
+}
+
 // Connections returns the number of open connections past their first
 // message, of every dialect: what a metrics gauge or a health check reads.
 func (s *Server) Connections() int {

@@ -21,10 +21,9 @@ var ErrZonisIdentify = errors.New("ipc: zonis: identify refused")
 type zonisClient struct {
 	c *Client
 
-	mu       sync.Mutex
-	cur      *zonisPeer
-	ready    chan struct{} // closed while cur is usable
-	replaced bool          // another client took our identifier over
+	mu    sync.Mutex
+	cur   *zonisPeer
+	ready chan struct{} // closed while cur is usable
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -36,6 +35,7 @@ func dialZonis(ctx context.Context, c *Client) (*zonisClient, error) {
 	for {
 		z, err := zc.connect(ctx)
 		if err == nil {
+			zc.publish(z) // State says connected once Dial returns
 			zc.wg.Add(1)
 			go zc.maintain(z)
 			return zc, nil
@@ -109,32 +109,46 @@ func (zc *zonisClient) connect(ctx context.Context) (*zonisPeer, error) {
 	return z, nil
 }
 
-// maintain publishes z, waits for it to end and reconnects until close.
+// publish makes z the connection calls use.
+func (zc *zonisClient) publish(z *zonisPeer) {
+	zc.mu.Lock()
+	defer zc.mu.Unlock()
+	select {
+	case <-zc.ready:
+		// Left closed by a connection that ended before it was published.
+		zc.ready = make(chan struct{})
+	default:
+	}
+	zc.cur = z
+	close(zc.ready)
+}
+
+// maintain waits for z (published) to end and reconnects, publishing each
+// new connection, until close.
 func (zc *zonisClient) maintain(z *zonisPeer) {
 	defer zc.wg.Done()
 	for {
-		zc.mu.Lock()
-		zc.cur = z
-		close(zc.ready)
-		zc.mu.Unlock()
 		select {
 		case <-z.c.done:
 		case <-zc.stop:
 			z.close(int(wsproto.CloseNormal), "client closed")
 			return
 		}
+		zc.mu.Lock()
+		if zc.cur == z {
+			// z's onClose did this unless z ended before it was published.
+			zc.cur, zc.ready = nil, make(chan struct{})
+		}
+		zc.mu.Unlock()
 		if closeErrorCode(z.c.err) == closeZonisDuplicate {
 			// Replaced by a newer client with the override key: taking the
 			// identifier back would evict it in turn, for ever.
-			zc.mu.Lock()
-			zc.replaced = true
-			close(zc.ready) // wake the calls waiting for a connection
-			zc.mu.Unlock()
 			zc.c.conf.logger.Info("ipc: zonis: replaced by another client; not reconnecting", "identifier", zc.c.cfg.Identifier)
+			zc.c.end(fmt.Errorf("%w: %q was taken over by a client with the override key", ErrDuplicateIdentifier, zc.c.cfg.Identifier))
 			return
 		}
 		backoff := zc.c.backoff()
-		for {
+		for failures := 1; ; failures++ {
 			select {
 			case <-zc.stop:
 				return
@@ -155,7 +169,11 @@ func (zc *zonisClient) maintain(z *zonisPeer) {
 				break
 			}
 			zc.c.conf.logger.Debug("ipc: zonis reconnect failed", "url", zc.c.cfg.URL, "err", err)
+			if zc.c.failedAttempt(failures, err) != nil {
+				return
+			}
 		}
+		zc.publish(z)
 	}
 }
 
@@ -164,18 +182,18 @@ func (zc *zonisClient) Call(ctx context.Context, route string, args, out any) er
 		ctx, cancel := withTimeout(ctx, timeout)
 		defer cancel()
 		for {
-			zc.mu.Lock()
-			z, ready, replaced := zc.cur, zc.ready, zc.replaced
-			zc.mu.Unlock()
-			if replaced {
-				return nil, fmt.Errorf("%w: %w: replaced by a client with the override key", ErrNotConnected, ErrDuplicateIdentifier)
+			if err := zc.c.Err(); err != nil {
+				return nil, err
 			}
+			zc.mu.Lock()
+			z, ready := zc.cur, zc.ready
+			zc.mu.Unlock()
 			if z == nil || z.c.isDone() {
 				select {
 				case <-ready:
 					continue
 				case <-zc.stop:
-					return nil, ErrClosed
+					continue // Err says why
 				case <-ctx.Done():
 					return nil, fmt.Errorf("%w: %w", ErrNotConnected, contextError(ctx))
 				}
@@ -187,6 +205,12 @@ func (zc *zonisClient) Call(ctx context.Context, route string, args, out any) er
 			return data, err
 		}
 	})
+}
+
+func (zc *zonisClient) connected() bool {
+	zc.mu.Lock()
+	defer zc.mu.Unlock()
+	return zc.cur != nil && !zc.cur.c.isDone()
 }
 
 func (zc *zonisClient) close() {
