@@ -33,10 +33,9 @@ import (
 // stallAfter/2 while it finds a handler running inline, less often (up to
 // watchTickMax) while it finds none, and it ends after watchQuiet without
 // any inline run. Waking it per request would cost more than the handlers
-// it watches; and a short timer pending in the process made every call
-// dearer on this 2-core VM (a 4 ms tick cost the server ~20% more CPU per
-// sequential call, measured with bench/cmd/ipccompare; 10 ms or more was
-// within the noise of no watchdog at all).
+// it watches; and frequent ticks made every call dearer on the 2-core VM
+// it was measured on (a 4 ms cap cost the server 11–34% more CPU per
+// sequential call than no watchdog; see BENCHMARKS.md).
 const (
 	stallAfter   = time.Millisecond
 	watchTickMax = 10 * time.Millisecond
