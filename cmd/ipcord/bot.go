@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,14 +15,15 @@ import (
 )
 
 func init() {
-	register(&command{name: "bot", summary: "run the demo's sample bot as its own process; --take-over deploys a new generation with no lost event", run: runBot})
+	register(&command{name: "bot", summary: "run the demo's sample bot as its own process; --take-over deploys a new generation with no lost event; --nats --fleet joins a fleet", run: runBot})
 }
 
 // runBot runs the sample bot against `ipcord fake` (or Discord with
 // DISCORD_TOKEN), serving its IPC routes; with --take-over it takes every
-// shard from the running generation, which then exits.
+// shard from the running generation, which then exits; with --nats and
+// --fleet it is a member of a fleet sharing the shards over NATS.
 func runBot(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bot", "(--fake URL | DISCORD_TOKEN=...) --secret S [--ipc-addr 127.0.0.1:0] [--shards N] [--take-over ws://OLD_IPC_ADDR] [--journal FILE] [--metrics-addr HOST:PORT]")
+	fs := newFlags(e, "bot", "(--fake URL | DISCORD_TOKEN=...) --secret S [--ipc-addr 127.0.0.1:0] [--shards N] [--take-over ws://OLD_IPC_ADDR | --nats URL --fleet NAME [--cluster MEMBER] [--dedupe]] [--journal FILE] [--metrics-addr HOST:PORT]")
 	fake := fs.String("fake", "", "base URL of an ipcord fake (http://127.0.0.1:7878); without it, real Discord with $DISCORD_TOKEN")
 	ipcAddr := fs.String("ipc-addr", "127.0.0.1:0", "address of the bot's IPC server (its routes and the handoff routes)")
 	sec := fs.String("secret", "", "the IPC secret (default $IPCORD_SECRET)")
@@ -32,6 +34,11 @@ func runBot(ctx context.Context, e *env, args []string) error {
 	journal := fs.String("journal", "", "append one line per handled event, \"shard seq name pid generation\", to this file")
 	verbose := fs.Bool("v", false, "log at debug level to stderr (default: warnings)")
 	metricsAddr := fs.String("metrics-addr", "", metricsAddrUsage)
+	nf := addNATSFlags(fs, "with --fleet: this member's name in the fleet (default bot-PID)")
+	fleet := fs.String("fleet", "", "with --nats: join the fleet of this name, which shares the shards between its members")
+	leaseTTL := fs.Duration("lease-ttl", 0, "with --fleet: how long a killed member's shards wait for the others (default 3s)")
+	ckpt := fs.Duration("checkpoint-interval", 0, "with --fleet: the longest a shard's checkpoint lags behind its events (default 250ms)")
+	dedupe := fs.Bool("dedupe", false, "with --fleet: resume a killed member's shards after the last event handled (marked in --journal, shared by the members, or else in NATS)")
 	pos, err := fs.Parse(args)
 	if err != nil {
 		return err
@@ -45,6 +52,14 @@ func runBot(ctx context.Context, e *env, args []string) error {
 		return fs.Fail("--parallel %d: want at least 1", *parallel)
 	case *takeOver != "" && !strings.HasPrefix(*takeOver, "ws://") && !strings.HasPrefix(*takeOver, "wss://"):
 		return fs.Fail("--take-over %q: want the ws:// URL of the running bot's IPC server", *takeOver)
+	case (*nf.url == "") != (*fleet == ""):
+		return fs.Fail("--nats and --fleet go together")
+	case *fleet != "" && *takeOver != "":
+		return fs.Fail("--take-over and --fleet exclude each other: a fleet member takes its shards from the fleet")
+	case *fleet == "" && (*dedupe || *leaseTTL != 0 || *ckpt != 0 || *nf.cluster != ""):
+		return fs.Fail("--dedupe, --lease-ttl, --checkpoint-interval and --cluster need --fleet")
+	case *leaseTTL < 0 || *ckpt < 0:
+		return fs.Fail("--lease-ttl and --checkpoint-interval cannot be negative")
 	}
 	s, err := secretFrom(e, *sec)
 	if err != nil {
@@ -79,13 +94,19 @@ func runBot(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer stopOps()
-	if *journal != "" {
-		f, err := os.OpenFile(*journal, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	cfg.JournalPath = *journal
+	if *fleet != "" {
+		member := *nf.cluster
+		if member == "" {
+			member = "bot-" + strconv.Itoa(os.Getpid())
+		}
+		nc, err := nf.dial(member)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		cfg.Journal = f
+		defer nc.Close()
+		cfg.Fleet = &demo.FleetConfig{Conn: nc, Prefix: *nf.prefix, Name: *fleet, Member: member,
+			LeaseTTL: *leaseTTL, CheckpointInterval: *ckpt, Dedupe: *dedupe}
 	}
 	if err := demo.RunProcess(ctx, cfg); err != nil {
 		return fmt.Errorf("bot: %w", err)

@@ -32,6 +32,10 @@ func TestBotBadInput(t *testing.T) {
 		{[]string{"bot", "--fake", f.URL(), "--secret", "s", "--take-over", "http://x"}, 2, "want the ws:// URL"},
 		{[]string{"bot", "--fake", f.URL(), "--secret", "s", "--parallel", "0"}, 2, "--parallel 0"},
 		{[]string{"bot", "--fake", f.URL()}, 1, "no secret"},
+		{[]string{"bot", "--fake", f.URL(), "--secret", "s", "--nats", "nats://127.0.0.1:1"}, 2, "--nats and --fleet go together"},
+		{[]string{"bot", "--fake", f.URL(), "--secret", "s", "--dedupe"}, 2, "need --fleet"},
+		{[]string{"bot", "--fake", f.URL(), "--secret", "s", "--nats", "nats://127.0.0.1:1", "--fleet", "f", "--take-over", running}, 2, "exclude each other"},
+		{[]string{"bot", "--fake", f.URL(), "--secret", "s", "--nats", "nats://127.0.0.1:1", "--fleet", "f", "--lease-ttl", "-1s"}, 2, "cannot be negative"},
 		{[]string{"bot", "--fake", f.URL(), "--secret", "wrong", "--take-over", running}, 1, "unauthorized"},
 	} {
 		e, _, errb := testEnv(nil)

@@ -38,9 +38,35 @@ func addNATSFlags(fs *cmdline.Flags, clusterUsage string) natsFlags {
 	}
 }
 
+// dial connects to NATS as name, reconnecting for ever.
+func (f natsFlags) dial(name string) (*nats.Conn, error) {
+	opts, err := f.options()
+	if err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(*f.url, append([]nats.Option{nats.MaxReconnects(-1), nats.Name("ipcord " + name)}, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to NATS at %s: %w\n%s", *f.url, err, natsHint)
+	}
+	return nc, nil
+}
+
 // connect joins NATS as a node with cfg.
 func (f natsFlags) connect(cfg natsipc.Config) (*natsipc.Node, error) {
 	cfg.Prefix = *f.prefix
+	opts, err := f.options()
+	if err != nil {
+		return nil, err
+	}
+	node, err := natsipc.Connect(*f.url, cfg, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, natsHint)
+	}
+	return node, nil
+}
+
+// options are the NATS options of the auth and TLS flags.
+func (f natsFlags) options() ([]nats.Option, error) {
 	var opts []nats.Option
 	if *f.creds != "" {
 		opts = append(opts, nats.UserCredentials(*f.creds))
@@ -54,11 +80,7 @@ func (f natsFlags) connect(cfg natsipc.Config) (*natsipc.Node, error) {
 	if *f.cert != "" {
 		opts = append(opts, nats.ClientCert(*f.cert, *f.key))
 	}
-	node, err := natsipc.Connect(*f.url, cfg, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, natsHint)
-	}
-	return node, nil
+	return opts, nil
 }
 
 // natsHint follows a failure to reach NATS.

@@ -40,11 +40,18 @@ type Handler func(ctx context.Context, ev Event)
 // Event is one dispatch (READY, RESUMED and GUILD_CREATE included) as the
 // handler receives it. Data is the raw JSON of the payload's d; it belongs
 // to the handler.
+//
+// Shard, Session and Seq name the event uniquely: seqs start again at 1
+// with each new session. A handler that must not act twice on one event
+// (after a crashed process's shards were resumed elsewhere from a
+// checkpoint) records them with its effects; see natsipc.Marks.
 type Event struct {
 	Shard int
-	Seq   int64
-	Name  string
-	Data  json.RawMessage
+	// Session is the id of the session the event belongs to.
+	Session string
+	Seq     int64
+	Name    string
+	Data    json.RawMessage
 }
 
 // Decode unmarshals Data into v (a type from package discord, say), with

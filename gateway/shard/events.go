@@ -90,7 +90,7 @@ func (s *Shard) enqueue(seq int64, name string, data json.RawMessage) {
 	if data != nil {
 		cp = append(json.RawMessage(nil), data...)
 	}
-	it := queued{ev: Event{Shard: s.id, Seq: seq, Name: name, Data: cp}, session: s.session}
+	it := queued{ev: Event{Shard: s.id, Session: s.session, Seq: seq, Name: name, Data: cp}}
 	sess := s.conn.Session()
 	s.update(func(st *statusState) {
 		st.Seq = sess.Seq

@@ -2,11 +2,10 @@ package shard
 
 import "sync"
 
-// queued is an event with the session it belongs to, so the handler side
-// knows which session the last handled sequence number is of.
+// queued is an event in the queue; its Session tells the handler side
+// which session the last handled sequence number is of.
 type queued struct {
-	ev      Event
-	session string
+	ev Event
 }
 
 // queue is the bounded event queue between the shard's loop and its

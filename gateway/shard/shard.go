@@ -164,8 +164,8 @@ func (s *Shard) handle(pctx, hctx context.Context) {
 			s.cfg.Handler(hctx, it.ev)
 		}
 		s.mu.Lock()
-		if it.session != s.handled.ID {
-			s.handled = gateway.Session{ID: it.session}
+		if it.ev.Session != s.handled.ID {
+			s.handled = gateway.Session{ID: it.ev.Session}
 		}
 		if it.ev.Seq > s.handled.Seq {
 			s.handled.Seq = it.ev.Seq

@@ -17,6 +17,13 @@ func TestShardReadyAndDispatches(t *testing.T) {
 	e.dispatch(20)
 	e.waitCaughtUp(t, 5*time.Second)
 	checkSeqs(t, e.rec.snapshot())
+	// Every event names its session, so (shard, session, seq) is unique.
+	info, _ := g.Session(0)
+	for _, ev := range e.rec.snapshot() {
+		if ev.Session != info.ID || ev.Shard != 0 {
+			t.Fatalf("event %d %s: shard %d, session %q; want 0, %q", ev.Seq, ev.Name, ev.Shard, ev.Session, info.ID)
+		}
+	}
 	st := e.s.Status()
 	if st.Connections != 1 || st.Identifies != 1 || st.State.String() != "ready" {
 		t.Fatalf("status %+v", st)

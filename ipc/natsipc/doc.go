@@ -60,9 +60,11 @@
 //
 // IdentifyLimiter is gateway/shard's IdentifyLimiter on JetStream
 // key-value, so the shard Managers of one bot on many machines share
-// Discord's identify buckets (the daily session budget stays per process).
-// The identify limiter and the Fleet are the parts of the package that
-// need JetStream.
+// Discord's identify buckets. Given REST (LimiterConfig.REST) it also keeps
+// the daily session start budget for all of them and refuses, with a
+// *shard.IdentifyBudgetError, an IDENTIFY that would spend it below
+// LimiterConfig.Reserve. The identify limiter, the Fleet and KVMarks are
+// the parts of the package that need JetStream.
 //
 // # Fleet
 //
@@ -73,7 +75,10 @@
 // gracefully loses, repeats and re-identifies nothing, and a member
 // killed outright leaves its leases to expire and its shards to be
 // resumed from their checkpoints by the others (repeats bounded by the
-// checkpoint).
+// checkpoint). Every event carries its shard, session and seq; with
+// FleetConfig.Marks (dedupe) the others resume after the last event the
+// dead member's handler marked instead: no repeat when the bot keeps that
+// mark with its effects (Marks), at most one per shard with KVMarks.
 //
 // # Command line
 //

@@ -62,6 +62,15 @@ type FleetConfig struct {
 	// events. Defaults 250 ms and 100 events.
 	CheckpointInterval time.Duration
 	CheckpointEvents   int
+	// Marks, when set, turns dedupe on: a member resuming a dead
+	// member's shard from its checkpoint asks Marks for the last event
+	// handled and resumes after it, so the events the dead member handled
+	// after its checkpoint are not handled again. How few repeats remain
+	// depends on where the marks are kept (see Marks): none when they are
+	// durable with the handler's effects, one per shard with KVMarks.
+	// Import then gets the checkpoint's state, from before the skipped
+	// events: keep what they change in the store that keeps the marks.
+	Marks Marks
 	// Logger receives moves at info level and failures at warn.
 	Logger *slog.Logger
 }
@@ -154,8 +163,49 @@ func (f *Fleet) Handled() {
 }
 
 // Leave makes this member hand every shard to the others (they take them
-// by handoff) and returns once it holds none, or ctx ends.
+// by handoff) and returns once it holds none. Run must be running. When
+// there is no other member, or ctx ends before they took everything, the
+// shards still held stop at a dispatch boundary, their exact sessions are
+// checkpointed and their leases dropped, so whoever takes them next
+// resumes them with no repeat; Leave then says so in an error matching
+// ErrFleet.
 func (f *Fleet) Leave(ctx context.Context) error {
+	err := f.leave(ctx)
+	if err == nil {
+		return nil
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	n := f.park(pctx)
+	return fmt.Errorf("%w; %d shards left checkpointed for the next member", err, n)
+}
+
+// park stops every shard held here and checkpoints its session as the
+// stop left it, then frees its lease; it returns how many it stopped.
+func (f *Fleet) park(ctx context.Context) (n int) {
+	for _, id := range f.cfg.Manager.Shards() {
+		sess, err := f.cfg.Manager.HandOff(ctx, id)
+		if err != nil {
+			f.log.Warn("natsipc: fleet: stopping a shard nobody took", "shard", id, "err", err)
+			continue
+		}
+		if err := f.save(ctx, id, sess); err != nil {
+			f.log.Warn("natsipc: fleet: checkpointing a shard nobody took", "shard", id, "err", err)
+		}
+		f.mu.Lock()
+		rev, ok := f.revs[id]
+		delete(f.revs, id)
+		f.mu.Unlock()
+		if ok {
+			f.leases.Delete(ctx, leaseKey(id), jetstream.LastRevision(rev))
+		}
+		f.log.Info("natsipc: fleet: left a shard checkpointed for the next member", "shard", id, "seq", sess.Seq)
+		n++
+	}
+	return n
+}
+
+func (f *Fleet) leave(ctx context.Context) error {
 	f.mu.Lock()
 	f.leaving = true
 	f.mu.Unlock()
@@ -163,19 +213,22 @@ func (f *Fleet) Leave(ctx context.Context) error {
 	defer t.Stop()
 	var announced time.Time
 	for {
+		if len(f.cfg.Manager.Shards()) == 0 && len(f.cfg.Source.Lent()) == 0 {
+			return nil
+		}
 		// The mark expires with the leases: renew it while leaving.
 		if time.Since(announced) > f.cfg.LeaseTTL/4 {
 			if _, err := f.leases.Put(ctx, "leaving."+f.me, []byte("1")); err != nil {
 				return fmt.Errorf("%w: announcing the leave: %w", ErrFleet, err)
 			}
 			announced = time.Now()
-		}
-		if len(f.cfg.Manager.Shards()) == 0 && len(f.cfg.Source.Lent()) == 0 {
-			return nil
+			if len(f.members(ctx)) == 0 && len(f.cfg.Source.Lent()) == 0 {
+				return fmt.Errorf("%w: no other member to take the shards", ErrFleet)
+			}
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("%w: the others did not take every shard in time: %w", ErrFleet, ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -355,6 +408,12 @@ func (f *Fleet) claim(ctx context.Context, id int) bool {
 	if e, err := f.ckpts.Get(ctx, leaseKey(id)); err == nil {
 		json.Unmarshal(e.Value(), &cp)
 	}
+	skipped, err := f.dedupe(ctx, id, &cp.Session)
+	if err != nil {
+		f.log.Warn("natsipc: fleet: reading the mark of a free shard; leaving it for a later try", "shard", id, "err", err)
+		f.leases.Delete(ctx, leaseKey(id), jetstream.LastRevision(rev))
+		return false
+	}
 	a, err := f.cfg.Manager.Adopt(ctx, id, cp.Session)
 	if err != nil {
 		f.log.Warn("natsipc: fleet: adopting a free shard", "shard", id, "err", err)
@@ -365,8 +424,35 @@ func (f *Fleet) claim(ctx context.Context, id int) bool {
 		f.cfg.Import(id, cp.State)
 	}
 	a.Deliver()
-	f.log.Info("natsipc: fleet: took a free shard", "shard", id, "from_seq", cp.Session.Seq, "session", cp.Session.Valid())
+	f.log.Info("natsipc: fleet: took a free shard", "shard", id, "from_seq", cp.Session.Seq, "session", cp.Session.Valid(), "skipped", skipped)
 	return true
+}
+
+// dedupe moves a checkpointed session's seq up to the shard's mark, when
+// Marks has one of the same session, and returns how many events that
+// skips. A mark of another session (one the dead member started after
+// its last checkpoint, whose resume URL nobody saved) cannot be resumed
+// and is ignored.
+func (f *Fleet) dedupe(ctx context.Context, id int, sess *gateway.Session) (int64, error) {
+	if f.cfg.Marks == nil || !sess.Valid() {
+		return 0, nil
+	}
+	mk, err := f.cfg.Marks.Handled(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if mk.Session != sess.ID {
+		if mk.Session != "" {
+			f.log.Debug("natsipc: fleet: the mark is of another session than the checkpoint", "shard", id, "mark", mk.Session)
+		}
+		return 0, nil
+	}
+	if mk.Seq <= sess.Seq {
+		return 0, nil
+	}
+	skipped := mk.Seq - sess.Seq
+	sess.Seq = mk.Seq
+	return skipped, nil
 }
 
 // pull takes shard id from member m by handoff, then its lease.
@@ -410,12 +496,7 @@ func (f *Fleet) checkpointOne(ctx context.Context, id int) {
 	if same || !sess.Valid() {
 		return
 	}
-	cp := checkpoint{Session: sess}
-	if f.cfg.Export != nil {
-		cp.State = f.cfg.Export(id)
-	}
-	b, _ := json.Marshal(cp)
-	if _, err := f.ckpts.Put(ctx, leaseKey(id), b); err != nil {
+	if err := f.save(ctx, id, sess); err != nil {
 		if ctx.Err() == nil {
 			f.log.Warn("natsipc: fleet: checkpoint", "shard", id, "err", err)
 		}
@@ -424,4 +505,15 @@ func (f *Fleet) checkpointOne(ctx context.Context, id int) {
 	f.mu.Lock()
 	f.saved[id] = sess
 	f.mu.Unlock()
+}
+
+// save writes shard id's checkpoint: sess and the application's state.
+func (f *Fleet) save(ctx context.Context, id int, sess gateway.Session) error {
+	cp := checkpoint{Session: sess}
+	if f.cfg.Export != nil {
+		cp.State = f.cfg.Export(id)
+	}
+	b, _ := json.Marshal(cp)
+	_, err := f.ckpts.Put(ctx, leaseKey(id), b)
+	return err
 }

@@ -2,7 +2,9 @@ package natsipc_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,8 +25,24 @@ type fleetWorld struct {
 	url    string
 	shards int
 
+	// marks, when set, is every member's FleetConfig.Marks, and each
+	// handler marks its event there after handling it; with dedupe and no
+	// marks, the world is the Marks, marking each event with its effect.
+	marks  *natsipc.KVMarks
+	dedupe bool
+
 	mu      sync.Mutex
 	handled map[int][]int64
+	last    map[int]natsipc.Mark
+}
+
+// Handled implements natsipc.Marks from the journal: the mark is written
+// with the effect, in one critical section, as a database transaction
+// would.
+func (w *fleetWorld) Handled(ctx context.Context, id int) (natsipc.Mark, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.last[id], nil
 }
 
 type member struct {
@@ -34,6 +52,29 @@ type member struct {
 	fleet  *natsipc.Fleet
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// newFleetWorld starts a nats-server and a fake gateway of shards.
+func newFleetWorld(t *testing.T, shards int) *fleetWorld {
+	srv := startServer(t, 0, "")
+	w := &fleetWorld{shards: shards, url: srv.ClientURL(), handled: map[int][]int64{}}
+	w.g = &discordtest.Gateway{HeartbeatInterval: time.Second, Shards: shards, MaxConcurrency: shards}
+	if err := w.g.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.g.Close() })
+	return w
+}
+
+// identifies counts the IDENTIFYs the gateway received.
+func (w *fleetWorld) identifies() int {
+	n := 0
+	for _, r := range w.g.Received() {
+		if r.Op == 2 {
+			n++
+		}
+	}
+	return n
 }
 
 func (w *fleetWorld) join(t *testing.T, name string) *member {
@@ -54,7 +95,13 @@ func (w *fleetWorld) join(t *testing.T, name string) *member {
 			Handler: func(ctx context.Context, ev shard.Event) {
 				w.mu.Lock()
 				w.handled[ev.Shard] = append(w.handled[ev.Shard], ev.Seq)
+				if w.last != nil {
+					w.last[ev.Shard] = natsipc.Mark{Session: ev.Session, Seq: ev.Seq}
+				}
 				w.mu.Unlock()
+				if w.marks != nil {
+					w.marks.Mark(ctx, ev)
+				}
 				if mb.fleet != nil {
 					mb.fleet.Handled()
 				}
@@ -74,7 +121,14 @@ func (w *fleetWorld) join(t *testing.T, name string) *member {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := natsipc.NewFleet(ctx, natsipc.FleetConfig{Name: "test", Node: node, Manager: m, Source: src, LeaseTTL: time.Second})
+	fc := natsipc.FleetConfig{Name: "test", Node: node, Manager: m, Source: src, LeaseTTL: time.Second}
+	switch {
+	case w.marks != nil:
+		fc.Marks = w.marks
+	case w.dedupe:
+		fc.Marks = w
+	}
+	f, err := natsipc.NewFleet(ctx, fc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,6 +192,26 @@ func waitOwned(t *testing.T, w *fleetWorld, what string, ms ...*member) {
 	}
 }
 
+// traffic dispatches an event every millisecond, round the shards, until
+// the returned stop (also called when the test ends).
+func (w *fleetWorld) traffic(t *testing.T) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			w.g.Dispatch(i%w.shards, "MESSAGE_CREATE", map[string]int{"n": i})
+		}
+	})
+	stop = sync.OnceFunc(func() { close(done); wg.Wait() })
+	t.Cleanup(stop)
+	return stop
+}
+
 // check reads the journal: per shard, no seq skipped, and the repeats.
 func (w *fleetWorld) check(t *testing.T) (repeats map[int]int) {
 	t.Helper()
@@ -192,74 +266,25 @@ func (w *fleetWorld) check(t *testing.T) (repeats map[int]int) {
 func TestFleet(t *testing.T) {
 	leaktest.Check(t)
 	const shards = 6
-	srv := startServer(t, 0, "")
-	w := &fleetWorld{shards: shards, url: srv.ClientURL(), handled: map[int][]int64{}}
-	w.g = &discordtest.Gateway{HeartbeatInterval: time.Second, Shards: shards, MaxConcurrency: shards}
-	if err := w.g.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.g.Close() })
+	w := newFleetWorld(t, shards)
 	a, b, c := w.join(t, "a"), w.join(t, "b"), w.join(t, "c")
 	waitOwned(t, w, "three members", a, b, c)
-	identifies := func() int {
-		n := 0
-		for _, r := range w.g.Received() {
-			if r.Op == 2 {
-				n++
-			}
-		}
-		return n
-	}
-	if n := identifies(); n != shards {
+	if n := w.identifies(); n != shards {
 		t.Fatalf("%d IDENTIFYs to start %d shards", n, shards)
 	}
-	stop := make(chan struct{})
-	var traffic sync.WaitGroup
-	traffic.Add(1)
-	go func() {
-		defer traffic.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Millisecond):
-			}
-			w.g.Dispatch(i%shards, "MESSAGE_CREATE", map[string]int{"n": i})
-		}
-	}()
-	defer func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-		}
-		traffic.Wait()
-	}()
+	stop := w.traffic(t)
 
 	if err := c.fleet.Leave(ctxT(t, 20*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	c.crash() // it holds nothing: the process exits
 	waitOwned(t, w, "after c left", a, b)
-	close(stop)
-	traffic.Wait()
+	stop()
 	if r := w.check(t); len(r) != 0 {
 		t.Errorf("repeats after a graceful leave: %v", r)
 	}
 
-	stop = make(chan struct{})
-	traffic.Add(1)
-	go func() {
-		defer traffic.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Millisecond):
-			}
-			w.g.Dispatch(i%shards, "MESSAGE_CREATE", map[string]int{"n": i})
-		}
-	}()
+	stop = w.traffic(t)
 	time.Sleep(300 * time.Millisecond) // events flow and checkpoints follow
 	b.crash()
 	waitOwned(t, w, "after b died", a)
@@ -268,8 +293,7 @@ func TestFleet(t *testing.T) {
 	if n := len(d.m.Shards()); n != shards/2 {
 		t.Errorf("d holds %d shards", n)
 	}
-	close(stop)
-	traffic.Wait()
+	stop()
 	repeats := w.check(t)
 	t.Logf("repeats after the crash: %v", repeats)
 	for sh, n := range repeats {
@@ -277,8 +301,94 @@ func TestFleet(t *testing.T) {
 			t.Errorf("shard %d: %d repeats, more than a checkpoint's %d events", sh, n, natsipc.DefaultCheckpointEvents)
 		}
 	}
-	if n := identifies(); n != shards {
+	if n := w.identifies(); n != shards {
 		t.Errorf("%d IDENTIFYs after the first %d", n-shards, shards)
+	}
+}
+
+// The last member to leave has nobody to hand its shards to: Leave says so
+// at once and leaves them checkpointed exactly, so the next member to
+// start resumes them with no event lost or repeated and no IDENTIFY.
+func TestFleetLastMemberLeaves(t *testing.T) {
+	leaktest.Check(t)
+	const shards = 3
+	w := newFleetWorld(t, shards)
+	a := w.join(t, "a")
+	waitOwned(t, w, "one member", a)
+	stop := w.traffic(t)
+	start := time.Now()
+	err := a.fleet.Leave(ctxT(t, 20*time.Second))
+	if !errors.Is(err, natsipc.ErrFleet) || !strings.Contains(err.Error(), "no other member") {
+		t.Fatalf("Leave with nobody to take the shards: %v", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Leave took %v to see nobody was there", took)
+	}
+	if n := len(a.m.Shards()); n != 0 {
+		t.Fatalf("a still holds %d shards", n)
+	}
+	a.crash()
+	b := w.join(t, "b")
+	waitOwned(t, w, "after b started", b)
+	stop()
+	if r := w.check(t); len(r) != 0 {
+		t.Errorf("repeats: %v", r)
+	}
+	if identifies := w.identifies(); identifies != shards {
+		t.Errorf("%d IDENTIFYs after the first %d", identifies-shards, shards)
+	}
+}
+
+// With dedupe on, a member killed while events flow costs no repeat when
+// the marks are written with the handler's effects, and at most one per
+// shard with KVMarks, written after them.
+func TestFleetDedupe(t *testing.T) {
+	leaktest.Check(t)
+	for _, tc := range []struct {
+		name      string
+		kv        bool
+		maxRepeat int
+	}{{"marks with the effects", false, 0}, {"KVMarks", true, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			const shards = 4
+			w := newFleetWorld(t, shards)
+			w.last, w.dedupe = map[int]natsipc.Mark{}, true
+			if tc.kv {
+				var err error
+				w.marks, err = natsipc.NewKVMarks(ctxT(t, 10*time.Second), connect(t, w.url), "test")
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			a, b := w.join(t, "a"), w.join(t, "b")
+			waitOwned(t, w, "two members", a, b)
+			stop := w.traffic(t)
+			// Enough events that b's checkpoints lag behind its handler.
+			deadline := time.Now().Add(10 * time.Second)
+			for n := 0; n < 400; {
+				w.mu.Lock()
+				n = 0
+				for _, id := range b.m.Shards() {
+					n += len(w.handled[id])
+				}
+				w.mu.Unlock()
+				if time.Now().After(deadline) {
+					t.Fatalf("b handled %d events in 10 s", n)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			b.crash()
+			waitOwned(t, w, "after b died", a)
+			stop()
+			for sh, n := range w.check(t) {
+				if n > tc.maxRepeat {
+					t.Errorf("shard %d: %d repeats with dedupe, want at most %d", sh, n, tc.maxRepeat)
+				}
+			}
+			if identifies := w.identifies(); identifies != shards {
+				t.Errorf("%d IDENTIFYs after the first %d", identifies-shards, shards)
+			}
+		})
 	}
 }
 

@@ -11,6 +11,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ipcord/ipcord/gateway/shard"
+	"github.com/ipcord/ipcord/rest"
 )
 
 // LimiterConfig configures an IdentifyLimiter. MaxConcurrency is the only
@@ -35,6 +38,22 @@ type LimiterConfig struct {
 	Timeout time.Duration
 	// Replicas of the bucket on a clustered NATS; default 1.
 	Replicas int
+	// REST, when set, makes the limiter keep the bot's daily session
+	// start budget (Get Gateway Bot's session_start_limit) for every
+	// process that shares the bucket, in key-value beside it (bucket
+	// <Bucket>_budget): each slot spends one start, and a slot that would
+	// leave Reserve or fewer is refused with a *shard.IdentifyBudgetError
+	// (matching shard.ErrIdentifyBudget) and a warning saying when the
+	// budget resets. A Manager guards only its own copy
+	// (ManagerConfig.IdentifyReserve), which cannot see what the other
+	// processes spend.
+	REST *rest.Client
+	// Reserve is the session starts the fleet never spends (with REST).
+	Reserve int
+	// BudgetRefresh is how old the shared copy of session_start_limit
+	// may grow before a member asks Get Gateway Bot again;
+	// shard.DefaultBudgetRefresh if 0.
+	BudgetRefresh time.Duration
 	// Logger receives diagnostics. Nil logs nothing.
 	Logger *slog.Logger
 }
@@ -48,10 +67,12 @@ type LimiterConfig struct {
 // Interval of each other, whichever machines they run on, and a holder
 // that dies frees its bucket after Interval.
 //
-// The daily session-start budget is not shared: it stays per process (the
-// Manager tracks it only for the limiter it makes itself).
+// With LimiterConfig.REST it also keeps the daily session start budget
+// for the whole fleet, so a reconnect storm on many machines at once
+// cannot spend it below the reserve.
 type IdentifyLimiter struct {
 	kv     jetstream.KeyValue
+	budget jetstream.KeyValue // nil without REST
 	cfg    LimiterConfig
 	holder []byte
 	poll   time.Duration
@@ -91,8 +112,27 @@ func NewIdentifyLimiter(ctx context.Context, nc *nats.Conn, cfg LimiterConfig) (
 	if err != nil {
 		return nil, fmt.Errorf("natsipc: creating key-value bucket %q: %w", cfg.Bucket, err)
 	}
+	var budget jetstream.KeyValue
+	if cfg.REST != nil {
+		if cfg.Reserve < 0 {
+			return nil, fmt.Errorf("natsipc: IdentifyLimiter: negative Reserve %d", cfg.Reserve)
+		}
+		if cfg.BudgetRefresh <= 0 {
+			cfg.BudgetRefresh = shard.DefaultBudgetRefresh
+		}
+		budget, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      cfg.Bucket + "_budget",
+			Description: "ipcord: the bot's daily session start budget",
+			History:     1,
+			Replicas:    max(cfg.Replicas, 1),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("natsipc: creating key-value bucket %q: %w", cfg.Bucket+"_budget", err)
+		}
+	}
 	l := &IdentifyLimiter{
 		kv:     kv,
+		budget: budget,
 		cfg:    cfg,
 		holder: []byte(nc.NewInbox()),
 		// Expiry is noticed by polling: a watcher sees no event when a key
@@ -118,6 +158,15 @@ func (l *IdentifyLimiter) Acquire(ctx context.Context, shardID int) (release fun
 	var last error
 	for {
 		rev, err := l.kv.Create(ctx, key, l.holder)
+		if err == nil && l.budget != nil {
+			if err := l.spend(ctx, shardID); err != nil {
+				// No IDENTIFY goes out: the bucket is free at once.
+				dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.Interval)
+				l.kv.Delete(dctx, key, jetstream.LastRevision(rev))
+				cancel()
+				return nil, err
+			}
+		}
 		if err == nil {
 			return l.hold(key, rev), nil
 		}

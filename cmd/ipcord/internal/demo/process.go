@@ -42,10 +42,14 @@ type ProcessConfig struct {
 	// IdentifyReserve is the session starts never spent (see
 	// shard.ManagerConfig.IdentifyReserve).
 	IdentifyReserve int
-	// Journal, when set, gets one line per event handled, "shard seq name
-	// pid generation", in one write each, so that a file opened for
-	// appending keeps every event a killed process handled.
-	Journal io.Writer
+	// JournalPath, when set, is a file that gets one line per event
+	// handled, "shard seq name pid generation session", appended in one
+	// write each, so it keeps every event a killed process handled; the
+	// processes of a deploy or a fleet may share it.
+	JournalPath string
+	// Fleet, when set, makes the process a member of a fleet over NATS
+	// instead of running every shard (or taking them over) itself.
+	Fleet *FleetConfig
 	// Out gets a line per milestone (listening, shards moved, exiting).
 	Out io.Writer
 	// Logger receives the shards' warnings; nil is silent.
@@ -72,9 +76,28 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 	if cfg.Out == nil {
 		cfg.Out = io.Discard
 	}
+	if cfg.Fleet != nil && cfg.TakeOver != "" {
+		return errors.New("demo: a fleet member takes its shards from the fleet, not by TakeOver")
+	}
 	p := &process{cfg: cfg, ledger: newLedger(), pid: os.Getpid(), gen: 1}
+	if cfg.JournalPath != "" {
+		f, err := os.OpenFile(cfg.JournalPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		p.journal = f
+	}
 	mcfg := shard.ManagerConfig{REST: cfg.REST, ShardCount: cfg.Shards, IdentifyReserve: cfg.IdentifyReserve}
 	var from *ipc.Client
+	var lim shard.IdentifyLimiter
+	if cfg.Fleet != nil {
+		var err error
+		if lim, err = p.fleetLimiter(ctx); err != nil {
+			return err
+		}
+		mcfg.Shards = []int{} // the fleet hands them out
+	}
 	if cfg.TakeOver != "" {
 		var err error
 		from, mcfg.ShardCount, p.gen, err = p.dialPrevious(ctx)
@@ -85,9 +108,10 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 		mcfg.Shards = []int{} // none until they move here
 	}
 	mcfg.Shard = shard.Config{
-		Gateway: gateway.Config{Token: cfg.REST.Token, Intents: intents, Logger: cfg.Logger},
-		Handler: p.handle,
-		Logger:  cfg.Logger,
+		Gateway:  gateway.Config{Token: cfg.REST.Token, Intents: intents, Logger: cfg.Logger},
+		Handler:  p.handle,
+		Logger:   cfg.Logger,
+		Identify: lim,
 	}
 	var gathered prometheus.Gatherer
 	if cfg.Metrics != nil {
@@ -129,6 +153,13 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 			return err
 		}
 	}
+	if cfg.Fleet != nil {
+		if p.member, err = p.join(ctx, r, src); err != nil {
+			ln.Close()
+			return err
+		}
+		defer p.member.node.Close()
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer func() {
@@ -143,6 +174,10 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 	defer stop()
 	ran := make(chan error, 1)
 	go func() { ran <- m.Run(rctx) }()
+	if p.member != nil {
+		fmt.Fprintf(cfg.Out, "ipcord bot: member %s of fleet %s\n", cfg.Fleet.Member, cfg.Fleet.Name)
+		return p.runMember(ctx, rctx, stop, ran)
+	}
 	if from != nil {
 		start := time.Now()
 		moved, err := handoff.TakeOver(ctx, from, m, &handoff.Options{Parallel: cfg.Parallel, Import: p.imprt, Logger: cfg.Logger})
@@ -184,7 +219,10 @@ type process struct {
 	ledger *ledger
 	pid    int
 	gen    int
-	jmu    sync.Mutex
+	member *member // nil unless a fleet member
+
+	jmu     sync.Mutex
+	journal io.Writer
 }
 
 // dialPrevious connects to the process to take over and learns its shard
@@ -215,14 +253,17 @@ func (p *process) dialPrevious(ctx context.Context) (*ipc.Client, int, int, erro
 func (p *process) handle(ctx context.Context, ev shard.Event) {
 	e := Event{Shard: ev.Shard, Seq: ev.Seq, Name: ev.Name, Data: ev.Data}
 	p.ledger.observe(e)
-	if p.cfg.Journal != nil {
-		line := fmt.Sprintf("%d %d %s %d %d\n", ev.Shard, ev.Seq, ev.Name, p.pid, p.gen)
+	if p.journal != nil {
+		line := fmt.Sprintf("%d %d %s %d %d %s\n", ev.Shard, ev.Seq, ev.Name, p.pid, p.gen, cmpOr(ev.Session, "-"))
 		p.jmu.Lock()
-		io.WriteString(p.cfg.Journal, line)
+		io.WriteString(p.journal, line)
 		p.jmu.Unlock()
 	}
 	if p.bot != nil {
 		p.bot(ctx, e)
+	}
+	if p.member != nil {
+		p.member.handled(ctx, ev)
 	}
 }
 
@@ -235,6 +276,12 @@ func (p *process) imprt(id int, state json.RawMessage) {
 	var h Handoff
 	if json.Unmarshal(state, &h) != nil {
 		return
+	}
+	if mk, ok := p.member.skipped(id); ok && mk.Session == h.Record.SessionID && mk.Seq > h.Record.LastSeq {
+		// The fleet resumed after the mark, past the checkpoint: the
+		// member that died handled the events between.
+		h.Record.Handled += mk.Seq - h.Record.LastSeq
+		h.Record.LastSeq = mk.Seq
 	}
 	p.ledger.set(id, h.Record)
 	p.b.addGuilds(h.Guilds)
