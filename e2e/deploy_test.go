@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -184,11 +187,13 @@ func dispatchMarker(t testing.TB, fakeURL string, shard int) int64 {
 }
 
 // journal reads the lines the bots appended: per shard, the seqs in the
-// order handled, with the generation that handled each.
+// order handled, with the process and generation that handled each.
 type journalEntry struct {
-	seq  int64
-	name string
-	gen  int
+	seq     int64
+	name    string
+	pid     int
+	gen     int
+	session string
 }
 
 func readJournal(t testing.TB, path string) map[int][]journalEntry {
@@ -201,12 +206,11 @@ func readJournal(t testing.TB, path string) map[int][]journalEntry {
 	out := map[int][]journalEntry{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var sh, pid, gen int
+		var sh int
 		var e journalEntry
-		if _, err := fmt.Sscanf(sc.Text(), "%d %d %s %d %d", &sh, &e.seq, &e.name, &pid, &gen); err != nil {
+		if _, err := fmt.Sscanf(sc.Text(), "%d %d %s %d %d %s", &sh, &e.seq, &e.name, &e.pid, &e.gen, &e.session); err != nil {
 			t.Fatalf("journal line %q: %v", sc.Text(), err)
 		}
-		e.gen = gen
 		out[sh] = append(out[sh], e)
 	}
 	return out
@@ -319,4 +323,80 @@ func (b *bot) waitReady(t testing.TB, n int, timeout time.Duration) map[int]time
 		time.Sleep(10 * time.Millisecond)
 	}
 	return seen
+}
+
+// fakeFault applies a fault of the fake's control API.
+func fakeFault(t testing.TB, fakeURL, body string) {
+	t.Helper()
+	resp, err := http.Post(fakeURL+"/_fake/fault", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("fault %s: %s %s", body, resp.Status, b)
+	}
+}
+
+// A deploy that goes wrong loses nothing. A successor with the wrong
+// secret is refused, and the running generation keeps every shard. A
+// successor killed (kill -9) while a shard is lent to it (the fake refuses
+// its connections, so it cannot resume the shard) leaves that shard to the
+// running generation, which takes it back when the lease times out and
+// resumes it where it stopped: every seq handled exactly once, by the
+// running generation, and no IDENTIFY.
+func TestDeployBadSuccessors(t *testing.T) {
+	const shards = 4
+	fake := startFake(t, "--shards", "4", "--traffic", "200/s")
+	journal := filepath.Join(t.TempDir(), "journal")
+	gen := startBot(t, fake, "--journal", journal, "--lend-timeout", "2s")
+	gen.waitShards(t, shards, 30*time.Second, "ready", func(s shardStats) bool { return s.State == "READY" })
+	genPID := gen.stats(t).PID
+
+	bad := startProcess(t, "", nil, ipcordBinary(t), "bot", "--fake", fake, "--secret", "wrong", "--ipc-addr", "127.0.0.1:0", "--take-over", gen.url)
+	select {
+	case <-bad.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the successor with the wrong secret still runs")
+	}
+	var ee *exec.ExitError
+	if !errors.As(bad.waitErr, &ee) || ee.ExitCode() != 1 || !strings.Contains(bad.output(), "unauthorized") {
+		t.Fatalf("wrong secret: %v\n%s", bad.waitErr, bad.output())
+	}
+
+	fakeFault(t, fake, `{"name":"refuse_connections","ms":60000}`)
+	succ := startBot(t, fake, "--journal", journal, "--take-over", gen.url, "-v")
+	succ.waitFor(t, regexp.MustCompile(`shard: reconnecting`), 30*time.Second) // it cannot resume the lent shard
+	succ.kill9(t)
+	fakeFault(t, fake, `{"name":"refuse_connections","ms":0}`)
+	gen.waitFor(t, regexp.MustCompile(`handoff: taking a shard back`), 30*time.Second)
+
+	st := gen.waitShards(t, shards, 30*time.Second, "ready again", func(s shardStats) bool { return s.State == "READY" })
+	markers := map[int]int64{}
+	for sh := range shards {
+		markers[sh] = dispatchMarker(t, fake, sh)
+	}
+	st = gen.waitShards(t, shards, 30*time.Second, "past the marker", func(s shardStats) bool { return s.LastSeq >= markers[s.ID] })
+	for _, s := range st.Shards {
+		if s.FirstSeq != 1 || s.Gaps != 0 || s.Repeats != 0 || s.Identifies != 1 {
+			t.Errorf("shard %d: first %d, gaps %d, repeats %d, IDENTIFYs %d", s.ID, s.FirstSeq, s.Gaps, s.Repeats, s.Identifies)
+		}
+	}
+	for sh, entries := range readJournal(t, journal) {
+		var last int64
+		for _, e := range entries {
+			if e.seq != last+1 || e.pid != genPID {
+				t.Errorf("journal: shard %d: seq %d by pid %d after %d (the running generation is %d)", sh, e.seq, e.pid, last, genPID)
+				break
+			}
+			last = e.seq
+		}
+		if last < markers[sh] {
+			t.Errorf("journal: shard %d: up to %d, marker %d", sh, last, markers[sh])
+		}
+	}
+	if n, _ := fakeSent(t, fake); n != shards {
+		t.Errorf("%d IDENTIFYs, want the first %d only", n, shards)
+	}
 }

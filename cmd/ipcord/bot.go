@@ -30,6 +30,7 @@ func runBot(ctx context.Context, e *env, args []string) error {
 	shards := fs.Int("shards", 0, "shard count (default: Get Gateway Bot's recommendation)")
 	takeOver := fs.String("take-over", "", "IPC URL of the running generation to take every shard from (a deploy)")
 	parallel := fs.Int("parallel", 1, "with --take-over: shards moved at once")
+	lend := fs.Duration("lend-timeout", 0, "how long a shard released to a successor waits for it before this process resumes it again (default 15s)")
 	reserve := fs.Int("identify-reserve", 0, "session starts never spent: an IDENTIFY that would leave fewer is refused")
 	journal := fs.String("journal", "", "append one line per handled event, \"shard seq name pid generation\", to this file")
 	verbose := fs.Bool("v", false, "log at debug level to stderr (default: warnings)")
@@ -58,8 +59,8 @@ func runBot(ctx context.Context, e *env, args []string) error {
 		return fs.Fail("--take-over and --fleet exclude each other: a fleet member takes its shards from the fleet")
 	case *fleet == "" && (*dedupe || *leaseTTL != 0 || *ckpt != 0 || *nf.cluster != ""):
 		return fs.Fail("--dedupe, --lease-ttl, --checkpoint-interval and --cluster need --fleet")
-	case *leaseTTL < 0 || *ckpt < 0:
-		return fs.Fail("--lease-ttl and --checkpoint-interval cannot be negative")
+	case *leaseTTL < 0 || *ckpt < 0 || *lend < 0:
+		return fs.Fail("--lease-ttl, --checkpoint-interval and --lend-timeout cannot be negative")
 	}
 	s, err := secretFrom(e, *sec)
 	if err != nil {
@@ -80,7 +81,7 @@ func runBot(ctx context.Context, e *env, args []string) error {
 		level = slog.LevelDebug
 	}
 	cfg := demo.ProcessConfig{
-		REST: rc, Shards: *shards, IPCAddr: *ipcAddr, Secret: s, TakeOver: *takeOver, Parallel: *parallel,
+		REST: rc, Shards: *shards, IPCAddr: *ipcAddr, Secret: s, TakeOver: *takeOver, Parallel: *parallel, LendTimeout: *lend,
 		IdentifyReserve: *reserve, Out: e.stdout,
 		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
 	}

@@ -345,7 +345,8 @@ func (f *Fleet) balance(ctx context.Context) {
 	if !slices.Contains(members, f.me) {
 		return
 	}
-	target := (count + len(members) - 1) / len(members)
+	// Even shares: every member ends with lo or hi shards.
+	lo, hi := count/len(members), (count+len(members)-1)/len(members)
 	owners := f.owners(ctx)
 	held := len(f.cfg.Manager.Shards())
 	for id := 0; id < count; id++ {
@@ -355,34 +356,41 @@ func (f *Fleet) balance(ctx context.Context) {
 		// Past its share a member still takes an orphan (a shard with a
 		// checkpoint: its owner died) rather than leave it deaf; the
 		// balance moves it on later.
-		if held >= target && !f.orphan(ctx, id) {
+		if held >= hi && !f.orphan(ctx, id) {
 			continue
 		}
 		if f.claim(ctx, id) {
 			held++
 		}
 	}
-	if held >= target {
+	if held >= hi {
 		return
 	}
-	// Members holding more than their share (all of a leaving member's).
 	load := map[string][]int{}
 	for id, m := range owners {
 		if m != f.me {
 			load[m] = append(load[m], id)
 		}
 	}
+	// A member below lo takes from those above lo, one below hi only from
+	// those above hi, so no shard moves back and forth; a leaving member
+	// gives all of its own.
 	for m, ids := range load {
-		share := target
-		if !slices.Contains(members, m) {
-			share = 0
-		}
 		slices.Sort(ids)
-		for _, id := range ids[min(share, len(ids)):] {
-			if held >= target {
-				return
+		leaving := !slices.Contains(members, m)
+		for left := len(ids); left > 0 && held < hi; {
+			floor := hi
+			switch {
+			case leaving:
+				floor = 0
+			case held < lo:
+				floor = lo
 			}
-			if f.pull(ctx, m, id) {
+			if left <= floor {
+				break
+			}
+			left--
+			if f.pull(ctx, m, ids[left]) {
 				held++
 			}
 		}

@@ -39,6 +39,10 @@ type ProcessConfig struct {
 	TakeOver string
 	// Parallel is how many shards move at once in a takeover (default 1).
 	Parallel int
+	// LendTimeout is how long a shard released to a successor waits for
+	// its commit before this process resumes it itself
+	// (handoff.DefaultLendTimeout if 0).
+	LendTimeout time.Duration
 	// IdentifyReserve is the session starts never spent (see
 	// shard.ManagerConfig.IdentifyReserve).
 	IdentifyReserve int
@@ -137,7 +141,7 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 		return err
 	}
 	p.b = bot
-	src := &handoff.Source{Manager: m, Export: p.export, Logger: cfg.Logger}
+	src := &handoff.Source{Manager: m, Export: p.export, Logger: cfg.Logger, LendTimeout: cfg.LendTimeout}
 	r := bot.Router()
 	if err := src.Register(r); err != nil {
 		return err
