@@ -155,6 +155,26 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("the event count never moved from %s: %v", total1, err)
 	}
 
+	// "deploy a new version": generation 2 takes both shards from
+	// generation 1 by handoff; the page shows each move, then both shards
+	// in generation 2 with nothing lost, repeated or re-identified.
+	deployed := `document.getElementById("deploy-status").textContent.startsWith("generation 2: 2 of 2 shards moved from generation 1 in ") &&
+		document.getElementById("deploy-status").textContent.endsWith(": 0 lost, 0 repeated, 0 IDENTIFY") &&
+		[...document.querySelectorAll("#shards tbody tr")].every(tr => tr.querySelector(".gen").textContent === "2" &&
+			tr.querySelector(".lost").textContent === "0" && tr.querySelector(".repeated").textContent === "0" &&
+			tr.querySelector(".identifies").textContent === "1") &&
+		[0, 1].every(n => [...document.querySelectorAll("#errors li.level-action")].some(li => li.textContent.includes("shard " + n + " moved to generation 2")))`
+	if err := chromedp.Do(bctx,
+		chromedp.Click(chromedp.ID("deploy")),
+		poll(deployed, 30*time.Second),
+	); err != nil {
+		status, _ := chromedp.Run(bctx, chromedp.Text(chromedp.ID("deploy-status")))
+		t.Fatalf("the deploy never showed both shards moved with nothing lost (status %q): %v", status, err)
+	}
+	if n, _ := fakeSent(t, fakeURL); n != 2 {
+		t.Errorf("fake Discord got %d IDENTIFYs, want the first 2 only", n)
+	}
+
 	if *screenshot != "" {
 		// For the README, let the charts fill up first.
 		if err := chromedp.Do(bctx, poll(`Number(document.getElementById("chart-events").dataset.points) >= 50`, 60*time.Second)); err != nil {

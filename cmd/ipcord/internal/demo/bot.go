@@ -327,6 +327,9 @@ type Stats struct {
 	Shards          []ShardStatus `json:"shards"`
 	Generation      int           `json:"generation,omitempty"`
 	PID             int           `json:"pid,omitempty"`
+	// Deploy is the last deploy of the shards (the deploy route), when
+	// there was one.
+	Deploy *DeployStatus `json:"deploy,omitempty"`
 	// Errors are the newest notices of the error feed, oldest first.
 	Errors []Notice `json:"errors"`
 	// IPCRoutes are the IPC server's route statistics (with
@@ -337,8 +340,12 @@ type Stats struct {
 // Stats returns the cache's counts and each shard's status.
 func (b *Bot) Stats() Stats {
 	var shards []ShardStatus
+	var deploy *DeployStatus
 	if b.gw != nil {
 		shards = b.gw.Status()
+	}
+	if dep, ok := b.gw.(deployer); ok {
+		deploy = dep.DeployStatus()
 	}
 	routes := []RouteStat{}
 	if b.cfg.Metrics != nil {
@@ -351,7 +358,7 @@ func (b *Bot) Stats() Stats {
 	s := Stats{
 		Guilds: len(b.guilds), EventsPerSecond: b.rate.perSecond(now), EventsTotal: b.total,
 		Answered: b.answers, PingsAnswered: b.pings, UptimeSeconds: now.Sub(b.start).Seconds(), Shards: []ShardStatus{},
-		Generation: b.cfg.Generation, PID: b.cfg.PID, Errors: errs, IPCRoutes: routes,
+		Generation: b.cfg.Generation, PID: b.cfg.PID, Deploy: deploy, Errors: errs, IPCRoutes: routes,
 	}
 	perShard := map[int]int{}
 	for _, g := range b.guilds {

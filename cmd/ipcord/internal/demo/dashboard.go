@@ -33,6 +33,7 @@ var webFiles embed.FS
 //	POST /api/send         send_message, from a form or a JSON body
 //	POST /api/say          {"channel_id","content"}: a sample user types it (fake only)
 //	POST /api/fault        {"name","shard"}: inject one of Faults (fake only)
+//	POST /api/deploy       the bot's deploy route: a new generation takes every shard by handoff
 type Dashboard struct {
 	// Bot calls the bot's routes: an *ipc.Client dialed to its IPC server.
 	Bot ipc.Caller
@@ -96,6 +97,7 @@ func (d *Dashboard) mux() *http.ServeMux {
 		return EventsArgs{After: after}, nil
 	}))
 	mux.HandleFunc("POST /api/send", d.send)
+	mux.HandleFunc("POST /api/deploy", d.deploy)
 	return mux
 }
 
@@ -136,6 +138,17 @@ func (d *Dashboard) call(ctx context.Context, route string, args, out any) error
 	return d.Bot.Call(ctx, route, args, out)
 }
 
+// deploy starts a deploy of the bot: its deploy route answers at once,
+// and the stats route's "deploy" follows the shards as they move.
+func (d *Dashboard) deploy(w http.ResponseWriter, r *http.Request) {
+	var out json.RawMessage
+	if err := d.call(r.Context(), RouteDeploy, nil, &out); err != nil {
+		d.fail(w, RouteDeploy, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
 // fail answers a failed call: the bot's own errors (a bad channel) are the
 // user's to fix (422); anything else means the bot is unreachable (502).
 func (d *Dashboard) fail(w http.ResponseWriter, route string, err error) {
@@ -147,8 +160,11 @@ func (d *Dashboard) fail(w http.ResponseWriter, route string, err error) {
 	body := map[string]string{"error": err.Error()}
 	if errors.As(err, &ie) {
 		body["code"] = ie.Code
-		if ie.Code == CodeBadChannel || ie.Code == CodeBadContent {
+		switch ie.Code {
+		case CodeBadChannel, CodeBadContent:
 			status = http.StatusUnprocessableEntity
+		case CodeDeploying:
+			status = http.StatusConflict
 		}
 	}
 	writeJSON(w, status, body)

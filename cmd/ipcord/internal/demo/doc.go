@@ -2,8 +2,9 @@
 // Discord run as a service (Fake, with a control API for scripts), a sample
 // bot (Bot: a guild cache, a !ping command, one interaction listener served
 // over HTTP and over the gateway, IPC routes, and an error feed), and an
-// operator console (Dashboard) that is an IPC client of the bot and drives
-// the fake's faults through its control API. Start runs them all, wired
+// operator console (Dashboard) that is an IPC client of the bot, drives
+// the fake's faults through its control API, and deploys a new generation
+// of the bot's shards by handoff (the bot's deploy route). Start runs them all, wired
 // together and recorded by a metrics.Recorder served at /metrics, as
 // `ipcord demo` does; RunProcess runs the bot alone, as `ipcord bot` does.
 //

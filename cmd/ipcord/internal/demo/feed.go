@@ -15,7 +15,7 @@ import (
 type Notice struct {
 	N      int64     `json:"n"` // increasing, so a page shows each once
 	At     time.Time `json:"at"`
-	Level  string    `json:"level"`  // "error" or "recovered"
+	Level  string    `json:"level"`  // "error", "recovered" or "action" (a deploy's steps)
 	Source string    `json:"source"` // "shard 0", "ipc", "interactions"
 	Text   string    `json:"text"`
 }

@@ -86,3 +86,16 @@ func (l *ledger) set(id int, r ShardRecord) {
 	defer l.mu.Unlock()
 	l.records[id] = &r
 }
+
+// total sums the records' gaps, repeats and IDENTIFYs.
+func (l *ledger) total() ShardRecord {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var t ShardRecord
+	for _, r := range l.records {
+		t.Gaps += r.Gaps
+		t.Repeats += r.Repeats
+		t.Identifies += r.Identifies
+	}
+	return t
+}

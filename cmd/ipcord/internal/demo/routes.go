@@ -43,7 +43,8 @@ type EventsArgs struct {
 }
 
 // Router returns the bot's IPC routes: stats, guilds, send_message and
-// events (the recent events after a number, for live views).
+// events (the recent events after a number, for live views), and deploy
+// when its gateway can deploy a new generation of the shards.
 func (b *Bot) Router() *ipc.Router {
 	r := ipc.NewRouter()
 	r.HandleAll(map[string]ipc.Handler{
@@ -56,7 +57,19 @@ func (b *Bot) Router() *ipc.Router {
 		}),
 		RouteSendMessage: ipc.Func(b.SendMessage),
 	})
+	if dep, ok := b.gw.(deployer); ok {
+		r.Handle(RouteDeploy, ipc.Func(func(ctx context.Context, _ struct{}) (DeployStarted, error) {
+			n, err := dep.Deploy(func(text string) { b.feed.add(b.cfg.Now(), "action", "deploy", text) })
+			return DeployStarted{Generation: n}, err
+		}))
+	}
 	return r
+}
+
+// DeployStarted is what the deploy route answers: the generation being
+// deployed (the stats route's "deploy" follows it).
+type DeployStarted struct {
+	Generation int `json:"generation"`
 }
 
 // SendMessage posts a message in a channel through REST; it is the

@@ -33,6 +33,9 @@ type GatewayConfig struct {
 	Intents gateway.Intents
 	Handler EventHandler
 	Logger  *slog.Logger
+	// DeployPace is the pause between two shards of a deploy; 0 means
+	// 1 s.
+	DeployPace time.Duration
 	// Metrics and Health, when set, receive the shards' metrics and health
 	// check.
 	Metrics *metrics.Recorder
@@ -68,6 +71,9 @@ type Config struct {
 	// HeartbeatInterval is the fake gateway's (default 5 s, so latency
 	// shows up quickly).
 	HeartbeatInterval time.Duration
+	// DeployPace is the pause between two shards' moves when the console
+	// deploys a new version (default 1 s, so a visitor sees them move).
+	DeployPace time.Duration
 	// Logger receives the parts' logs; nil is silent.
 	Logger *slog.Logger
 }
@@ -172,7 +178,7 @@ func Start(ctx context.Context, cfg Config) (d *Demo, err error) {
 			shards = 0 // real Discord: its recommendation
 		}
 		return cfg.NewGateway(GatewayConfig{REST: d.rest, Token: token, Shards: shards,
-			Intents: intents, Handler: h, Logger: cfg.Logger, Metrics: rec, Health: health})
+			Intents: intents, Handler: h, Logger: cfg.Logger, DeployPace: cfg.DeployPace, Metrics: rec, Health: health})
 	}})
 	if err != nil {
 		return d, err

@@ -1,8 +1,11 @@
 package demo
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipcord/ipcord/gateway"
@@ -10,57 +13,132 @@ import (
 	"github.com/ipcord/ipcord/metrics"
 )
 
-// shardGateway runs the bot's shards with gateway/shard's Manager.
-type shardGateway struct{ m *shard.Manager }
+// shardGateway runs the bot's shards with gateway/shard's Manager, in
+// generations: a deploy (Deploy) starts the next generation, which takes
+// every shard from the running one by handoff, over an IPC connection, as
+// a new `ipcord bot --take-over` process does.
+type shardGateway struct {
+	cfg     GatewayConfig
+	handler shard.Handler
+	ledger  *ledger
+	pace    time.Duration // between two shards of a deploy, so a viewer sees them move
+
+	deploying sync.WaitGroup // the deploy under way
+
+	mu     sync.Mutex
+	ctx    context.Context // Run's, nil before
+	gens   []*generation   // running, oldest first
+	deploy *DeployStatus   // the last deploy, nil before the first
+}
 
 // NewShardGateway runs the bot's shards with gateway/shard's Manager: the
 // shard count, URL and identify buckets come from Get Gateway Bot through
 // cfg.REST unless cfg.Shards is set. With cfg.Metrics the shards' events
 // and status become Prometheus metrics, and with cfg.Health a stopped
-// shard fails the health check.
+// shard fails the health check. It can deploy a new generation of the
+// shards with no event lost (the deploy route).
 func NewShardGateway(cfg GatewayConfig) (Gateway, error) {
+	g := &shardGateway{cfg: cfg, ledger: newLedger(), pace: cmp.Or(cfg.DeployPace, deployPace)}
 	h := cfg.Handler
-	var handler shard.Handler = func(ctx context.Context, ev shard.Event) {
+	g.handler = func(ctx context.Context, ev shard.Event) {
+		g.ledger.observe(Event{Shard: ev.Shard, Seq: ev.Seq, Name: ev.Name, Data: ev.Data})
 		if h != nil {
 			h(ctx, Event{Shard: ev.Shard, Seq: ev.Seq, Name: ev.Name, Data: ev.Data})
 		}
 	}
 	if cfg.Metrics != nil {
-		handler = cfg.Metrics.ShardHandler(handler)
-	}
-	m, err := shard.NewManager(shard.ManagerConfig{
-		Shard: shard.Config{
-			Gateway: gateway.Config{Token: cfg.Token, Intents: cfg.Intents, Logger: cfg.Logger},
-			Handler: handler,
-			Logger:  cfg.Logger,
-		},
-		REST:       cfg.REST,
-		ShardCount: cfg.Shards,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if cfg.Metrics != nil {
-		if err := cfg.Metrics.Shards(m.Status); err != nil {
+		g.handler = cfg.Metrics.ShardHandler(g.handler)
+		if err := cfg.Metrics.Shards(g.shardStatus); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.Health != nil {
-		cfg.Health.Add("shards", metrics.ShardsRunning(m.Status))
+		cfg.Health.Add("shards", metrics.ShardsRunning(g.shardStatus))
 	}
-	return &shardGateway{m: m}, nil
+	return g, nil
 }
 
-// Run implements Gateway.
-func (g *shardGateway) Run(ctx context.Context) error { return g.m.Run(ctx) }
+// newManager is a Manager for one generation: every shard for the first,
+// none (they come by handoff) for the next.
+func (g *shardGateway) newManager(count int, shards []int) (*shard.Manager, error) {
+	return shard.NewManager(shard.ManagerConfig{
+		Shard: shard.Config{
+			Gateway: gateway.Config{Token: g.cfg.Token, Intents: g.cfg.Intents, Logger: g.cfg.Logger},
+			Handler: g.handler,
+			Logger:  g.cfg.Logger,
+		},
+		REST:       g.cfg.REST,
+		ShardCount: count,
+		Shards:     shards,
+	})
+}
 
-// Status implements Gateway.
+// Run implements Gateway: the first generation runs every shard, and
+// Run returns when ctx ends or when the newest generation stops by itself
+// (a fatal error, which it returns).
+func (g *shardGateway) Run(ctx context.Context) error {
+	m, err := g.newManager(g.cfg.Shards, nil)
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	g.ctx = ctx
+	g.mu.Unlock()
+	g.start(ctx, 1, m)
+	defer g.stopAll()
+	for {
+		gens := g.generations()
+		if len(gens) == 0 {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		cur := gens[len(gens)-1]
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-cur.done:
+		}
+		g.mu.Lock()
+		retired := cur.retired
+		g.mu.Unlock()
+		if !retired {
+			return cur.err
+		}
+	}
+}
+
+// Status implements Gateway: every generation's shards, with their
+// records.
 func (g *shardGateway) Status() []ShardStatus {
 	var out []ShardStatus
-	for _, s := range g.m.Status() {
-		out = append(out, shardStatus(s, time.Now()))
+	now := time.Now()
+	for _, gen := range g.generations() {
+		for _, s := range gen.m.Status() {
+			rec := g.ledger.get(s.ID)
+			st := shardStatus(s, now)
+			st.ShardRecord, st.Generation = &rec, gen.n
+			// The record's counts span every generation.
+			st.Identifies, st.Resumes = rec.Identifies, rec.Resumes
+			out = append(out, st)
+		}
+	}
+	slices.SortFunc(out, func(a, b ShardStatus) int { return a.ID - b.ID })
+	return out
+}
+
+// shardStatus is every generation's shards, for metrics and health.
+func (g *shardGateway) shardStatus() []shard.Status {
+	var out []shard.Status
+	for _, gen := range g.generations() {
+		out = append(out, gen.m.Status()...)
 	}
 	return out
+}
+
+func (g *shardGateway) generations() []*generation {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.gens)
 }
 
 // shardStatus is s as the stats route shows it, ages counted to now.

@@ -142,11 +142,13 @@ const panels = [
     tbody.replaceChildren();
     const sel = $("fault-shard");
     for (const sh of s.shards) {
+      const moved = s.deploy && !s.deploy.done && sh.generation === s.deploy.generation;
       row(tbody, "shard-" + sh.id, [
-        [sh.id], [sh.state, "state-" + sh.state], [sh.latency_ms ? sh.latency_ms.toFixed(1) + " ms" : "–"],
+        [sh.id], [sh.generation ?? "–", moved ? "gen moved" : "gen"], [sh.state, "state-" + sh.state], [sh.latency_ms ? sh.latency_ms.toFixed(1) + " ms" : "–"],
         [sh.last_ack_age_ms >= 0 ? (sh.last_ack_age_ms / 1000).toFixed(1) + " s ago" : "–", "ack"],
         [sh.last_close_code || "–", "close"], [sh.identifies, "identifies"], [sh.resumes, "resumes"], [sh.reconnects, "reconnects"],
-        [sh.seq], [sh.guilds], [sh.last_error || "", "err", sh.last_error],
+        [sh.seq], [sh.handled ?? "–", "handled"], [sh.gaps ?? "–", sh.gaps ? "lost err" : "lost"], [sh.repeats ?? "–", sh.repeats ? "repeated err" : "repeated"],
+        [sh.guilds], [sh.last_error || "", "err", sh.last_error],
       ]);
       if (![...sel.options].some((o) => o.value === String(sh.id))) sel.add(new Option(String(sh.id), String(sh.id)));
     }
@@ -158,6 +160,16 @@ const panels = [
       row(tbody, "route-" + r.route, [[r.route], [r.calls], [r.errors, r.errors ? "err" : ""],
         [r.calls ? (r.sum_ms / r.calls).toFixed(3) + " ms" : "–"], [r.p99_ms < 0 ? "> 10 s" : r.p99_ms + " ms"]]);
     }
+  },
+  function deploy({ stats: s }) {
+    const d = s.deploy;
+    $("deploy").disabled = Boolean(d && !d.done);
+    if (!d) return;
+    const moved = `generation ${d.generation}: ${d.moved} of ${d.shards} shards moved from generation ${d.from}`;
+    const counts = `${d.lost} lost, ${d.repeated} repeated, ${d.identifies} IDENTIFY`;
+    $("deploy-status").textContent = d.error ? `${moved}; failed: ${d.error}` :
+      d.done ? `${moved} in ${(d.took_ms / 1000).toFixed(1)} s (longest deaf ${d.longest_deaf_ms.toFixed(1)} ms): ${counts}` : `${moved}… ${counts}`;
+    $("deploy-status").className = "hint " + (d.error || d.lost || d.repeated || d.identifies ? "level-error" : d.done ? "level-recovered" : "level-action");
   },
   function errors({ stats: s }) {
     for (const n of s.errors) {
@@ -233,6 +245,15 @@ async function tick() {
     $("conn").className = "conn bad";
   }
 }
+
+$("deploy").addEventListener("click", async () => {
+  try {
+    const { generation } = await postJSON("/api/deploy", {});
+    $("deploy-status").textContent = `deploying generation ${generation}…`;
+  } catch (err) {
+    $("deploy-status").textContent = "deploy failed: " + err.message;
+  }
+});
 
 $("send").addEventListener("submit", async (ev) => {
   ev.preventDefault();
