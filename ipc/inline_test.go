@@ -2,6 +2,7 @@ package ipc_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -109,5 +110,35 @@ func TestInlineHandlerCallsBack(t *testing.T) {
 		if err != nil || got != fmt.Sprint("HI ", i) {
 			t.Fatalf("relay %d: %q, %v", i, got, err)
 		}
+	}
+}
+
+// A cancel frame reaches a handler running on the read loop: the loop is
+// stuck in that handler, so the frame is read by the loop that takes over.
+// (A route's first call runs inline: it is fast until proven slow.)
+func TestCancelReachesInlineHandler(t *testing.T) {
+	leaktest.Check(t)
+	ended := make(chan error, 1)
+	arrived := make(chan string, 1)
+	r := ipc.NewRouter()
+	must(t, r.HandleFunc("hold", func(ctx context.Context, req *ipc.Request) (any, error) {
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return nil, ctx.Err()
+	}))
+	u := startServer(t, &ipc.Server{Router: r, Secret: secret, Hooks: arrivals(arrived)})
+	c := dial(t, ipc.ClientConfig{URL: u})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-arrived; cancel() }()
+	if err := c.Call(ctx, "hold", nil, nil); !errors.Is(err, ipc.ErrCanceled) {
+		t.Fatalf("call: %v, want ErrCanceled", err)
+	}
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("handler saw %v, want Canceled (from the cancel frame)", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the cancel frame never reached the inline handler")
 	}
 }
