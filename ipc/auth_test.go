@@ -5,8 +5,6 @@ import (
 	"net"
 	"net/http"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,33 +12,6 @@ import (
 	"github.com/ipcord/ipcord/internal/wsproto"
 	"github.com/ipcord/ipcord/ipc"
 )
-
-// liveListener counts the accepted connections the server still holds
-// open: what a peer without the secret costs it.
-type liveListener struct {
-	net.Listener
-	live atomic.Int64
-}
-
-func (l *liveListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	l.live.Add(1)
-	return &liveConn{Conn: c, l: l}, nil
-}
-
-type liveConn struct {
-	net.Conn
-	l    *liveListener
-	once sync.Once
-}
-
-func (c *liveConn) Close() error {
-	c.once.Do(func() { c.l.live.Add(-1) })
-	return c.Conn.Close()
-}
 
 var wrongSecretPeers = flag.Int("wrong-secret-peers", 300, "peers TestWrongSecretPeersAreNotHeld opens (the security page's figure uses 2000)")
 
@@ -53,7 +24,7 @@ func TestWrongSecretPeersAreNotHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ll := &liveListener{Listener: ln}
+	ll := &watchListener{Listener: ln}
 	srv := &ipc.Server{Router: dialectRouter(t, nil), Secret: secret}
 	u := serveOn(t, srv, ll)
 

@@ -38,8 +38,13 @@ type ClientConfig struct {
 	// TLS adds a CA file, a server name and a client certificate to
 	// TLSConfig, for wss:// URLs. Optional.
 	TLS ClientTLS
-	// Compression offers permessage-deflate to the server. Off by default.
+	// Compression offers permessage-deflate to a native server. Off by
+	// default.
 	Compression Compression
+	// DialectCompression is the same for a client speaking a Python
+	// dialect, and it is on by default (nil), as the Python servers accept
+	// it (aiohttp, websockets). &Compression{} turns it off.
+	DialectCompression *Compression
 
 	// MinBackoff and MaxBackoff bound the delay between reconnection
 	// attempts, which doubles with jitter. Defaults 100 ms and 10 s.
@@ -150,6 +155,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		compress:       newCompressor(cfg.Compression),
 	}.withDefaults()
 	if cfg.Dialect != Native {
+		c.conf.compress = dialectCompressor(cfg.DialectCompression)
 		return dialDialect(ctx, c)
 	}
 

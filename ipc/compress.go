@@ -8,9 +8,13 @@ import (
 )
 
 // Compression configures permessage-deflate (RFC 7692) on a Server or a
-// Client. The zero value is off: JSON routes are often small, and
-// compressing them costs more CPU than the bytes it saves on a local
-// network. Turn it on for large replies over slow links.
+// Client. On native connections the zero value is off: JSON routes are
+// often small, and compressing them costs more CPU than the bytes it saves
+// on a local network. Turn it on for large replies over slow links. The
+// Python dialects' connections have their own setting, on by default
+// (Server.DialectCompression, ClientConfig.DialectCompression), because
+// their peers expect it: aiohttp's and websockets' servers accept an offer,
+// websockets' clients (better-ipc, Zonis) make one.
 //
 // It is negotiated: a connection compresses only when both ends enabled it,
 // and an end that did not is served uncompressed. Each message is compressed
@@ -45,6 +49,15 @@ func newCompressor(c Compression) *compressor {
 	z.deflaters.New = func() any { return &wsproto.Deflater{Level: level} }
 	z.inflaters.New = func() any { return new(wsproto.Inflater) }
 	return z
+}
+
+// dialectCompressor is the compressor of the Python dialects' connections:
+// c, or when c is nil the default (on, with Compression's defaults).
+func dialectCompressor(c *Compression) *compressor {
+	if c == nil {
+		return newCompressor(Compression{Enabled: true})
+	}
+	return newCompressor(*c)
 }
 
 // enableCompression switches c to compressed messages after a successful
@@ -108,7 +121,9 @@ func (c *conn) inflate(payload []byte) ([]byte, error) {
 		return payload, nil
 	}
 	f := c.compress.inflaters.Get().(*wsproto.Inflater)
-	out, err := f.Append(c.inflated[:0], payload, c.cfg.maxMessage)
+	// The decoder's limit, not the config's: a dialect connection has its
+	// own (DialectMaxMessage), and a decompressed message is bounded alike.
+	out, err := f.Append(c.inflated[:0], payload, c.dec.MaxMessage)
 	c.compress.inflaters.Put(f)
 	if cap(out) <= 256<<10 {
 		c.inflated = out[:0] // keep a modest buffer for the next one

@@ -59,7 +59,7 @@ func BenchmarkCall256K(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cl := &countingListener{Listener: ln}
+			cl := &watchListener{Listener: ln}
 			srv := &ipc.Server{Router: r, Secret: "b", Compression: ipc.Compression{Enabled: on}}
 			go srv.Serve(cl)
 			b.Cleanup(func() { srv.Shutdown(context.Background()) })

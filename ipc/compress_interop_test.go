@@ -24,7 +24,7 @@ func TestCompressionInteropCoderClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := &countingListener{Listener: ln}
+	cl := &watchListener{Listener: ln}
 	srv := &ipc.Server{Router: bigRouter(64 << 10), Secret: secret, Compression: ipc.Compression{Enabled: true}}
 	u := serveOn(t, srv, cl)
 
@@ -121,7 +121,7 @@ func TestCompressionInteropCoderServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := &countingListener{Listener: ln}
+	cl := &watchListener{Listener: ln}
 	go hs.Serve(cl)
 	t.Cleanup(func() { hs.Close() })
 	c := dial(t, ipc.ClientConfig{URL: "ws://" + ln.Addr().String(), Compression: ipc.Compression{Enabled: true, MinSize: 100}})

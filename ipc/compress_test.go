@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,32 +14,6 @@ import (
 	"github.com/ipcord/ipcord/internal/wsproto"
 	"github.com/ipcord/ipcord/ipc"
 )
-
-// countingListener counts the bytes its connections write, so a test can
-// tell whether a reply went out compressed.
-type countingListener struct {
-	net.Listener
-	written atomic.Int64
-}
-
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &countingConn{Conn: c, n: &l.written}, nil
-}
-
-type countingConn struct {
-	net.Conn
-	n *atomic.Int64
-}
-
-func (c *countingConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.n.Add(int64(n))
-	return n, err
-}
 
 // bigRouter serves "big", a reply of about n bytes of repetitive JSON, and
 // "echo".
@@ -75,7 +48,7 @@ func TestCompressionNegotiation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cl := &countingListener{Listener: ln}
+			cl := &watchListener{Listener: ln}
 			srv := &ipc.Server{Router: bigRouter(size), Secret: secret, Compression: ipc.Compression{Enabled: tt.server}}
 			u := serveOn(t, srv, cl)
 			c := dial(t, ipc.ClientConfig{URL: u, Compression: ipc.Compression{Enabled: tt.client}})
@@ -214,5 +187,65 @@ func TestCompressionBadResponse(t *testing.T) {
 	_, err = ipc.Dial(ctx, ipc.ClientConfig{URL: "ws://" + ln.Addr().String(), Compression: ipc.Compression{Enabled: true}, MinBackoff: time.Second})
 	if !errors.Is(err, wsproto.ErrDeflateResponse) {
 		t.Fatalf("Dial against a bad extension answer: %v, want ErrDeflateResponse", err)
+	}
+}
+
+// The Python dialects' connections compress by default, both ways, as
+// their peers expect (aiohttp's and websockets' servers accept an offer,
+// websockets' clients make one); DialectCompression off on either end
+// turns it off. The real peers' side is in aiohttp_test.go.
+func TestDialectCompression(t *testing.T) {
+	const size = 256 << 10
+	off := &ipc.Compression{}
+	for _, d := range []ipc.Dialect{ipc.ExtIPC, ipc.BetterIPC, ipc.Zonis} {
+		for _, tt := range []struct {
+			name           string
+			server, client *ipc.Compression
+			compressed     bool
+		}{
+			{"default", nil, nil, true},
+			{"server off", off, nil, false},
+			{"client off", nil, off, false},
+		} {
+			t.Run(string(d)+"/"+tt.name, func(t *testing.T) {
+				leaktest.Check(t)
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				wl := &watchListener{Listener: ln}
+				u := serveOn(t, &ipc.Server{Router: bigRouter(size), Secret: secret, DialectCompression: tt.server}, wl)
+				c := dial(t, ipc.ClientConfig{URL: u, Dialect: d, DialectCompression: tt.client})
+				var got []string
+				if err := c.Call(ctxTimeout(t, 5*time.Second), "big", nil, &got); err != nil || len(got) == 0 {
+					t.Fatalf("big: %d items, %v", len(got), err)
+				}
+				arg := map[string]string{"p": strings.Repeat("x", size)}
+				var echo map[string]string
+				if err := c.Call(ctxTimeout(t, 5*time.Second), "echo", arg, &echo); err != nil || echo["p"] != arg["p"] {
+					t.Fatalf("echo: %v", err)
+				}
+				w, r := wl.written.Load(), wl.read.Load()
+				if tt.compressed && (w > size/4 || r > size/4) {
+					t.Errorf("%d bytes written, %d read for two 256 KiB replies and a 256 KiB request: want them compressed", w, r)
+				}
+				if !tt.compressed && (w < size || r < size) {
+					t.Errorf("%d bytes written, %d read: want them uncompressed", w, r)
+				}
+			})
+		}
+	}
+}
+
+// A compressed message is bounded, decompressed, by its connection's own
+// limit: 4 MiB on a dialect connection, not the native 1 MiB.
+func TestDialectCompressedLimit(t *testing.T) {
+	leaktest.Check(t)
+	u := startServer(t, &ipc.Server{Router: bigRouter(1024), Secret: secret})
+	c := dial(t, ipc.ClientConfig{URL: u, Dialect: ipc.ExtIPC})
+	arg := map[string]string{"p": strings.Repeat("x", 2<<20)}
+	var echo map[string]string
+	if err := c.Call(ctxTimeout(t, 5*time.Second), "echo", arg, &echo); err != nil || echo["p"] != arg["p"] {
+		t.Fatalf("a 2 MiB request, compressed: %v", err)
 	}
 }

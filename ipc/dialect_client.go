@@ -53,6 +53,9 @@ func (c *Client) dialPlain(ctx context.Context, u *url.URL, header http.Header) 
 	}
 	defer stop()
 	req := &wsproto.Request{URL: u, Key: wsproto.NewKey(), Header: header}
+	if c.conf.compress != nil {
+		req.Extensions = wsproto.DeflateOffer
+	}
 	if _, err := nc.Write(req.Append(nil)); err != nil {
 		nc.Close()
 		return nil, err
@@ -62,14 +65,22 @@ func (c *Client) dialPlain(ctx context.Context, u *url.URL, header http.Header) 
 	for {
 		n, rerr := nc.Read(chunk)
 		buf = append(buf, chunk[:n]...)
-		_, used, ok, err := wsproto.ParseResponse(buf, req)
+		resp, used, ok, err := wsproto.ParseResponse(buf, req)
 		if err != nil {
 			nc.Close()
 			return nil, fmt.Errorf("ipc: upgrade: %w", err)
 		}
 		if ok {
+			deflate, err := wsproto.CheckDeflateResponse(resp.Extensions)
+			if err != nil {
+				nc.Close()
+				return nil, fmt.Errorf("ipc: upgrade: %w", err)
+			}
 			nc.SetDeadline(time.Time{})
 			p := newConn(&c.conf, nc, wsproto.Client)
+			if deflate {
+				p.enableCompression(c.conf.compress)
+			}
 			p.dec.Feed(buf[used:])
 			return p, nil
 		}

@@ -47,19 +47,58 @@ func gateRouter(t *testing.T, running, peak *atomic.Int32, release chan struct{}
 	return r
 }
 
+// gate is a server of gateRouter: its "gate" handlers block until
+// release is closed.
+type gate struct {
+	srv           *ipc.Server
+	url           string
+	running, peak atomic.Int32
+	release       chan struct{}
+}
+
+func startGate(t *testing.T) *gate {
+	g := &gate{release: make(chan struct{})}
+	g.srv = &ipc.Server{Router: gateRouter(t, &g.running, &g.peak, g.release, nil), Secret: secret}
+	g.url = startServer(t, g.srv)
+	return g
+}
+
+// zonisBot connects a raw Zonis client identified as id, past its IDENTIFY.
+func zonisBot(t *testing.T, u, id string) *rawClient {
+	t.Helper()
+	bot := plainDial(t, u, nil)
+	bot.send(`{"packet_id": "01", "type": "request", "data": {"identifier": "` + id + `", "type": "IDENTIFY", "data": {"secret_key": "s3cret", "override_key": null}}}`)
+	if m, err := bot.nextData(5 * time.Second); err != nil || m.Op != wsproto.OpText {
+		t.Fatalf("identify: %v %v", m.Op, err)
+	}
+	return bot
+}
+
+// beginShutdown starts srv.Shutdown, bounded by d, and returns once it
+// has begun (the server at u stopped listening); the channel gets its
+// result.
+func beginShutdown(t *testing.T, srv *ipc.Server, u string, d time.Duration) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		done <- srv.Shutdown(ctx)
+	}()
+	waitFor(t, 5*time.Second, "Shutdown to begin", shutdownBegun(u))
+	return done
+}
+
 func TestExtIPCRunsEightAtOnceRepliesInOrder(t *testing.T) {
 	leaktest.Check(t)
-	var running, peak atomic.Int32
-	release := make(chan struct{})
-	srv := &ipc.Server{Router: gateRouter(t, &running, &peak, release, nil), Secret: secret}
-	u := startServer(t, srv)
-	pc := plainDial(t, u, nil)
+	g := startGate(t)
+	pc := plainDial(t, g.url, nil)
 	const n = 12
 	for i := range n {
 		pc.send(fmt.Sprintf(`{"endpoint": "gate", "data": {"i": %d}, "headers": {"Authorization": %q}}`, i, secret))
 	}
-	waitFor(t, 5*time.Second, "8 handlers to run at once", func() bool { return running.Load() == 8 })
-	close(release)
+	waitFor(t, 5*time.Second, "8 handlers to run at once", func() bool { return g.running.Load() == 8 })
+	close(g.release)
 	for i := range n {
 		m, err := pc.next(5 * time.Second)
 		if err != nil || m.Op != wsproto.OpText {
@@ -70,42 +109,26 @@ func TestExtIPCRunsEightAtOnceRepliesInOrder(t *testing.T) {
 			t.Fatalf("reply %d is %s: out of order", i, m.Payload)
 		}
 	}
-	if p := peak.Load(); p != 8 {
+	if p := g.peak.Load(); p != 8 {
 		t.Fatalf("peak concurrency %d, want 8", p)
 	}
 }
 
 func TestDialectShutdownLetsHandlersFinish(t *testing.T) {
 	leaktest.Check(t)
-	var running, peak atomic.Int32
-	release := make(chan struct{})
-	srv := &ipc.Server{Router: gateRouter(t, &running, &peak, release, nil), Secret: secret}
-	u := startServer(t, srv)
-	ext := plainDial(t, u, nil)
+	g := startGate(t)
+	ext := plainDial(t, g.url, nil)
 	ext.send(`{"endpoint": "gate", "data": {"i": 1}, "headers": {"Authorization": "s3cret"}}`)
-	zon := plainDial(t, u, nil)
-	zon.send(`{"packet_id": "01", "type": "request", "data": {"identifier": "bot", "type": "IDENTIFY", "data": {"secret_key": "s3cret", "override_key": null}}}`)
-	if m, err := zon.next(5 * time.Second); err != nil || m.Op != wsproto.OpText {
-		t.Fatalf("identify: %v", err)
-	}
+	zon := zonisBot(t, g.url, "bot")
 	zon.send(`{"packet_id": "02", "type": "request", "data": {"identifier": "bot", "type": "CLIENT_REQUEST", "data": {"route": "gate", "arguments": {"i": 2}}}}`)
-	waitFor(t, 5*time.Second, "both handlers to run", func() bool { return running.Load() == 2 })
+	waitFor(t, 5*time.Second, "both handlers to run", func() bool { return g.running.Load() == 2 })
 
-	done := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		done <- srv.Shutdown(ctx)
-	}()
 	// Shutdown waits for the handlers: release them, then each client gets
 	// its reply before the close.
-	waitFor(t, 5*time.Second, "Shutdown to begin", shutdownBegun(u))
-	close(release)
+	done := beginShutdown(t, g.srv, g.url, 5*time.Second)
+	close(g.release)
 	for _, c := range []*rawClient{ext, zon} {
-		m, err := c.next(5 * time.Second)
-		for err == nil && m.Op == wsproto.OpPing {
-			m, err = c.next(5 * time.Second)
-		}
+		m, err := c.nextData(5 * time.Second)
 		if err != nil || m.Op != wsproto.OpText {
 			t.Fatalf("reply before close: %v %v", m.Op, err)
 		}
@@ -208,10 +231,8 @@ func TestBetterIPCSameIDReplacesOldConnection(t *testing.T) {
 // reply written, on every dialect: the replies arrive before the close.
 func TestShutdownDrainsEveryDialect(t *testing.T) {
 	leaktest.Check(t)
-	var running, peak atomic.Int32
-	release := make(chan struct{})
-	srv := &ipc.Server{Router: gateRouter(t, &running, &peak, release, nil), Secret: secret}
-	u := startServer(t, srv)
+	g := startGate(t)
+	u := g.url
 	const n = 20
 	var raws []*rawClient
 	for i := range n {
@@ -227,11 +248,7 @@ func TestShutdownDrainsEveryDialect(t *testing.T) {
 	for i := range 8 {
 		pipe.send(fmt.Sprintf(`{"endpoint": "gate", "data": {"i": %d}, "headers": {"Authorization": %q}}`, i, secret))
 	}
-	zon := plainDial(t, u, nil)
-	zon.send(`{"packet_id": "01", "type": "request", "data": {"identifier": "bot", "type": "IDENTIFY", "data": {"secret_key": "s3cret", "override_key": null}}}`)
-	if m, err := zon.next(5 * time.Second); err != nil || m.Op != wsproto.OpText {
-		t.Fatalf("identify: %v", err)
-	}
+	zon := zonisBot(t, u, "bot")
 	for i := range n {
 		zon.send(fmt.Sprintf(`{"packet_id": "p%d", "type": "request", "data": {"identifier": "bot", "type": "CLIENT_REQUEST", "data": {"route": "gate", "arguments": {"i": %d}}}}`, i, i))
 	}
@@ -241,24 +258,15 @@ func TestShutdownDrainsEveryDialect(t *testing.T) {
 		go func() { native <- c.Call(ctxTimeout(t, 10*time.Second), "gate", map[string]int{"i": i}, nil) }()
 	}
 	total := int32(2*n + 8 + n + n)
-	waitFor(t, 10*time.Second, "every handler to run", func() bool { return running.Load() == total })
+	waitFor(t, 10*time.Second, "every handler to run", func() bool { return g.running.Load() == total })
 
-	done := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		done <- srv.Shutdown(ctx)
-	}()
-	waitFor(t, 5*time.Second, "Shutdown to begin", shutdownBegun(u))
-	close(release)
+	done := beginShutdown(t, g.srv, u, 10*time.Second)
+	close(g.release)
 
 	replies := func(pc *rawClient, want int, what string) {
 		t.Helper()
 		for i := range want {
-			m, err := pc.next(5 * time.Second)
-			for err == nil && (m.Op == wsproto.OpPing || m.Op == wsproto.OpPong) {
-				m, err = pc.next(5 * time.Second)
-			}
+			m, err := pc.nextData(5 * time.Second)
 			if err != nil || m.Op != wsproto.OpText {
 				t.Fatalf("%s: reply %d of %d lost: got %v (close %d) %v", what, i+1, want, m.Op, m.CloseCode, err)
 			}
@@ -311,13 +319,7 @@ func TestShutdownWaitsForQueuedReplies(t *testing.T) {
 			// Both handlers finish at once; the second reply waits behind
 			// the first, which waits for this peer to read.
 			waitFor(t, 5*time.Second, "both handlers to run", func() bool { return ran.Load() == 2 })
-			done := make(chan error, 1)
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				done <- srv.Shutdown(ctx)
-			}()
-			waitFor(t, 5*time.Second, "Shutdown to begin", shutdownBegun(u))
+			done := beginShutdown(t, srv, u, 10*time.Second)
 			for i := range 2 {
 				m, err := pc.next(10 * time.Second)
 				if err != nil || m.Op != wsproto.OpText {
@@ -368,9 +370,7 @@ func TestDialectTimeout(t *testing.T) {
 			t.Fatalf("%s: answered after %v", tc.name, took)
 		}
 	}
-	zon := plainDial(t, u, nil)
-	zon.send(`{"packet_id": "01", "type": "request", "data": {"identifier": "bot", "type": "IDENTIFY", "data": {"secret_key": "s3cret", "override_key": null}}}`)
-	zon.next(5 * time.Second)
+	zon := zonisBot(t, u, "bot")
 	zon.send(`{"packet_id": "02", "type": "request", "data": {"identifier": "bot", "type": "CLIENT_REQUEST", "data": {"route": "slow", "arguments": {"MS": 60000}}}}`)
 	for {
 		m, err := zon.next(10 * time.Second)

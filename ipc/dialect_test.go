@@ -119,6 +119,19 @@ func (rc *rawClient) next(d time.Duration) (wsproto.Message, error) {
 	}
 }
 
+// nextData returns the next text, binary or close message before d,
+// answering and skipping pings and pongs: a server that pings but never
+// answers still fails the wait in time.
+func (rc *rawClient) nextData(d time.Duration) (wsproto.Message, error) {
+	deadline := time.Now().Add(d)
+	for {
+		m, err := rc.next(time.Until(deadline))
+		if err != nil || (m.Op != wsproto.OpPing && m.Op != wsproto.OpPong) {
+			return m, err
+		}
+	}
+}
+
 // transcript is a golden exchange, one step a line:
 //
 //	> JSON         the client sends JSON
@@ -253,13 +266,7 @@ func replayAgainstServer(t *testing.T, srv *ipc.Server, wsURL string, header htt
 		case ">":
 			pc.send(v.expand(st.arg))
 		case "<":
-			// Pings do not count: a server that pings but never answers
-			// must still fail the step within 5 s.
-			deadline := time.Now().Add(5 * time.Second)
-			m, err := pc.next(time.Until(deadline))
-			for err == nil && (m.Op == wsproto.OpPing || m.Op == wsproto.OpPong) {
-				m, err = pc.next(time.Until(deadline))
-			}
+			m, err := pc.nextData(5 * time.Second)
 			if err != nil {
 				t.Fatalf("line %d: waiting for %s: %v", st.line, st.arg, err)
 			}

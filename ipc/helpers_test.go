@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,6 +75,48 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// watchListener counts what its connections carry and cost: the bytes
+// written to them (was a reply compressed?) and read from them, and the
+// connections the server still holds open (what a peer without the
+// secret costs it).
+type watchListener struct {
+	net.Listener
+	written, read atomic.Int64
+	live          atomic.Int64
+}
+
+func (l *watchListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.live.Add(1)
+	return &watchConn{Conn: c, l: l}, nil
+}
+
+type watchConn struct {
+	net.Conn
+	l    *watchListener
+	once sync.Once
+}
+
+func (c *watchConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.l.written.Add(int64(n))
+	return n, err
+}
+
+func (c *watchConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.l.read.Add(int64(n))
+	return n, err
+}
+
+func (c *watchConn) Close() error {
+	c.once.Do(func() { c.l.live.Add(-1) })
+	return c.Conn.Close()
 }
 
 // rawClient speaks ipcord.v1 by hand, so tests can send what a well-behaved

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ipcord/ipcord/internal/leaktest"
-	"github.com/ipcord/ipcord/internal/wsproto"
 	"github.com/ipcord/ipcord/ipc"
 )
 
@@ -96,11 +95,7 @@ func TestZonisUnansweredCallSaysWhy(t *testing.T) {
 	t.Run("server calls a bot", func(t *testing.T) {
 		// The bot does not read while the call waits: no pings to answer.
 		srv, u, _ := dialectServer(t, func(s *ipc.Server) { s.PingInterval = -1 })
-		bot := plainDial(t, u, nil)
-		bot.send(`{"packet_id": "00000000000000000000000000000001", "type": "request", "data": {"identifier": "bot", "type": "IDENTIFY", "data": {"secret_key": "s3cret", "override_key": null}}}`)
-		if m, err := bot.next(5 * time.Second); err != nil || m.Op != wsproto.OpText {
-			t.Fatalf("IDENTIFY: %v", err)
-		}
+		zonisBot(t, u, "bot")
 		start := time.Now()
 		// The context's deadline and the server's CallTimeout both end it.
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)

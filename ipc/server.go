@@ -90,6 +90,12 @@ type Server struct {
 	// Compression enables permessage-deflate for native clients that offer
 	// it. Off by default.
 	Compression Compression
+	// DialectCompression is the same for the Python dialects' clients, and
+	// it is on by default (nil): such a client that offers
+	// permessage-deflate (better-ipc's and Zonis's do, through websockets;
+	// aiohttp's with compress=15) gets it, as from the Python servers.
+	// &Compression{} turns it off.
+	DialectCompression *Compression
 	// TLS serves wss:// from Serve and ListenAndServe. Optional.
 	TLS TLS
 
@@ -103,6 +109,8 @@ type Server struct {
 	slots    chan struct{}
 	// dialectMax is DialectMaxMessage or its default.
 	dialectMax int
+	// dialectCompress is DialectCompression's compressor, nil when off.
+	dialectCompress *compressor
 
 	mu       sync.Mutex
 	closing  bool
@@ -150,6 +158,7 @@ func (s *Server) init() {
 		}.withDefaults()
 		s.slots = make(chan struct{}, orDefault(s.MaxHandshakes, 128))
 		s.dialectMax = orDefault(s.DialectMaxMessage, dialectMaxMessage)
+		s.dialectCompress = dialectCompressor(s.DialectCompression)
 		s.clients = make(map[string]peer)
 		s.sessions = make(map[session]struct{})
 	})
@@ -193,11 +202,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	proto, ext, deflate := "", "", false
+	z := s.dialectCompress
 	if native {
-		proto = Subprotocol
-		if s.cfg.compress != nil {
-			ext, deflate = wsproto.AcceptDeflate(r.Header.Values("Sec-Websocket-Extensions"))
-		}
+		proto, z = Subprotocol, s.cfg.compress
+	}
+	if z != nil {
+		ext, deflate = wsproto.AcceptDeflate(r.Header.Values("Sec-Websocket-Extensions"))
 	}
 	nc, buffered, release, ok := upgrade(w, r, s.slots, proto, ext)
 	if !ok {
@@ -209,7 +219,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.peerMax = s.dialectMax
 	}
 	if deflate {
-		c.enableCompression(s.cfg.compress)
+		c.enableCompression(z)
 	}
 	c.dec.Feed(buffered)
 	first, err := c.firstMessage(orDefault(s.HandshakeTimeout, 10*time.Second), release)

@@ -50,7 +50,7 @@ func TestFaultSoak(t *testing.T) {
 	var srvMu sync.Mutex
 	srv := newServer()
 	serveDone := make(chan error, 1)
-	lls := []*liveListener{{Listener: ln}} // every listener, to count what the servers hold
+	lls := []*watchListener{{Listener: ln}} // every listener, to count what the servers hold
 	go func() { serveDone <- srv.Serve(lls[0]) }()
 	held := func() (n int64) {
 		srvMu.Lock()
@@ -228,7 +228,7 @@ func TestFaultSoak(t *testing.T) {
 				return
 			}
 			srv = newServer()
-			ll := &liveListener{Listener: nl}
+			ll := &watchListener{Listener: nl}
 			lls = append(lls, ll)
 			go func(s *ipc.Server) { serveDone <- s.Serve(ll) }(srv)
 			restarts++
