@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -264,10 +265,14 @@ func TestAiohttpServerToClient(t *testing.T) {
 		}
 		// A client told aiohttp takes more learns otherwise: 1009.
 		loose := dial(t, ipc.ClientConfig{URL: u, Dialect: ipc.ExtIPC, DialectCompression: off, MaxMessage: 8 << 20})
+		// aiohttp refuses it with a close 1009; when that lands while we
+		// are still writing, what we see is a reset.
 		err = loose.Call(ctx, "size", frame(5<<20), nil)
 		var ce *ipc.CloseError
-		if !errors.Is(err, ipc.ErrConnectionLost) || !errors.As(err, &ce) || ce.Code != 1009 {
-			t.Fatalf("5 MiB to aiohttp: %v, want the connection lost with 1009", err)
+		closed := errors.As(err, &ce) && ce.Code == 1009
+		reset := errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+		if !errors.Is(err, ipc.ErrConnectionLost) || !(closed || reset) {
+			t.Fatalf("5 MiB to aiohttp: %v, want the connection lost (1009, or reset mid-write)", err)
 		}
 	})
 
