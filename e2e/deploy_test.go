@@ -34,8 +34,15 @@ var (
 // startFake runs `ipcord fake` with args and returns its base URL.
 func startFake(t testing.TB, args ...string) string {
 	t.Helper()
+	_, url := startFakeProcess(t, args...)
+	return url
+}
+
+// startFakeProcess is startFake, with the process.
+func startFakeProcess(t testing.TB, args ...string) (*process, string) {
+	t.Helper()
 	p := startProcess(t, "", nil, ipcordBinary(t), append([]string{"fake", "--listen", "127.0.0.1:0"}, args...)...)
-	return p.waitFor(t, fakeRESTLine, 30*time.Second)[1]
+	return p, p.waitFor(t, fakeRESTLine, 30*time.Second)[1]
 }
 
 // bot is one `ipcord bot` process.
@@ -48,8 +55,19 @@ type bot struct {
 // startBot runs `ipcord bot` against the fake at fakeURL.
 func startBot(t testing.TB, fakeURL string, args ...string) *bot {
 	t.Helper()
-	p := startProcess(t, "", nil, ipcordBinary(t),
-		append([]string{"bot", "--fake", fakeURL, "--secret", deploySecret, "--ipc-addr", "127.0.0.1:0"}, args...)...)
+	return startBotOn(t, "", fakeURL, args...)
+}
+
+// startBotOn runs `ipcord bot` on the CPUs listed (taskset -c), or
+// anywhere when cpus is empty.
+func startBotOn(t testing.TB, cpus, fakeURL string, args ...string) *bot {
+	t.Helper()
+	args = append([]string{"bot", "--fake", fakeURL, "--secret", deploySecret, "--ipc-addr", "127.0.0.1:0"}, args...)
+	name := ipcordBinary(t)
+	if cpus != "" {
+		name, args = "taskset", append([]string{"-c", cpus, name}, args...)
+	}
+	p := startProcess(t, "", nil, name, args...)
 	m := p.waitFor(t, botIPCLine, 30*time.Second)
 	gen, _ := strconv.Atoi(m[1])
 	return &bot{process: p, gen: gen, url: m[3]}

@@ -43,8 +43,15 @@ func natsServerBinary(t testing.TB) string {
 // client URL.
 func startNATS(t testing.TB) string {
 	t.Helper()
+	_, url := startNATSProcess(t)
+	return url
+}
+
+// startNATSProcess is startNATS, with the process.
+func startNATSProcess(t testing.TB) (*process, string) {
+	t.Helper()
 	p := startProcess(t, "", nil, natsServerBinary(t), "-a", "127.0.0.1", "-p", "-1", "-js", "-sd", t.TempDir())
-	return "nats://" + p.waitFor(t, natsListening, 30*time.Second)[1]
+	return p, "nats://" + p.waitFor(t, natsListening, 30*time.Second)[1]
 }
 
 // startMember runs `ipcord bot` as member name of fleet "f".

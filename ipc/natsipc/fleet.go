@@ -240,11 +240,28 @@ func (f *Fleet) Run(ctx context.Context) error {
 	defer tick.Stop()
 	ckpt := time.NewTicker(f.cfg.CheckpointInterval)
 	defer ckpt.Stop()
+	// A member announcing its leave is answered at once, not at the next
+	// tick: its shards are pulled while it waits.
+	var leaving <-chan jetstream.KeyValueEntry
+	if w, err := f.leases.Watch(ctx, "leaving.*", jetstream.UpdatesOnly()); err == nil {
+		defer w.Stop()
+		leaving = w.Updates()
+	} else {
+		f.log.Warn("natsipc: fleet: watching for members leaving; the balance waits for its tick", "err", err)
+	}
 	f.balance(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case e, ok := <-leaving:
+			if !ok {
+				leaving = nil // the watch ended: ticks only
+				continue
+			}
+			if e != nil && e.Operation() == jetstream.KeyValuePut && e.Key() != "leaving."+f.me {
+				f.balance(ctx)
+			}
 		case <-tick.C:
 			f.refresh(ctx)
 			f.balance(ctx)
