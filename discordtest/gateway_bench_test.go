@@ -3,6 +3,7 @@
 package discordtest
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"syscall"
@@ -18,11 +19,43 @@ import (
 // per dispatch (fake and client together), which a loaded machine skews
 // far less.
 func BenchmarkGatewayDispatch(b *testing.B) {
-	data := json.RawMessage(`{"id":"1234567890123456789","channel_id":"1234567890123456789",` +
+	data := benchMessage()
+	benchGateway(b, func(g *Gateway, n int) error {
+		for range n {
+			if _, err := g.Dispatch(0, "MESSAGE_CREATE", data); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// BenchmarkGatewayFlood is BenchmarkGatewayDispatch through Gateway.Flood:
+// the event encoded once, dispatched in chunks, written with writev.
+func BenchmarkGatewayFlood(b *testing.B) {
+	ev, err := NewEvent("MESSAGE_CREATE", benchMessage())
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchGateway(b, func(g *Gateway, n int) error {
+		_, err := g.Flood(context.Background(), 0, []*Event{ev}, n)
+		return err
+	})
+}
+
+// benchMessage is a ~660-byte MESSAGE_CREATE.
+func benchMessage() json.RawMessage {
+	return json.RawMessage(`{"id":"1234567890123456789","channel_id":"1234567890123456789",` +
 		`"guild_id":"1234567890123456789","author":{"id":"1234567890123456789","username":"someone",` +
 		`"global_name":"Someone","avatar":null,"bot":false},"content":"` + strings.Repeat("hello gateway ", 20) +
 		`","timestamp":"2026-11-22T13:00:00.000000+00:00","tts":false,"mention_everyone":false,` +
 		`"mentions":[],"mention_roles":[],"attachments":[],"embeds":[],"pinned":false,"type":0}`)
+}
+
+// benchGateway runs send(g, b.N) against one raw client per compression
+// mode and reports the rates.
+func benchGateway(b *testing.B, send func(g *Gateway, n int) error) {
+	size := int64(len(benchMessage()))
 	for _, comp := range []string{compressZlib, compressZstd, ""} {
 		name := comp
 		if name == "" {
@@ -59,13 +92,11 @@ func BenchmarkGatewayDispatch(b *testing.B) {
 				done <- nil
 			}()
 			b.ReportAllocs()
-			b.SetBytes(int64(len(data)))
+			b.SetBytes(size)
 			b.ResetTimer()
 			start, cpu0 := time.Now(), cpuTime()
-			for i := 0; i < b.N; i++ {
-				if _, err := g.Dispatch(0, "MESSAGE_CREATE", data); err != nil {
-					b.Fatal(err)
-				}
+			if err := send(g, b.N); err != nil {
+				b.Fatal(err)
 			}
 			if err := <-done; err != nil {
 				b.Fatal(err)

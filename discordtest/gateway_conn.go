@@ -28,17 +28,20 @@ const closeLinger = 2 * time.Second
 type outKind uint8
 
 const (
-	outPayload outKind = iota // a gateway payload, compressed as negotiated
-	outClose                  // a close frame, then the end of the connection
-	outCut                    // half a frame, then an abrupt TCP close
-	outCorrupt                // bytes that break the compressed stream
-	outPong                   // a WebSocket pong
-	outDrop                   // what is queued, then an abrupt TCP close
+	outPayload  outKind = iota // a gateway payload, compressed as negotiated
+	outDispatch                // an Event with its sequence number, likewise
+	outClose                   // a close frame, then the end of the connection
+	outCut                     // half a frame, then an abrupt TCP close
+	outCorrupt                 // bytes that break the compressed stream
+	outPong                    // a WebSocket pong
+	outDrop                    // what is queued, then an abrupt TCP close
 )
 
 type outItem struct {
 	kind   outKind
 	data   []byte
+	ev     *Event
+	seq    int64
 	code   int
 	reason string
 }
@@ -64,8 +67,10 @@ type gwConn struct {
 
 	qmu     sync.Mutex
 	queue   []outItem
+	queued  int // bytes of the dispatches queued, for Flood's window
 	held    int
 	wake    chan struct{}
+	drained chan struct{} // signaled after each write, for Flood
 	done    chan struct{}
 	endOnce sync.Once
 	linger  *time.Timer
@@ -75,9 +80,10 @@ type gwConn struct {
 func newConn(g *Gateway, nc net.Conn, num int, l Listener, version int, comp string) *gwConn {
 	return &gwConn{
 		g: g, nc: nc, num: num, listener: l, version: version, comp: comp,
-		shard: -1,
-		wake:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
+		shard:   -1,
+		wake:    make(chan struct{}, 1),
+		drained: make(chan struct{}, 1),
+		done:    make(chan struct{}),
 	}
 }
 
@@ -85,6 +91,9 @@ func newConn(g *Gateway, nc net.Conn, num int, l Listener, version int, comp str
 func (c *gwConn) send(it outItem) {
 	c.qmu.Lock()
 	c.queue = append(c.queue, it)
+	if it.kind == outDispatch {
+		c.queued += len(it.ev.data)
+	}
 	c.qmu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
@@ -187,7 +196,7 @@ func (c *gwConn) writeLoop() {
 	if comp != nil {
 		defer comp.close()
 	}
-	var buf []byte
+	var out frames
 	var batch []outItem
 	for {
 		c.qmu.Lock()
@@ -203,52 +212,67 @@ func (c *gwConn) writeLoop() {
 		batch = append(batch[:0], c.queue...)
 		clear(c.queue)
 		c.queue = c.queue[:0]
+		sent := c.queued
+		c.queued = 0
 		c.qmu.Unlock()
 
-		buf = buf[:0]
+		// The whole batch goes out in one writev: frames and small parts
+		// copied into out's buffer, large event data referenced.
+		out.reset()
 		for _, it := range batch {
 			switch it.kind {
 			case outPayload:
-				op := wsproto.OpText
-				data := it.data
-				if comp != nil {
-					op = wsproto.OpBinary
-					data = comp.encode(it.data)
+				if comp == nil {
+					out.buf = appendFrame(out.buf, wsproto.OpText, it.data)
+					continue
 				}
-				buf = appendFrame(buf, op, data)
+				out.buf = appendFrame(out.buf, wsproto.OpBinary, out.compress(comp, it.data))
+			case outDispatch:
+				out.dispatch(comp, it.ev, it.seq)
 			case outPong:
-				buf = appendFrame(buf, wsproto.OpPong, it.data)
+				out.buf = appendFrame(out.buf, wsproto.OpPong, it.data)
 			case outCorrupt:
-				buf = appendFrame(buf, wsproto.OpBinary, it.data)
+				out.buf = appendFrame(out.buf, wsproto.OpBinary, it.data)
 			case outCut:
 				data := it.data
 				if comp != nil {
-					data = comp.encode(data)
+					data = comp.message(nil, data)
 				}
 				frame := appendFrame(nil, wsproto.OpBinary, data)
-				buf = append(buf, frame[:len(frame)/2]...)
-				c.nc.Write(buf)
+				out.buf = append(out.buf, frame[:len(frame)/2]...)
+				out.writeTo(c.nc)
 				c.end()
 				return
 			case outDrop:
-				c.nc.Write(buf)
+				out.writeTo(c.nc)
 				c.end()
 				return
 			case outClose:
-				buf = wsproto.AppendClose(buf, wsproto.Server, [4]byte{}, wsproto.CloseCode(it.code), it.reason)
-				c.nc.Write(buf)
+				out.buf = wsproto.AppendClose(out.buf, wsproto.Server, [4]byte{}, wsproto.CloseCode(it.code), it.reason)
+				out.writeTo(c.nc)
 				c.lingerClose()
 				return
 			}
 		}
-		if _, err := c.nc.Write(buf); err != nil {
+		clear(batch) // the batch's events are the sessions' to keep, not ours
+		if err := out.writeTo(c.nc); err != nil {
 			c.end()
 			return
 		}
-		if cap(buf) > 1<<20 {
-			buf = nil
+		if sent > 0 {
+			select {
+			case c.drained <- struct{}{}:
+			default:
+			}
 		}
 	}
+}
+
+// pending is the bytes of dispatch data queued and not yet written.
+func (c *gwConn) pending() int {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	return c.queued
 }
 
 // lingerClose half-closes the TCP connection after a close frame, so the

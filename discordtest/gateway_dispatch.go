@@ -152,7 +152,8 @@ func marshalData(event string, data any) ([]byte, error) {
 		if !json.Valid(raw) {
 			return nil, fmt.Errorf("%w: data is not valid JSON", ErrBadDispatch)
 		}
-		return raw, nil
+		// The fake keeps the data for RESUME: the caller's may change.
+		return append([]byte(nil), raw...), nil
 	}
 	b, err := json.Marshal(data)
 	if err != nil {

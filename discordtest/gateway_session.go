@@ -57,7 +57,7 @@ type gwSession struct {
 	shard     int
 	numShards int
 	seq       int64
-	buf       [][]byte // encoded dispatches; buf[i] carries seq first+i
+	buf       []*Event // the dispatches kept for RESUME; buf[i] has seq first+i
 	first     int64
 	conn      *gwConn
 	// detached is when conn went away; the session expires SessionTimeout
@@ -321,8 +321,8 @@ func (g *Gateway) resumeLocked(c *gwConn, raw json.RawMessage) {
 	}
 	c.authed, c.shard, c.sess, s.conn = true, s.shard, s, c
 	g.logger().Debug("discordtest: gateway session resumed", "conn", c.num, "listener", c.listener, "shard", s.shard, "session", s.id, "from_seq", seq, "to_seq", s.seq)
-	for _, p := range s.buf[seq-s.first+1:] {
-		c.send(outItem{data: p})
+	for i, ev := range s.buf[seq-s.first+1:] {
+		c.send(outItem{kind: outDispatch, ev: ev, seq: seq + 1 + int64(i)})
 	}
 	// RESUMED's d is an object on Discord (clients index into it).
 	g.dispatchLocked(s, "RESUMED", []byte(`{}`))
@@ -336,32 +336,27 @@ func (g *Gateway) invalidSessionLocked(c *gwConn) {
 }
 
 // dispatchLocked gives the next sequence number to an event, keeps it for
-// RESUME and sends it if the session has a live connection.
+// RESUME and sends it if the session has a live connection. data must be
+// valid JSON (nil sends null) that nothing else changes.
 func (g *Gateway) dispatchLocked(s *gwSession, event string, data []byte) int64 {
+	return g.dispatchEventLocked(s, newEvent(event, data))
+}
+
+// dispatchEventLocked is dispatchLocked for an Event.
+func (g *Gateway) dispatchEventLocked(s *gwSession, ev *Event) int64 {
 	s.seq++
-	if data == nil {
-		data = []byte("null")
-	}
-	p := make([]byte, 0, len(data)+len(event)+48)
-	p = append(p, `{"op":0,"s":`...)
-	p = strconv.AppendInt(p, s.seq, 10)
-	p = append(p, `,"t":`...)
-	p = strconv.AppendQuote(p, event)
-	p = append(p, `,"d":`...)
-	p = append(p, data...)
-	p = append(p, '}')
-	s.buf = append(s.buf, p)
+	s.buf = append(s.buf, ev)
 	limit := g.ReplayLimit
 	if limit <= 0 {
 		limit = 10000
 	}
 	if n := len(s.buf) - limit; n > 0 {
+		s.first += int64(n)
 		clear(s.buf[:n])
 		s.buf = s.buf[n:]
-		s.first += int64(n)
 	}
 	if c := s.conn; c != nil && !c.closing {
-		c.send(outItem{data: p})
+		c.send(outItem{kind: outDispatch, ev: ev, seq: s.seq})
 	}
 	return s.seq
 }

@@ -76,6 +76,7 @@ func runFake(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "  gateway   %s (resume on %s)\n", f.GatewayURL(), f.Gateway().ResumeURL())
 	fmt.Fprintf(e.stdout, "  guilds    %d on %d shard(s), %g events/s of traffic\n", len(f.Guilds()), *shards, rate)
 	fmt.Fprintf(e.stdout, "  control   POST %s/_fake/dispatch  {\"t\":\"EVENT\",\"d\":{...},\"shard\":0}\n", u)
+	fmt.Fprintf(e.stdout, "            POST %s/_fake/flood     {\"shard\":0,\"count\":100000,\"events\":[{\"t\":\"EVENT\",\"d\":{...}}]} (as fast as the bot reads)\n", u)
 	fmt.Fprintf(e.stdout, "            POST %s/_fake/fault     {\"name\":\"reconnect\",\"shard\":0}\n", u)
 	fmt.Fprintf(e.stdout, "            POST %s/_fake/message   {\"channel_id\":\"...\",\"content\":\"!ping\"} (as a sample user)\n", u)
 	fmt.Fprintf(e.stdout, "            GET  %s/_fake/sent\n", u)

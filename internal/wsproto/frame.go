@@ -156,6 +156,14 @@ func truncateReason(s string) string {
 	return s[:i]
 }
 
+// AppendHeader appends the header of a frame whose n payload bytes the
+// caller sends after it, from wherever they are: a server can then write a
+// large payload with writev instead of copying it behind its header. (A
+// client's payload must be masked with key, which AppendFrame does.)
+func AppendHeader(dst []byte, role Role, op Opcode, fin, rsv1 bool, key [4]byte, n int) []byte {
+	return appendHeader(dst, role, op, fin, rsv1, key, n)
+}
+
 // appendHeader appends the frame header (with the mask key for a client)
 // for a payload of n bytes.
 func appendHeader(dst []byte, role Role, op Opcode, fin, rsv1 bool, key [4]byte, n int) []byte {

@@ -10,18 +10,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"sync/atomic"
 	"time"
 
+	"github.com/ipcord/ipcord/bench/internal/fakeproc"
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/gateway/shard"
 	"github.com/ipcord/ipcord/rest"
@@ -37,11 +35,9 @@ func main() {
 		fail(err)
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "ipcord")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/ipcord")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		fail(fmt.Errorf("build ipcord: %v\n%s", err, out))
+	bin, err := fakeproc.Build(dir)
+	if err != nil {
+		fail(err)
 	}
 	var times []float64
 	for r := range *rounds {
@@ -63,29 +59,17 @@ func round(bin string, n, mc int) (time.Duration, error) {
 	const token = "MTAwMDAwMDAwMDAwMDAwMDAwMQ.bench.token"
 	fake := exec.CommandContext(ctx, bin, "fake", "--addr", "127.0.0.1:0", "--token", token,
 		"--shards", fmt.Sprint(n), "--max-concurrency", fmt.Sprint(mc), "--guilds", fmt.Sprint(n))
-	out, err := fake.StdoutPipe()
+	urls, err := fakeproc.Start(fake)
+	defer func() {
+		if fake.Process != nil {
+			fake.Process.Kill()
+			fake.Wait()
+		}
+	}()
 	if err != nil {
 		return 0, err
 	}
-	if err := fake.Start(); err != nil {
-		return 0, err
-	}
-	defer func() { fake.Process.Kill(); fake.Wait() }()
-	restRE := regexp.MustCompile(`REST +(http://[0-9.:]+/api/v10)`)
-	sc := bufio.NewScanner(out)
-	base := ""
-	for base == "" && sc.Scan() {
-		if m := restRE.FindStringSubmatch(sc.Text()); m != nil {
-			base = m[1]
-		}
-	}
-	if base == "" {
-		return 0, fmt.Errorf("ipcord fake printed no REST URL")
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	base := urls.Base + "/api/v10"
 	var ready atomic.Int64
 	all := make(chan struct{})
 	m, err := shard.NewManager(shard.ManagerConfig{

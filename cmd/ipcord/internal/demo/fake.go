@@ -220,6 +220,7 @@ func (f *Fake) Close() error {
 func (f *Fake) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /_fake/dispatch", f.control(f.handleDispatch))
+	mux.HandleFunc("POST /_fake/flood", f.control(f.handleFlood))
 	mux.HandleFunc("POST /_fake/message", f.control(f.handleMessage))
 	mux.HandleFunc("POST /_fake/command", f.control(f.handleCommand))
 	mux.HandleFunc("POST /_fake/fault", f.control(f.handleFault))
