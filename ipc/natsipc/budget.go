@@ -44,12 +44,15 @@ func (l *IdentifyLimiter) spend(ctx context.Context, shardID int) error {
 		case err != nil:
 			return fmt.Errorf("%w: reading the session start budget: %w", ErrIdentifyKey, err)
 		default:
-			if json.Unmarshal(e.Value(), &st) == nil {
-				rev = e.Revision()
+			// A value that does not decode is unknown, and overwritten by
+			// what Get Gateway Bot says.
+			rev = e.Revision()
+			if json.Unmarshal(e.Value(), &st) != nil {
+				st = budgetState{}
 			}
 		}
 		now := time.Now()
-		if rev == 0 || now.Sub(st.Fetched) >= l.cfg.BudgetRefresh {
+		if st.Fetched.IsZero() || now.Sub(st.Fetched) >= l.cfg.BudgetRefresh {
 			st = l.fetch(ctx, st, now)
 		}
 		if st.Total == 0 {

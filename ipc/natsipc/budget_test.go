@@ -16,6 +16,7 @@ import (
 	"github.com/ipcord/ipcord/internal/syncbuf"
 	"github.com/ipcord/ipcord/ipc/natsipc"
 	"github.com/ipcord/ipcord/rest"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Two processes of one bot, each guarding its own copy of the budget, may
@@ -44,6 +45,20 @@ func TestIdentifyLimiterSharesTheBudget(t *testing.T) {
 	gb := srv.GatewayBot()
 	gb.URL = g.URL()
 	srv.SetGatewayBot(gb)
+
+	// A copy of the budget that does not decode is replaced by what Get
+	// Gateway Bot says, not a reason to refuse every IDENTIFY.
+	js, err := jetstream.New(connect(t, ns.ClientURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.CreateKeyValue(ctxT(t, 10*time.Second), jetstream.KeyValueConfig{Bucket: "ipcord_identify_budget", History: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctxT(t, 10*time.Second), "budget", []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
 
 	var logs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))

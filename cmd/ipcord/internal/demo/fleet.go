@@ -221,7 +221,7 @@ func parseJournalLine(id int, rest string) (shard.Event, bool) {
 		return shard.Event{}, false
 	}
 	seq, err := strconv.ParseInt(f[0], 10, 64)
-	if err != nil {
+	if err != nil || seq < 0 {
 		return shard.Event{}, false
 	}
 	return shard.Event{Shard: id, Seq: seq, Name: f[1], Session: f[4]}, true
