@@ -25,7 +25,7 @@ func TestQueueBounds(t *testing.T) {
 		t.Fatal("room signalled before a pop")
 	default:
 	}
-	if _, ok := q.pop(); !ok {
+	if _, ok := q.pop(nil); !ok {
 		t.Fatal("pop failed")
 	}
 	select {
@@ -50,7 +50,7 @@ func TestQueueBounds(t *testing.T) {
 		}
 		if i%3 == 2 {
 			for range 2 {
-				it, _ := q4.pop()
+				it, _ := q4.pop(nil)
 				if it.ev.Seq != next {
 					t.Fatalf("popped %d, want %d", it.ev.Seq, next)
 				}
@@ -58,7 +58,7 @@ func TestQueueBounds(t *testing.T) {
 			}
 		}
 		for q4.len() >= 4 {
-			it, _ := q4.pop()
+			it, _ := q4.pop(nil)
 			if it.ev.Seq != next {
 				t.Fatalf("popped %d, want %d", it.ev.Seq, next)
 			}
@@ -67,9 +67,9 @@ func TestQueueBounds(t *testing.T) {
 	}
 }
 
-// The handler goroutine runs only while there are events: the first push
-// into an idle queue asks for one, a pop that finds the queue empty ends
-// it, and the next push asks again.
+// The handler goroutine runs only while events come: the first push into
+// an idle queue asks for one, it waits on an empty queue until retired,
+// and the next push asks again.
 func TestQueueStartsHandler(t *testing.T) {
 	q := newQueue(8, 1<<20)
 	if _, start := q.push(queued{}); !start {
@@ -79,15 +79,34 @@ func TestQueueStartsHandler(t *testing.T) {
 		t.Fatal("push with a handler running asked for another")
 	}
 	for range 2 {
-		if _, ok := q.pop(); !ok {
+		if _, ok := q.pop(nil); !ok {
 			t.Fatal("pop failed")
 		}
 	}
-	if _, ok := q.pop(); ok {
+	// Empty, not retired: the handler waits (here, until done closes).
+	done := make(chan struct{})
+	close(done)
+	if _, ok := q.pop(done); ok {
 		t.Fatal("pop of an empty queue succeeded")
+	}
+	if _, start := q.push(queued{}); start {
+		t.Fatal("a waiting handler was replaced")
+	}
+	q.pop(nil)
+	q.retire()
+	if _, ok := q.pop(nil); ok {
+		t.Fatal("pop of an empty, retired queue succeeded")
 	}
 	if _, start := q.push(queued{}); !start {
 		t.Fatal("push after the handler ended did not ask for a new one")
+	}
+	// A push after retire but before the handler looked cancels it.
+	q.retire()
+	q.push(queued{})
+	for range 2 {
+		if _, ok := q.pop(nil); !ok {
+			t.Fatal("the handler ended with events queued")
+		}
 	}
 }
 

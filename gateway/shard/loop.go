@@ -167,7 +167,6 @@ func (l *link) run(ctx context.Context) (out outcome) {
 			return outcome{stop: true}
 		case c := <-l.r.chunks:
 			s.conn.Receive(c.bytes())
-			c.release()
 			l.read()
 			if c.err != nil {
 				// Take what the last bytes completed (a close frame, say),
@@ -223,6 +222,7 @@ func (l *link) quiet() {
 		return
 	}
 	l.s.conn.Compact()
+	l.s.q.retire()
 	l.compacted = true
 }
 
@@ -265,7 +265,6 @@ func (l *link) closeWith(code gateway.CloseCode, reason string) {
 	for {
 		select {
 		case c := <-l.r.chunks:
-			c.release()
 			if c.err != nil {
 				return
 			}

@@ -12,9 +12,11 @@ type queued struct {
 // handler goroutine. The loop never blocks on it: push fails when the
 // queue is full, and the loop pauses reading until room signals.
 //
-// The handler goroutine runs only while there are events: the push that
-// finds none running asks for one, and it ends when it finds the queue
-// empty. An idle shard has no handler goroutine.
+// The handler goroutine runs only while events come: the push that finds
+// none running asks for one; it waits for the next event while they flow,
+// and ends when the queue is empty and retire was called (by the loop, once
+// the connection has been quiet for a while). An idle shard has no handler
+// goroutine, and a busy one does not start one per event.
 type queue struct {
 	maxEvents, maxBytes int
 
@@ -24,14 +26,23 @@ type queue struct {
 	n       int
 	bytes   int
 	full    bool          // a push failed since the last pop
-	running bool          // a handler goroutine is taking events
+	running bool          // a handler goroutine exists
+	retired bool          // the handler goroutine ends when it finds the queue empty
 	room    chan struct{} // signalled (cap 1) when a pop makes room after a failed push
+	ready   chan struct{} // signalled (cap 1) when a push or retire has news for the handler
 }
 
 func newQueue(maxEvents, maxBytes int) *queue {
 	return &queue{
 		maxEvents: maxEvents, maxBytes: maxBytes,
-		room: make(chan struct{}, 1),
+		room: make(chan struct{}, 1), ready: make(chan struct{}, 1),
+	}
+}
+
+func (q *queue) signal() {
+	select {
+	case q.ready <- struct{}{}:
+	default:
 	}
 }
 
@@ -52,8 +63,12 @@ func (q *queue) push(it queued) (ok, start bool) {
 	q.items[(q.head+q.n)%len(q.items)] = it
 	q.n++
 	q.bytes += size
+	q.retired = false
 	start = !q.running
 	q.running = true
+	if q.n == 1 {
+		q.signal()
+	}
 	return true, start
 }
 
@@ -70,17 +85,44 @@ func (q *queue) grow() {
 	q.items, q.head = items, 0
 }
 
-// pop takes the next event; with none, it reports false and the handler
-// goroutine asking must end (the next push starts another).
-func (q *queue) pop() (queued, bool) {
+// pop takes the next event, waiting for one. false means the handler
+// goroutine must end: done was closed, or the queue is empty and retired
+// (the next push starts another).
+func (q *queue) pop(done <-chan struct{}) (queued, bool) {
+	for {
+		q.mu.Lock()
+		if q.n > 0 {
+			it := q.take()
+			q.mu.Unlock()
+			return it, true
+		}
+		if q.retired {
+			q.running, q.retired = false, false
+			q.items, q.head = nil, 0 // an idle shard keeps no ring; the next burst makes one
+			q.mu.Unlock()
+			return queued{}, false
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.ready:
+		case <-done:
+			return queued{}, false
+		}
+	}
+}
+
+// retire makes a handler goroutine waiting on an empty queue end.
+func (q *queue) retire() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.n == 0 {
-		q.running = false
-		q.items, q.head = nil, 0 // an idle shard keeps no ring; the next burst makes one
-
-		return queued{}, false
+	if q.running && q.n == 0 {
+		q.retired = true
+		q.signal()
 	}
+}
+
+// take removes the oldest event, with q.mu held and q.n > 0.
+func (q *queue) take() queued {
 	it := q.items[q.head]
 	q.items[q.head] = queued{}
 	q.head = (q.head + 1) % len(q.items)
@@ -93,7 +135,7 @@ func (q *queue) pop() (queued, bool) {
 		default:
 		}
 	}
-	return it, true
+	return it
 }
 
 func (q *queue) len() int {

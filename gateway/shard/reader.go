@@ -15,7 +15,7 @@ const readBufSize = 16 << 10
 var readBufs = sync.Pool{New: func() any { return new([readBufSize]byte) }}
 
 // chunk is one Read's result, handed from the reader goroutine to the
-// loop, which returns buf to readBufs once it has taken the bytes.
+// loop; the reader returns buf to readBufs once the loop has acked.
 type chunk struct {
 	buf *[readBufSize]byte
 	n   int
@@ -75,21 +75,29 @@ func (r *reader) run() {
 	defer close(r.done)
 	for {
 		buf, n, err := read(r.nc)
+		c := chunk{buf, n, err}
 		select {
-		case r.chunks <- chunk{buf, n, err}:
+		case r.chunks <- c:
 		case <-r.quit:
-			if buf != nil {
-				readBufs.Put(buf)
-			}
+			c.release()
 			return
 		}
+		// The loop acks once it has taken the bytes; after an error it
+		// never does, and the connection ends (quit).
+		select {
+		case <-r.ack:
+		case <-r.quit:
+		}
+		// Given back here, on the goroutine that took it, so it stays
+		// in this P's part of the pool.
+		c.release()
 		if err != nil {
 			return
 		}
 		select {
-		case <-r.ack:
 		case <-r.quit:
 			return
+		default:
 		}
 	}
 }

@@ -156,7 +156,7 @@ func (s *Shard) handle(pctx, hctx context.Context) {
 		}
 	}
 	for pctx.Err() == nil {
-		it, ok := s.q.pop()
+		it, ok := s.q.pop(pctx.Done())
 		if !ok {
 			return
 		}
