@@ -84,6 +84,12 @@ func TestConsoleDeploy(t *testing.T) {
 		if moves != shards {
 			t.Errorf("the feed tells %d moves to generation %d: %+v", moves, gen, st.Errors)
 		}
+		// A shard's RESUMED in its new generation is no recovery.
+		for _, n := range st.Errors {
+			if n.Level == "recovered" {
+				t.Errorf("a deploy reported as a recovery: %+v", n)
+			}
+		}
 	}
 	identifies := 0
 	for _, r := range d.Fake().Gateway().Received() {

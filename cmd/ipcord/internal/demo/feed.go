@@ -26,9 +26,10 @@ type feed struct {
 	next  int64
 	ring  []Notice
 	limit int
-	// seen is whether a shard has been ready before: its first READY is
-	// no recovery.
-	seen map[int]bool
+	// seen is whether a shard has been ready before in a generation (of
+	// a deploy): its first READY, or the RESUMED that brings it into a new
+	// generation, is no recovery.
+	seen map[[2]int]bool
 }
 
 func (f *feed) add(at time.Time, level, source, text string) {
@@ -50,31 +51,36 @@ func (f *feed) list() []Notice {
 	return append([]Notice{}, f.ring...)
 }
 
-// firstReady reports whether this is the shard's first READY or RESUMED.
-func (f *feed) firstReady(shard int) bool {
+// firstReady reports whether this is the shard's first READY or RESUMED
+// in generation gen.
+func (f *feed) firstReady(shard, gen int) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.seen == nil {
-		f.seen = map[int]bool{}
+		f.seen = map[[2]int]bool{}
 	}
-	first := !f.seen[shard]
-	f.seen[shard] = true
+	first := !f.seen[[2]int{shard, gen}]
+	f.seen[[2]int{shard, gen}] = true
 	return first
 }
 
 // noteReady adds a recovery notice when a shard that had been ready is
 // ready again, with why its last connection ended.
 func (b *Bot) noteReady(ev Event) {
-	if b.feed.firstReady(ev.Shard) {
-		return
-	}
-	why := "its connection ended"
+	why, gen := "its connection ended", 0
 	if b.gw != nil {
 		for _, st := range b.gw.Status() {
-			if st.ID == ev.Shard && st.LastError != "" {
+			if st.ID != ev.Shard {
+				continue
+			}
+			gen = st.Generation
+			if st.LastError != "" {
 				why = st.LastError
 			}
 		}
+	}
+	if b.feed.firstReady(ev.Shard, gen) {
+		return
 	}
 	what := "resumed its session"
 	if ev.Name == "READY" {
