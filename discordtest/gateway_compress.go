@@ -2,6 +2,7 @@ package discordtest
 
 import (
 	"bytes"
+	"errors"
 	"sync"
 
 	"github.com/klauspost/compress/flate"
@@ -29,12 +30,7 @@ func newCompressor(kind string) compressor {
 	case compressZlib:
 		return &zlibStream{}
 	case compressZstd:
-		z := &zstdStream{}
-		// One goroutine-free encoder per connection; a 1 MiB window keeps
-		// the fake light while clients still need a real streaming decoder.
-		z.enc, _ = zstd.NewWriter(&z.buf, zstd.WithEncoderConcurrency(1),
-			zstd.WithWindowSize(1<<20), zstd.WithEncoderLevel(zstd.SpeedFastest))
-		return z
+		return &zstdStream{}
 	}
 	return nil
 }
@@ -98,20 +94,125 @@ func appendStored(dst, b []byte) []byte {
 	return append(dst, b...)
 }
 
-// zstdStream is one zstd frame for the connection's life: each message is
-// written and flushed, which ends a block, never the frame.
-type zstdStream struct {
-	buf bytes.Buffer
-	enc *zstd.Encoder
-}
+// zstdStream is one zstd frame for the connection's life, never ended, as
+// Discord's; like zlibStream, each message is made of blocks that depend
+// on nothing before them, so an Event's are compressed once. A zstd block
+// may refer to the repeat offsets the blocks before it left, so each
+// message starts by setting them back to a frame's initial 1, 4, 8:
+// zstdRepeatReset, two tiny blocks of three matches of 3 spaces each, at
+// offsets 8, 4 and 1, after 8 spaces. The spaces are JSON whitespace: a
+// dispatch's go between "d": and its value, another payload's in front.
+type zstdStream struct{ started bool }
+
+var (
+	// zstdFrameHeader: the magic number, then no content size, no
+	// checksum, a 1 MiB window (exponent 10, mantissa 0).
+	zstdFrameHeader = []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50}
+	// zstdRepeatReset is two compressed blocks (header 0x3c 0 0: 7 bytes,
+	// type 2, not last), each with no literals (0x00), one or two
+	// sequences whose literal length, offset and match length codes are
+	// RLE (0x54, then the codes 0, OF, 0) and a bitstream of offset extra
+	// bits: offset 8 (code 3, extra 3), then offsets 4 (code 2, extra 3)
+	// and 1 (code 2, extra 0).
+	zstdRepeatReset = []byte{
+		0x3c, 0, 0, 0x00, 0x01, 0x54, 0x00, 0x03, 0x00, 0x0b,
+		0x3c, 0, 0, 0x00, 0x02, 0x54, 0x00, 0x02, 0x00, 0x1c,
+	}
+	// zstdPad is what zstdRepeatReset copies from.
+	zstdPad = []byte("        ")
+)
+
+// zstdEncoder compresses each message's body; EncodeAll is safe for
+// concurrent use. Offsets stay within the 1 MiB window the stream
+// declares: the frame is never a single segment.
+var zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
+	zstd.WithWindowSize(1<<20), zstd.WithSingleSegment(false), zstd.WithEncoderCRC(false),
+	zstd.WithEncoderConcurrency(1))
 
 func (z *zstdStream) message(dst []byte, parts ...[]byte) []byte {
-	z.buf.Reset()
-	for _, p := range parts {
-		z.enc.Write(p) // writes to a bytes.Buffer cannot fail
-	}
-	z.enc.Flush()
-	return append(dst, z.buf.Bytes()...)
+	dst = z.start(dst)
+	dst = appendRawBlock(dst, zstdPad)
+	dst = append(dst, zstdRepeatReset...)
+	return append(dst, zstdBody(parts...)...)
 }
 
-func (z *zstdStream) close() { z.enc.Close() }
+// start appends the frame's header before the stream's first message.
+func (z *zstdStream) start(dst []byte) []byte {
+	if z.started {
+		return dst
+	}
+	z.started = true
+	return append(dst, zstdFrameHeader...)
+}
+
+func (z *zstdStream) close() {}
+
+// appendRawBlock appends b (at most 128 KiB: an envelope) as a raw block.
+func appendRawBlock(dst, b []byte) []byte {
+	h := uint32(len(b)) << 3 // not last, type 0 (raw)
+	return append(append(dst, byte(h), byte(h>>8), byte(h>>16)), b...)
+}
+
+// zstdBody compresses parts as a frame of their own and returns its
+// blocks, none of them marked last, to follow zstdRepeatReset.
+func zstdBody(parts ...[]byte) []byte {
+	var src []byte
+	if len(parts) == 1 {
+		src = parts[0]
+	} else {
+		for _, p := range parts {
+			src = append(src, p...)
+		}
+	}
+	frame := zstdEncoder.EncodeAll(src, nil)
+	blocks, err := frameBlocks(frame)
+	if err != nil {
+		// Our own encoder's output: a bug, not bad input.
+		panic("discordtest: " + err.Error())
+	}
+	return blocks
+}
+
+// frameBlocks returns a zstd frame's blocks, the last no longer marked
+// last, without the frame's header or checksum.
+func frameBlocks(frame []byte) ([]byte, error) {
+	if len(frame) < 6 || !bytes.Equal(frame[:4], zstdFrameHeader[:4]) {
+		return nil, errors.New("not a zstd frame")
+	}
+	fhd := frame[4]
+	i := 5
+	single := fhd&0x20 != 0
+	if !single {
+		i++ // the window descriptor
+	}
+	i += [4]int{0, 1, 2, 4}[fhd&3]
+	fcs := [4]int{0, 2, 4, 8}[fhd>>6]
+	if fcs == 0 && single {
+		fcs = 1
+	}
+	i += fcs
+	end := len(frame)
+	if fhd&0x04 != 0 {
+		end -= 4 // the checksum
+	}
+	if i > end {
+		return nil, errors.New("short zstd frame")
+	}
+	blocks := bytes.Clone(frame[i:end])
+	for j := 0; j+3 <= len(blocks); {
+		h := uint32(blocks[j]) | uint32(blocks[j+1])<<8 | uint32(blocks[j+2])<<16
+		size := int(h >> 3)
+		if h>>1&3 == 1 { // RLE: one byte
+			size = 1
+		}
+		if h&1 != 0 {
+			blocks[j] &^= 1
+			if j+3+size != len(blocks) {
+				return nil, errors.New("zstd frame has data after its last block")
+			}
+			return blocks, nil
+		}
+		j += 3 + size
+	}
+	return nil, errors.New("zstd frame has no last block")
+}

@@ -18,6 +18,8 @@ type Event struct {
 
 	zlibOnce sync.Once
 	zlibBody []byte // data and the closing brace as DEFLATE blocks of their own
+	zstdOnce sync.Once
+	zstdBody []byte // the same as zstd blocks of their own
 }
 
 // NewEvent encodes a dispatch for Flood: data is marshaled with
@@ -85,4 +87,12 @@ func digits(n int64) int {
 		d++
 	}
 	return d
+}
+
+// zstd returns the event's data and closing brace as zstd blocks that
+// refer to nothing before them but the initial repeat offsets (see
+// zstdStream): valid after zstdRepeatReset in any stream, so made once.
+func (e *Event) zstd() []byte {
+	e.zstdOnce.Do(func() { e.zstdBody = zstdBody(e.data, closingBrace) })
+	return e.zstdBody
 }

@@ -201,12 +201,18 @@ func TestCompressedMessagesDecodeAlone(t *testing.T) {
 			if _, err := g.Dispatch(0, "ONE_OFF", map[string]string{"a": "b"}); err != nil {
 				t.Fatal(err)
 			}
+			// zstd-stream's messages carry whitespace before d's value (see
+			// zstdStream).
+			pad := ""
+			if comp == compressZstd {
+				pad = strings.Repeat(" ", 17)
+			}
 			for i := range 30 {
 				read()
-				want = append(want, wantPayload(int64(i+2), evs[i%3].Name(), datas[i%3]))
+				want = append(want, wantPayload(int64(i+2), evs[i%3].Name(), pad+datas[i%3]))
 			}
 			read()
-			want = append(want, wantPayload(32, "ONE_OFF", `{"a":"b"}`))
+			want = append(want, wantPayload(32, "ONE_OFF", pad+`{"a":"b"}`))
 			decodeAlone(t, comp, msgs, want)
 		})
 	}

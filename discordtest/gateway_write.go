@@ -66,9 +66,17 @@ func (f *frames) dispatch(comp compressor, ev *Event, seq int64) {
 		f.buf = wsproto.AppendHeader(f.buf, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, len(msg)+len(body))
 		f.buf = append(f.buf, msg...)
 		f.add(body)
-	default:
-		f.pre = ev.appendPrefix(f.pre[:0], seq)
-		f.buf = appendFrame(f.buf, wsproto.OpBinary, f.compress(comp, f.pre, ev.data, closingBrace))
+	case *zstdStream:
+		// The envelope and the padding as a raw block, the reset of the
+		// repeat offsets, then the event's own blocks.
+		f.pre = append(ev.appendPrefix(f.pre[:0], seq), zstdPad...)
+		msg := appendRawBlock(z.start(f.tmp[:0]), f.pre)
+		msg = append(msg, zstdRepeatReset...)
+		f.tmp = msg[:0]
+		body := ev.zstd()
+		f.buf = wsproto.AppendHeader(f.buf, wsproto.Server, wsproto.OpBinary, true, false, [4]byte{}, len(msg)+len(body))
+		f.buf = append(f.buf, msg...)
+		f.add(body)
 	}
 }
 
