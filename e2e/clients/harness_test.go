@@ -35,16 +35,23 @@ func TestMain(m *testing.M) {
 	}
 	bins = dir
 	// ipcord is built in its own module (the repository root), the bots in
-	// this one.
-	for _, b := range [][3]string{
-		{"ipcord", "./cmd/ipcord", "../.."},
-		{"disgobot", "./disgobot", "."}, {"arikawabot", "./arikawabot", "."}, {"discordgobot", "./discordgobot", "."},
-	} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b[0]), b[1])
-		cmd.Dir = b[2]
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", b[1], err, out)
+	// this one: two builds, side by side.
+	builds := []*exec.Cmd{
+		exec.Command("go", "build", "-o", filepath.Join(dir, "ipcord"), "./cmd/ipcord"),
+		exec.Command("go", "build", "-o", dir, "./disgobot", "./arikawabot", "./discordgobot"),
+	}
+	builds[0].Dir = "../.."
+	outs := make([]bytes.Buffer, len(builds))
+	for i, b := range builds {
+		b.Stdout, b.Stderr = &outs[i], &outs[i]
+		if err := b.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	for i, b := range builds {
+		if err := b.Wait(); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n%s", strings.Join(b.Args, " "), err, outs[i].Bytes())
 			os.RemoveAll(dir)
 			os.Exit(1)
 		}

@@ -19,6 +19,7 @@ import (
 // (Events, their compressed blocks made once) and a one-off dispatch must
 // arrive whole, in order.
 func TestZstdStreamLibzstd(t *testing.T) {
+	t.Parallel()
 	f := startFake(t)
 	cmd := exec.Command("/usr/bin/python3", "py/zstd_client.py")
 	cmd.Env = append(os.Environ(), "IPCORD_FAKE="+f.base, "DISCORD_TOKEN="+botToken)
