@@ -23,10 +23,12 @@ func TestServeMetrics(t *testing.T) {
 	for _, args := range [][]string{{"ping"}, {"ping"}, {"fail"}, {"nope"}} {
 		run(append([]string{"call", "--url", url, "--secret", "s3"}, args...)...)
 	}
-	fams, err := promscrape.Scrape(nil, ops+"/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Each call's connection is closed by then, but the server counts it
+	// gone only once its read loop sees the close: wait for that.
+	fams := scrapeUntil(t, ops+"/metrics", "the calls' connections to close", func(fams promscrape.Families) bool {
+		v, ok := fams.Value("ipcord_ipc_connections", map[string]string{"server": "t"})
+		return ok && v == 0
+	})
 	for _, m := range fams.Mismatches(
 		promscrape.Want{Name: "ipcord_ipc_calls_total", Labels: map[string]string{"server": "t", "route": "ping"}, Value: 2},
 		promscrape.Want{Name: "ipcord_ipc_errors_total", Labels: map[string]string{"server": "t", "route": "fail", "code": "handler_error"}, Value: 1},
@@ -91,39 +93,27 @@ func TestBotMetrics(t *testing.T) {
 	_, m := startCommand(t, regexp.MustCompile(`(?s)metrics on (http://[0-9.:]+)/metrics.*IPC on (ws://\S+)`),
 		"bot", "--fake", f.URL(), "--secret", "s3", "--shards", "2", "--metrics-addr", "127.0.0.1:0")
 	ops, ipcURL := m[1], m[2]
-	scrape := func() promscrape.Families {
-		t.Helper()
-		fams, err := promscrape.Scrape(nil, ops+"/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fams
-	}
-	waitMetric := func(what string, cond func(promscrape.Families) bool) {
-		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); !cond(scrape()); {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
 	ready := func(fams promscrape.Families, shard string) bool {
 		v, _ := fams.Value("ipcord_shard_state", map[string]string{"shard": shard, "state": "ready"})
 		return v == 1
 	}
-	waitMetric("both shards ready", func(fams promscrape.Families) bool { return ready(fams, "0") && ready(fams, "1") })
+	scrapeUntil(t, ops+"/metrics", "both shards ready", func(fams promscrape.Families) bool { return ready(fams, "0") && ready(fams, "1") })
 	if err := f.Gateway().SendReconnect(0); err != nil {
 		t.Fatal(err)
 	}
-	waitMetric("shard 0 to resume", func(fams promscrape.Families) bool {
+	scrapeUntil(t, ops+"/metrics", "shard 0 to resume", func(fams promscrape.Families) bool {
 		v, _ := fams.Value("ipcord_shard_resumes_total", map[string]string{"shard": "0"})
 		return v >= 1 && ready(fams, "0")
 	})
 	if code, out, errOut := run("call", "--url", ipcURL, "--secret", "s3", "stats"); code != 0 || !strings.Contains(out, `"last_ack_age_ms"`) {
 		t.Fatalf("stats: %d %q %q", code, out, errOut)
 	}
-	fams := scrape()
+	// The shard is READY when RESUMED arrives; its handler counts the
+	// event after that.
+	fams := scrapeUntil(t, ops+"/metrics", "the RESUMED event to be handled", func(fams promscrape.Families) bool {
+		v, _ := fams.Value("ipcord_shard_events_total", map[string]string{"shard": "0", "type": "RESUMED"})
+		return v >= 1
+	})
 	for _, m := range fams.Mismatches(
 		promscrape.Want{Name: "ipcord_ipc_calls_total", Labels: map[string]string{"server": "bot-1", "route": "stats"}, Value: 1},
 		promscrape.Want{Name: "ipcord_shard_events_total", Labels: map[string]string{"shard": "0", "type": "RESUMED"}, Value: 1},
@@ -138,5 +128,24 @@ func TestBotMetrics(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("healthz %d", resp.StatusCode)
+	}
+}
+
+// scrapeUntil scrapes url until cond holds for what it reads, failing t
+// after 30 s, and returns that scrape.
+func scrapeUntil(t *testing.T, url, what string, cond func(promscrape.Families) bool) promscrape.Families {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		fams, err := promscrape.Scrape(nil, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cond(fams) {
+			return fams
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -285,7 +285,9 @@ func TestFleet(t *testing.T) {
 	}
 
 	stop = w.traffic(t)
-	time.Sleep(300 * time.Millisecond) // events flow and checkpoints follow
+	// Events flow to b and checkpoints follow them, so that its crash
+	// leaves something to resume.
+	w.waitHandled(t, b, w.handledBy(b)+100)
 	b.crash()
 	waitOwned(t, w, "after b died", a)
 	d := w.join(t, "d")
@@ -364,19 +366,7 @@ func TestFleetDedupe(t *testing.T) {
 			waitOwned(t, w, "two members", a, b)
 			stop := w.traffic(t)
 			// Enough events that b's checkpoints lag behind its handler.
-			deadline := time.Now().Add(10 * time.Second)
-			for n := 0; n < 400; {
-				w.mu.Lock()
-				n = 0
-				for _, id := range b.m.Shards() {
-					n += len(w.handled[id])
-				}
-				w.mu.Unlock()
-				if time.Now().After(deadline) {
-					t.Fatalf("b handled %d events in 10 s", n)
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			w.waitHandled(t, b, 400)
 			b.crash()
 			waitOwned(t, w, "after b died", a)
 			stop()
@@ -389,6 +379,29 @@ func TestFleetDedupe(t *testing.T) {
 				t.Errorf("%d IDENTIFYs after the first %d", identifies-shards, shards)
 			}
 		})
+	}
+}
+
+// handledBy counts the events handled so far on the shards mb holds.
+func (w *fleetWorld) handledBy(mb *member) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, id := range mb.m.Shards() {
+		n += len(w.handled[id])
+	}
+	return n
+}
+
+// waitHandled waits until the shards mb holds have handled n events.
+func (w *fleetWorld) waitHandled(t *testing.T, mb *member, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for got := w.handledBy(mb); got < n; got = w.handledBy(mb) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's shards handled %d events in 10 s, want %d", mb.name, got, n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
