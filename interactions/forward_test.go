@@ -11,29 +11,14 @@ import (
 	"github.com/ipcord/ipcord/discord"
 	"github.com/ipcord/ipcord/interactions"
 	"github.com/ipcord/ipcord/internal/leaktest"
+	"github.com/ipcord/ipcord/internal/natstest"
 	"github.com/ipcord/ipcord/ipc"
 	"github.com/ipcord/ipcord/ipc/natsipc"
-	"github.com/nats-io/nats-server/v2/server"
 )
 
 // startNATS runs an embedded nats-server on 127.0.0.1, stopped when the
 // test ends, and returns its URL.
-func startNATS(t *testing.T) string {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(func() {
-		s.Shutdown()
-		s.WaitForShutdown()
-	})
-	return s.ClientURL()
-}
+func startNATS(t *testing.T) string { return natstest.Start(t, nil).ClientURL() }
 
 // serveCluster serves the fixture's endpoint as natsipc cluster c0 and
 // returns a node that calls it.

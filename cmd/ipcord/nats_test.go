@@ -5,26 +5,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ipcord/ipcord/internal/leaktest"
-	"github.com/nats-io/nats-server/v2/server"
+	"github.com/ipcord/ipcord/internal/natstest"
 )
 
 // startNATS runs a real NATS server on 127.0.0.1 until the test ends.
-func startNATS(t *testing.T) string {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	return s.ClientURL()
-}
+func startNATS(t *testing.T) string { return natstest.Start(t, nil).ClientURL() }
 
 func run(args ...string) (code int, stdout, stderr string) {
 	e, out, errb := testEnv(nil)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipcord/ipcord/internal/natstest"
 	"github.com/ipcord/ipcord/ipc"
 	"github.com/ipcord/ipcord/ipc/natsipc"
 	"github.com/nats-io/nats-server/v2/server"
@@ -21,30 +22,7 @@ func startServer(t testing.TB, port int, storeDir string) *server.Server {
 	if storeDir == "" {
 		storeDir = t.TempDir()
 	}
-	if port == 0 {
-		port = -1
-	}
-	return startServerWith(t, server.Options{Port: port, JetStream: true, StoreDir: storeDir})
-}
-
-// startServerWith runs an embedded nats-server with opts on 127.0.0.1,
-// quiet, stopped when the test ends.
-func startServerWith(t testing.TB, opts server.Options) *server.Server {
-	t.Helper()
-	opts.Host, opts.NoLog, opts.NoSigs = "127.0.0.1", true, true
-	s, err := server.NewServer(&opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(func() {
-		s.Shutdown()
-		s.WaitForShutdown()
-	})
-	return s
+	return natstest.Start(t, &server.Options{Port: port, JetStream: true, StoreDir: storeDir})
 }
 
 // pingThrough joins url twice with opts, as cluster c0 serving "ping" and

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ipcord/ipcord/internal/leaktest"
+	"github.com/ipcord/ipcord/internal/natstest"
 	"github.com/ipcord/ipcord/ipc/natsipc"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -52,8 +53,8 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 func TestConnectPassesTLSOptions(t *testing.T) {
 	leaktest.Check(t)
 	cert, pool := selfSigned(t)
-	url := startServerWith(t, server.Options{
-		Port: -1, TLS: true, TLSTimeout: 5,
+	url := natstest.Start(t, &server.Options{
+		TLS: true, TLSTimeout: 5,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 	}).ClientURL()
 	if n, err := natsipc.Connect(url, natsipc.Config{}, nats.MaxReconnects(0)); err == nil {
