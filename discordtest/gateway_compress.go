@@ -174,7 +174,7 @@ func zstdBody(parts ...[]byte) []byte {
 }
 
 // frameBlocks returns a zstd frame's blocks, the last no longer marked
-// last, without the frame's header or checksum.
+// last, without the frame's header or checksum. It changes frame.
 func frameBlocks(frame []byte) ([]byte, error) {
 	if len(frame) < 6 || !bytes.Equal(frame[:4], zstdFrameHeader[:4]) {
 		return nil, errors.New("not a zstd frame")
@@ -198,7 +198,7 @@ func frameBlocks(frame []byte) ([]byte, error) {
 	if i > end {
 		return nil, errors.New("short zstd frame")
 	}
-	blocks := bytes.Clone(frame[i:end])
+	blocks := frame[i:end]
 	for j := 0; j+3 <= len(blocks); {
 		h := uint32(blocks[j]) | uint32(blocks[j+1])<<8 | uint32(blocks[j+2])<<16
 		size := int(h >> 3)

@@ -5,8 +5,11 @@
 // TYPING_START, PRESENCE_UPDATE and three 67 KB GUILD_CREATEs) cycled, and
 // reads both processes' CPU time from /proc. When the shard is the
 // bottleneck, the shard's process is busy all the time (100% of a core
-// when pinned to one) while the fake's is partly idle, waiting for the
-// shard to read.
+// when pinned to one) while the fake's is mostly idle, waiting for the
+// shard to read. On a shared machine a pinned shard also waits for its CPU
+// while other processes run there; "runnable" adds that wait (from
+// /proc/PID/task/*/schedstat) to its CPU time: the share of the time it
+// wanted to run.
 //
 //	cd bench && go run ./cmd/fakeflood -n 200000 -rounds 5
 //
@@ -29,6 +32,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,8 +96,8 @@ func main() {
 		}
 	}
 	fmt.Printf("\n%d events per trial, %d rounds: median (min–max)\n", *n, *rounds)
-	fmt.Println("| compression | placement | events/s | shard CPU, % of a core | fake CPU, % of a core | shard µs/event | fake µs/event |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Println("| compression | placement | events/s | shard CPU, % of a core | shard runnable, % | fake CPU, % of a core | shard µs/event | fake µs/event |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, c := range cells {
 		ts := results[c]
 		col := func(f func(trial) float64, format string) string {
@@ -104,9 +108,10 @@ func main() {
 			slices.Sort(v)
 			return fmt.Sprintf(format+" ("+format+"–"+format+")", v[len(v)/2], v[0], v[len(v)-1])
 		}
-		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s |\n", c.mode, c.placement,
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", c.mode, c.placement,
 			col(func(t trial) float64 { return t.rate() }, "%.0f"),
 			col(func(t trial) float64 { return t.shardBusy() }, "%.0f"),
+			col(func(t trial) float64 { return t.shardRunnable() }, "%.0f"),
 			col(func(t trial) float64 { return t.fakeBusy() }, "%.0f"),
 			col(func(t trial) float64 { return t.shardCPU.Seconds() * 1e6 / float64(t.n) }, "%.1f"),
 			col(func(t trial) float64 { return t.fakeCPU.Seconds() * 1e6 / float64(t.n) }, "%.1f"))
@@ -118,15 +123,22 @@ type trial struct {
 	n                 int
 	wall              time.Duration
 	shardCPU, fakeCPU time.Duration
+	// shardWait is the time the shard's threads were runnable but waiting
+	// for a CPU (other processes' turn): with shardCPU, the time it wanted
+	// to run.
+	shardWait time.Duration
 }
 
 func (t trial) rate() float64      { return float64(t.n) / t.wall.Seconds() }
 func (t trial) shardBusy() float64 { return 100 * t.shardCPU.Seconds() / t.wall.Seconds() }
-func (t trial) fakeBusy() float64  { return 100 * t.fakeCPU.Seconds() / t.wall.Seconds() }
+func (t trial) shardRunnable() float64 {
+	return 100 * (t.shardCPU + t.shardWait).Seconds() / t.wall.Seconds()
+}
+func (t trial) fakeBusy() float64 { return 100 * t.fakeCPU.Seconds() / t.wall.Seconds() }
 
 func (t trial) String() string {
-	return fmt.Sprintf("%8.0f events/s  shard %3.0f%%  fake %3.0f%% of a core  (%.1f vs %.1f µs/event)",
-		t.rate(), t.shardBusy(), t.fakeBusy(), t.shardCPU.Seconds()*1e6/float64(t.n), t.fakeCPU.Seconds()*1e6/float64(t.n))
+	return fmt.Sprintf("%8.0f events/s  shard %3.0f%% (runnable %3.0f%%)  fake %3.0f%% of a core  (%.1f vs %.1f µs/event)",
+		t.rate(), t.shardBusy(), t.shardRunnable(), t.fakeBusy(), t.shardCPU.Seconds()*1e6/float64(t.n), t.fakeCPU.Seconds()*1e6/float64(t.n))
 }
 
 type event struct {
@@ -200,7 +212,7 @@ func run(bin, self, mode string, pinned bool, events []event, n int) (trial, err
 		return trial{}, fmt.Errorf("shard: %q", lines.Text())
 	}
 	body, _ := json.Marshal(map[string]any{"shard": 0, "count": n, "events": events})
-	s0, f0 := procCPU(sh.Process.Pid), procCPU(fake.Process.Pid)
+	s0, f0, w0 := procCPU(sh.Process.Pid), procCPU(fake.Process.Pid), procWait(sh.Process.Pid)
 	start := time.Now()
 	flood := make(chan error, 1)
 	go func() {
@@ -217,7 +229,8 @@ func run(bin, self, mode string, pinned bool, events []event, n int) (trial, err
 	if !lines.Scan() || lines.Text() != "done" {
 		return trial{}, fmt.Errorf("shard: %q", lines.Text())
 	}
-	t := trial{n: n, wall: time.Since(start), shardCPU: procCPU(sh.Process.Pid) - s0, fakeCPU: procCPU(fake.Process.Pid) - f0}
+	t := trial{n: n, wall: time.Since(start), shardCPU: procCPU(sh.Process.Pid) - s0, fakeCPU: procCPU(fake.Process.Pid) - f0,
+		shardWait: procWait(sh.Process.Pid) - w0}
 	if err := <-flood; err != nil {
 		return trial{}, err
 	}
@@ -236,6 +249,21 @@ func procCPU(pid int) time.Duration {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// procWait is the time a process's threads spent runnable, waiting for a
+// CPU: the second field of each /proc/PID/task/TID/schedstat, in ns.
+func procWait(pid int) time.Duration {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if f := strings.Fields(string(b)); err == nil && len(f) >= 2 {
+			ns, _ := strconv.ParseInt(f[1], 10, 64)
+			sum += time.Duration(ns)
+		}
+	}
+	return sum
 }
 
 // runShard is the shard's process: one ipcord shard whose handler counts
