@@ -17,12 +17,17 @@
 //     RESUME/RESUMED with replay, heartbeats, zlib-stream and zstd-stream,
 //     the limits and close codes), keeps sessions resumable for
 //     SessionTimeout after their connection goes, and injects faults.
+//     Flood sends Events (encoded and compressed once) as fast as a bot
+//     reads them, for load tests: the fake spends far less per event than
+//     the bot it feeds.
 //   - Signer makes an Ed25519 key pair and signs interaction requests
 //     exactly as Discord does, so an interactions endpoint can be tested
 //     with its real verification on.
 //
 // The objects it sends carry every field Discord documents as always
-// present, with its documented type (shapes_test.go pins them).
+// present, with its documented type: shapes_test.go checks each against
+// the field tables and examples of Discord's docs, kept in
+// testdata/shapes.
 // Everything listens on 127.0.0.1 with an OS-chosen port and stops with
 // Close.
 package discordtest

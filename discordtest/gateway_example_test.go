@@ -52,3 +52,43 @@ func ExampleGateway_CloseShard() {
 	// Output:
 	// discordtest: no live connection for shard
 }
+
+// A load test floods a bot's shard with events encoded once: as fast as
+// the bot reads them, never more than a window ahead of it.
+func ExampleGateway_Flood() {
+	g := &discordtest.Gateway{}
+	if err := g.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer g.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, g.URL()+"/?v=10&encoding=json", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ws.CloseNow()
+	ws.Read(ctx) // HELLO
+	ws.Write(ctx, websocket.MessageText, []byte(`{"op":2,"d":{"token":"any","intents":513,"properties":{"os":"linux","browser":"bot","device":"bot"}}}`))
+	ws.Read(ctx) // READY
+
+	typing, _ := discordtest.NewEvent("TYPING_START", map[string]string{"channel_id": "1", "user_id": "2"})
+	msg, _ := discordtest.NewEvent("MESSAGE_CREATE", map[string]string{"content": "load"})
+	read := make(chan int)
+	go func() { // the bot
+		n := 0
+		for n < 1000 {
+			if _, _, err := ws.Read(ctx); err != nil {
+				break
+			}
+			n++
+		}
+		read <- n
+	}()
+	last, err := g.Flood(ctx, 0, []*discordtest.Event{typing, msg}, 1000)
+	fmt.Println("last seq", last, err)
+	fmt.Println("the bot read", <-read)
+	// Output:
+	// last seq 1001 <nil>
+	// the bot read 1000
+}
