@@ -5,22 +5,21 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/ipcord/ipcord/internal/proctest"
 )
 
 // TestDiscordgoAgainstFake runs a discordgo bot with the library's
@@ -146,51 +145,9 @@ func waitSent(ctx context.Context, t *testing.T, fakeURL string, ok func(sent) b
 func startFake(t *testing.T, args ...string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "ipcord")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/ipcord")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/ipcord: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, append([]string{"fake"}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
+	if err := proctest.Build("..", "-o", bin, "./cmd/ipcord"); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
-	rest := regexp.MustCompile(`REST +(http://127\.0\.0\.1:[0-9]+)/api/v10`)
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := rest.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-		close(found)
-	}()
-	select {
-	case u, ok := <-found:
-		if !ok {
-			t.Fatal("ipcord fake ended before printing its REST URL")
-		}
-		return u
-	case <-time.After(30 * time.Second):
-		t.Fatal("ipcord fake printed no REST URL in 30 s")
-	}
-	return ""
+	p := proctest.Start(t, exec.Command(bin, append([]string{"fake"}, args...)...), proctest.Config{})
+	return p.WaitFor(t, regexp.MustCompile(`REST +(http://127\.0\.0\.1:[0-9]+)/api/v10`), 30*time.Second)[1]
 }

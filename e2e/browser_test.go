@@ -34,8 +34,8 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	d := startProcess(t, "", []string{"DISCORD_TOKEN="}, ipcordBinary(t), "demo", "--guilds", "5", "--shards", "2", "--traffic", "4/s",
 		"--dashboard-addr", "127.0.0.1:0", "--ipc-addr", "127.0.0.1:0", "--discovery-addr", "127.0.0.1:0", "--fake-addr", "127.0.0.1:0")
-	dashboardURL := d.waitFor(t, regexp.MustCompile(`dashboard +(http://127\.0\.0\.1:[0-9]+)`), 60*time.Second)[1]
-	fakeURL := d.waitFor(t, regexp.MustCompile(`fake Discord +REST (http://127\.0\.0\.1:[0-9]+)`), 10*time.Second)[1]
+	dashboardURL := d.WaitFor(t, regexp.MustCompile(`dashboard +(http://127\.0\.0\.1:[0-9]+)`), 60*time.Second)[1]
+	fakeURL := d.WaitFor(t, regexp.MustCompile(`fake Discord +REST (http://127\.0\.0\.1:[0-9]+)`), 10*time.Second)[1]
 
 	actx, acancel := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromiumPath),

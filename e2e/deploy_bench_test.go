@@ -31,7 +31,7 @@ func BenchmarkDeploy(b *testing.B) {
 		// A deploy by handoff.
 		t0 := time.Now()
 		next := startBot(b, fake, "--take-over", cur.url)
-		m := next.waitFor(b, tookOverLine, 60*time.Second)
+		m := next.WaitFor(b, tookOverLine, 60*time.Second)
 		deployMoved = append(deployMoved, time.Since(t0))
 		deaf, err := time.ParseDuration(m[3])
 		if err != nil {
@@ -39,7 +39,7 @@ func BenchmarkDeploy(b *testing.B) {
 		}
 		deployDeaf = append(deployDeaf, deaf)
 		select {
-		case <-cur.exited:
+		case <-cur.Exited():
 		case <-time.After(20 * time.Second):
 			b.Fatal("the old generation did not exit")
 		}
@@ -47,9 +47,9 @@ func BenchmarkDeploy(b *testing.B) {
 
 		// A plain restart.
 		t0 = time.Now()
-		syscall.Kill(cur.cmd.Process.Pid, syscall.SIGTERM)
+		cur.Signal(syscall.SIGTERM)
 		select {
-		case <-cur.exited:
+		case <-cur.Exited():
 		case <-time.After(20 * time.Second):
 			b.Fatal("the bot did not stop on SIGTERM")
 		}
@@ -95,7 +95,7 @@ var placements = []placement{{"unpinned", "0,1", "0,1"}, {"pinned", "0", "1"}}
 // pin sets the CPUs every thread of a running process may run on.
 func pin(b *testing.B, p *process, cpus string) {
 	b.Helper()
-	if out, err := exec.Command("taskset", "-a", "-p", "-c", cpus, strconv.Itoa(p.cmd.Process.Pid)).CombinedOutput(); err != nil {
+	if out, err := exec.Command("taskset", "-a", "-p", "-c", cpus, strconv.Itoa(p.Pid())).CombinedOutput(); err != nil {
 		b.Fatalf("taskset %s: %v\n%s", cpus, err, out)
 	}
 }
@@ -119,7 +119,7 @@ func BenchmarkDeployPlacement(b *testing.B) {
 			pin(b, cur.process, pl.bots)
 			t0 := time.Now()
 			next := startBotOn(b, pl.bots, fake, "--take-over", cur.url)
-			m := next.waitFor(b, tookOverLine, 60*time.Second)
+			m := next.WaitFor(b, tookOverLine, 60*time.Second)
 			moved[pl.name] = append(moved[pl.name], time.Since(t0))
 			if m[1] != strconv.Itoa(shards) {
 				b.Fatalf("took over %s shards", m[1])
@@ -132,7 +132,7 @@ func BenchmarkDeployPlacement(b *testing.B) {
 				into[pl.name] = append(into[pl.name], d)
 			}
 			select {
-			case <-cur.exited:
+			case <-cur.Exited():
 			case <-time.After(20 * time.Second):
 				b.Fatal("the old generation did not exit")
 			}
@@ -174,14 +174,14 @@ func BenchmarkFleetLeave(b *testing.B) {
 			}
 			victim := members[0]
 			t0 := time.Now()
-			syscall.Kill(victim.cmd.Process.Pid, syscall.SIGTERM)
-			m := victim.waitFor(b, leftFleetLine, 60*time.Second)
+			victim.Signal(syscall.SIGTERM)
+			m := victim.WaitFor(b, leftFleetLine, 60*time.Second)
 			d, err := time.ParseDuration(m[2])
 			if err != nil {
 				b.Fatal(err)
 			}
 			select {
-			case <-victim.exited:
+			case <-victim.Exited():
 			case <-time.After(30 * time.Second):
 				b.Fatal("the member did not exit after leaving")
 			}

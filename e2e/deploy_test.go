@@ -42,7 +42,7 @@ func startFake(t testing.TB, args ...string) string {
 func startFakeProcess(t testing.TB, args ...string) (*process, string) {
 	t.Helper()
 	p := startProcess(t, "", nil, ipcordBinary(t), append([]string{"fake", "--listen", "127.0.0.1:0"}, args...)...)
-	return p, p.waitFor(t, fakeRESTLine, 30*time.Second)[1]
+	return p, p.WaitFor(t, fakeRESTLine, 30*time.Second)[1]
 }
 
 // bot is one `ipcord bot` process.
@@ -68,7 +68,7 @@ func startBotOn(t testing.TB, cpus, fakeURL string, args ...string) *bot {
 		name, args = "taskset", append([]string{"-c", cpus, name}, args...)
 	}
 	p := startProcess(t, "", nil, name, args...)
-	m := p.waitFor(t, botIPCLine, 30*time.Second)
+	m := p.WaitFor(t, botIPCLine, 30*time.Second)
 	gen, _ := strconv.Atoi(m[1])
 	return &bot{process: p, gen: gen, url: m[3]}
 }
@@ -139,12 +139,12 @@ func (b *bot) waitShards(t testing.TB, n int, timeout time.Duration, what string
 func (p *process) waitExit(t testing.TB, timeout time.Duration) {
 	t.Helper()
 	select {
-	case <-p.exited:
-		if p.waitErr != nil {
-			t.Fatalf("%q: %v\n%s", p.cmd.Args, p.waitErr, p.output())
+	case <-p.Exited():
+		if p.Err() != nil {
+			t.Fatalf("%q: %v\n%s", p.Args(), p.Err(), p.Output())
 		}
 	case <-time.After(timeout):
-		t.Fatalf("%q still runs after %v:\n%s", p.cmd.Args, timeout, p.output())
+		t.Fatalf("%q still runs after %v:\n%s", p.Args(), timeout, p.Output())
 	}
 }
 
@@ -259,9 +259,9 @@ func TestDeployGenerations(t *testing.T) {
 		if next.gen != want {
 			t.Fatalf("generation %d calls itself %d", want, next.gen)
 		}
-		m := next.waitFor(t, tookOverLine, 60*time.Second)
+		m := next.WaitFor(t, tookOverLine, 60*time.Second)
 		if m[1] != strconv.Itoa(shards) {
-			t.Fatalf("generation %d took %s shards:\n%s", want, m[1], next.output())
+			t.Fatalf("generation %d took %s shards:\n%s", want, m[1], next.Output())
 		}
 		t.Logf("generation %d: took over %s shards in %s, longest deaf %s", want, m[1], m[2], m[3])
 		gen.waitExit(t, 20*time.Second)
@@ -374,21 +374,21 @@ func TestDeployBadSuccessors(t *testing.T) {
 
 	bad := startProcess(t, "", nil, ipcordBinary(t), "bot", "--fake", fake, "--secret", "wrong", "--ipc-addr", "127.0.0.1:0", "--take-over", gen.url)
 	select {
-	case <-bad.exited:
+	case <-bad.Exited():
 	case <-time.After(30 * time.Second):
 		t.Fatal("the successor with the wrong secret still runs")
 	}
 	var ee *exec.ExitError
-	if !errors.As(bad.waitErr, &ee) || ee.ExitCode() != 1 || !strings.Contains(bad.output(), "unauthorized") {
-		t.Fatalf("wrong secret: %v\n%s", bad.waitErr, bad.output())
+	if !errors.As(bad.Err(), &ee) || ee.ExitCode() != 1 || !strings.Contains(bad.Output(), "unauthorized") {
+		t.Fatalf("wrong secret: %v\n%s", bad.Err(), bad.Output())
 	}
 
 	fakeFault(t, fake, `{"name":"refuse_connections","ms":60000}`)
 	succ := startBot(t, fake, "--journal", journal, "--take-over", gen.url, "-v")
-	succ.waitFor(t, regexp.MustCompile(`shard: reconnecting`), 30*time.Second) // it cannot resume the lent shard
+	succ.WaitFor(t, regexp.MustCompile(`shard: reconnecting`), 30*time.Second) // it cannot resume the lent shard
 	succ.kill9(t)
 	fakeFault(t, fake, `{"name":"refuse_connections","ms":0}`)
-	gen.waitFor(t, regexp.MustCompile(`handoff: taking a shard back`), 30*time.Second)
+	gen.WaitFor(t, regexp.MustCompile(`handoff: taking a shard back`), 30*time.Second)
 
 	st := gen.waitShards(t, shards, 30*time.Second, "ready again", func(s shardStats) bool { return s.State == "READY" })
 	markers := map[int]int64{}

@@ -1,13 +1,14 @@
 package e2e
 
 import (
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ipcord/ipcord/internal/proctest"
 )
 
 // The fleet test runs a real nats-server, `ipcord fake` and `ipcord bot
@@ -26,12 +27,7 @@ func natsServerBinary(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Dir(ipcordBinary(t))
 	natsOnce.Do(func() {
-		build := exec.Command("go", "build", "-o", filepath.Join(dir, "nats-server"), "github.com/nats-io/nats-server/v2")
-		build.Dir = ".."
-		if out, err := build.CombinedOutput(); err != nil {
-			natsErr = err
-			t.Logf("go build nats-server: %s", out)
-		}
+		natsErr = proctest.Build("..", "-o", filepath.Join(dir, "nats-server"), "github.com/nats-io/nats-server/v2")
 	})
 	if natsErr != nil {
 		t.Fatal(natsErr)
@@ -51,7 +47,7 @@ func startNATS(t testing.TB) string {
 func startNATSProcess(t testing.TB) (*process, string) {
 	t.Helper()
 	p := startProcess(t, "", nil, natsServerBinary(t), "-a", "127.0.0.1", "-p", "-1", "-js", "-sd", t.TempDir())
-	return p, "nats://" + p.waitFor(t, natsListening, 30*time.Second)[1]
+	return p, "nats://" + p.WaitFor(t, natsListening, 30*time.Second)[1]
 }
 
 // startMember runs `ipcord bot` as member name of fleet "f".
@@ -64,8 +60,8 @@ func startMember(t testing.TB, fakeURL, natsURL, name, journal string, args ...s
 // kill9 kills the process outright, as a crash would.
 func (p *process) kill9(t testing.TB) {
 	t.Helper()
-	syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL)
-	<-p.exited
+	p.Signal(syscall.SIGKILL)
+	<-p.Exited()
 }
 
 // waitFleet polls the members' stats until they hold every shard between
@@ -184,8 +180,8 @@ func TestFleetProcesses(t *testing.T) {
 	identifies("three members")
 
 	// SIGTERM: b hands its shards over and exits by itself.
-	syscall.Kill(b.cmd.Process.Pid, syscall.SIGTERM)
-	m := b.waitFor(t, leftFleetLine, 30*time.Second)
+	b.Signal(syscall.SIGTERM)
+	m := b.WaitFor(t, leftFleetLine, 30*time.Second)
 	b.waitExit(t, 20*time.Second)
 	t.Logf("SIGTERM: %s shards handed over in %s", m[1], m[2])
 	waitFleet(t, shards, "after b left", a, c)

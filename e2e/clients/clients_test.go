@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ipcord/ipcord/internal/proctest"
 )
 
 // library is one Discord library's bot, run as its own process against
@@ -123,7 +125,7 @@ type botEvent struct {
 
 // bot is a library's bot process and what it reported.
 type bot struct {
-	*proc
+	*proctest.Process
 	t    *testing.T
 	ctx  context.Context
 	next int
@@ -134,7 +136,7 @@ type bot struct {
 func (b *bot) wait(what string, match func(botEvent) bool) botEvent {
 	b.t.Helper()
 	var ev botEvent
-	_, next, err := b.waitLine(b.ctx, b.next, func(line string) bool {
+	_, next, err := b.WaitLine(b.ctx, b.next, func(line string) bool {
 		var e botEvent
 		if json.Unmarshal([]byte(line), &e) != nil || !match(e) {
 			return false
@@ -158,7 +160,7 @@ func runLibrary(t *testing.T, lib library) {
 	cmd.Env = append(cmd.Env, "IPCORD_FAKE="+f.base, "DISCORD_TOKEN="+botToken)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	b := &bot{proc: start(t, cmd), t: t, ctx: ctx}
+	b := &bot{Process: start(t, cmd), t: t, ctx: ctx}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("gateway payloads (conn listener op): %s", f.trace())

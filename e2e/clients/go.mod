@@ -1,6 +1,6 @@
 module github.com/ipcord/ipcord/e2e/clients
 
-go 1.26
+go 1.26.0
 
 replace github.com/ipcord/ipcord => ../../
 
@@ -8,6 +8,7 @@ require (
 	github.com/bwmarrin/discordgo v0.28.1
 	github.com/diamondburned/arikawa/v3 v3.6.0
 	github.com/disgoorg/disgo v0.18.15
+	github.com/ipcord/ipcord v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -16,7 +17,7 @@ require (
 	github.com/gorilla/schema v1.4.1 // indirect
 	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/sasha-s/go-csync v0.0.0-20240107134140-fcbab37b09ad // indirect
-	golang.org/x/crypto v0.32.0 // indirect
-	golang.org/x/sys v0.29.0 // indirect
-	golang.org/x/time v0.10.0 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
 )

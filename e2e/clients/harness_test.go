@@ -1,10 +1,10 @@
 package clients
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,11 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ipcord/ipcord/internal/proctest"
 )
 
 // botToken is a well-formed bot token for the fake's bot user
@@ -36,130 +37,32 @@ func TestMain(m *testing.M) {
 	bins = dir
 	// ipcord is built in its own module (the repository root), the bots in
 	// this one: two builds, side by side.
-	builds := []*exec.Cmd{
-		exec.Command("go", "build", "-o", filepath.Join(dir, "ipcord"), "./cmd/ipcord"),
-		exec.Command("go", "build", "-o", dir, "./disgobot", "./arikawabot", "./discordgobot"),
+	builds := [][]string{
+		{"../..", "-o", filepath.Join(dir, "ipcord"), "./cmd/ipcord"},
+		{".", "-o", dir, "./disgobot", "./arikawabot", "./discordgobot"},
 	}
-	builds[0].Dir = "../.."
-	outs := make([]bytes.Buffer, len(builds))
+	errs := make([]error, len(builds))
+	var wg sync.WaitGroup
 	for i, b := range builds {
-		b.Stdout, b.Stderr = &outs[i], &outs[i]
-		if err := b.Start(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
+		wg.Go(func() { errs[i] = proctest.Build(b[0], b[1:]...) })
 	}
-	for i, b := range builds {
-		if err := b.Wait(); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n%s", strings.Join(b.Args, " "), err, outs[i].Bytes())
-			os.RemoveAll(dir)
-			os.Exit(1)
-		}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-// proc is a process the test started, in its own process group so a
-// failing test kills all of it.
-type proc struct {
-	cmd    *exec.Cmd
-	stderr bytes.Buffer
-	mu     sync.Mutex
-	lines  []string
-	more   chan struct{} // closed and replaced on each line
-	done   chan struct{}
-}
-
-func start(t *testing.T, cmd *exec.Cmd) *proc {
+// start runs cmd until the test ends, when its process group gets
+// SIGTERM (SIGKILL 5 s later); its stdout lines are what it reports,
+// stderr is kept apart for when the test fails.
+func start(t *testing.T, cmd *exec.Cmd) *proctest.Process {
 	t.Helper()
-	p := &proc{cmd: cmd, more: make(chan struct{}), done: make(chan struct{})}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stderr = &lockedWriter{w: &p.stderr, mu: &p.mu}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", cmd.Path, err)
-	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.lines = append(p.lines, sc.Text())
-			close(p.more)
-			p.more = make(chan struct{})
-			p.mu.Unlock()
-		}
-		cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("%s stdout:\n%s\nstderr:\n%s", filepath.Base(cmd.Path), p.output(), p.errOutput())
-		}
-	})
-	return p
-}
-
-type lockedWriter struct {
-	w  io.Writer
-	mu *sync.Mutex
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
-}
-
-func (p *proc) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return strings.Join(p.lines, "\n")
-}
-
-func (p *proc) errOutput() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	s := p.stderr.String()
-	if len(s) > 8000 {
-		s = "..." + s[len(s)-8000:]
-	}
-	return s
-}
-
-// waitLine returns the first line from index from on that match accepts,
-// and the index after it.
-func (p *proc) waitLine(ctx context.Context, from int, match func(string) bool) (string, int, error) {
-	for {
-		p.mu.Lock()
-		lines, ch := p.lines, p.more
-		p.mu.Unlock()
-		for i := from; i < len(lines); i++ {
-			if match(lines[i]) {
-				return lines[i], i + 1, nil
-			}
-		}
-		from = len(lines)
-		select {
-		case <-ch:
-		case <-p.done:
-			return "", from, fmt.Errorf("%s exited: %s", filepath.Base(p.cmd.Path), p.errOutput())
-		case <-ctx.Done():
-			return "", from, ctx.Err()
-		}
-	}
+	return proctest.Start(t, cmd, proctest.Config{SeparateStderr: true, StopSignal: syscall.SIGTERM, StopTimeout: 5 * time.Second})
 }
 
 // fake is a running `ipcord fake` and its control API.
@@ -186,7 +89,7 @@ func startFake(t *testing.T, args ...string) *fake {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	rest := regexp.MustCompile(`REST +(http://[0-9.:]+)/api/v10`)
-	line, _, err := p.waitLine(ctx, 0, rest.MatchString)
+	line, _, err := p.WaitLine(ctx, 0, rest.MatchString)
 	if err != nil {
 		t.Fatalf("ipcord fake printed no REST URL: %v", err)
 	}

@@ -36,7 +36,7 @@ func TestZstdStreamLibzstd(t *testing.T) {
 	next := 0
 	read := func(what string) payload {
 		t.Helper()
-		line, n, err := p.waitLine(ctx, next, func(string) bool { return true })
+		line, n, err := p.WaitLine(ctx, next, func(string) bool { return true })
 		if err != nil {
 			t.Fatalf("waiting for %s: %v", what, err)
 		}
