@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ipcord/ipcord/internal/wsproto"
@@ -55,6 +56,15 @@ type ClientConfig struct {
 	// A connection that comes up resets the count; Dial's first connection
 	// is bounded by its context instead.
 	MaxReconnects int
+	// FailFast makes Dial return at once, with an error matching
+	// ErrUnreachable, when an attempt finds nothing to connect to at URL
+	// (the connection refused, no route to the host, or its name unknown)
+	// instead of retrying until its context ends: for a command run by a
+	// person, who wants to hear that now. Without it Dial waits for a
+	// server that is still starting. Either way a client that connected
+	// reconnects by itself. (A BetterIPCMulticast client connects per
+	// call: FailFast applies to its calls until one has connected.)
+	FailFast bool
 	// HandshakeTimeout bounds one connection attempt. Default 10 s.
 	HandshakeTimeout time.Duration
 	// CallTimeout is the deadline of calls made without one. Default 30 s.
@@ -118,15 +128,20 @@ type Client struct {
 
 // Dial connects to the server at cfg.URL and returns a Client that stays
 // connected until Close. It returns an error when ctx ends before the first
-// connection, or at once when the server refuses the client for good (a
-// wrong secret, a duplicate identifier, another protocol version).
+// connection (matching ErrNotConnected), at once when the server refuses
+// the client for good (a wrong secret, a duplicate identifier, another
+// protocol version), and with cfg.FailFast at once when there is no server
+// to connect to (ErrUnreachable). A URL it cannot use is ErrBadURL.
 func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("ipc: bad URL: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrBadURL, err)
 	}
 	if u.Scheme != "ws" && u.Scheme != "wss" {
-		return nil, fmt.Errorf("ipc: URL scheme must be ws or wss, not %q", u.Scheme)
+		return nil, fmt.Errorf("%w: %q: the scheme must be ws or wss", ErrBadURL, cfg.URL)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("%w: %q has no host", ErrBadURL, cfg.URL)
 	}
 	if cfg.Identifier == "" {
 		cfg.Identifier = fmt.Sprintf("ipcord-%016x", rand.Uint64())
@@ -171,6 +186,9 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		if permanent(err) {
 			return nil, err
 		}
+		if err := c.failFast(err); err != nil {
+			return nil, err
+		}
 		c.conf.logger.Debug("ipc: connect failed", "url", c.cfg.URL, "err", err)
 		select {
 		case <-ctx.Done():
@@ -187,6 +205,18 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 func permanent(err error) bool {
 	return errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrVersion) || errors.Is(err, ErrTLS) ||
 		errors.Is(err, ErrDuplicateIdentifier)
+}
+
+// failFast returns the error Dial gives up with when ClientConfig.FailFast
+// is set and a connection attempt's err says there is nothing to connect
+// to, else nil to keep trying.
+func (c *Client) failFast(err error) error {
+	var dns *net.DNSError
+	if !c.cfg.FailFast || !(errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.ENETUNREACH) || errors.As(err, &dns) && dns.IsNotFound) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s: %w", ErrUnreachable, c.cfg.URL, err)
 }
 
 // backoff returns a function giving successive reconnection delays:

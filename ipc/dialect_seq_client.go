@@ -31,6 +31,7 @@ type seqClient struct {
 	perRequest bool     // the server closes after each reply (ipcx), or multicast
 	server     *url.URL // the server discovery pointed at (ExtIPCDiscovery)
 	failures   int      // connection attempts failed in a row
+	reached    bool     // a connection came up once: FailFast is over
 
 	up atomic.Bool // the last connection attempt succeeded, and nothing was lost since
 
@@ -70,11 +71,14 @@ func (s *seqClient) warm(ctx context.Context) error {
 	for {
 		sc, err := s.connect(ctx)
 		if err == nil {
-			s.cur = sc
+			s.cur, s.reached = sc, true
 			s.up.Store(true)
 			return nil
 		}
 		if permanent(err) {
+			return err
+		}
+		if err := s.c.failFast(err); err != nil {
 			return err
 		}
 		select {
@@ -242,7 +246,7 @@ func (s *seqClient) connectWaiting(ctx context.Context) (*seqConn, error) {
 	for {
 		sc, err := s.connect(ctx)
 		if err == nil {
-			s.failures = 0
+			s.failures, s.reached = 0, true
 			s.up.Store(true)
 			return sc, nil
 		}
@@ -252,6 +256,13 @@ func (s *seqClient) connectWaiting(ctx context.Context) (*seqConn, error) {
 		}
 		if permanent(err) {
 			return nil, fmt.Errorf("%w: %w", ErrNotConnected, err)
+		}
+		// A multicast client first connects for its first call, which
+		// FailFast then ends as it would have ended Dial.
+		if !s.reached {
+			if err := s.c.failFast(err); err != nil {
+				return nil, err
+			}
 		}
 		s.failures++
 		if gaveUp := s.c.failedAttempt(s.failures, err); gaveUp != nil {

@@ -80,6 +80,13 @@ var (
 	// ErrNotConnected: the call's deadline passed while the client was
 	// waiting for a connection; the request was never sent.
 	ErrNotConnected = errors.New("ipc: not connected")
+	// ErrUnreachable: Dial, with ClientConfig.FailFast, found nothing to
+	// connect to at the URL. The error wraps the network's too (a
+	// *net.OpError), which says why.
+	ErrUnreachable = errors.New("ipc: server unreachable")
+	// ErrBadURL: Dial was given a URL it cannot connect to: not a URL,
+	// not ws:// or wss://, or without a host.
+	ErrBadURL = errors.New("ipc: bad URL")
 	// ErrConnectionLost: the connection dropped after the request was sent.
 	// The request is not sent again: it may or may not have run.
 	ErrConnectionLost = errors.New("ipc: connection lost")

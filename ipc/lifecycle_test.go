@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"syscall"
 	"testing"
 	"time"
 
@@ -257,5 +258,76 @@ func TestServerDisconnect(t *testing.T) {
 	}
 	if err := srv.Disconnect("nobody"); !errors.Is(err, ipc.ErrUnknownClient) {
 		t.Fatalf("unknown identifier: %v", err)
+	}
+}
+
+// ClientConfig.FailFast: with no server there, Dial returns at once with
+// ErrUnreachable and the network's reason, where it otherwise waits for
+// its deadline; a client that connected still rides out a restart.
+func TestDialFailFast(t *testing.T) {
+	eachDialect(t, func(t *testing.T, r *restartable, cfg ipc.ClientConfig) {
+		r.stop()
+		start := time.Now()
+		waiting := cfg
+		_, err := ipc.Dial(ctxTimeout(t, 300*time.Millisecond), waiting)
+		if took := time.Since(start); !errors.Is(err, ipc.ErrNotConnected) || took < 300*time.Millisecond {
+			t.Fatalf("Dial without FailFast: %v after %v; want ErrNotConnected at the deadline", err, took)
+		}
+
+		cfg.FailFast = true
+		start = time.Now()
+		_, err = ipc.Dial(ctxTimeout(t, 30*time.Second), cfg)
+		var op *net.OpError
+		if took := time.Since(start); !errors.Is(err, ipc.ErrUnreachable) || !errors.Is(err, syscall.ECONNREFUSED) ||
+			!errors.As(err, &op) || took > 10*time.Second {
+			t.Fatalf("Dial with FailFast: %v after %v; want ErrUnreachable and ECONNREFUSED at once", err, took)
+		}
+
+		r.start()
+		c := dial(t, cfg)
+		ctx := ctxTimeout(t, 10*time.Second)
+		mustHello(t, ctx, c)
+		r.stop()
+		if connectLazily(cfg.Dialect) {
+			short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			c.Call(short, "hello", nil, nil)
+			cancel()
+		}
+		waitFor(t, 5*time.Second, "StateConnecting", func() bool { return c.State() == ipc.StateConnecting })
+		r.start()
+		mustHello(t, ctx, c)
+	})
+}
+
+// Dial refuses a URL it cannot connect to, saying so.
+func TestDialBadURL(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:1", "ws://", "::not a url", "127.0.0.1:80"} {
+		if _, err := ipc.Dial(ctxTimeout(t, 5*time.Second), ipc.ClientConfig{URL: u}); !errors.Is(err, ipc.ErrBadURL) {
+			t.Errorf("Dial(%q) = %v, want ErrBadURL", u, err)
+		}
+	}
+}
+
+// A multicast client connects per call: with FailFast, a call that finds
+// no server fails at once as Dial would have.
+func TestFailFastMulticast(t *testing.T) {
+	leaktest.Check(t)
+	r := newRestartable(t)
+	r.stop()
+	for _, failFast := range []bool{false, true} {
+		c := dial(t, ipc.ClientConfig{URL: r.url(), Dialect: ipc.BetterIPCMulticast, FailFast: failFast, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+		deadline := 300 * time.Millisecond
+		if failFast {
+			deadline = 30 * time.Second
+		}
+		start := time.Now()
+		err := c.Call(ctxTimeout(t, deadline), "hello", nil, nil)
+		took := time.Since(start)
+		if failFast && (!errors.Is(err, ipc.ErrUnreachable) || !errors.Is(err, syscall.ECONNREFUSED) || took > 10*time.Second) {
+			t.Errorf("FailFast: %v after %v; want ErrUnreachable at once", err, took)
+		}
+		if !failFast && (!errors.Is(err, ipc.ErrNotConnected) || took < 300*time.Millisecond) {
+			t.Errorf("without FailFast: %v after %v; want ErrNotConnected at the deadline", err, took)
+		}
 	}
 }

@@ -43,6 +43,9 @@ func dialZonis(ctx context.Context, c *Client) (*zonisClient, error) {
 		if permanent(err) || errors.Is(err, ErrDuplicateIdentifier) || errors.Is(err, ErrZonisIdentify) {
 			return nil, err
 		}
+		if err := c.failFast(err); err != nil {
+			return nil, err
+		}
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w: %w (last attempt: %w)", ErrNotConnected, ctx.Err(), err)

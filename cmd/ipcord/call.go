@@ -48,7 +48,7 @@ func (cf clientFlags) dial(ctx context.Context, e *env, id string, opts ...func(
 	ctx, cancel := context.WithTimeout(ctx, *cf.timeout)
 	defer cancel()
 	tl := ipc.ClientTLS{CAFile: *cf.ca}
-	cfg := ipc.ClientConfig{URL: *cf.url, Secret: s, Identifier: id, TLS: tl}
+	cfg := ipc.ClientConfig{URL: *cf.url, Secret: s, Identifier: id, TLS: tl, FailFast: true}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -71,9 +71,6 @@ func (cf clientFlags) dial(ctx context.Context, e *env, id string, opts ...func(
 			return nil, err
 		}
 		cfg.URL = info.URL
-	}
-	if err := probe(ctx, cfg.URL); err != nil {
-		return nil, err
 	}
 	c, err := ipc.Dial(ctx, cfg)
 	if err != nil {

@@ -1,49 +1,24 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strings"
 
 	"github.com/ipcord/ipcord/ipc"
 )
 
-// What a command that connects tells the user when it cannot: ipc.Dial
-// retries until its deadline (a client must ride out a server restart), but
-// a person at a shell wants a refused connection reported at once, with
-// where it tried and what to change.
+// What a command that connects tells the user when it cannot. ipc.Dial
+// retries until its deadline (a client must ride out a server restart),
+// but a person at a shell wants a refused connection reported at once,
+// with where it tried and what to change: the commands dial with
+// ipc.ClientConfig.FailFast, and ipc.ErrUnreachable gets the hint.
 
 // connectHint follows every connection failure.
 const connectHint = `  Is the server running there? Point at it with --url ws://HOST:PORT, or find it with --discover HOST:PORT.
   A server with TLS takes wss:// (and --ca FILE when its certificate comes from a private CA).`
-
-// probe fails at once when nothing accepts TCP connections at rawURL's host
-// and port, which ipc.Dial would otherwise retry until the deadline.
-func probe(ctx context.Context, rawURL string) error {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("bad server URL %q: want ws://HOST:PORT or wss://HOST:PORT", rawURL)
-	}
-	host := u.Host
-	if u.Port() == "" {
-		port := "80"
-		if u.Scheme == "wss" {
-			port = "443"
-		}
-		host = net.JoinHostPort(u.Hostname(), port)
-	}
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", host)
-	if err != nil {
-		return fmt.Errorf("cannot connect to %s: %w\n%s", rawURL, unwrapNet(err), connectHint)
-	}
-	c.Close()
-	return nil
-}
 
 // unwrapNet drops the "dial tcp ADDR:" the address already says.
 func unwrapNet(err error) error {
@@ -61,6 +36,10 @@ func connectError(target string, err error) error {
 	switch {
 	case errors.As(err, &plain):
 		return fmt.Errorf("cannot connect to %s: %w\n  The server does not speak TLS there: use ws:// (http:// for discovery).", target, err)
+	case errors.Is(err, ipc.ErrUnreachable):
+		return fmt.Errorf("cannot connect to %s: %w\n%s", target, unwrapNet(err), connectHint)
+	case errors.Is(err, ipc.ErrBadURL):
+		return fmt.Errorf("%w: want ws://HOST:PORT or wss://HOST:PORT", err)
 	case errors.Is(err, ipc.ErrUnauthorized):
 		return fmt.Errorf("unauthorized: %s refused the secret (give the server's with --secret or IPCORD_SECRET)", target)
 	case errors.Is(err, ipc.ErrTLS):
@@ -76,10 +55,14 @@ func connectError(target string, err error) error {
 func reportCallError(err error) error { return errors.New(callErrorText(err)) }
 
 // callErrorText is "code: message" for an *ipc.Error (the secret refused
-// said in words), else the error's own text.
+// said in words), else the error's own text; a call that found no server
+// (a multicast client connects per call) gets the hint.
 func callErrorText(err error) string {
 	if errors.Is(err, ipc.ErrUnauthorized) {
 		return connectError("the server", err).Error()
+	}
+	if errors.Is(err, ipc.ErrUnreachable) {
+		return strings.TrimPrefix(err.Error(), "ipc: ") + "\n" + connectHint
 	}
 	var ie *ipc.Error
 	if errors.As(err, &ie) {

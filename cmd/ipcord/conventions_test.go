@@ -105,6 +105,9 @@ func TestRefusedConnectionFailsAtOnce(t *testing.T) {
 		{"routes", "--url", "ws://" + addr},
 		{"bench", "--url", "ws://" + addr, "--n", "1"},
 		{"call", "--discover", addr, "ping"},
+		{"call", "--url", "ws://" + addr, "--dialect", "ext-ipc", "ping"},
+		{"call", "--url", "ws://" + addr, "--dialect", "zonis", "ping"},
+		{"call", "--discover", addr, "--dialect", "better-ipc-multicast", "ping"},
 	} {
 		args = append(args, "--secret", "s", "--timeout", "30s")
 		e, _, errb := testEnv(nil)
