@@ -495,7 +495,7 @@ func (c *Client) handshake(nc net.Conn) (*conn, error) {
 			if errors.As(perr, &he) && he.Status == http.StatusUnauthorized {
 				return nil, fmt.Errorf("%w: the server refused the secret", ErrUnauthorized)
 			}
-			return nil, fmt.Errorf("ipc: upgrade: %w", perr)
+			return nil, handshakeError(perr)
 		}
 		if ok {
 			if resp.Subprotocol != Subprotocol {
@@ -503,7 +503,7 @@ func (c *Client) handshake(nc net.Conn) (*conn, error) {
 			}
 			deflate, err := wsproto.CheckDeflateResponse(resp.Extensions)
 			if err != nil {
-				return nil, fmt.Errorf("ipc: upgrade: %w", err)
+				return nil, handshakeError(err)
 			}
 			p := newConn(&c.conf, nc, wsproto.Client)
 			if deflate {

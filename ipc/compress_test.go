@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipcord/ipcord/internal/errtest"
 	"github.com/ipcord/ipcord/internal/leaktest"
 	"github.com/ipcord/ipcord/internal/wsproto"
 	"github.com/ipcord/ipcord/ipc"
@@ -162,7 +163,7 @@ func TestCompressionRSV1Refused(t *testing.T) {
 }
 
 // TestCompressionBadResponse: a server answering with extension
-// parameters our offer cannot honour fails Dial with ErrDeflateResponse.
+// parameters our offer cannot honour fails Dial with a *HandshakeError.
 func TestCompressionBadResponse(t *testing.T) {
 	leaktest.Check(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -185,9 +186,11 @@ func TestCompressionBadResponse(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	_, err = ipc.Dial(ctx, ipc.ClientConfig{URL: "ws://" + ln.Addr().String(), Compression: ipc.Compression{Enabled: true}, MinBackoff: time.Second})
-	if !errors.Is(err, wsproto.ErrDeflateResponse) {
-		t.Fatalf("Dial against a bad extension answer: %v, want ErrDeflateResponse", err)
+	var he *ipc.HandshakeError
+	if !errors.Is(err, ipc.ErrHandshake) || !errors.As(err, &he) || !strings.Contains(he.Reason, "client_max_window_bits") {
+		t.Fatalf("Dial against a bad extension answer: %v, want an ipc.HandshakeError about the extension", err)
 	}
+	errtest.Exported(t, err)
 }
 
 // The Python dialects' connections compress by default, both ways, as

@@ -68,13 +68,13 @@ func (c *Client) dialPlain(ctx context.Context, u *url.URL, header http.Header) 
 		resp, used, ok, err := wsproto.ParseResponse(buf, req)
 		if err != nil {
 			nc.Close()
-			return nil, fmt.Errorf("ipc: upgrade: %w", err)
+			return nil, handshakeError(err)
 		}
 		if ok {
 			deflate, err := wsproto.CheckDeflateResponse(resp.Extensions)
 			if err != nil {
 				nc.Close()
-				return nil, fmt.Errorf("ipc: upgrade: %w", err)
+				return nil, handshakeError(err)
 			}
 			nc.SetDeadline(time.Time{})
 			p := newConn(&c.conf, nc, wsproto.Client)

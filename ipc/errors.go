@@ -3,6 +3,10 @@ package ipc
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/ipcord/ipcord/internal/wsproto"
 )
 
 // Error codes carried by err frames. A handler may use its own codes too.
@@ -90,6 +94,9 @@ var (
 	// ErrConnectionLost: the connection dropped after the request was sent.
 	// The request is not sent again: it may or may not have run.
 	ErrConnectionLost = errors.New("ipc: connection lost")
+	// ErrHandshake: the WebSocket upgrade failed; a *HandshakeError says
+	// how.
+	ErrHandshake = errors.New("ipc: WebSocket upgrade failed")
 	// ErrDuplicateIdentifier: the server already has a client with this
 	// identifier (close code 4102).
 	ErrDuplicateIdentifier = errors.New("ipc: duplicate client identifier")
@@ -124,4 +131,38 @@ func AsError(err error) *Error {
 	default:
 		return &Error{Code: CodeHandlerError, Message: err.Error()}
 	}
+}
+
+// HandshakeError is a WebSocket upgrade that failed: the server answered
+// with an HTTP status other than 101 (Status), or with a reply that is not
+// a valid upgrade (Status 0, or the status it sent). A wrong secret is
+// ErrUnauthorized instead.
+type HandshakeError struct {
+	Status int
+	Reason string
+}
+
+// Error says how the upgrade failed.
+func (e *HandshakeError) Error() string {
+	s := "ipc: WebSocket upgrade failed"
+	if e.Status != 0 {
+		s += ": status " + strconv.Itoa(e.Status)
+	}
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrHandshake) true.
+func (e *HandshakeError) Is(target error) bool { return target == ErrHandshake }
+
+// handshakeError turns wsproto's upgrade failure into a *HandshakeError,
+// the type callers can match (wsproto is internal).
+func handshakeError(err error) error {
+	var he *wsproto.HandshakeError
+	if errors.As(err, &he) {
+		return &HandshakeError{Status: he.Status, Reason: he.Reason}
+	}
+	return &HandshakeError{Reason: strings.TrimPrefix(err.Error(), "wsproto: handshake failed: ")}
 }

@@ -163,3 +163,50 @@ func TestWebSocketDetails(t *testing.T) {
 		})
 	}
 }
+
+// A server refusing the upgrade, or answering with something that is not
+// one, fails Dial with an *ipc.HandshakeError: nothing of package wsproto
+// in the chain.
+func TestUpgradeFailureIsTyped(t *testing.T) {
+	leaktest.Check(t)
+	for _, tc := range []struct {
+		name   string
+		reply  string
+		status int
+	}{
+		{"refused", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy", 503},
+		{"bad accept", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: wrong\r\nSec-WebSocket-Protocol: " + ipc.Subprotocol + "\r\n\r\n", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for {
+					nc, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					// One request, one answer, then the client's close.
+					nc.SetDeadline(time.Now().Add(5 * time.Second))
+					nc.Read(make([]byte, 4096))
+					nc.Write([]byte(tc.reply))
+					nc.Read(make([]byte, 1))
+					nc.Close()
+				}
+			}()
+			t.Cleanup(func() { ln.Close(); <-done })
+			// Dial tries again until its context ends, then reports the
+			// last attempt's error.
+			_, err = ipc.Dial(ctxTimeout(t, 500*time.Millisecond), ipc.ClientConfig{URL: "ws://" + ln.Addr().String(), Secret: secret, MinBackoff: 50 * time.Millisecond})
+			var he *ipc.HandshakeError
+			if !errors.Is(err, ipc.ErrHandshake) || !errors.As(err, &he) || (tc.status != 0 && he.Status != tc.status) {
+				t.Fatalf("Dial = %v, want an *ipc.HandshakeError with status %d", err, tc.status)
+			}
+			errtest.Exported(t, err)
+		})
+	}
+}
