@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -159,7 +160,7 @@ func New(cfg Config) (*Endpoint, error) {
 			return nil, err
 		}
 	} else if cfg.REST == nil {
-		return nil, errors.New("interactions: Config needs PublicKey, or REST with a token to fetch it")
+		return nil, fmt.Errorf("%w: Config needs PublicKey, or REST with a token to fetch it", ErrBadPublicKey)
 	}
 	return e, nil
 }

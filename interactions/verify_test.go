@@ -69,8 +69,8 @@ func TestRFC8032Vectors(t *testing.T) {
 	if _, err := interactions.New(interactions.Config{PublicKey: "nothex"}); !errors.Is(err, interactions.ErrBadPublicKey) {
 		t.Errorf("New with a bad key: %v", err)
 	}
-	if _, err := interactions.New(interactions.Config{}); err == nil {
-		t.Error("New without a key source succeeded")
+	if _, err := interactions.New(interactions.Config{}); !errors.Is(err, interactions.ErrBadPublicKey) {
+		t.Errorf("New without a key source: %v, want ErrBadPublicKey", err)
 	}
 }
 

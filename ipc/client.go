@@ -499,7 +499,7 @@ func (c *Client) handshake(nc net.Conn) (*conn, error) {
 		}
 		if ok {
 			if resp.Subprotocol != Subprotocol {
-				return nil, fmt.Errorf("ipc: server did not accept the %s subprotocol", Subprotocol)
+				return nil, fmt.Errorf("%w: the server did not accept the %s subprotocol", ErrVersion, Subprotocol)
 			}
 			deflate, err := wsproto.CheckDeflateResponse(resp.Extensions)
 			if err != nil {
@@ -537,7 +537,7 @@ func (c *Client) hello(p *conn) (*conn, error) {
 	}
 	f, err := wire.Decode(m.Payload)
 	if err != nil || f.Type != wire.TypeHello {
-		return nil, fmt.Errorf("ipc: server's first message is not a hello")
+		return nil, fmt.Errorf("%w: the server's first message is not a hello", ErrVersion)
 	}
 	if f.Version != 1 {
 		return nil, fmt.Errorf("%w: server speaks %d", ErrVersion, f.Version)

@@ -73,7 +73,7 @@ func Discover(ctx context.Context, cfg DiscoverConfig) ([]ServerInfo, error) {
 	case resp.StatusCode == http.StatusUnauthorized:
 		return nil, fmt.Errorf("%w: the discovery listener refused the secret", ErrUnauthorized)
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("ipc: discovery: status %d: %.200s", resp.StatusCode, body)
+		return nil, fmt.Errorf("%w: discovery answered status %d: %.200s", ErrVersion, resp.StatusCode, body)
 	}
 	var list struct {
 		Servers []ServerInfo `json:"servers"`

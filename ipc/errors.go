@@ -100,12 +100,19 @@ var (
 	// ErrDuplicateIdentifier: the server already has a client with this
 	// identifier (close code 4102).
 	ErrDuplicateIdentifier = errors.New("ipc: duplicate client identifier")
-	// ErrVersion: the peer does not speak this protocol version (close 4400).
+	// ErrVersion: the peer does not speak this protocol, or not this
+	// version of it: a close 4400, a server that refused the ipcord.v1
+	// subprotocol or did not begin with a hello, a discovery listener
+	// that answered other than 200 with its list.
 	ErrVersion = errors.New("ipc: unsupported protocol version")
 	// ErrInvalidName: a route name the transport cannot carry: an empty
 	// one anywhere, one outside [A-Za-z0-9_.:-]{1,64} on the native
 	// protocol and NATS.
 	ErrInvalidName = errors.New("ipc: invalid route name")
+	// ErrBadHandler: a route that cannot be served: a nil Handler, or
+	// (Methods) a method of another shape or a value with no exported
+	// methods.
+	ErrBadHandler = errors.New("ipc: bad handler")
 	// ErrDuplicateRoute: a route name registered twice.
 	ErrDuplicateRoute = errors.New("ipc: route already registered")
 )

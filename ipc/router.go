@@ -98,7 +98,7 @@ func (r *Router) HandleAll(routes map[string]Handler) error {
 			return fmt.Errorf("%w: %q: a route name is a non-empty UTF-8 string without a leading '/'", ErrInvalidName, name)
 		}
 		if h == nil {
-			return fmt.Errorf("ipc: nil handler for route %q", name)
+			return fmt.Errorf("%w: nil for route %q", ErrBadHandler, name)
 		}
 		if _, dup := next[name]; dup {
 			return fmt.Errorf("%w: %q", ErrDuplicateRoute, name)

@@ -26,6 +26,9 @@ func TestRouterHandle(t *testing.T) {
 			t.Errorf("Handle(%q) = %v", bad, err)
 		}
 	}
+	if err := r.Handle("nil", nil); !errors.Is(err, ipc.ErrBadHandler) {
+		t.Errorf("a nil handler: %v, want ErrBadHandler", err)
+	}
 	if err := r.Handle("guild.count:v2-x_y", h); !errors.Is(err, ipc.ErrDuplicateRoute) {
 		t.Errorf("duplicate: %v", err)
 	}
@@ -73,8 +76,13 @@ func TestMethods(t *testing.T) {
 	if _, err := routes["greet"].ServeIPC(context.Background(), &ipc.Request{Route: "greet", Args: []byte(`{"name":5}`)}); !errors.Is(err, ipc.ErrBadRequest) {
 		t.Fatalf("bad args: %v", err)
 	}
-	if _, err := ipc.Methods(badCog{}); err == nil || !strings.Contains(err.Error(), "Helper") {
-		t.Fatalf("a method of another shape must be an error, got %v", err)
+	if _, err := ipc.Methods(badCog{}); !errors.Is(err, ipc.ErrBadHandler) || !strings.Contains(err.Error(), "Helper") {
+		t.Fatalf("a method of another shape must be ErrBadHandler, got %v", err)
+	}
+	for _, v := range []any{nil, struct{}{}} {
+		if _, err := ipc.Methods(v); !errors.Is(err, ipc.ErrBadHandler) {
+			t.Errorf("Methods(%#v) = %v, want ErrBadHandler", v, err)
+		}
 	}
 }
 

@@ -57,7 +57,7 @@ var (
 func Methods(v any) (map[string]Handler, error) {
 	rv := reflect.ValueOf(v)
 	if !rv.IsValid() {
-		return nil, fmt.Errorf("ipc: Methods(nil)")
+		return nil, fmt.Errorf("%w: Methods(nil)", ErrBadHandler)
 	}
 	rt := rv.Type()
 	routes := make(map[string]Handler, rt.NumMethod())
@@ -65,7 +65,7 @@ func Methods(v any) (map[string]Handler, error) {
 		m := rt.Method(i)
 		mt := m.Type // includes the receiver as In(0)
 		if mt.NumIn() != 3 || mt.In(1) != contextType || mt.NumOut() != 2 || mt.Out(1) != errorType {
-			return nil, fmt.Errorf("ipc: method %s.%s has type %s; want func(context.Context, A) (R, error)", rt, m.Name, mt)
+			return nil, fmt.Errorf("%w: method %s.%s has type %s; want func(context.Context, A) (R, error)", ErrBadHandler, rt, m.Name, mt)
 		}
 		name := snakeCase(m.Name)
 		if !transport.ValidName(name) {
@@ -77,7 +77,7 @@ func Methods(v any) (map[string]Handler, error) {
 		routes[name] = methodHandler(rv.Method(i), mt.In(2))
 	}
 	if len(routes) == 0 {
-		return nil, fmt.Errorf("ipc: %s has no exported methods", rt)
+		return nil, fmt.Errorf("%w: %s has no exported methods", ErrBadHandler, rt)
 	}
 	return routes, nil
 }

@@ -19,6 +19,10 @@ var (
 	// ErrInvalidCluster: a cluster name outside [A-Za-z0-9_:-]{1,64} (no
 	// dots: a cluster name is one NATS subject token).
 	ErrInvalidCluster = errors.New("natsipc: invalid cluster name")
+	// ErrConfig: a Config or LimiterConfig that cannot work (a nil
+	// connection, a bad subject prefix, no MaxConcurrency), or a shard id
+	// below zero.
+	ErrConfig = errors.New("natsipc: bad config")
 	// ErrMissing: a cluster that was a member when a Broadcast began
 	// stopped sending heartbeats (or left) before it answered. It comes
 	// wrapped with ipc.ErrConnectionLost.

@@ -87,7 +87,7 @@ var ErrIdentifyKey = errors.New("natsipc: identify key")
 // JetStream and returns a limiter using it.
 func NewIdentifyLimiter(ctx context.Context, nc *nats.Conn, cfg LimiterConfig) (*IdentifyLimiter, error) {
 	if cfg.MaxConcurrency <= 0 {
-		return nil, fmt.Errorf("natsipc: IdentifyLimiter needs MaxConcurrency ≥ 1, got %d", cfg.MaxConcurrency)
+		return nil, fmt.Errorf("%w: IdentifyLimiter needs MaxConcurrency ≥ 1, got %d", ErrConfig, cfg.MaxConcurrency)
 	}
 	if cfg.Bucket == "" {
 		cfg.Bucket = "ipcord_identify"
@@ -115,7 +115,7 @@ func NewIdentifyLimiter(ctx context.Context, nc *nats.Conn, cfg LimiterConfig) (
 	var budget jetstream.KeyValue
 	if cfg.REST != nil {
 		if cfg.Reserve < 0 {
-			return nil, fmt.Errorf("natsipc: IdentifyLimiter: negative Reserve %d", cfg.Reserve)
+			return nil, fmt.Errorf("%w: IdentifyLimiter: negative Reserve %d", ErrConfig, cfg.Reserve)
 		}
 		if cfg.BudgetRefresh <= 0 {
 			cfg.BudgetRefresh = shard.DefaultBudgetRefresh
@@ -152,7 +152,7 @@ func NewIdentifyLimiter(ctx context.Context, nc *nats.Conn, cfg LimiterConfig) (
 // until ctx ends, which is then reported with the last of them.
 func (l *IdentifyLimiter) Acquire(ctx context.Context, shardID int) (release func(error), err error) {
 	if shardID < 0 {
-		return nil, fmt.Errorf("natsipc: negative shard id %d", shardID)
+		return nil, fmt.Errorf("%w: negative shard id %d", ErrConfig, shardID)
 	}
 	key := "bucket." + strconv.Itoa(shardID%l.cfg.MaxConcurrency)
 	var last error

@@ -170,3 +170,32 @@ func TestDialectOnlyRouteNames(t *testing.T) {
 		t.Fatalf("get stats over NATS: %v, want ErrInvalidName", err)
 	}
 }
+
+// A config that cannot work is ErrConfig (ErrInvalidCluster for a bad
+// cluster name), before anything is sent.
+func TestConfigErrors(t *testing.T) {
+	leaktest.Check(t)
+	s := startServer(t, 0, "")
+	nc := connect(t, s.ClientURL())
+	if _, err := natsipc.New(nil, natsipc.Config{}); !errors.Is(err, natsipc.ErrConfig) {
+		t.Errorf("New(nil): %v, want ErrConfig", err)
+	}
+	if _, err := natsipc.New(nc, natsipc.Config{Prefix: "a.*"}); !errors.Is(err, natsipc.ErrConfig) {
+		t.Errorf("a wildcard prefix: %v, want ErrConfig", err)
+	}
+	if _, err := natsipc.New(nc, natsipc.Config{Cluster: "a.b", Router: ipc.NewRouter()}); !errors.Is(err, natsipc.ErrInvalidCluster) {
+		t.Errorf("a dotted cluster name: %v, want ErrInvalidCluster", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := natsipc.NewIdentifyLimiter(ctx, nc, natsipc.LimiterConfig{}); !errors.Is(err, natsipc.ErrConfig) {
+		t.Errorf("a limiter without MaxConcurrency: %v, want ErrConfig", err)
+	}
+	lim, err := natsipc.NewIdentifyLimiter(ctx, nc, natsipc.LimiterConfig{MaxConcurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lim.Acquire(ctx, -1); !errors.Is(err, natsipc.ErrConfig) {
+		t.Errorf("Acquire(-1): %v, want ErrConfig", err)
+	}
+}

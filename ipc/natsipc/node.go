@@ -2,7 +2,6 @@ package natsipc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"github.com/ipcord/ipcord/ipc/internal/transport"
 	"log/slog"
@@ -116,7 +115,7 @@ type Node struct {
 // and announces itself to the others until Shutdown or Close.
 func New(nc *nats.Conn, cfg Config) (*Node, error) {
 	if nc == nil {
-		return nil, errors.New("natsipc: nil NATS connection")
+		return nil, fmt.Errorf("%w: nil NATS connection", ErrConfig)
 	}
 	if cfg.Router != nil && cfg.Cluster == "" {
 		return nil, fmt.Errorf("%w: a node with a Router needs a Cluster name", ErrInvalidCluster)
@@ -128,7 +127,7 @@ func New(nc *nats.Conn, cfg Config) (*Node, error) {
 		cfg.Prefix = "ipcord"
 	}
 	if strings.ContainsAny(cfg.Prefix, " \t\r\n*>") || strings.HasPrefix(cfg.Prefix, ".") || strings.HasSuffix(cfg.Prefix, ".") {
-		return nil, fmt.Errorf("natsipc: invalid subject prefix %q", cfg.Prefix)
+		return nil, fmt.Errorf("%w: invalid subject prefix %q", ErrConfig, cfg.Prefix)
 	}
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 30 * time.Second

@@ -375,3 +375,12 @@ func TestTakeOverRacingFaults(t *testing.T) {
 		})
 	}
 }
+
+// A Source without its Manager cannot serve: Register says so with
+// shard.ErrConfig.
+func TestRegisterWithoutManager(t *testing.T) {
+	var src handoff.Source
+	if err := src.Register(ipc.NewRouter()); !errors.Is(err, shard.ErrConfig) {
+		t.Fatalf("Register: %v, want shard.ErrConfig", err)
+	}
+}

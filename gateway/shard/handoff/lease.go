@@ -42,6 +42,8 @@ var (
 
 // Offer is what RouteOffer answers: the shards a Source runs.
 type Offer struct {
+	// ShardCount is the bot's total, which a successor's Manager must
+	// match; Shards are the ones this Source runs.
 	ShardCount int   `json:"shard_count"`
 	Shards     []int `json:"shards"`
 	// Lent are the shards released and not yet committed or taken back.
@@ -62,6 +64,8 @@ type LeaseArgs struct {
 // Lease is what RouteRelease answers: one shard's session lent to the
 // caller, and the application's state for it.
 type Lease struct {
+	// Shard of ShardCount is the shard lent; Session is where it stopped:
+	// its id, the seq of the last event handled, its resume URL.
 	Shard      int             `json:"shard"`
 	ShardCount int             `json:"shard_count"`
 	Session    gateway.Session `json:"session"`

@@ -54,10 +54,11 @@ type loan struct {
 	timer *time.Timer
 }
 
-// Register adds the handoff routes to r.
+// Register adds the handoff routes to r. A Source without its Manager
+// is an error matching shard.ErrConfig.
 func (s *Source) Register(r *ipc.Router) error {
 	if s.Manager == nil {
-		return errors.New("handoff: Source.Manager is nil")
+		return fmt.Errorf("%w: handoff: Source.Manager is nil", shard.ErrConfig)
 	}
 	s.init()
 	return r.HandleAll(map[string]ipc.Handler{

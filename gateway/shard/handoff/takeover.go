@@ -39,6 +39,7 @@ type Options struct {
 
 // Moved is one shard's move, as TakeOver reports it.
 type Moved struct {
+	// Shard is the shard moved.
 	Shard int
 	// Seq is the seq the shard resumed from: the last event the Source
 	// handled.
