@@ -1,0 +1,216 @@
+package natsipc
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ipcord/ipcord/gateway/shard/handoff"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Which member holds which shard: a lease per shard in the leases bucket,
+// renewed while held; balance claims the free ones and pulls shards from
+// members above their share, by handoff.
+
+// leaseKey is shard id's key in the lease and checkpoint buckets.
+func leaseKey(id int) string { return "shard." + strconv.Itoa(id) }
+
+// refresh renews the leases of the shards held (or lent, until the
+// successor commits); a lease lost means another member took the shard,
+// which must then stop here.
+func (f *Fleet) refresh(ctx context.Context) {
+	keep := slices.Concat(f.cfg.Manager.Shards(), f.cfg.Source.Lent())
+	f.mu.Lock()
+	revs := make(map[int]uint64, len(keep))
+	for _, id := range keep {
+		if r, ok := f.revs[id]; ok {
+			revs[id] = r
+		}
+	}
+	f.mu.Unlock()
+	for id, rev := range revs {
+		next, err := f.leases.Update(ctx, leaseKey(id), []byte(f.me), rev)
+		if err != nil {
+			f.mu.Lock()
+			delete(f.revs, id)
+			f.mu.Unlock()
+			// A shard that moved by handoff meanwhile has its new
+			// owner's lease; one still running here must stop, since
+			// another member may resume it.
+			if f.cfg.Manager.Shard(id) != nil && ctx.Err() == nil {
+				f.log.Warn("natsipc: fleet: lease lost; stopping the shard", "shard", id, "err", err)
+				f.checkpointOne(ctx, id)
+				f.cfg.Manager.HandOff(ctx, id)
+			}
+			continue
+		}
+		f.mu.Lock()
+		f.revs[id] = next
+		f.mu.Unlock()
+	}
+}
+
+// members returns the members taking shards (not leaving), sorted.
+func (f *Fleet) members(ctx context.Context) []string {
+	ms := append(f.cfg.Node.Members(), f.me)
+	slices.Sort(ms)
+	ms = slices.Compact(ms)
+	out := ms[:0]
+	for _, m := range ms {
+		if e, err := f.leases.Get(ctx, "leaving."+m); err == nil && e != nil {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// owners reads the lease bucket: shard -> member.
+func (f *Fleet) owners(ctx context.Context) map[int]string {
+	out := map[int]string{}
+	keys, err := f.leases.ListKeys(ctx)
+	if err != nil {
+		return out
+	}
+	for k := range keys.Keys() {
+		rest, ok := strings.CutPrefix(k, "shard.")
+		if !ok {
+			continue
+		}
+		id, err := strconv.Atoi(rest)
+		if err != nil {
+			continue
+		}
+		if e, err := f.leases.Get(ctx, k); err == nil {
+			out[id] = string(e.Value())
+		}
+	}
+	return out
+}
+
+// balance takes free shards (never leased, or whose owner died) and pulls
+// shards by handoff from members holding more than their share.
+func (f *Fleet) balance(ctx context.Context) {
+	f.mu.Lock()
+	leaving := f.leaving
+	f.mu.Unlock()
+	count := f.cfg.Manager.ShardCount()
+	if leaving || count == 0 {
+		return
+	}
+	members := f.members(ctx)
+	if !slices.Contains(members, f.me) {
+		return
+	}
+	// Even shares: every member ends with lo or hi shards.
+	lo, hi := count/len(members), (count+len(members)-1)/len(members)
+	owners := f.owners(ctx)
+	held := len(f.cfg.Manager.Shards())
+	for id := 0; id < count; id++ {
+		if _, ok := owners[id]; ok {
+			continue
+		}
+		// Past its share a member still takes an orphan (a shard with a
+		// checkpoint: its owner died) rather than leave it deaf; the
+		// balance moves it on later.
+		if held >= hi && !f.orphan(ctx, id) {
+			continue
+		}
+		if f.claim(ctx, id) {
+			held++
+		}
+	}
+	if held >= hi {
+		return
+	}
+	load := map[string][]int{}
+	for id, m := range owners {
+		if m != f.me {
+			load[m] = append(load[m], id)
+		}
+	}
+	// A member below lo takes from those above lo, one below hi only from
+	// those above hi, so no shard moves back and forth; a leaving member
+	// gives all of its own.
+	for m, ids := range load {
+		slices.Sort(ids)
+		leaving := !slices.Contains(members, m)
+		for left := len(ids); left > 0 && held < hi; {
+			floor := hi
+			switch {
+			case leaving:
+				floor = 0
+			case held < lo:
+				floor = lo
+			}
+			if left <= floor {
+				break
+			}
+			left--
+			if f.pull(ctx, m, ids[left]) {
+				held++
+			}
+		}
+	}
+}
+
+func (f *Fleet) orphan(ctx context.Context, id int) bool {
+	e, err := f.ckpts.Get(ctx, leaseKey(id))
+	return err == nil && e != nil
+}
+
+// claim leases a free shard and resumes it from its checkpoint (or
+// identifies it when it has none).
+func (f *Fleet) claim(ctx context.Context, id int) bool {
+	rev, err := f.leases.Create(ctx, leaseKey(id), []byte(f.me))
+	if err != nil {
+		return false
+	}
+	f.mu.Lock()
+	f.revs[id] = rev
+	f.mu.Unlock()
+	var cp checkpoint
+	if e, err := f.ckpts.Get(ctx, leaseKey(id)); err == nil {
+		json.Unmarshal(e.Value(), &cp)
+	}
+	skipped, err := f.dedupe(ctx, id, &cp.Session)
+	if err != nil {
+		f.log.Warn("natsipc: fleet: reading the mark of a free shard; leaving it for a later try", "shard", id, "err", err)
+		f.leases.Delete(ctx, leaseKey(id), jetstream.LastRevision(rev))
+		return false
+	}
+	a, err := f.cfg.Manager.Adopt(ctx, id, cp.Session)
+	if err != nil {
+		f.log.Warn("natsipc: fleet: adopting a free shard", "shard", id, "err", err)
+		f.leases.Delete(ctx, leaseKey(id))
+		return false
+	}
+	if f.cfg.Import != nil && cp.State != nil {
+		f.cfg.Import(id, cp.State)
+	}
+	a.Deliver()
+	f.log.Info("natsipc: fleet: took a free shard", "shard", id, "from_seq", cp.Session.Seq, "session", cp.Session.Valid(), "skipped", skipped)
+	return true
+}
+
+// pull takes shard id from member m by handoff, then its lease.
+func (f *Fleet) pull(ctx context.Context, m string, id int) bool {
+	moved, err := handoff.TakeOver(ctx, f.cfg.Node.Cluster(m), f.cfg.Manager, &handoff.Options{Shards: []int{id}, Import: f.cfg.Import, Logger: f.cfg.Logger})
+	if err != nil || len(moved) == 0 {
+		f.log.Debug("natsipc: fleet: pulling a shard", "shard", id, "from", m, "err", err)
+		return false
+	}
+	rev, err := f.leases.Put(ctx, leaseKey(id), []byte(f.me))
+	if err != nil {
+		f.log.Warn("natsipc: fleet: taking the lease of a shard moved here", "shard", id, "err", err)
+		return true
+	}
+	f.mu.Lock()
+	f.revs[id] = rev
+	f.mu.Unlock()
+	f.log.Info("natsipc: fleet: took a shard by handoff", "shard", id, "from", m, "deaf", moved[0].Deaf)
+	return true
+}
