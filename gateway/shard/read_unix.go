@@ -13,9 +13,8 @@ import (
 // there: on a plain TCP connection it tries the read itself, under the
 // runtime's poller, with a buffer it puts back when nothing came (EAGAIN),
 // so a goroutine parked on an idle socket holds none, and a read costs
-// the one system call net.Conn.Read would. Other connections (TLS, a
-// custom Dial's) are read with net.Conn.Read, holding the buffer while
-// they wait.
+// the one system call net.Conn.Read would. Other connections (TLS: see
+// reader.readTLS; a custom Dial's) are read with net.Conn.Read.
 func read(nc net.Conn) (*[readBufSize]byte, int, error) {
 	tc, ok := nc.(*net.TCPConn)
 	if !ok {

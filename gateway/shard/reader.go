@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"crypto/tls"
 	"net"
 	"sync"
 )
@@ -59,7 +60,15 @@ type reader struct {
 	ack    chan struct{}
 	quit   chan struct{}
 	done   chan struct{}
+
+	// TLS only (see readTLS).
+	small *[smallRead]byte
+	busy  bool
 }
+
+// smallRead is what a reader of a TLS connection waits with while the
+// connection is quiet.
+const smallRead = 512
 
 func startReader(nc net.Conn) *reader {
 	r := &reader{
@@ -74,8 +83,12 @@ func startReader(nc net.Conn) *reader {
 func (r *reader) run() {
 	defer close(r.done)
 	for {
-		buf, n, err := read(r.nc)
-		c := chunk{buf, n, err}
+		var c chunk
+		if t, ok := r.nc.(*tls.Conn); ok {
+			c.buf, c.n, c.err = r.readTLS(t)
+		} else {
+			c.buf, c.n, c.err = read(r.nc)
+		}
 		select {
 		case r.chunks <- c:
 		case <-r.quit:
@@ -91,7 +104,7 @@ func (r *reader) run() {
 		// Given back here, on the goroutine that took it, so it stays
 		// in this P's part of the pool.
 		c.release()
-		if err != nil {
+		if c.err != nil {
 			return
 		}
 		select {
@@ -107,4 +120,29 @@ func (r *reader) stop() {
 	close(r.quit)
 	r.nc.Close()
 	<-r.done
+}
+
+// readTLS reads a TLS connection, which holds bytes of its own (the rest
+// of a record, records read along with it), so the socket's readiness
+// says nothing and every wait must be a Read. While the connection is
+// quiet the Read waits with a small buffer of the reader's; the bytes go
+// to a pooled buffer, and after a small read that came back full (more is
+// likely there) reads take a pooled one until one comes back short.
+func (r *reader) readTLS(t *tls.Conn) (*[readBufSize]byte, int, error) {
+	if r.busy {
+		buf, n, err := readConn(t)
+		r.busy = n == readBufSize
+		return buf, n, err
+	}
+	if r.small == nil {
+		r.small = new([smallRead]byte)
+	}
+	n, err := t.Read(r.small[:])
+	if n == 0 {
+		return nil, 0, err
+	}
+	r.busy = n == smallRead
+	buf := readBufs.Get().(*[readBufSize]byte)
+	copy(buf[:], r.small[:n])
+	return buf, n, err
 }

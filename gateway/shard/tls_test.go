@@ -94,6 +94,17 @@ func TestShardOverTLS(t *testing.T) {
 	e.waitReady(t)
 	e.dispatch(10)
 	e.waitCaughtUp(t, 2*time.Second)
+	// Events of every size, some larger than a TLS record and the reader's
+	// buffer, some smaller than the small read a quiet TLS reader waits
+	// with, in bursts and one at a time.
+	for i, size := range []int{1, 300, 511, 512, 513, 5000, 16 << 10, 70 << 10, 3} {
+		g.Dispatch(0, "MESSAGE_CREATE", map[string]any{"content": strings.Repeat("x", size)})
+		if i%3 == 0 {
+			e.waitCaughtUp(t, 2*time.Second)
+		}
+	}
+	e.dispatch(200)
+	e.waitCaughtUp(t, 5*time.Second)
 	checkSeqs(t, e.rec.snapshot())
 	if ci := g.Connections(); len(ci) != 1 {
 		t.Fatalf("%d connections", len(ci))
