@@ -111,14 +111,7 @@ func TestFakeCommandControlAPI(t *testing.T) {
 	) {
 		t.Error(m)
 	}
-	resp, err = http.Get(base + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("healthz %d", resp.StatusCode)
-	}
+	wantHealthy(t, base)
 
 	resp, err = http.Get(base + "/_fake/sent")
 	if err != nil {

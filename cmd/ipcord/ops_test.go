@@ -41,14 +41,7 @@ func TestServeMetrics(t *testing.T) {
 	if _, ok := fams["go_goroutines"]; !ok {
 		t.Error("no Go runtime metrics")
 	}
-	resp, err := http.Get(ops + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("healthz %d", resp.StatusCode)
-	}
+	wantHealthy(t, ops)
 }
 
 // `ipcord serve --nats --metrics-addr` counts the calls that arrive over
@@ -70,14 +63,7 @@ func TestServeNATSMetrics(t *testing.T) {
 	if v, _ := fams.Value("ipcord_ipc_calls_total", map[string]string{"server": "c0", "route": "ping"}); v != 3 {
 		t.Errorf("calls over NATS: %g, want 3", v)
 	}
-	resp, err := http.Get(m[1] + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("healthz %d while connected to NATS", resp.StatusCode)
-	}
+	wantHealthy(t, m[1])
 }
 
 // `ipcord bot --metrics-addr` serves its shards and IPC calls as metrics:
@@ -121,14 +107,7 @@ func TestBotMetrics(t *testing.T) {
 	) {
 		t.Error(m)
 	}
-	resp, err := http.Get(ops + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("healthz %d", resp.StatusCode)
-	}
+	wantHealthy(t, ops)
 }
 
 // scrapeUntil scrapes url until cond holds for what it reads, failing t
@@ -147,5 +126,18 @@ func scrapeUntil(t *testing.T, url, what string, cond func(promscrape.Families) 
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// wantHealthy checks that base's /healthz answers 200.
+func wantHealthy(t *testing.T, base string) {
+	t.Helper()
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET %s/healthz: %d, want 200", base, resp.StatusCode)
 	}
 }
