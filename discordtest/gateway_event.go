@@ -1,6 +1,9 @@
 package discordtest
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"sync"
 )
@@ -15,6 +18,9 @@ type Event struct {
 	data []byte
 	// head is `,"t":"NAME","d":`, what follows the sequence number.
 	head []byte
+	// tail ends the payload after data: `}`, or the members that follow
+	// d and `}` (NewEventAfterD).
+	tail []byte
 
 	zlibOnce sync.Once
 	zlibBody []byte // data and the closing brace as DEFLATE blocks of their own
@@ -42,7 +48,27 @@ func newEvent(name string, data []byte) *Event {
 	}
 	head := append([]byte(`,"t":`), strconv.Quote(name)...)
 	head = append(head, `,"d":`...)
-	return &Event{name: name, data: data, head: head}
+	return &Event{name: name, data: data, head: head, tail: closingBrace}
+}
+
+// NewEventAfterD is NewEvent for a payload with members after d, which
+// Discord does not send today but a client must read right should it
+// start: after is a JSON object whose members follow d, in order, as in
+// {"op":0,"s":2,"t":"X","d":{...},"trace":{...}}. It fails with
+// ErrBadDispatch when after is not an object with at least one member.
+func NewEventAfterD(name string, data any, after json.RawMessage) (*Event, error) {
+	e, err := NewEvent(name, data)
+	if err != nil {
+		return nil, err
+	}
+	var members map[string]json.RawMessage
+	trimmed := bytes.TrimSpace(after)
+	if json.Unmarshal(trimmed, &members) != nil || members == nil || len(members) == 0 {
+		return nil, fmt.Errorf("%w: after must be a JSON object with members", ErrBadDispatch)
+	}
+	// `{"k":v}` becomes `,"k":v}`.
+	e.tail = append([]byte{','}, trimmed[1:]...)
+	return e, nil
 }
 
 // dispatchPrefix is what a dispatch payload starts with, before its
@@ -58,7 +84,7 @@ func (e *Event) appendPrefix(dst []byte, seq int64) []byte {
 
 // payloadLen is the length of the payload with seq.
 func (e *Event) payloadLen(seq int64) int {
-	return len(dispatchPrefix) + digits(seq) + len(e.head) + len(e.data) + 1
+	return len(dispatchPrefix) + digits(seq) + len(e.head) + len(e.data) + len(e.tail)
 }
 
 // payload returns the whole payload with seq.
@@ -66,14 +92,14 @@ func (e *Event) payload(seq int64) []byte {
 	p := make([]byte, 0, e.payloadLen(seq))
 	p = e.appendPrefix(p, seq)
 	p = append(p, e.data...)
-	return append(p, '}')
+	return append(p, e.tail...)
 }
 
 // zlib returns the event's data and closing brace compressed as DEFLATE
 // blocks that refer to nothing before them, ending in a sync flush: valid
 // in any zlib stream at a message boundary, so computed once.
 func (e *Event) zlib() []byte {
-	e.zlibOnce.Do(func() { e.zlibBody = deflateMessage(nil, e.data, closingBrace) })
+	e.zlibOnce.Do(func() { e.zlibBody = deflateMessage(nil, e.data, e.tail) })
 	return e.zlibBody
 }
 
@@ -93,6 +119,6 @@ func digits(n int64) int {
 // refer to nothing before them but the initial repeat offsets (see
 // zstdStream): valid after zstdRepeatReset in any stream, so made once.
 func (e *Event) zstd() []byte {
-	e.zstdOnce.Do(func() { e.zstdBody = zstdBody(e.data, closingBrace) })
+	e.zstdOnce.Do(func() { e.zstdBody = zstdBody(e.data, e.tail) })
 	return e.zstdBody
 }

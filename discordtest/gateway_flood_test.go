@@ -166,6 +166,11 @@ func TestFloodErrors(t *testing.T) {
 	if _, err := NewEvent("X", json.RawMessage(`{`)); !errors.Is(err, ErrBadDispatch) {
 		t.Fatalf("bad JSON: %v", err)
 	}
+	for _, after := range []string{``, `{}`, `[1]`, `{"a":1`, `null`} {
+		if _, err := NewEventAfterD("X", nil, json.RawMessage(after)); !errors.Is(err, ErrBadDispatch) {
+			t.Fatalf("members after d %q: %v", after, err)
+		}
+	}
 }
 
 // Each compressed message must decode completely on its own, from the
@@ -201,6 +206,14 @@ func TestCompressedMessagesDecodeAlone(t *testing.T) {
 			if _, err := g.Dispatch(0, "ONE_OFF", map[string]string{"a": "b"}); err != nil {
 				t.Fatal(err)
 			}
+			// A member after d, as Discord might add one.
+			traced, err := NewEventAfterD("TRACED", json.RawMessage(`{"a":1}`), json.RawMessage(` {"trace":{"gw":["x"]}} `))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := g.Flood(testCtx(t), 0, []*Event{traced}, 1); err != nil {
+				t.Fatal(err)
+			}
 			// zstd-stream's messages carry whitespace before d's value (see
 			// zstdStream).
 			pad := ""
@@ -213,6 +226,8 @@ func TestCompressedMessagesDecodeAlone(t *testing.T) {
 			}
 			read()
 			want = append(want, wantPayload(32, "ONE_OFF", pad+`{"a":"b"}`))
+			read()
+			want = append(want, wantPayload(33, "TRACED", pad+`{"a":1},"trace":{"gw":["x"]}`))
 			decodeAlone(t, comp, msgs, want)
 		})
 	}

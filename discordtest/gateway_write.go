@@ -56,7 +56,7 @@ func (f *frames) dispatch(comp compressor, ev *Event, seq int64) {
 		f.buf = wsproto.AppendHeader(f.buf, wsproto.Server, wsproto.OpText, true, false, [4]byte{}, ev.payloadLen(seq))
 		f.buf = ev.appendPrefix(f.buf, seq)
 		f.add(ev.data)
-		f.buf = append(f.buf, '}')
+		f.buf = append(f.buf, ev.tail...)
 	case *zlibStream:
 		// The envelope as a stored block, then the event's own blocks.
 		f.pre = ev.appendPrefix(f.pre[:0], seq)

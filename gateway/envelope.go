@@ -13,7 +13,7 @@ type envelope struct {
 	hasSeq bool
 	name   []byte // nil when t is null or absent
 	d      []byte // raw JSON of d; nil when absent
-	whole  []byte // the message, when d was taken as its unread rest
+	unread bool   // d was taken as the unread rest of the object
 }
 
 // parseEnvelope reads op, s, t and d from msg.
@@ -30,7 +30,7 @@ type envelope struct {
 // begins (an object with '}', an array with ']', a string with '"', ...),
 // the message goes to the slow path here; when it does (a key after d
 // whose value is of d's kind), Dispatch.Decode finds the region is not one
-// value and re-reads the message on the slow path. Shapes the scan does
+// value and reads it in full as the rest of the object (see rereadRest). Shapes the scan does
 // not handle (escapes in t or in keys, duplicate keys, a non-integer s) go
 // to a full encoding/json parse, which also validates the message.
 func parseEnvelope(msg []byte, e *envelope) error {
@@ -167,7 +167,7 @@ func takeRest(msg []byte, i int, e *envelope) bool {
 		return false
 	}
 	e.d = msg[i : end+1]
-	e.whole = msg
+	e.unread = true
 	return true
 }
 
@@ -237,6 +237,23 @@ type slowEnvelope struct {
 	S  *int64          `json:"s"`
 	T  *string         `json:"t"`
 	D  json.RawMessage `json:"d"`
+}
+
+// rereadRest returns d itself from rest, d's value and what followed it
+// up to the object's closing brace, as the fast path took it: the keys
+// before d (op, s, t, and others the fast path skipped) have no bearing on
+// d, so rest alone, read as the object {"d":rest}, is enough. That is what
+// lets a copy of Data (Dispatch.Clone) be corrected as the Conn's own.
+func rereadRest(rest []byte) ([]byte, bool) {
+	obj := make([]byte, 0, len(`{"d":}`)+len(rest))
+	obj = append(append(append(obj, `{"d":`...), rest...), '}')
+	var s struct {
+		D json.RawMessage `json:"d"`
+	}
+	if json.Unmarshal(obj, &s) != nil || s.D == nil {
+		return nil, false
+	}
+	return s.D, true
 }
 
 func parseSlow(msg []byte, e *envelope) error {

@@ -35,14 +35,14 @@ type Resumed struct{ Seq int64 }
 // prefix; Data is the raw JSON of d, left undecoded until the user asks.
 //
 // The *Dispatch returned by Next and its Data alias the Conn's buffers:
-// they are valid until the next call to Next, Receive or Connect. Copy Data
+// they are valid until the next call to Next, Receive or Connect. Clone it
 // (or decode it) to keep it.
 type Dispatch struct {
 	Seq  int64
 	Name string
 	Data json.RawMessage
 
-	whole []byte // the payload, when Data was taken unread (see Decode)
+	unread bool // Data was taken unread as the rest of the payload (see Decode)
 }
 
 // Decode unmarshals Data into v, typically a type from package discord.
@@ -52,19 +52,41 @@ type Dispatch struct {
 // ErrDecode.
 //
 // When Data does not decode because the payload had a key after d (Data
-// was read on the fast path, see parseEnvelope), the payload is read again
-// in full, Data is corrected, and v decoded from it.
+// was taken unread on the fast path, see parseEnvelope), it is read again
+// in full as the rest of the payload's object, corrected to d itself, and
+// v decoded from that.
 func (d *Dispatch) Decode(v any) error {
 	err := decodeJSON(d.Data, v)
-	if err == nil || d.whole == nil {
+	if err == nil || !d.reread() {
 		return err
 	}
-	var e envelope
-	if parseSlow(d.whole, &e) != nil || len(e.d) == len(d.Data) {
-		return err
-	}
-	d.Data, d.whole = e.d, nil
 	return decodeJSON(d.Data, v)
+}
+
+// reread reads Data in full when it was taken unread, and reports whether
+// that corrected it (a key followed d).
+func (d *Dispatch) reread() bool {
+	if !d.unread {
+		return false
+	}
+	data, ok := rereadRest(d.Data)
+	if !ok || len(data) == len(d.Data) {
+		return false
+	}
+	d.Data, d.unread = data, false
+	return true
+}
+
+// Clone returns a copy of d that owns its bytes, so it stays valid after
+// the Conn's next call, and whose Decode reads a payload with a key after d
+// correctly, as d's does (a dispatch made of a copy of Data cannot tell).
+// It costs one allocation, the copy of Data.
+func (d *Dispatch) Clone() Dispatch {
+	c := *d
+	if d.Data != nil {
+		c.Data = append(json.RawMessage(nil), d.Data...)
+	}
+	return c
 }
 
 // HeartbeatRequest is op 1 from the server. The Conn has already queued the

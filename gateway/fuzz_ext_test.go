@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/ipcord/ipcord/discord"
@@ -12,9 +13,26 @@ import (
 
 // FuzzConn feeds arbitrary server bytes to an open connection: the first
 // byte picks the compression and the split size, the rest is the stream.
-// Next must never panic and every error must be a typed one.
+// Next must never panic and every error must be a typed one. A clone of
+// each dispatch, decoded once the Conn's buffers have moved on, gives what
+// the dispatch itself gave.
 func FuzzConn(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
+		type kept struct {
+			clone  gateway.Dispatch
+			v      any
+			failed bool
+		}
+		var clones []kept
+		defer func() {
+			for _, k := range clones {
+				var v any
+				err := k.clone.Decode(&v)
+				if (err != nil) != k.failed || err == nil && !reflect.DeepEqual(v, k.v) {
+					t.Fatalf("clone of seq %d decoded %v (%v), the dispatch %v (failed %v)", k.clone.Seq, v, err, k.v, k.failed)
+				}
+			}
+		}()
 		if len(in) == 0 {
 			return
 		}
@@ -49,6 +67,15 @@ func FuzzConn(f *testing.F) {
 				}
 				if h, ok := ev.(*gateway.Hello); ok && !h.Resuming {
 					_ = c.Identify()
+				}
+				dp, ok := ev.(*gateway.Dispatch)
+				if r, isReady := ev.(*gateway.Ready); isReady {
+					dp, ok = &r.Dispatch, true
+				}
+				if ok {
+					k := kept{clone: dp.Clone()}
+					k.failed = dp.Decode(&k.v) != nil
+					clones = append(clones, k)
 				}
 			}
 			c.Output()

@@ -12,7 +12,7 @@ import (
 // accepts a valid JSON message, agrees with the full encoding/json parse:
 // the same op, s and t, and the same d, or (when keys follow d, which
 // Discord never sends) a d that is not valid JSON, so that decoding it
-// fails instead of giving a wrong value.
+// fails instead of giving a wrong value, and from which the re-read gets d.
 func FuzzEnvelope(f *testing.F) {
 	f.Add([]byte(`{"t":"MESSAGE_CREATE","s":2,"op":0,"d":{"content":"hi"}}`))
 	f.Fuzz(func(t *testing.T, msg []byte) {
@@ -39,6 +39,13 @@ func FuzzEnvelope(f *testing.F) {
 		}
 		if !bytes.Equal(fast.d, slow.d) && json.Valid(fast.d) {
 			t.Fatalf("d fast %q slow %q", fast.d, slow.d)
+		}
+		// What Dispatch.Decode falls back on finds d from the fast path's
+		// region alone.
+		if fast.unread {
+			if d, ok := rereadRest(fast.d); !ok || !bytes.Equal(d, slow.d) {
+				t.Fatalf("d re-read from %q: %q (%v), slow %q", fast.d, d, ok, slow.d)
+			}
 		}
 	})
 }

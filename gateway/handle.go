@@ -103,14 +103,18 @@ func (c *Conn) dispatchEvent(e *envelope) (Event, error) {
 	d.Seq = e.seq
 	d.Name = c.intern(e.name)
 	d.Data = e.d
-	d.whole = e.whole
+	d.unread = e.unread
 	switch d.Name {
 	case "READY":
 		var r struct {
 			SessionID string `json:"session_id"`
 			ResumeURL string `json:"resume_gateway_url"`
 		}
-		if err := json.Unmarshal(e.d, &r); err != nil || r.SessionID == "" {
+		err := json.Unmarshal(d.Data, &r)
+		if err != nil && d.reread() {
+			err = json.Unmarshal(d.Data, &r)
+		}
+		if err != nil || r.SessionID == "" {
 			return nil, &DecodeError{Reason: "READY without session_id", Err: err}
 		}
 		c.sessionID, c.resumeURL = r.SessionID, r.ResumeURL

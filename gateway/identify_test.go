@@ -62,6 +62,15 @@ func TestKeyAfterD(t *testing.T) {
 	p := newPeer(t, gateway.CompressNone)
 	feed(t, c, p.accept(d))
 	feed(t, c, p.frame(helloMsg))
+	if err := c.Identify(); err != nil {
+		t.Fatal(err)
+	}
+	// READY is read by the Conn itself (session id, resume URL).
+	evs := feed(t, c, p.frame(`{"t":"READY","s":1,"op":0,"d":{"session_id":"s1","resume_gateway_url":"wss://r"},"trace":{"gw":"x"}}`))
+	if r, ok := evs[0].(*gateway.Ready); !ok || r.SessionID != "s1" || string(r.Dispatch.Data) != `{"session_id":"s1","resume_gateway_url":"wss://r"}` {
+		t.Fatalf("READY with a key after d: %#v", evs[0])
+	}
+	var clones []gateway.Dispatch
 	for _, tc := range cases {
 		evs := feed(t, c, p.frame(tc.msg))
 		if len(evs) != 1 {
@@ -71,12 +80,21 @@ func TestKeyAfterD(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: %#v", tc.msg, evs[0])
 		}
+		clones = append(clones, dp.Clone()) // before Decode corrects Data
 		var v struct{ A int }
 		if err := dp.Decode(&v); err != nil || v.A != 1 {
 			t.Errorf("%s: decoded %+v, %v", tc.msg, v, err)
 		}
 		if string(dp.Data) != tc.data {
 			t.Errorf("%s: Data %s, want %s", tc.msg, dp.Data, tc.data)
+		}
+	}
+	// A clone outlives the Conn's buffers (overwritten by the messages
+	// that followed) and still finds d in a payload with a key after it.
+	for i, cl := range clones {
+		var v struct{ A int }
+		if err := cl.Decode(&v); err != nil || v.A != 1 || string(cl.Data) != cases[i].data {
+			t.Errorf("clone of %s: decoded %+v, %v; Data %s", cases[i].msg, v, err, cl.Data)
 		}
 	}
 }

@@ -39,7 +39,9 @@ type Handler func(ctx context.Context, ev Event)
 
 // Event is one dispatch (READY, RESUMED and GUILD_CREATE included) as the
 // handler receives it. Data is the raw JSON of the payload's d; it belongs
-// to the handler.
+// to the handler. It is taken from the payload without being parsed: were
+// Discord to put a key after d (it does not today), Data may hold that
+// key too, and Decode (into a json.RawMessage as well) gives d itself.
 //
 // Shard, Session and Seq name the event uniquely: seqs start again at 1
 // with each new session. A handler that must not act twice on one event
@@ -52,13 +54,27 @@ type Event struct {
 	Seq     int64
 	Name    string
 	Data    json.RawMessage
+
+	// src is the dispatch Data was copied with: what Decode needs when the
+	// payload had a key after d (see gateway.Dispatch.Decode).
+	src gateway.Dispatch
 }
 
 // Decode unmarshals Data into v (a type from package discord, say), with
-// the decoder gateway.Dispatch uses.
+// the decoder gateway.Dispatch uses, and reads a payload with a key after
+// d correctly as it does.
 func (e Event) Decode(v any) error {
-	d := gateway.Dispatch{Seq: e.Seq, Name: e.Name, Data: e.Data}
+	d := e.src
+	if !same(d.Data, e.Data) {
+		// An Event made or changed by the caller: its Data is what counts.
+		d = gateway.Dispatch{Seq: e.Seq, Name: e.Name, Data: e.Data}
+	}
 	return d.Decode(v)
+}
+
+// same reports whether a and b are one slice of the same bytes.
+func same(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // Backoff is the capped exponential backoff between connection attempts:

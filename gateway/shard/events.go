@@ -2,7 +2,6 @@ package shard
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/ipcord/ipcord/gateway"
 )
@@ -34,13 +33,13 @@ func (l *link) event(ctx context.Context, ev gateway.Event) (outcome, bool) {
 			l.release = nil
 		}
 		l.ready(ev.SessionID)
-		s.enqueue(ev.Dispatch.Seq, "READY", ev.Dispatch.Data)
+		s.enqueue(&ev.Dispatch)
 	case *gateway.Resumed:
 		l.ready(s.conn.Session().ID)
-		s.enqueue(ev.Seq, "RESUMED", nil)
+		s.enqueue(&gateway.Dispatch{Seq: ev.Seq, Name: "RESUMED"})
 	case *gateway.Dispatch:
 		s.members.observe(ev)
-		s.enqueue(ev.Seq, ev.Name, ev.Data)
+		s.enqueue(ev)
 	case *gateway.HeartbeatRequest:
 		l.limiter.record(s.cfg.Clock.Now())
 	case *gateway.HeartbeatACK:
@@ -85,19 +84,18 @@ func (l *link) ready(sessionID string) {
 }
 
 // enqueue copies a dispatch into the queue, or holds it as pending.
-func (s *Shard) enqueue(seq int64, name string, data json.RawMessage) {
-	var cp json.RawMessage
-	if data != nil {
-		cp = append(json.RawMessage(nil), data...)
-	}
-	it := queued{ev: Event{Shard: s.id, Session: s.session, Seq: seq, Name: name, Data: cp}}
+func (s *Shard) enqueue(d *gateway.Dispatch) {
+	cp := d.Clone()
+	it := queued{ev: Event{Shard: s.id, Session: s.session, Seq: cp.Seq, Name: cp.Name, Data: cp.Data, src: cp}}
 	sess := s.conn.Session()
 	s.update(func(st *statusState) {
 		st.Seq = sess.Seq
 		st.session = sess
 	})
 	if !s.push(it) {
-		s.pending = &it
+		// A copy, so that it stays on the stack on the usual path.
+		p := it
+		s.pending = &p
 		s.pause()
 	}
 }
