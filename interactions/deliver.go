@@ -8,8 +8,10 @@ import (
 
 // Deliver serves an interaction that reached this process some other way
 // than its HTTP endpoint: an INTERACTION_CREATE read by a shard (pass the
-// event's data and the time it was read), or one another process received
-// and forwarded here (see Forward and ForwardHandler). The listener
+// event's Data and Received, the time it was read off the socket, so that
+// the time it waited in the shard's queue counts against Discord's 3
+// seconds), or one another process received and forwarded here (see
+// Forward and ForwardHandler). A zero arrival means now. The listener
 // registered for it runs exactly as for an HTTP request — the deadlines
 // counted from arrival on the monotonic clock, the automatic defer before
 // Discord's 3 seconds, the late delivery — and the first response goes to
@@ -25,6 +27,9 @@ import (
 func (e *Endpoint) Deliver(ctx context.Context, raw []byte, arrival time.Time, done func(error)) error {
 	if e.closed.Load() {
 		return ErrClosed
+	}
+	if arrival.IsZero() {
+		arrival = time.Now()
 	}
 	ev, en, _, err := e.prepare(arrival, raw, true)
 	if ev == nil {

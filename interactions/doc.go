@@ -8,7 +8,8 @@
 // The same listeners serve an interaction however it arrives: over HTTP
 // (ServeHTTP, Handle), as INTERACTION_CREATE from a shard (Deliver, which
 // answers through the callback route as Discord requires for the
-// gateway), or forwarded by another process's endpoint (Deliver again,
+// gateway, and counts the deadline from when the shard read the event:
+// shard.Event.Received), or forwarded by another process's endpoint (Deliver again,
 // with the arrival carried over). The deadline keeping and the late delivery below are the same for all.
 //
 // Listeners are registered per command, custom ID or custom ID prefix,

@@ -36,19 +36,34 @@ func viaHTTP(t *testing.T, f *fixture, body string) string {
 // INTERACTION_CREATE to Endpoint.Deliver, and returns the arrival
 // function: dispatch the interaction, wait for its callback.
 func viaGateway(t *testing.T, f *fixture) func(t *testing.T, f *fixture, body string) string {
+	delivered := make(chan error, 16)
+	g, _ := startGatewayShard(t, func(ctx context.Context, ev shard.Event) {
+		if ev.Name == "INTERACTION_CREATE" {
+			delivered <- f.e.Deliver(ctx, ev.Data, ev.Received, nil)
+		}
+	})
+	return func(t *testing.T, f *fixture, body string) string {
+		f.mu.Lock()
+		f.since = time.Now()
+		f.mu.Unlock()
+		if _, err := g.Dispatch(0, "INTERACTION_CREATE", json.RawMessage(body)); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-delivered; err != nil {
+			t.Fatalf("Deliver: %v", err)
+		}
+		return string(f.waitRequest("POST /interactions/*/*/callback").JSON)
+	}
+}
+
+// startGatewayShard runs a shard with handler against a fake gateway
+// until the test ends, and returns both once the shard has a session.
+func startGatewayShard(t *testing.T, handler shard.Handler) (*discordtest.Gateway, *shard.Shard) {
 	g := &discordtest.Gateway{HeartbeatInterval: time.Minute}
 	if err := g.Start(); err != nil {
 		t.Fatal(err)
 	}
-	delivered := make(chan error, 16)
-	s, err := shard.New(shard.Config{
-		Gateway: gateway.Config{Token: "t", URL: g.URL()},
-		Handler: func(ctx context.Context, ev shard.Event) {
-			if ev.Name == "INTERACTION_CREATE" {
-				delivered <- f.e.Deliver(ctx, ev.Data, time.Now(), nil)
-			}
-		},
-	})
+	s, err := shard.New(shard.Config{Gateway: gateway.Config{Token: "t", URL: g.URL()}, Handler: handler})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,17 +80,89 @@ func viaGateway(t *testing.T, f *fixture) func(t *testing.T, f *fixture, body st
 	if _, err := g.WaitSession(wctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	return func(t *testing.T, f *fixture, body string) string {
-		f.mu.Lock()
-		f.since = time.Now()
-		f.mu.Unlock()
-		if _, err := g.Dispatch(0, "INTERACTION_CREATE", json.RawMessage(body)); err != nil {
-			t.Fatal(err)
+	return g, s
+}
+
+// An INTERACTION_CREATE that waited in the shard's queue behind a slow
+// handler is deferred that much sooner: its deadline counts from when the
+// shard read it (shard.Event.Received), not from the call to Deliver.
+// Here it waits out DeferAfter in the queue, so the defer goes at once.
+func TestGatewayDeadlineCountsQueueWait(t *testing.T) {
+	leaktest.Check(t)
+	const deferAfter = time.Second
+	f := newFixture(t, interactions.Config{DeferAfter: deferAfter})
+	arrivals, release := make(chan time.Time, 1), make(chan struct{})
+	must(t, f.e.Command(discord.CommandChatInput, "slow", func(ctx context.Context, ev *interactions.Event) (*interactions.Response, error) {
+		arrivals <- ev.Arrival
+		select {
+		case <-release:
+		case <-ctx.Done():
 		}
-		if err := <-delivered; err != nil {
-			t.Fatalf("Deliver: %v", err)
+		return interactions.Reply("later"), nil
+	}))
+	type delivery struct {
+		received, called time.Time
+		err              error
+	}
+	held, unhold, delivered := make(chan struct{}), make(chan struct{}), make(chan delivery, 1)
+	g, s := startGatewayShard(t, func(ctx context.Context, ev shard.Event) {
+		switch ev.Name {
+		case "SLOW_EVENT": // a handler busy with something else
+			close(held)
+			select {
+			case <-unhold:
+			case <-ctx.Done():
+			}
+		case "INTERACTION_CREATE":
+			called := time.Now()
+			delivered <- delivery{ev.Received, called, f.e.Deliver(ctx, ev.Data, ev.Received, nil)}
 		}
-		return string(f.waitRequest("POST /interactions/*/*/callback").JSON)
+	})
+	f.mu.Lock()
+	f.since = time.Now()
+	f.mu.Unlock()
+	if _, err := g.Dispatch(0, "SLOW_EVENT", map[string]int{}); err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	if _, err := g.Dispatch(0, "INTERACTION_CREATE", json.RawMessage(command("slow", ""))); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Status().Queued != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the interaction never queued")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	queued := time.Now()
+	time.Sleep(deferAfter) // the interaction waits in the queue
+	close(unhold)
+	d := <-delivered
+	if d.err != nil {
+		t.Fatalf("Deliver: %v", d.err)
+	}
+	if d.received.After(queued) {
+		t.Fatalf("received %v after it was seen queued", d.received.Sub(queued))
+	}
+	if a := <-arrivals; !a.Equal(d.received) {
+		t.Fatalf("the listener's arrival is %v after the shard read the event", a.Sub(d.received))
+	}
+	cb := f.waitRequest("POST /interactions/*/*/callback")
+	if string(cb.JSON) != `{"type":5}` {
+		t.Fatalf("callback %s, want the defer", cb.JSON)
+	}
+	// Not before DeferAfter from the read (a timer cannot fire early), and
+	// at once after Deliver: counted from Deliver it would take DeferAfter.
+	if since := cb.Received.Sub(d.received); since < deferAfter {
+		t.Fatalf("deferred %v after the shard read it, before DeferAfter (%v)", since, deferAfter)
+	}
+	if since := cb.Received.Sub(d.called); since >= deferAfter {
+		t.Fatalf("deferred %v after Deliver, as if the time in the queue did not count", since)
+	}
+	close(release)
+	if patch := f.waitRequest("PATCH /webhooks/11/tok/messages/@original"); string(patch.JSON) != `{"content":"later"}` {
+		t.Fatalf("late delivery %s", patch.JSON)
 	}
 }
 

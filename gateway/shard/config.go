@@ -54,6 +54,13 @@ type Event struct {
 	Seq     int64
 	Name    string
 	Data    json.RawMessage
+	// Received is when the event was read off the socket (the read that
+	// completed it; the events of one read share it), from time.Now with
+	// its monotonic reading. time.Since(Received) is how long the event
+	// has waited, in the queue behind slower handlers included: pass it to
+	// interactions.Endpoint.Deliver so the 3-second deadline of an
+	// INTERACTION_CREATE is counted from there.
+	Received time.Time
 
 	// src is the dispatch Data was copied with: what Decode needs when the
 	// payload had a key after d (see gateway.Dispatch.Decode).

@@ -1,7 +1,9 @@
 package shard_test
 
 import (
+	"context"
 	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,5 +83,82 @@ func TestEventDecodeOwnData(t *testing.T) {
 	ev.Data = json.RawMessage(`{"a":7}`)
 	if err := ev.Decode(&v); err != nil || v.A != 7 {
 		t.Fatalf("changed: %+v %v", v, err)
+	}
+}
+
+// Each event carries the time it was read off the socket: the events of
+// one read share it, and those the Conn still held when reading paused
+// (the handler was slow) keep it however long they waited, and whatever
+// was read meanwhile.
+func TestEventReceived(t *testing.T) {
+	leaktest.Check(t)
+	g := startGateway(t, time.Minute, nil)
+	started, release := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var got []shard.Event
+	e := startShard(t, g, func(c *shard.Config) {
+		c.QueueEvents = 1
+		c.Handler = func(ctx context.Context, ev shard.Event) {
+			if ev.Name == "E1" {
+				close(started)
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+			}
+			mu.Lock()
+			got = append(got, ev)
+			mu.Unlock()
+		}
+	})
+	if _, err := g.WaitSession(ctxT(t, 10*time.Second), 0); err != nil {
+		t.Fatal(err)
+	}
+	// E1..E4 in one write, so in one read: E1 goes to the handler, which
+	// keeps it; E2 fills the queue, E3 waits as pending, E4 in the Conn.
+	hold, err := g.HoldFrames(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"E1", "E2", "E3", "E4"} {
+		if _, err := g.Dispatch(0, name, map[string]int{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := time.Now()
+	hold()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("E1 never reached the handler")
+	}
+	poll(t, 10*time.Second, "E2 queued", func() bool { return e.s.Status().Queued == 1 })
+	between := time.Now()
+	// E5 is read while reading is paused (the reader took E1..E4's read);
+	// without care, the events the Conn still held would take its time.
+	if _, err := g.Dispatch(0, "E5", map[string]int{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // lets the reader take E5 first; the checks hold either way
+	close(release)
+	poll(t, 10*time.Second, "E5 handled", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) > 0 && got[len(got)-1].Name == "E5"
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	evs := got[len(got)-5:]
+	first := evs[0].Received
+	if first.Before(sent) || !first.Before(between) {
+		t.Fatalf("E1 received %v after it was sent, E2 seen queued %v after", first.Sub(sent), between.Sub(sent))
+	}
+	for _, ev := range evs[1:4] {
+		if !ev.Received.Equal(first) {
+			t.Errorf("%s received %v after E1, in the same read", ev.Name, ev.Received.Sub(first))
+		}
+	}
+	if r := evs[4].Received; !r.After(between) {
+		t.Errorf("E5 received %v before it was sent", between.Sub(r))
 	}
 }

@@ -2,6 +2,7 @@ package shard
 
 import (
 	"context"
+	"time"
 
 	"github.com/ipcord/ipcord/gateway"
 )
@@ -33,13 +34,13 @@ func (l *link) event(ctx context.Context, ev gateway.Event) (outcome, bool) {
 			l.release = nil
 		}
 		l.ready(ev.SessionID)
-		s.enqueue(&ev.Dispatch)
+		s.enqueue(&ev.Dispatch, l.readAt)
 	case *gateway.Resumed:
 		l.ready(s.conn.Session().ID)
-		s.enqueue(&gateway.Dispatch{Seq: ev.Seq, Name: "RESUMED"})
+		s.enqueue(&gateway.Dispatch{Seq: ev.Seq, Name: "RESUMED"}, l.readAt)
 	case *gateway.Dispatch:
 		s.members.observe(ev)
-		s.enqueue(ev)
+		s.enqueue(ev, l.readAt)
 	case *gateway.HeartbeatRequest:
 		l.limiter.record(s.cfg.Clock.Now())
 	case *gateway.HeartbeatACK:
@@ -83,10 +84,11 @@ func (l *link) ready(sessionID string) {
 	s.log.Debug("shard: ready")
 }
 
-// enqueue copies a dispatch into the queue, or holds it as pending.
-func (s *Shard) enqueue(d *gateway.Dispatch) {
+// enqueue copies a dispatch received at at into the queue, or holds it as
+// pending.
+func (s *Shard) enqueue(d *gateway.Dispatch, at time.Time) {
 	cp := d.Clone()
-	it := queued{ev: Event{Shard: s.id, Session: s.session, Seq: cp.Seq, Name: cp.Name, Data: cp.Data, src: cp}}
+	it := queued{ev: Event{Shard: s.id, Session: s.session, Seq: cp.Seq, Name: cp.Name, Data: cp.Data, Received: at, src: cp}}
 	sess := s.conn.Session()
 	s.update(func(st *statusState) {
 		st.Seq = sess.Seq

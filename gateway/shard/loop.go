@@ -85,7 +85,12 @@ type link struct {
 	nc net.Conn
 	r  *reader
 
-	held      bool // a chunk was received but not acknowledged: reading paused
+	// held is a chunk read while reading was paused: it goes to the Conn
+	// (and is acknowledged) once the Conn has given every event it holds,
+	// so those keep the time of the read that brought them.
+	held      chunk
+	holding   bool
+	readAt    time.Time // when the chunk the Conn is reading now was read
 	hello     bool
 	helloBy   time.Time
 	interval  time.Duration
@@ -166,8 +171,12 @@ func (l *link) run(ctx context.Context) (out outcome) {
 			l.closeWith(code, "closing")
 			return outcome{stop: true}
 		case c := <-l.r.chunks:
-			s.conn.Receive(c.bytes())
 			l.read()
+			if c.err == nil && s.paused {
+				l.held, l.holding = c, true
+				continue
+			}
+			l.receive(c)
 			if c.err != nil {
 				// Take what the last bytes completed (a close frame, say),
 				// then the connection is gone.
@@ -179,11 +188,7 @@ func (l *link) run(ctx context.Context) (out outcome) {
 				}
 				return outcome{err: fmt.Errorf("%w: %w", ErrConnectionLost, c.err)}
 			}
-			if s.paused {
-				l.held = true
-			} else {
-				l.r.ack <- struct{}{}
-			}
+			l.r.ack <- struct{}{}
 		case <-timer.C():
 			if out, done := l.timer(); done {
 				return out
@@ -200,6 +205,13 @@ func (l *link) run(ctx context.Context) (out outcome) {
 			}
 		}
 	}
+}
+
+// receive gives a chunk's bytes to the Conn: the events they complete
+// were received when the chunk was read.
+func (l *link) receive(c chunk) {
+	l.s.conn.Receive(c.bytes())
+	l.readAt = c.at
 }
 
 // read notes that bytes arrived, for the housekeeping timer.
@@ -258,8 +270,9 @@ func (l *link) closeWith(code gateway.CloseCode, reason string) {
 	// so a stopped fake clock cannot hold a closing shard.
 	t := time.NewTimer(time.Second)
 	defer t.Stop()
-	if l.held {
-		l.held = false
+	if l.holding {
+		// Read before the close: dispatches a RESUME replays, not the reply.
+		l.held, l.holding = chunk{}, false
 		l.r.ack <- struct{}{}
 	}
 	for {
@@ -334,10 +347,6 @@ func (l *link) process(ctx context.Context) (outcome, bool) {
 			if !l.hello {
 				l.helloBy = s.cfg.Clock.Now().Add(s.cfg.HelloTimeout)
 			}
-			if l.held {
-				l.held = false
-				l.r.ack <- struct{}{}
-			}
 		}
 		ev, err := s.conn.Next()
 		if err != nil {
@@ -348,7 +357,15 @@ func (l *link) process(ctx context.Context) (outcome, bool) {
 			return outcome{err: err}, true
 		}
 		if ev == nil {
-			break
+			if !l.holding {
+				break
+			}
+			// The Conn has given all it had: now what was read meanwhile.
+			c := l.held
+			l.held, l.holding = chunk{}, false
+			l.receive(c)
+			l.r.ack <- struct{}{}
+			continue
 		}
 		if out, done := l.event(ctx, ev); done {
 			return out, true

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"net"
 	"sync"
+	"time"
 )
 
 // readBufSize is the socket read size: large enough for a burst of
@@ -21,6 +22,7 @@ type chunk struct {
 	buf *[readBufSize]byte
 	n   int
 	err error
+	at  time.Time // when the Read returned: the events it completes were received then
 }
 
 // bytes returns what the Read read.
@@ -89,6 +91,7 @@ func (r *reader) run() {
 		} else {
 			c.buf, c.n, c.err = read(r.nc)
 		}
+		c.at = time.Now()
 		select {
 		case r.chunks <- c:
 		case <-r.quit:

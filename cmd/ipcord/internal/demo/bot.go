@@ -24,6 +24,9 @@ type Event struct {
 	Seq   int64
 	Name  string
 	Data  json.RawMessage
+	// Received is when the shard read the event off the socket; an
+	// interaction's deadline counts from it. Zero means now.
+	Received time.Time
 }
 
 // EventHandler receives a shard's events in order.

@@ -164,19 +164,7 @@ func TestBotListenerOverGatewayAndHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &http.Transport{}
-	ep, err := interactions.New(interactions.Config{PublicKey: signer.PublicKeyHex(),
-		REST: &rest.Client{BaseURL: f.APIURL(), HTTPClient: &http.Client{Transport: tr}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ep.Shutdown(context.Background())
-		tr.CloseIdleConnections()
-	})
-	if err := b.Register(ep); err != nil {
-		t.Fatal(err)
-	}
+	ep := registerEndpoint(t, f, b, interactions.Config{PublicKey: signer.PublicKeyHex()})
 	if cmds := ep.Commands(); len(cmds) != 1 || cmds[0].Name != demo.PingCommand {
 		t.Fatalf("commands to register: %+v", cmds)
 	}
@@ -214,6 +202,52 @@ func TestBotListenerOverGatewayAndHTTP(t *testing.T) {
 	if s := b.Stats(); s.Answered != 2 {
 		t.Errorf("answered %d, want 2", s.Answered)
 	}
+}
+
+// An INTERACTION_CREATE's deadline counts from when the shard read it
+// (Event.Received), not from when the bot got to it: one read long ago is
+// past Discord's 3 seconds and never answered.
+func TestBotGatewayInteractionDeadlineFromReceived(t *testing.T) {
+	leaktest.Check(t)
+	f := startFake(t, demo.FakeConfig{Token: "tok"})
+	b := newTestBot(t, f, nil)
+	errs := make(chan error, 4)
+	registerEndpoint(t, f, b, interactions.Config{PublicKey: strings.Repeat("00", 32),
+		OnError: func(_ *interactions.Event, err error) { errs <- err }})
+	in := `{"id":"1234567890124","application_id":"1000000000000000001","type":2,"token":"itok","version":1,
+		"data":{"id":"5","name":"ping","type":1},"member":{"user":{"id":"9","username":"grace"},"roles":[]}}`
+	b.HandleEvent(testCtx(t), demo.Event{Name: "INTERACTION_CREATE", Data: json.RawMessage(in), Received: time.Now().Add(-10 * time.Second)})
+	select {
+	case err := <-errs:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("error %v, want the callback's deadline (3 s after the read) exceeded", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("an interaction read 10 s ago was answered")
+	}
+	if n := len(f.REST().Requests()); n != 0 {
+		t.Fatalf("%d REST requests, want none", n)
+	}
+}
+
+// registerEndpoint makes an interactions endpoint with cfg that answers
+// through f's REST API, and registers b's listeners on it.
+func registerEndpoint(t *testing.T, f *demo.Fake, b *demo.Bot, cfg interactions.Config) *interactions.Endpoint {
+	t.Helper()
+	tr := &http.Transport{}
+	cfg.REST = &rest.Client{BaseURL: f.APIURL(), HTTPClient: &http.Client{Transport: tr}}
+	ep, err := interactions.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ep.Shutdown(context.Background())
+		tr.CloseIdleConnections()
+	})
+	if err := b.Register(ep); err != nil {
+		t.Fatal(err)
+	}
+	return ep
 }
 
 // serveBot serves the bot's routes over a real IPC server and returns a

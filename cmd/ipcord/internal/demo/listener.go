@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/ipcord/ipcord/discord"
 	"github.com/ipcord/ipcord/interactions"
@@ -66,7 +65,7 @@ func (b *Bot) onInteraction(ctx context.Context, ev Event) {
 	if ep == nil {
 		return
 	}
-	if err := ep.Deliver(ctx, ev.Data, time.Now(), nil); err != nil {
+	if err := ep.Deliver(ctx, ev.Data, ev.Received, nil); err != nil {
 		b.logWarn("demo: serving an interaction from the gateway", err)
 	}
 }

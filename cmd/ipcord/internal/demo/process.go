@@ -255,7 +255,7 @@ func (p *process) dialPrevious(ctx context.Context) (*ipc.Client, int, int, erro
 
 // handle accounts for an event, journals it and gives it to the bot.
 func (p *process) handle(ctx context.Context, ev shard.Event) {
-	e := Event{Shard: ev.Shard, Seq: ev.Seq, Name: ev.Name, Data: ev.Data}
+	e := eventOf(ev)
 	p.ledger.observe(e)
 	if p.journal != nil {
 		line := fmt.Sprintf("%d %d %s %d %d %s\n", ev.Shard, ev.Seq, ev.Name, p.pid, p.gen, cmpOr(ev.Session, "-"))

@@ -41,9 +41,10 @@ func NewShardGateway(cfg GatewayConfig) (Gateway, error) {
 	g := &shardGateway{cfg: cfg, ledger: newLedger(), pace: cmp.Or(cfg.DeployPace, deployPace)}
 	h := cfg.Handler
 	g.handler = func(ctx context.Context, ev shard.Event) {
-		g.ledger.observe(Event{Shard: ev.Shard, Seq: ev.Seq, Name: ev.Name, Data: ev.Data})
+		e := eventOf(ev)
+		g.ledger.observe(e)
 		if h != nil {
-			h(ctx, Event{Shard: ev.Shard, Seq: ev.Seq, Name: ev.Name, Data: ev.Data})
+			h(ctx, e)
 		}
 	}
 	if cfg.Metrics != nil {
@@ -56,6 +57,11 @@ func NewShardGateway(cfg GatewayConfig) (Gateway, error) {
 		cfg.Health.Add("shards", metrics.ShardsRunning(g.shardStatus))
 	}
 	return g, nil
+}
+
+// eventOf is a shard's event as the bot takes it.
+func eventOf(ev shard.Event) Event {
+	return Event{Shard: ev.Shard, Seq: ev.Seq, Name: ev.Name, Data: ev.Data, Received: ev.Received}
 }
 
 // newManager is a Manager for one generation: every shard for the first,
