@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -157,7 +158,8 @@ func readAiohttpLog(t *testing.T, ctx context.Context, u string) aiohttpLog {
 
 // aiohttp's client, with compress=15 as a dashboard may set it, offers
 // permessage-deflate: our server accepts it, and messages go compressed
-// both ways. json.dumps's NaN and Infinity arrive as floats.
+// both ways. json.dumps's NaN and Infinity arrive as floats, and a route
+// echoing them sends them back.
 func TestAiohttpClientToServer(t *testing.T) {
 	leaktest.Check(t)
 	requireAiohttp(t)
@@ -187,6 +189,7 @@ func TestAiohttpClientToServer(t *testing.T) {
 		Compress  int
 		BigItems  int `json:"big_items"`
 		Floats    []string
+		NaNEcho   any  `json:"nan_echo"`
 		EchoOK    bool `json:"echo_ok"`
 		CloseCode int  `json:"close_code"`
 	}
@@ -202,6 +205,9 @@ func TestAiohttpClientToServer(t *testing.T) {
 	}
 	if want := []string{"NaN", "+Inf", "-Inf", "[1]"}; !slices.Equal(got.Floats, want) {
 		t.Errorf("floats: %v, want %v", got.Floats, want)
+	}
+	if echo := fmt.Sprint(got.NaNEcho); echo != "[nan [inf -inf]]" {
+		t.Errorf("echo of NaN and the infinities: %s", echo)
 	}
 	// The 835 KB reply and the 256 KiB request each crossed the wire in a
 	// small fraction of their size.

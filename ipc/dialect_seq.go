@@ -207,7 +207,7 @@ func (x *seqSession) requestFor(route string, args json.RawMessage, meta map[str
 func (x *seqSession) run(hc *handlerContext, h Handler, r *seqReply) {
 	defer hc.Cancel()
 	req := hc.Request()
-	data, err := serve(hc, h, req, x.s.cfg.hooks, x.s.cfg.logger)
+	data, err := servePython(hc, h, req, x.s.cfg.hooks, x.s.cfg.logger)
 	x.mu.Lock()
 	delete(x.running, hc)
 	x.mu.Unlock()

@@ -2,6 +2,7 @@ package ipc_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -99,7 +100,12 @@ func TestRoundTrip(t *testing.T) {
 
 func TestErrorsAreTyped(t *testing.T) {
 	leaktest.Check(t)
-	url := startServer(t, &ipc.Server{Router: testRouter(t, nil), Secret: secret})
+	r := testRouter(t, nil)
+	// Python's JSON (what a dialect route may echo) is not JSON here.
+	must(t, r.HandleFunc("python_json", func(ctx context.Context, req *ipc.Request) (any, error) {
+		return json.RawMessage(`{"x": NaN}`), nil
+	}))
+	url := startServer(t, &ipc.Server{Router: r, Secret: secret})
 	c := dial(t, ipc.ClientConfig{URL: url})
 	ctx := ctxTimeout(t, 5*time.Second)
 	tests := []struct {
@@ -113,6 +119,7 @@ func TestErrorsAreTyped(t *testing.T) {
 		{"panic", nil, ipc.ErrHandler},
 		{"fail", nil, &ipc.Error{Code: "guild_not_found"}},
 		{"unencodable", nil, ipc.ErrEncode},
+		{"python_json", nil, ipc.ErrEncode},
 	}
 	for _, tt := range tests {
 		err := c.Call(ctx, tt.route, tt.args, nil)

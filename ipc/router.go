@@ -13,10 +13,11 @@ import (
 
 // Handler serves one route. The returned value is encoded as JSON for the
 // caller; a json.RawMessage is sent as is (it must hold valid JSON, or the
-// call fails with encode_error). A []byte is not raw JSON: like any value,
-// it is JSON-encoded, which makes it a base64 string (what Python's
-// clients then see is that string). A returned error fails the call (an
-// *Error keeps its code).
+// call fails with encode_error; to a Python dialect's peer, Python's JSON,
+// so a route may echo the NaN and Infinity its args came with). A []byte
+// is not raw JSON: like any value, it is JSON-encoded, which makes it a
+// base64 string (what Python's clients then see is that string). A
+// returned error fails the call (an *Error keeps its code).
 type Handler interface {
 	ServeIPC(ctx context.Context, req *Request) (any, error)
 }

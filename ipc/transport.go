@@ -15,7 +15,14 @@ type handlerContext = transport.Context[Request]
 
 // serve runs h for req with hooks, panic recovery and result encoding.
 func serve(ctx context.Context, h Handler, req *Request, hooks *Hooks, logger *slog.Logger) ([]byte, error) {
-	return transport.Serve[Request, Error](ctx, h, req, req.Route, req.Peer, (*transport.Hooks[Request])(hooks), logger)
+	return transport.Serve[Request, Error](ctx, h, req, req.Route, req.Peer, (*transport.Hooks[Request])(hooks), logger, nil)
+}
+
+// servePython is serve for a Python peer, whose json reads NaN, Infinity
+// and -Infinity: a raw result may hold them (a route echoing the args it
+// got from that peer does).
+func servePython(ctx context.Context, h Handler, req *Request, hooks *Hooks, logger *slog.Logger) ([]byte, error) {
+	return transport.Serve[Request, Error](ctx, h, req, req.Route, req.Peer, (*transport.Hooks[Request])(hooks), logger, validPython)
 }
 
 // encodeArgs encodes a call's args; what cannot be is ErrBadRequest.

@@ -159,7 +159,7 @@ func (z *zonisPeer) run(hc *handlerContext, h Handler, pid string) {
 	defer z.hwg.Done()
 	defer hc.Cancel()
 	req := hc.Request()
-	data, err := serve(hc, h, req, z.c.cfg.hooks, z.c.cfg.logger)
+	data, err := servePython(hc, h, req, z.c.cfg.hooks, z.c.cfg.logger)
 	z.mu.Lock()
 	delete(z.running, hc)
 	z.mu.Unlock()

@@ -178,7 +178,7 @@ func (n *Node) run(st *transport.RouteStat, start, began time.Time, j job, r *re
 		n.running.add(key, ctx)
 	}
 	rq := ctx.Request()
-	data, err := transport.Serve[ipc.Request, ipc.Error](ctx, j.h, rq, rq.Route, rq.Peer, (*transport.Hooks[ipc.Request])(n.cfg.Hooks), n.log)
+	data, err := transport.Serve[ipc.Request, ipc.Error](ctx, j.h, rq, rq.Route, rq.Peer, (*transport.Hooks[ipc.Request])(n.cfg.Hooks), n.log, nil)
 	var took time.Duration
 	if !began.IsZero() {
 		took = time.Since(began)

@@ -30,9 +30,9 @@ func ExampleServe() {
 	ctx := transport.NewContext(req, time.Now().Add(time.Second), nil)
 	defer ctx.Cancel()
 	r := ctx.Request()
-	data, err := transport.Serve[request, callError](ctx, greeter{}, r, r.Route, r.Peer, nil, nil)
+	data, err := transport.Serve[request, callError](ctx, greeter{}, r, r.Route, r.Peer, nil, nil, nil)
 	fmt.Println(string(data), err)
-	_, err = transport.Serve[request, callError](ctx, panicker{}, r, r.Route, r.Peer, nil, nil)
+	_, err = transport.Serve[request, callError](ctx, panicker{}, r, r.Route, r.Peer, nil, nil, nil)
 	fmt.Println(err)
 	// Output:
 	// {"hello":"dashboard"} <nil>

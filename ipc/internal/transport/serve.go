@@ -34,10 +34,12 @@ type Hooks[R any] struct {
 // encoded as JSON (encode_error when it cannot be). It returns the encoded
 // result, or the error to answer with. route and peer are req's, for
 // messages and the log. ctx carries req under RequestKey when it is not
-// already req's Context.
+// already req's Context. validRaw checks a json.RawMessage result; nil
+// means it must be JSON (a transport whose peers read more, such as
+// Python's JSON, passes its own check).
 //
 // E is ipc.Error, named by type parameter because ipc imports this package.
-func Serve[R any, E ErrorShape, P ErrorPtr[E]](ctx context.Context, h Handler[R], req *R, route, peer string, hooks *Hooks[R], logger *slog.Logger) (data []byte, err error) {
+func Serve[R any, E ErrorShape, P ErrorPtr[E]](ctx context.Context, h Handler[R], req *R, route, peer string, hooks *Hooks[R], logger *slog.Logger, validRaw func([]byte) bool) (data []byte, err error) {
 	if r, _ := ctx.Value(RequestKey{}).(*R); r != req {
 		ctx = context.WithValue(ctx, RequestKey{}, req)
 	}
@@ -61,7 +63,7 @@ func Serve[R any, E ErrorShape, P ErrorPtr[E]](ctx context.Context, h Handler[R]
 	if err != nil {
 		return nil, err
 	}
-	return encodeResult[E, P](route, v)
+	return encodeResult[E, P](route, v, validRaw)
 }
 
 // Refused shows hooks (nil for none) a request answered without running
@@ -103,12 +105,15 @@ func guard(logger *slog.Logger, hook, route string, f func()) {
 }
 
 // The JSON codec is ipc's (goccy/go-json; ipc/json.go says why).
-func encodeResult[E ErrorShape, P ErrorPtr[E]](route string, v any) ([]byte, error) {
+func encodeResult[E ErrorShape, P ErrorPtr[E]](route string, v any, validRaw func([]byte) bool) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return nil, nil
 	case json.RawMessage:
-		if !gojson.Valid(x) {
+		if validRaw == nil {
+			validRaw = gojson.Valid
+		}
+		if !validRaw(x) {
 			return nil, newError[E, P](CodeEncodeError, fmt.Sprintf("route %q returned invalid raw JSON", route))
 		}
 		return x, nil

@@ -32,7 +32,7 @@ func TestServe(t *testing.T) {
 		}
 		return json.RawMessage(`{"a":1}`), nil
 	})
-	data, err := Serve[request, testError](context.Background(), seen, req, req.Route, "", hooks, nil)
+	data, err := Serve[request, testError](context.Background(), seen, req, req.Route, "", hooks, nil, nil)
 	if err != nil || string(data) != `{"a":1}` {
 		t.Fatalf("Serve = %s, %v", data, err)
 	}
@@ -44,7 +44,7 @@ func TestServe(t *testing.T) {
 		CodeHandlerError: func(context.Context, *request) (any, error) { panic("boom") },
 	} {
 		order = nil
-		_, err := Serve[request, testError](context.Background(), h, req, req.Route, "", hooks, nil)
+		_, err := Serve[request, testError](context.Background(), h, req, req.Route, "", hooks, nil, nil)
 		var te *testError
 		if !errors.As(err, &te) || te.Code != name {
 			t.Errorf("%s: got %v", name, err)

@@ -38,6 +38,10 @@ async def client(url, secret):
             # json.dumps writes NaN and the infinities as bare tokens.
             await ws.send_json({"endpoint": "floats", "data": {"x": float("nan"), "y": float("inf"), "z": float("-inf"), "a": [1]}, "headers": headers})
             out["floats"] = await ws.receive_json()
+            # A route echoing its args sends them back as they came.
+            await ws.send_json({"endpoint": "echo", "data": {"x": float("nan"), "y": [float("inf"), float("-inf")]}, "headers": headers})
+            echoed = await ws.receive_json()
+            out["nan_echo"] = [repr(echoed.get("x")), [repr(v) for v in echoed.get("y", [])]] if isinstance(echoed, dict) else echoed
             # A large request goes out compressed (aiohttp compresses every
             # message once negotiated) and comes back whole.
             payload = "guild member " * ((256 << 10) // 13)

@@ -103,6 +103,7 @@ CALLS = [
     ("nope", {}),
     ("fail", {}),
     ("floats", {"x": float("nan"), "y": float("inf"), "z": float("-inf"), "a": [1, float("nan")]}),
+    ("echo", {"x": float("nan"), "y": float("inf"), "z": float("-inf"), "a": [1, float("nan")]}),
 ]
 
 
