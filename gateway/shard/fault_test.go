@@ -14,7 +14,8 @@ import (
 )
 
 // matrixInterval is the fake's heartbeat interval in the fault matrix;
-// every recovery must finish within three of them.
+// every recovery must finish within three of them, on the shard's clock (a
+// runningClock: the machine's load does not count against it).
 const matrixInterval = 150 * time.Millisecond
 
 type outcomeKind int
@@ -83,8 +84,11 @@ func faults() []fault {
 			}},
 		fault{name: "delay_frames_short", expect: expectNone,
 			inject: func(t *testing.T, g *discordtest.Gateway) error { return g.DelayFrames(0, matrixInterval/3) }},
+		// Delayed for longer than the test waits (DelayFrames counts real
+		// time, which can outrun the running clock many times over): the
+		// shard must give up on the connection first.
 		fault{name: "delay_frames_long", expect: expectResume,
-			inject: func(t *testing.T, g *discordtest.Gateway) error { return g.DelayFrames(0, 10*matrixInterval) }},
+			inject: func(t *testing.T, g *discordtest.Gateway) error { return g.DelayFrames(0, patience) }},
 		fault{name: "cut_mid_frame", expect: expectResume,
 			inject: func(t *testing.T, g *discordtest.Gateway) error { return g.CutMidFrame(0) }},
 		fault{name: "corrupt_zlib", comp: gateway.CompressZlib, expect: expectResume,
@@ -132,15 +136,15 @@ func TestFaultMatrix(t *testing.T) {
 }
 
 func runFault(t *testing.T, f fault, comp gateway.Compression) {
-	g := startGateway(t, matrixInterval, nil)
-	e := startShard(t, g, func(c *shard.Config) { c.Gateway.Compression = comp })
+	clock := newRunningClock(t)
+	g, e := startOnClock(t, clock, matrixInterval, func(c *shard.Config) { c.Gateway.Compression = comp })
 	e.waitReady(t)
 	e.dispatch(5)
-	e.waitCaughtUp(t, 5*time.Second)
+	e.waitCaughtUp(t, patience)
 	conns := len(g.Connections())
 	before := e.rec.snapshot()
 
-	at := time.Now()
+	at := clock.Now()
 	if err := f.inject(t, g); err != nil {
 		t.Fatalf("inject: %v", err)
 	}
@@ -149,7 +153,10 @@ func runFault(t *testing.T, f fault, comp gateway.Compression) {
 
 	switch f.expect {
 	case expectFatal:
-		err := e.runErr(t, limit)
+		err := e.runErr(t, patience)
+		if took := clock.Since(at); took > limit {
+			t.Errorf("Run returned %v after the fault, want within %v", took, limit)
+		}
 		var ce *shard.CloseError
 		if !errors.As(err, &ce) || int(ce.Code) == 0 || !errors.Is(err, shard.ErrFatal) {
 			t.Fatalf("Run returned %v, want a fatal *CloseError", err)
@@ -167,7 +174,7 @@ func runFault(t *testing.T, f fault, comp gateway.Compression) {
 		ci := g.Connections()[conns-1]
 		since := g.Now()
 		for range 3 {
-			r, err := g.WaitReceived(ctxT(t, 2*time.Second), func(r discordtest.Received) bool {
+			r, err := g.WaitReceived(ctxT(t, patience), func(r discordtest.Received) bool {
 				return r.Op == 1 && r.Conn == ci.Num && r.At.After(since)
 			})
 			if err != nil {
@@ -175,27 +182,27 @@ func runFault(t *testing.T, f fault, comp gateway.Compression) {
 			}
 			since = r.At
 		}
-		e.waitCaughtUp(t, 2*time.Second)
+		e.waitCaughtUp(t, patience)
 		if n := len(g.Connections()); n != conns {
 			t.Fatalf("fault %s made the shard reconnect: %d connections, had %d", f.name, n, conns)
 		}
 		checkSeqs(t, e.rec.snapshot())
 		return
 	case expectResume:
-		e.rec.wait(t, limit+2*time.Second, "RESUMED", func(evs []shard.Event) bool {
+		e.rec.wait(t, patience, "RESUMED", func(evs []shard.Event) bool {
 			return count(evs, "RESUMED") > count(before, "RESUMED")
 		})
-		if took := time.Since(at); took > limit {
+		if took := clock.Since(at); took > limit {
 			t.Errorf("resumed %v after the fault, want within %v", took, limit)
 		}
 		e.dispatch(3)
-		e.waitCaughtUp(t, 2*time.Second)
+		e.waitCaughtUp(t, patience)
 		evs := e.rec.snapshot()
 		checkSeqs(t, evs)
 		if n := count(evs, "READY"); n != 1 {
 			t.Fatalf("%d READY events, want 1 (resumed, never re-identified)", n)
 		}
-		r, err := g.WaitReceived(ctxT(t, time.Second), func(r discordtest.Received) bool { return r.Op == 6 })
+		r, err := g.WaitReceived(ctxT(t, patience), func(r discordtest.Received) bool { return r.Op == 6 })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,12 +214,12 @@ func runFault(t *testing.T, f fault, comp gateway.Compression) {
 			t.Fatalf("RESUME arrived on the %v listener, want %v", r.Listener, want)
 		}
 	case expectIdentify:
-		e.rec.wait(t, limit+2*time.Second, "a second READY", func(evs []shard.Event) bool { return count(evs, "READY") == 2 })
-		if took := time.Since(at); took > limit {
+		e.rec.wait(t, patience, "a second READY", func(evs []shard.Event) bool { return count(evs, "READY") == 2 })
+		if took := clock.Since(at); took > limit {
 			t.Errorf("identified again %v after the fault, want within %v", took, limit)
 		}
 		e.dispatch(3)
-		e.waitCaughtUp(t, 2*time.Second)
+		e.waitCaughtUp(t, patience)
 		checkSeqs(t, e.rec.snapshot())
 		// Never IDENTIFY twice on one socket.
 		idents := map[int]int{}

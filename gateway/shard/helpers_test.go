@@ -207,7 +207,7 @@ func startShard(t testing.TB, g *discordtest.Gateway, mod func(*shard.Config)) *
 
 func (e *env) waitReady(t testing.TB) {
 	t.Helper()
-	e.rec.wait(t, 5*time.Second, "READY", func(evs []shard.Event) bool { return count(evs, "READY") > 0 })
+	e.rec.wait(t, patience, "READY", func(evs []shard.Event) bool { return count(evs, "READY") > 0 })
 }
 
 // dispatch sends n MESSAGE_CREATE events to shard 0; errors (no session)
@@ -247,3 +247,66 @@ func ctxT(t testing.TB, d time.Duration) context.Context {
 }
 
 var _ = errors.Is
+
+// patience bounds a wait for something that must happen, in real time: a
+// limit on a broken test, not a guess at how long anything takes. What a
+// test asserts about time it measures on a runningClock.
+const patience = 30 * time.Second
+
+// runningStep is the most a runningClock moves in one step.
+const runningStep = 5 * time.Millisecond
+
+// newRunningClock returns a fakeClock that a goroutine of the test process
+// moves with real time, a millisecond at a time and never more than
+// runningStep in one step. While the process is not running (a loaded
+// machine has descheduled it), neither is that goroutine, so the clock
+// stands still: a budget measured on it holds the shard to what it decides
+// (heartbeats, zombie verdicts, backoff) and the work it does, but not to
+// the machine's load. The shard and the fake gateway run on it (the fake
+// timeScale times faster), so their timers stand still with it.
+func newRunningClock(t testing.TB) *fakeClock {
+	c := newFakeClock()
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-tick.C:
+			case <-stop:
+				return
+			}
+			now := time.Now()
+			c.Advance(min(now.Sub(last), runningStep))
+			last = now
+		}
+	}()
+	t.Cleanup(func() {
+		close(stop)
+		<-done
+	})
+	return c
+}
+
+// scaledFrom is c's time running timeScale times faster, for the fake.
+func scaledFrom(c *fakeClock) func() time.Time {
+	start := c.Now()
+	return func() time.Time { return start.Add(c.Now().Sub(start) * timeScale) }
+}
+
+// startOnClock runs a fake gateway and a shard on clock until the test
+// ends.
+func startOnClock(t testing.TB, clock *fakeClock, interval time.Duration, mod func(*shard.Config)) (*discordtest.Gateway, *env) {
+	t.Helper()
+	g := startGateway(t, interval, func(g *discordtest.Gateway) { g.Now = scaledFrom(clock) })
+	e := startShard(t, g, func(c *shard.Config) {
+		c.Clock = clock
+		c.Identify = &shard.LocalLimiter{Interval: 5 * time.Second / timeScale * 6 / 5, Clock: clock}
+		if mod != nil {
+			mod(c)
+		}
+	})
+	return g, e
+}
