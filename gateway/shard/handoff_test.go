@@ -3,6 +3,8 @@ package shard_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -106,5 +108,60 @@ func TestManagerHandOffErrors(t *testing.T) {
 	}
 	if _, err := m.Adopt(ctx, 1, gateway.Session{}); !errors.Is(err, shard.ErrNotRunning) {
 		t.Errorf("Adopt after Run: %v", err)
+	}
+}
+
+// A handoff while the shard's connection is still upgrading (a handoff
+// racing a reconnect) hands the session over at once: no close frame can
+// go out before the upgrade, so there is no reply to wait for. The shard
+// used to wait its full second for one, deaf all along.
+func TestHandOffDuringUpgrade(t *testing.T) {
+	leaktest.Check(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted, gone := make(chan struct{}), make(chan struct{})
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		close(accepted)
+		io.Copy(io.Discard, nc) // the upgrade request; never answered
+		close(gone)
+	}()
+	url := "ws://" + ln.Addr().String()
+	sess := gateway.Session{ID: "s", Seq: 7, ResumeURL: url}
+	s, err := shard.New(shard.Config{Gateway: gatewayConfig(url), Session: sess})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(context.Background()) }()
+	select {
+	case <-accepted:
+	case <-time.After(patience):
+		t.Fatal("the shard never connected")
+	}
+	start := time.Now()
+	got, err := s.HandOff(ctxT(t, patience))
+	// The wait for a close reply is a second of wall time: a handoff that
+	// took that long waited for it.
+	if took := time.Since(start); took >= time.Second {
+		t.Errorf("HandOff took %v: it waited for a reply to a close frame it could not send", took)
+	}
+	if err != nil || got != sess {
+		t.Fatalf("HandOff: %+v, %v; want %+v", got, err, sess)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	select {
+	case <-gone:
+	case <-time.After(patience):
+		t.Fatal("the connection stayed open after the handoff")
 	}
 }

@@ -263,7 +263,13 @@ func (l *link) write(b []byte) error {
 func (l *link) closeWith(code gateway.CloseCode, reason string) {
 	s := l.s
 	s.conn.Close(code, reason)
-	if l.flush() != nil {
+	b := s.conn.Output()
+	if len(b) == 0 {
+		// The upgrade had not completed, so no close frame went out
+		// and no reply will come.
+		return
+	}
+	if l.write(b) != nil {
 		return
 	}
 	// The wait for the peer is socket I/O: wall clock, not Config.Clock,
