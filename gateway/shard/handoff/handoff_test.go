@@ -299,6 +299,15 @@ func TestTakeOverRacingFaults(t *testing.T) {
 				clients[i] = dial(t, serve(t, srcs[i]))
 			}
 
+			// Every session a fault ends takes an IDENTIFY, up to the
+			// last one's after the faults stop: the fake's clock jumps
+			// past its 5 s identify rule every few ms until the shards
+			// have settled, or it refuses them for 5 s, each refusal
+			// retried.
+			stopSkew := func() {}
+			if name == "invalid_session_false" {
+				stopSkew = skewOn(t, w)
+			}
 			quit, faulted := make(chan struct{}), make(chan struct{})
 			var landed atomic.Int64
 			go func() {
@@ -308,9 +317,6 @@ func TestTakeOverRacingFaults(t *testing.T) {
 					case <-quit:
 						return
 					case <-time.After(3 * time.Millisecond):
-					}
-					if name == "invalid_session_false" {
-						w.skew.Add(int64(6 * time.Second))
 					}
 					if fault(w.g, i%shards) == nil {
 						landed.Add(1)
@@ -359,6 +365,7 @@ func TestTakeOverRacingFaults(t *testing.T) {
 			}
 			stop()
 			w.settle(t)
+			stopSkew()
 			sessions := w.check(t)
 			total := 0
 			for _, s := range sessions {
@@ -381,6 +388,29 @@ func TestTakeOverRacingFaults(t *testing.T) {
 			t.Logf("%s: %d IDENTIFYs (%d after the first generation's)", name, ids, ids-shards)
 		})
 	}
+}
+
+// skewOn moves the world's fake clock 6 s on every 3 ms until the
+// returned stop (or the test's end).
+func skewOn(t *testing.T, w *world) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(3 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+				w.skew.Add(int64(6 * time.Second))
+			}
+		}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { close(quit); <-done }) }
+	t.Cleanup(stop)
+	return stop
 }
 
 // A Source without its Manager cannot serve: Register says so with

@@ -162,6 +162,11 @@ func (w *world) settle(t *testing.T) {
 	t.Helper()
 	want := map[int]int64{}
 	for sh := range w.shards {
+		// A shard whose session a fault just ended (INVALID_SESSION
+		// d:false) can still report ready: wait for its new one.
+		if _, err := w.g.WaitSession(ctxT(t, 15*time.Second), sh); err != nil {
+			t.Fatalf("shard %d: no session: %v", sh, err)
+		}
 		seq, err := w.g.Dispatch(sh, "MARKER", map[string]int{})
 		if err != nil {
 			t.Fatalf("shard %d: %v", sh, err)
