@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"sync"
@@ -54,7 +56,7 @@ func startNATSProcess(t testing.TB) (*process, string) {
 func startMember(t testing.TB, fakeURL, natsURL, name, journal string, args ...string) *bot {
 	t.Helper()
 	return startBot(t, fakeURL, append([]string{"--nats", natsURL, "--fleet", "f", "--cluster", name,
-		"--lease-ttl", "1s", "--journal", journal}, args...)...)
+		"--lease-ttl", "1s", "-v", "--journal", journal}, args...)...)
 }
 
 // kill9 kills the process outright, as a crash would.
@@ -93,6 +95,38 @@ func waitFleet(t testing.TB, shards int, what string, members ...*bot) map[int]i
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// gatewayHistory reads the fake's /_fake/sent: per shard, the IDENTIFYs
+// and RESUMEs in the order received, each with its connection (and a
+// RESUME's session and seq), to tell which process did what when the
+// IDENTIFY count is off.
+func gatewayHistory(t testing.TB, fakeURL string) map[int]string {
+	t.Helper()
+	var sent struct {
+		Gateway []struct {
+			Conn  int             `json:"conn"`
+			Shard int             `json:"shard"`
+			Op    int             `json:"op"`
+			D     json.RawMessage `json:"d"`
+		} `json:"gateway"`
+	}
+	getJSON(t, fakeURL+"/_fake/sent", &sent)
+	out := map[int]string{}
+	for _, p := range sent.Gateway {
+		switch p.Op {
+		case 2:
+			out[p.Shard] += fmt.Sprintf(" conn%d:IDENTIFY", p.Conn)
+		case 6:
+			var d struct {
+				Session string `json:"session_id"`
+				Seq     int64  `json:"seq"`
+			}
+			json.Unmarshal(p.D, &d)
+			out[p.Shard] += fmt.Sprintf(" conn%d:RESUME(%s@%d)", p.Conn, d.Session, d.Seq)
+		}
+	}
+	return out
 }
 
 // journalCount is the journal's account per shard up to the markers.
@@ -171,9 +205,16 @@ func TestFleetProcesses(t *testing.T) {
 	b := startMember(t, fake, natsURL, "b", journal)
 	c := startMember(t, fake, natsURL, "c", journal)
 	waitFleet(t, shards, "three members", a, b, c)
+	members := []*bot{a, b, c}
 	identifies := func(when string) {
 		t.Helper()
 		if n, _ := fakeSent(t, fake); n != shards {
+			for sh, h := range gatewayHistory(t, fake) {
+				t.Logf("shard %d: %s", sh, h)
+			}
+			for _, m := range members {
+				t.Logf("member pid %d:\n%s", m.Pid(), m.Output())
+			}
 			t.Fatalf("%s: %d IDENTIFYs, want the first %d only", when, n, shards)
 		}
 	}
@@ -211,6 +252,7 @@ func TestFleetProcesses(t *testing.T) {
 	// Two members with dedupe join, and the one left is killed.
 	d := startMember(t, fake, natsURL, "d", journal, "--dedupe")
 	e := startMember(t, fake, natsURL, "e", journal, "--dedupe")
+	members = append(members, d, e)
 	waitFleet(t, shards, "after d and e joined", c, d, e)
 	before := countJournal(t, journal, markers)
 	c.kill9(t)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/gateway/shard"
 	"github.com/ipcord/ipcord/internal/leaktest"
+	"github.com/ipcord/ipcord/internal/syncbuf"
 )
 
 // HandOff lets the handler finish the event in hand with a live context,
@@ -75,6 +79,78 @@ func TestShardHandOffDrains(t *testing.T) {
 		t.Errorf("the fake's session: %+v %v", si, ok)
 	}
 }
+
+// A HandOff that comes while an IDENTIFY awaits its READY waits until the
+// handler has handled READY: stopping at once would lose the session that
+// IDENTIFY starts (and the IDENTIFY spent) to both processes, as when a
+// fleet pulls a shard its first member has just claimed, and a session
+// with nothing handled cannot be resumed. The session HandOff returns is
+// that READY's, and a successor resumes it without an IDENTIFY.
+func TestShardHandOffWaitsForReady(t *testing.T) {
+	leaktest.Check(t)
+	starts := &heldStarts{arrived: make(chan struct{}), release: make(chan struct{})}
+	g := startGateway(t, discordInterval, func(g *discordtest.Gateway) { g.SessionStarts = starts })
+	t.Cleanup(starts.letGo) // before the fake closes: it waits with the fake's lock held
+	var logs syncbuf.Buffer
+	e := startShard(t, g, func(c *shard.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	select {
+	case <-starts.arrived: // the IDENTIFY is in; READY is held back
+	case <-time.After(10 * time.Second):
+		t.Fatal("no IDENTIFY")
+	}
+	type result struct {
+		sess gateway.Session
+		err  error
+	}
+	out := make(chan result, 1)
+	go func() {
+		sess, err := e.s.HandOff(ctxT(t, 10*time.Second))
+		out <- result{sess, err}
+	}()
+	poll(t, 10*time.Second, "the HandOff to wait for READY", func() bool {
+		select {
+		case r := <-out:
+			t.Fatalf("HandOff returned %+v, %v before READY", r.sess, r.err)
+		default:
+		}
+		return strings.Contains(logs.String(), "handoff waits for the READY")
+	})
+	starts.letGo()
+	r := <-out
+	si, ok := g.Session(0)
+	if r.err != nil || !r.sess.Valid() || !ok || r.sess.ID != si.ID {
+		t.Fatalf("HandOff: %+v, %v; the fake's session %+v %v", r.sess, r.err, si, ok)
+	}
+	// READY was handled before the stop: a RESUME from seq 0 would have
+	// the fake replay it, which no client takes.
+	if r.sess.Seq < 1 || count(e.rec.snapshot(), "READY") != 1 {
+		t.Fatalf("HandOff exported seq %d; handled %s", r.sess.Seq, summary(e.rec.snapshot()))
+	}
+	next := startShard(t, g, func(c *shard.Config) { c.Session = r.sess })
+	next.rec.wait(t, 10*time.Second, "RESUMED", func(evs []shard.Event) bool { return count(evs, "RESUMED") == 1 })
+	if n := identifies(g); n != 1 {
+		t.Errorf("%d IDENTIFYs, want the first one only", n)
+	}
+}
+
+// heldStarts holds the fake's first IDENTIFY (and the fake with it) until
+// letGo.
+type heldStarts struct {
+	arrived, release chan struct{}
+	first, once      sync.Once
+}
+
+func (h *heldStarts) ConsumeSessionStart() bool {
+	h.first.Do(func() {
+		close(h.arrived)
+		<-h.release
+	})
+	return true
+}
+
+func (h *heldStarts) letGo() { h.once.Do(func() { close(h.release) }) }
 
 // HandOff and Adopt refuse what cannot be done, with typed errors.
 func TestManagerHandOffErrors(t *testing.T) {

@@ -38,6 +38,11 @@ func (s *Shard) loop(ctx context.Context) error {
 		if out.stop {
 			return out.err
 		}
+		if l.deferred != nil {
+			// The handoff waited for a READY that never came: stop now.
+			s.stopReq = *l.deferred
+			return nil
+		}
 		if s.conn.DecompressFailures() >= s.cfg.MaxDecompressFailures {
 			s.log.Warn("shard: giving up: compressed stream undecodable on consecutive connections", "count", s.conn.DecompressFailures())
 			return ErrDecompressFailures
@@ -88,14 +93,19 @@ type link struct {
 	// held is a chunk read while reading was paused: it goes to the Conn
 	// (and is acknowledged) once the Conn has given every event it holds,
 	// so those keep the time of the read that brought them.
-	held      chunk
-	holding   bool
-	readAt    time.Time // when the chunk the Conn is reading now was read
-	hello     bool
-	helloBy   time.Time
-	interval  time.Duration
-	gotGoing  bool // READY or RESUMED arrived
-	identAt   time.Time
+	held     chunk
+	holding  bool
+	readAt   time.Time // when the chunk the Conn is reading now was read
+	hello    bool
+	helloBy  time.Time
+	interval time.Duration
+	gotGoing bool // READY or RESUMED arrived
+	identAt  time.Time
+	// deferred is a HandOff that came while an IDENTIFY awaited its
+	// READY: stopping then would lose the session it starts (and the
+	// IDENTIFY spent) to both processes, so the stop waits until the
+	// handler has handled READY (see readyPending).
+	deferred  *closeReq
 	acquiring bool
 	slot      chan slotResult
 	release   func(error)
@@ -157,19 +167,29 @@ func (l *link) run(ctx context.Context) (out outcome) {
 		if out, done := l.process(cctx); done {
 			return out
 		}
+		var drained, progress <-chan struct{}
+		if l.deferred != nil {
+			if !l.readyPending() {
+				return l.stop(*l.deferred)
+			}
+			drained, progress = l.deferred.drain.Done(), s.progress
+		}
 		timer.ResetAt(l.wake(clock.Now()))
 		select {
 		case <-ctx.Done():
 			l.closeWith(4000, "shutting down")
 			return outcome{err: ctx.Err(), stop: true}
 		case req := <-s.closeCh:
-			s.stopReq = req
-			code := gateway.CloseCode(4000)
-			if req.end {
-				code = 1000
+			if req.drain != nil && l.readyPending() {
+				s.log.Debug("shard: handoff waits for the READY of the IDENTIFY sent")
+				l.deferred = &req
+				s.watchHandled.Store(true)
+				continue
 			}
-			l.closeWith(code, "closing")
-			return outcome{stop: true}
+			return l.stop(req)
+		case <-drained:
+			return l.stop(*l.deferred)
+		case <-progress:
 		case c := <-l.r.chunks:
 			l.read()
 			if c.err == nil && s.paused {
@@ -212,6 +232,34 @@ func (l *link) run(ctx context.Context) (out outcome) {
 func (l *link) receive(c chunk) {
 	l.s.conn.Receive(c.bytes())
 	l.readAt = c.at
+}
+
+// readyPending reports whether the session this connection's IDENTIFY
+// starts has no event handled yet (READY awaited, or queued): a handoff
+// then would leave a session nobody can resume, since a RESUME from seq 0
+// replays a READY.
+func (l *link) readyPending() bool {
+	if l.identAt.IsZero() {
+		return false
+	}
+	if !l.gotGoing {
+		return true
+	}
+	s := l.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.handled.ID != s.session
+}
+
+// stop ends the connection for a Close or HandOff.
+func (l *link) stop(req closeReq) outcome {
+	l.s.stopReq = req
+	code := gateway.CloseCode(4000)
+	if req.end {
+		code = 1000
+	}
+	l.closeWith(code, "closing")
+	return outcome{stop: true}
 }
 
 // read notes that bytes arrived, for the housekeeping timer.

@@ -233,13 +233,7 @@ func TestManagerRespectsDailyBudget(t *testing.T) {
 		}
 		return false
 	})
-	idents := 0
-	for _, r := range g.Received() {
-		if r.Op == 2 {
-			idents++
-		}
-	}
-	if idents != 1 {
+	if idents := identifies(g); idents != 1 {
 		t.Fatalf("%d IDENTIFYs with a budget of 1", idents)
 	}
 	st := m.Status()
@@ -321,13 +315,7 @@ func TestManagerHandsOverSessions(t *testing.T) {
 			t.Fatalf("second run got %s, want RESUMED", name)
 		}
 	}
-	idents := 0
-	for _, r := range g.Received() {
-		if r.Op == 2 {
-			idents++
-		}
-	}
-	if idents != 2 {
+	if idents := identifies(g); idents != 2 {
 		t.Fatalf("%d IDENTIFYs in all, want the first run's 2", idents)
 	}
 }

@@ -35,6 +35,10 @@ type Shard struct {
 	// RESUMED).
 	going     chan struct{}
 	goingOnce sync.Once
+	// progress wakes the loop when the handler finished an event, while
+	// watchHandled is set (a HandOff waits for READY to be handled).
+	progress     chan struct{}
+	watchHandled atomic.Bool
 
 	// Owned by the loop goroutine.
 	pending *queued    // an event taken from the Conn that did not fit the queue
@@ -73,7 +77,7 @@ func New(cfg Config) (*Shard, error) {
 		log:  c.Logger.With("shard", c.Gateway.ShardID),
 		q:    newQueue(c.QueueEvents, c.QueueBytes),
 		done: make(chan struct{}), sendCh: make(chan *sendReq), closeCh: make(chan closeReq),
-		going: make(chan struct{}),
+		going: make(chan struct{}), progress: make(chan struct{}, 1),
 	}
 	s.status.ID = s.id
 	s.handled = c.Session
@@ -171,6 +175,12 @@ func (s *Shard) handle(pctx, hctx context.Context) {
 			s.handled.Seq = it.ev.Seq
 		}
 		s.mu.Unlock()
+		if s.watchHandled.Load() {
+			select {
+			case s.progress <- struct{}{}:
+			default:
+			}
+		}
 	}
 }
 

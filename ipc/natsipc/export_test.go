@@ -6,3 +6,7 @@ func BroadcastBacklog(n *Node) (queued int, received int64) {
 	d, _ := n.bcastSub.Delivered()
 	return len(n.bcastCh), d
 }
+
+// PauseRenewals stops (or restarts) f's lease renewals, as a member
+// starved of CPU or cut from NATS would see them stop.
+func PauseRenewals(f *Fleet, paused bool) { f.renewPaused.Store(paused) }

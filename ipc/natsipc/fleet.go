@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -52,7 +53,10 @@ type FleetConfig struct {
 	Import func(shard int, state json.RawMessage)
 	// LeaseTTL is how long a member's lease on a shard outlives the
 	// member: a member killed without a goodbye loses its shards to the
-	// others after it. Default 3 s.
+	// others after it. Leases are renewed every LeaseTTL/5; a member
+	// whose renewals fail or lag (NATS unreachable, the process starved
+	// of CPU) stops a shard 3/4 LeaseTTL after the last renewal it sent,
+	// before another member can take it (see Holds). Default 3 s.
 	LeaseTTL time.Duration
 	// CheckpointInterval and CheckpointEvents bound how far a checkpoint
 	// lags behind the events handled: a crash repeats at most those
@@ -92,11 +96,17 @@ type Fleet struct {
 	log    *slog.Logger
 
 	mu      sync.Mutex
-	revs    map[int]uint64          // lease revisions held
+	held    map[int]lease           // leases held, with their fence deadlines
+	fenced  map[int]bool            // shards to stop: their lease is past its deadline
 	saved   map[int]gateway.Session // last checkpointed session per shard
 	events  int                     // events handled since the last checkpoint
 	kick    chan struct{}
 	leaving bool
+
+	saveMu      sync.Mutex     // one checkpoint write at a time
+	wg          sync.WaitGroup // checkpoints waiting for a shard to be READY
+	fenceWake   chan struct{}
+	renewPaused atomic.Bool // tests: renewals stop, as in a member starved of CPU
 }
 
 // NewFleet creates (or opens) the fleet's buckets.
@@ -120,7 +130,11 @@ func NewFleet(ctx context.Context, cfg FleetConfig) (*Fleet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: JetStream: %w", ErrFleet, err)
 	}
-	f := &Fleet{cfg: cfg, me: cfg.Node.cfg.Cluster, log: cfg.Logger, revs: map[int]uint64{}, saved: map[int]gateway.Session{}, kick: make(chan struct{}, 1)}
+	f := &Fleet{
+		cfg: cfg, me: cfg.Node.cfg.Cluster, log: cfg.Logger,
+		held: map[int]lease{}, fenced: map[int]bool{}, saved: map[int]gateway.Session{},
+		kick: make(chan struct{}, 1), fenceWake: make(chan struct{}, 1),
+	}
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)
 	}
@@ -175,23 +189,36 @@ func (f *Fleet) Leave(ctx context.Context) error {
 // stop left it, then frees its lease; it returns how many it stopped.
 func (f *Fleet) park(ctx context.Context) (n int) {
 	for _, id := range f.cfg.Manager.Shards() {
+		// The lease is taken out of the renewals first: what follows is
+		// written only while it is still good.
+		f.mu.Lock()
+		l, ok := f.held[id]
+		delete(f.held, id)
+		f.mu.Unlock()
 		sess, err := f.cfg.Manager.HandOff(ctx, id)
 		if err != nil {
+			// Still running here: back to the renewals (and the fence).
+			if ok {
+				f.mu.Lock()
+				f.held[id] = l
+				f.mu.Unlock()
+			}
 			f.log.Warn("natsipc: fleet: stopping a shard nobody took", "shard", id, "err", err)
 			continue
 		}
-		if err := f.save(ctx, id, sess); err != nil {
+		n++
+		if !ok || !time.Now().Before(l.until) {
+			f.log.Warn("natsipc: fleet: stopped a shard whose lease had lapsed; the next member resumes it from its last checkpoint", "shard", id)
+			continue
+		}
+		f.saveMu.Lock()
+		err = f.save(ctx, id, sess)
+		f.saveMu.Unlock()
+		if err != nil {
 			f.log.Warn("natsipc: fleet: checkpointing a shard nobody took", "shard", id, "err", err)
 		}
-		f.mu.Lock()
-		rev, ok := f.revs[id]
-		delete(f.revs, id)
-		f.mu.Unlock()
-		if ok {
-			f.leases.Delete(ctx, leaseKey(id), jetstream.LastRevision(rev))
-		}
+		f.leases.Delete(ctx, leaseKey(id), jetstream.LastRevision(l.rev))
 		f.log.Info("natsipc: fleet: left a shard checkpointed for the next member", "shard", id, "seq", sess.Seq)
-		n++
 	}
 	return n
 }
@@ -227,10 +254,22 @@ func (f *Fleet) leave(ctx context.Context) error {
 
 // Run keeps the leases, the checkpoints and the balance until ctx ends.
 func (f *Fleet) Run(ctx context.Context) error {
+	// The balance waits on handoffs, and a pulled shard may wait seconds
+	// for an IDENTIFY slot or for its giver's handler: leases and
+	// checkpoints are kept on goroutines of their own, so that a slow
+	// pull never lets the lease of a shard held here lapse (another
+	// member would then run it too) nor leave a new session
+	// uncheckpointed (a crash would cost an IDENTIFY).
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer f.wg.Wait()
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Go(func() { f.keep(lctx) })
+	wg.Go(func() { f.fence(lctx) })
+	wg.Go(func() { f.checkpoints(lctx) })
 	tick := time.NewTicker(f.cfg.LeaseTTL / 4)
 	defer tick.Stop()
-	ckpt := time.NewTicker(f.cfg.CheckpointInterval)
-	defer ckpt.Stop()
 	// A member announcing its leave is answered at once, not at the next
 	// tick: its shards are pulled while it waits.
 	var leaving <-chan jetstream.KeyValueEntry
@@ -254,12 +293,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 				f.balance(ctx)
 			}
 		case <-tick.C:
-			f.refresh(ctx)
 			f.balance(ctx)
-		case <-ckpt.C:
-			f.checkpoint(ctx)
-		case <-f.kick:
-			f.checkpoint(ctx)
 		}
 	}
 }

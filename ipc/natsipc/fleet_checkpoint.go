@@ -3,6 +3,7 @@ package natsipc
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/ipcord/ipcord/gateway"
 )
@@ -44,6 +45,22 @@ func (f *Fleet) dedupe(ctx context.Context, id int, sess *gateway.Session) (int6
 	return skipped, nil
 }
 
+// checkpoints checkpoints the shards held every CheckpointInterval, and
+// within CheckpointEvents events, until ctx ends.
+func (f *Fleet) checkpoints(ctx context.Context) {
+	t := time.NewTicker(f.cfg.CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-f.kick:
+		}
+		f.checkpoint(ctx)
+	}
+}
+
 // checkpoint saves the sessions of the shards held that moved on.
 func (f *Fleet) checkpoint(ctx context.Context) {
 	f.mu.Lock()
@@ -54,16 +71,31 @@ func (f *Fleet) checkpoint(ctx context.Context) {
 	}
 }
 
+// checkpointOne saves shard id's session if it moved on since the last
+// checkpoint and this member's lease on id is current. The session is read
+// before the lease is checked: every event it counts was handled before
+// the fence deadline, so an event a fenced handler dropped is never
+// counted as handled.
 func (f *Fleet) checkpointOne(ctx context.Context, id int) {
+	// Checkpoints come from the checkpoint loop, a pull and a leave at
+	// once: one at a time, each reading the session it writes, so none
+	// overwrites a later one.
+	f.saveMu.Lock()
+	defer f.saveMu.Unlock()
 	s := f.cfg.Manager.Shard(id)
 	if s == nil {
 		return
 	}
 	sess := s.Session()
+	if !f.leased(id) {
+		return
+	}
 	f.mu.Lock()
 	same := f.saved[id] == sess
 	f.mu.Unlock()
-	if same || !sess.Valid() {
+	// A session none of whose events was handled yet is not written: a
+	// RESUME from seq 0 would replay READY, which no client takes.
+	if same || !sess.Valid() || sess.Seq == 0 {
 		return
 	}
 	if err := f.save(ctx, id, sess); err != nil {

@@ -6,52 +6,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/ipcord/ipcord/gateway/shard"
 	"github.com/ipcord/ipcord/gateway/shard/handoff"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Which member holds which shard: a lease per shard in the leases bucket,
-// renewed while held; balance claims the free ones and pulls shards from
-// members above their share, by handoff.
+// renewed while held (fleet_lease.go); balance claims the free ones and
+// pulls shards from members above their share, by handoff.
 
 // leaseKey is shard id's key in the lease and checkpoint buckets.
 func leaseKey(id int) string { return "shard." + strconv.Itoa(id) }
-
-// refresh renews the leases of the shards held (or lent, until the
-// successor commits); a lease lost means another member took the shard,
-// which must then stop here.
-func (f *Fleet) refresh(ctx context.Context) {
-	keep := slices.Concat(f.cfg.Manager.Shards(), f.cfg.Source.Lent())
-	f.mu.Lock()
-	revs := make(map[int]uint64, len(keep))
-	for _, id := range keep {
-		if r, ok := f.revs[id]; ok {
-			revs[id] = r
-		}
-	}
-	f.mu.Unlock()
-	for id, rev := range revs {
-		next, err := f.leases.Update(ctx, leaseKey(id), []byte(f.me), rev)
-		if err != nil {
-			f.mu.Lock()
-			delete(f.revs, id)
-			f.mu.Unlock()
-			// A shard that moved by handoff meanwhile has its new
-			// owner's lease; one still running here must stop, since
-			// another member may resume it.
-			if f.cfg.Manager.Shard(id) != nil && ctx.Err() == nil {
-				f.log.Warn("natsipc: fleet: lease lost; stopping the shard", "shard", id, "err", err)
-				f.checkpointOne(ctx, id)
-				f.cfg.Manager.HandOff(ctx, id)
-			}
-			continue
-		}
-		f.mu.Lock()
-		f.revs[id] = next
-		f.mu.Unlock()
-	}
-}
 
 // members returns the members taking shards (not leaving), sorted.
 func (f *Fleet) members(ctx context.Context) []string {
@@ -165,13 +132,12 @@ func (f *Fleet) orphan(ctx context.Context, id int) bool {
 // claim leases a free shard and resumes it from its checkpoint (or
 // identifies it when it has none).
 func (f *Fleet) claim(ctx context.Context, id int) bool {
+	sent := time.Now()
 	rev, err := f.leases.Create(ctx, leaseKey(id), []byte(f.me))
 	if err != nil {
 		return false
 	}
-	f.mu.Lock()
-	f.revs[id] = rev
-	f.mu.Unlock()
+	drop := func() { f.leases.Delete(ctx, leaseKey(id), jetstream.LastRevision(rev)) }
 	var cp checkpoint
 	if e, err := f.ckpts.Get(ctx, leaseKey(id)); err == nil {
 		json.Unmarshal(e.Value(), &cp)
@@ -179,38 +145,69 @@ func (f *Fleet) claim(ctx context.Context, id int) bool {
 	skipped, err := f.dedupe(ctx, id, &cp.Session)
 	if err != nil {
 		f.log.Warn("natsipc: fleet: reading the mark of a free shard; leaving it for a later try", "shard", id, "err", err)
-		f.leases.Delete(ctx, leaseKey(id), jetstream.LastRevision(rev))
+		drop()
 		return false
 	}
 	a, err := f.cfg.Manager.Adopt(ctx, id, cp.Session)
 	if err != nil {
 		f.log.Warn("natsipc: fleet: adopting a free shard", "shard", id, "err", err)
-		f.leases.Delete(ctx, leaseKey(id))
+		drop()
 		return false
 	}
+	// Held from the Create's send: the fence deadline counts from there.
+	f.hold(id, rev, sent)
 	if f.cfg.Import != nil && cp.State != nil {
 		f.cfg.Import(id, cp.State)
 	}
 	a.Deliver()
 	f.log.Info("natsipc: fleet: took a free shard", "shard", id, "from_seq", cp.Session.Seq, "session", cp.Session.Valid(), "skipped", skipped)
+	f.wg.Go(func() { f.checkpointFirst(ctx, a) })
 	return true
 }
 
-// pull takes shard id from member m by handoff, then its lease.
+// checkpointFirst checkpoints an adopted shard as soon as its handler has
+// handled an event of its session, not at the next interval: a new
+// session (from IDENTIFY) is known to nobody else, and a crash before its
+// first checkpoint would cost an IDENTIFY more.
+func (f *Fleet) checkpointFirst(ctx context.Context, a *shard.Adoption) {
+	if a.Wait(ctx) != nil {
+		return
+	}
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for a.Shard().Session().Seq == 0 {
+		if a.Shard().Status().State == shard.StateStopped {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+	f.checkpointOne(ctx, a.Shard().ID())
+}
+
+// pull takes shard id from member m by handoff. The lease moves once m
+// has let go and before the first event reaches the handler (a
+// compare-and-set: if another member took the lease meanwhile, it keeps
+// the shard), and the checkpoint is written then too, so that a crash
+// right after the move resumes from where m stopped.
 func (f *Fleet) pull(ctx context.Context, m string, id int) bool {
-	moved, err := handoff.TakeOver(ctx, f.cfg.Node.Cluster(m), f.cfg.Manager, &handoff.Options{Shards: []int{id}, Import: f.cfg.Import, Logger: f.cfg.Logger})
+	moved, err := handoff.TakeOver(ctx, f.cfg.Node.Cluster(m), f.cfg.Manager, &handoff.Options{
+		Shards: []int{id}, Logger: f.cfg.Logger,
+		Claim: func(ctx context.Context, id int) error { return f.takeLease(ctx, id, m) },
+		Import: func(id int, state json.RawMessage) {
+			if f.cfg.Import != nil {
+				f.cfg.Import(id, state)
+			}
+			f.checkpointOne(ctx, id)
+		},
+	})
 	if err != nil || len(moved) == 0 {
 		f.log.Debug("natsipc: fleet: pulling a shard", "shard", id, "from", m, "err", err)
 		return false
 	}
-	rev, err := f.leases.Put(ctx, leaseKey(id), []byte(f.me))
-	if err != nil {
-		f.log.Warn("natsipc: fleet: taking the lease of a shard moved here", "shard", id, "err", err)
-		return true
-	}
-	f.mu.Lock()
-	f.revs[id] = rev
-	f.mu.Unlock()
 	f.log.Info("natsipc: fleet: took a shard by handoff", "shard", id, "from", m, "deaf", moved[0].Deaf)
 	return true
 }

@@ -2,10 +2,13 @@ package natsipc_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 	"github.com/ipcord/ipcord/internal/leaktest"
 	"github.com/ipcord/ipcord/ipc"
 	"github.com/ipcord/ipcord/ipc/natsipc"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // fleetWorld is a fake Discord, a nats-server, and the journal of every
@@ -30,10 +34,24 @@ type fleetWorld struct {
 	// marks, the world is the Marks, marking each event with its effect.
 	marks  *natsipc.KVMarks
 	dedupe bool
+	// ckpt, when set, is every member's checkpoint interval, in time and
+	// events.
+	ckpt int
+	// stall, when set before the members join, runs in every handler
+	// once the event is journaled.
+	stall func(member string, ev shard.Event)
 
 	mu      sync.Mutex
 	handled map[int][]int64
 	last    map[int]natsipc.Mark
+	order   []handling // every event handled, in order
+}
+
+// handling is one event as handled, and by which member.
+type handling struct {
+	member string
+	shard  int
+	seq    int64
 }
 
 // Handled implements natsipc.Marks from the journal: the mark is written
@@ -95,6 +113,7 @@ func (w *fleetWorld) join(t *testing.T, name string) *member {
 			Handler: func(ctx context.Context, ev shard.Event) {
 				w.mu.Lock()
 				w.handled[ev.Shard] = append(w.handled[ev.Shard], ev.Seq)
+				w.order = append(w.order, handling{name, ev.Shard, ev.Seq})
 				if w.last != nil {
 					w.last[ev.Shard] = natsipc.Mark{Session: ev.Session, Seq: ev.Seq}
 				}
@@ -104,6 +123,9 @@ func (w *fleetWorld) join(t *testing.T, name string) *member {
 				}
 				if mb.fleet != nil {
 					mb.fleet.Handled()
+				}
+				if w.stall != nil {
+					w.stall(name, ev)
 				}
 			},
 		},
@@ -117,11 +139,18 @@ func (w *fleetWorld) join(t *testing.T, name string) *member {
 	if err := src.Register(r); err != nil {
 		t.Fatal(err)
 	}
-	node, err := natsipc.New(nc, fast(name, r))
+	// Heartbeats slower than fast's: a member the race detector and a
+	// busy machine delay is not taken for gone, and its shards pulled.
+	cfg := fast(name, r)
+	cfg.Heartbeat, cfg.HeartbeatMisses = 100*time.Millisecond, 5
+	node, err := natsipc.New(nc, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fc := natsipc.FleetConfig{Name: "test", Node: node, Manager: m, Source: src, LeaseTTL: time.Second}
+	if w.ckpt > 0 {
+		fc.CheckpointInterval, fc.CheckpointEvents = time.Duration(w.ckpt)*time.Hour, w.ckpt
+	}
 	switch {
 	case w.marks != nil:
 		fc.Marks = w.marks
@@ -380,6 +409,206 @@ func TestFleetDedupe(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A member whose lease renewals stop (as they do for a process starved of
+// CPU or cut from NATS, while its shard still runs) stops the shard before
+// its lease can lapse, so that the member taking the shard over is never
+// running it at the same time: the fake sees the holder close its own
+// connection (4000, a close Discord keeps the session for) instead of
+// dropping it for the taker's RESUME, no event is handled by the old
+// holder once the new one has handled any, nothing is lost and nothing
+// IDENTIFYs again.
+func TestFleetFencesLateRenewals(t *testing.T) {
+	leaktest.Check(t)
+	w := newFleetWorld(t, 1)
+	a := w.join(t, "a")
+	waitOwned(t, w, "one member", a)
+	b := w.join(t, "b") // one shard: a keeps it
+	stop := w.traffic(t)
+	w.waitHandled(t, a, 50)
+	natsipc.PauseRenewals(a.fleet, true)
+	paused := time.Now()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(a.m.Shards()) != 0 || len(b.m.Shards()) != 1 || b.m.Status()[0].State != shard.StateReady {
+		if time.Now().After(deadline) {
+			t.Fatalf("a runs %v, b runs %v", a.m.Shards(), b.m.Shards())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("b runs the shard %v after a's renewals stopped", time.Since(paused).Round(time.Millisecond))
+	w.waitHandled(t, b, w.handledBy(b)+50)
+	stop()
+	w.check(t)
+
+	// The taker's RESUME never found a's connection attached.
+	resumes, aConn := 0, 0
+	for _, r := range w.g.Received() {
+		switch r.Op {
+		case 2:
+			aConn = r.Conn
+		case 6:
+			resumes++
+		}
+	}
+	if resumes != 1 {
+		t.Errorf("%d RESUMEs, want b's one", resumes)
+	}
+	for _, c := range w.g.Connections() {
+		if c.Num == aConn && (c.ClientClose != 4000 || c.ServerClose != 0) {
+			t.Errorf("a's connection ended with client close %d, server close %d: want a's own 4000", c.ClientClose, c.ServerClose)
+		}
+	}
+	w.mu.Lock()
+	firstB := -1
+	for i, h := range w.order {
+		if h.member == "b" && firstB < 0 {
+			firstB = i
+		}
+		if h.member == "a" && firstB >= 0 {
+			t.Errorf("a handled seq %d after b handled seq %d", h.seq, w.order[firstB].seq)
+			break
+		}
+	}
+	w.mu.Unlock()
+	if n := w.identifies(); n != 1 {
+		t.Errorf("%d IDENTIFYs, want 1", n)
+	}
+}
+
+// A shard that arrives at a member is checkpointed at once, not at the
+// next interval: by handoff, where the giver stopped, before its first
+// event here; from an IDENTIFY, once READY is handled. A member that dies
+// right after either leaves a checkpoint to resume from, so no IDENTIFY is
+// spent again. (The intervals here are hours long: only those first
+// checkpoints exist.)
+func TestFleetCheckpointsArrivals(t *testing.T) {
+	leaktest.Check(t)
+	const shards = 2
+	w := newFleetWorld(t, shards)
+	w.ckpt = 1 << 20
+	a := w.join(t, "a")
+	waitOwned(t, w, "a alone", a)
+	b := w.join(t, "b")
+	waitOwned(t, w, "b took its share by handoff", a, b)
+	stop := w.traffic(t)
+	w.waitHandled(t, b, w.handledBy(b)+20)
+	b.crash()
+	waitOwned(t, w, "after b died", a)
+	w.waitHandled(t, a, w.handledBy(a)+20)
+	a.crash()
+	c := w.join(t, "c")
+	waitOwned(t, w, "after a died", c)
+	stop()
+	w.check(t)
+	if n := w.identifies(); n != shards {
+		t.Errorf("%d IDENTIFYs, want the first %d only", n, shards)
+	}
+}
+
+// A member slow to pull a shard (its giver's handler is busy with an
+// event for several lease TTLs, as a pull waiting for an IDENTIFY slot
+// is) keeps renewing and checkpointing the shard it already holds: no
+// other member takes that shard meanwhile (it would run it at the same
+// time, or, had it no checkpoint, IDENTIFY it again) and its checkpoint
+// follows its events.
+func TestFleetSlowPullKeepsLeases(t *testing.T) {
+	leaktest.Check(t)
+	const shards = 4
+	w := newFleetWorld(t, shards)
+	var armed atomic.Bool
+	stalled, release := make(chan struct{}), make(chan struct{})
+	var stallOnce, releaseOnce sync.Once
+	letGo := func() { releaseOnce.Do(func() { close(release) }) }
+	w.stall = func(member string, ev shard.Event) {
+		if member == "a" && ev.Shard == 2 && armed.Load() {
+			stallOnce.Do(func() {
+				close(stalled)
+				<-release
+			})
+		}
+	}
+	a := w.join(t, "a")
+	waitOwned(t, w, "a alone", a)
+	stop := w.traffic(t)
+	kv := checkpoints(t, w)
+	for deadline := time.Now().Add(20 * time.Second); checkpointSeq(t, kv, 3) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a never checkpointed shard 3")
+		}
+	}
+	armed.Store(true)
+	select {
+	case <-stalled: // a's handler is busy with an event of shard 2
+	case <-time.After(10 * time.Second):
+		t.Fatal("shard 2 handled nothing")
+	}
+	// b takes its two shards from a, highest first: 3 moves at once, 2
+	// waits for a's handler.
+	b := w.join(t, "b")
+	t.Cleanup(letGo) // before the members stop: they wait for the handler
+	deadline := time.Now().Add(20 * time.Second)
+	for !slices.Contains(b.m.Shards(), 3) || b.m.Shard(3).Status().State != shard.StateReady {
+		if time.Now().After(deadline) {
+			t.Fatalf("b runs %v", b.m.Shards())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	first := checkpointSeq(t, kv, 3)
+	// Four lease TTLs while b waits on the pull of shard 2.
+	for end := time.Now().Add(4 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if slices.Contains(a.m.Shards(), 3) {
+			t.Fatal("a runs shard 3 again while b runs it")
+		}
+		if !slices.Contains(b.m.Shards(), 3) {
+			t.Fatal("b stopped shard 3")
+		}
+	}
+	if last := checkpointSeq(t, kv, 3); last <= first {
+		t.Errorf("shard 3's checkpoint stayed at seq %d while b handled its events", last)
+	}
+	letGo()
+	waitOwned(t, w, "a and b", a, b)
+	stop()
+	if r := w.check(t); len(r) != 0 {
+		t.Errorf("repeats: %v", r)
+	}
+	if n := w.identifies(); n != shards {
+		t.Errorf("%d IDENTIFYs, want the first %d only", n, shards)
+	}
+}
+
+// checkpoints opens the fleet's checkpoint bucket.
+func checkpoints(t *testing.T, w *fleetWorld) jetstream.KeyValue {
+	t.Helper()
+	js, err := jetstream.New(connect(t, w.url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctxT(t, 10*time.Second), "ipcord_ckpt_test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
+}
+
+// checkpointSeq reads the seq of shard id's checkpoint, 0 if it has none.
+func checkpointSeq(t *testing.T, kv jetstream.KeyValue, id int) int64 {
+	t.Helper()
+	e, err := kv.Get(ctxT(t, 10*time.Second), fmt.Sprintf("shard.%d", id))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cp struct {
+		Session gateway.Session `json:"session"`
+	}
+	if err := json.Unmarshal(e.Value(), &cp); err != nil {
+		t.Fatal(err)
+	}
+	return cp.Session.Seq
 }
 
 // handledBy counts the events handled so far on the shards mb holds.

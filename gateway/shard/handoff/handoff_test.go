@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -411,6 +412,60 @@ func skewOn(t *testing.T, w *world) (stop func()) {
 	stop = func() { once.Do(func() { close(quit); <-done }) }
 	t.Cleanup(stop)
 	return stop
+}
+
+// A Claim that refuses a shard (a fleet member whose lease on it another
+// member took meanwhile) leaves the shard to that other owner: the
+// successor abandons it having handed its handler nothing, the other
+// shards move, and TakeOver reports the refusal. Claim sees each shard
+// after the Source let go, before Import.
+func TestTakeOverClaimRefused(t *testing.T) {
+	leaktest.Check(t)
+	w := newWorld(t, 2, nil)
+	m := w.manager(t, 0, nil)
+	waitRunning(t, m, 2)
+	stop := w.traffic(t, time.Millisecond)
+	src := &handoff.Source{Manager: m}
+	next := w.manager(t, 1, []int{})
+	errTaken := errors.New("leased to another member")
+	var mu sync.Mutex
+	var calls []string
+	moved, err := handoff.TakeOver(ctxT(t, 20*time.Second), dial(t, serve(t, src)), next, &handoff.Options{
+		Claim: func(ctx context.Context, id int) error {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, fmt.Sprintf("claim %d (source runs %v, lent %v)", id, m.Shards(), src.Lent()))
+			if id == 1 {
+				return errTaken
+			}
+			return nil
+		},
+		Import: func(id int, _ json.RawMessage) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, fmt.Sprintf("import %d", id))
+		},
+	})
+	if len(moved) != 1 || moved[0].Shard != 0 || !errors.Is(err, errTaken) {
+		t.Fatalf("moved %+v, err %v", moved, err)
+	}
+	want := []string{"claim 0 (source runs [1], lent [])", "import 0", "claim 1 (source runs [], lent [])"}
+	if !slices.Equal(calls, want) {
+		t.Errorf("calls %q, want %q", calls, want)
+	}
+	if got := next.Shards(); !slices.Equal(got, []int{0}) {
+		t.Errorf("the successor runs %v", got)
+	}
+	if got := m.Shards(); len(got) != 0 {
+		t.Errorf("the source runs %v", got)
+	}
+	stop()
+	if g := w.gens(1); !slices.Equal(g, []int{0}) {
+		t.Errorf("shard 1 was handled by generations %v", g)
+	}
+	if g := w.gens(0); !slices.Equal(g, []int{0, 1}) {
+		t.Errorf("shard 0 was handled by generations %v", g)
+	}
 }
 
 // A Source without its Manager cannot serve: Register says so with

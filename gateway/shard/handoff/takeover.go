@@ -24,6 +24,14 @@ type Options struct {
 	// Parallel is how many shards move at once; default 1, so the bot is
 	// deaf on at most one shard at a time.
 	Parallel int
+	// Claim, when set, runs for each shard once the Source has let it go,
+	// before Import and before the shard's first event reaches m's
+	// handler. An error gives the shard up: the adoption is abandoned
+	// having delivered nothing, and TakeOver reports the shard as failed.
+	// A fleet takes the shard's lease here, so that a shard another
+	// member took meanwhile stays with that member instead of running
+	// twice. It gets ResumeTimeout, whatever TakeOver's ctx does.
+	Claim func(ctx context.Context, shard int) error
 	// Import receives the state the Source's Export gave for a shard,
 	// before the shard's first event reaches the handler. With Parallel
 	// above 1 it runs for several shards at once. Optional.
@@ -164,6 +172,17 @@ func (t *taker) move(ctx context.Context, id int) (Moved, error) {
 		// it resumes without a repeat.
 		a.Abandon(context.WithoutCancel(ctx))
 		return Moved{}, fmt.Errorf("commit: %w", err)
+	}
+	if t.o.Claim != nil {
+		// The Source has let go: a canceled ctx must not leave the shard
+		// with nobody, so the claim runs on its own deadline.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.o.ResumeTimeout)
+		err := t.o.Claim(cctx, id)
+		cancel()
+		if err != nil {
+			a.Abandon(context.WithoutCancel(ctx))
+			return Moved{}, fmt.Errorf("claim: %w", err)
+		}
 	}
 	if t.o.Import != nil {
 		t.o.Import(id, l.State)

@@ -255,6 +255,12 @@ func (p *process) dialPrevious(ctx context.Context) (*ipc.Client, int, int, erro
 
 // handle accounts for an event, journals it and gives it to the bot.
 func (p *process) handle(ctx context.Context, ev shard.Event) {
+	if p.member != nil && !p.member.fleet.Holds(ev.Shard) {
+		// The lease is past its fence deadline (this process was starved
+		// or cut from NATS): the member that takes the shard over resumes
+		// from before this event and handles it.
+		return
+	}
 	e := eventOf(ev)
 	p.ledger.observe(e)
 	if p.journal != nil {
