@@ -19,11 +19,24 @@
 //     handler starts receiving events.
 //
 // If the successor cannot resume, it aborts and the old process resumes
-// the shard itself; if the successor dies, the lease times out and the old
-// process takes the shard back the same way. A shard is never left
-// orphaned, and the successor never handles an event before the old
-// process has let go. Source.Emptied tells the old process when it holds
-// nothing any more, so it can exit.
+// the shard itself; if the successor dies before it commits, the lease
+// times out (Source.LendTimeout) and the old process takes the shard back
+// the same way: until its commit, a shard is never left orphaned, and the
+// successor never handles an event before the old process has let go.
+// Source.Emptied tells the old process when it holds nothing any more, so
+// it can exit.
+//
+// The commit is where the old process's responsibility ends: it forgets
+// the shard's session at once and keeps no standby. A successor that dies
+// after committing a shard (say, killed right after the deploy) takes the
+// shard with it, as any process that crashes does: Discord keeps the
+// session resumable for a while, but no process knows its id and seq any
+// more, so the next process to run the shard IDENTIFYs it, and the events
+// in between are not handled. Killed mid-deploy, it leaves the shards it
+// had not committed with the old process, which keeps running them; killed
+// after its last commit, it leaves none, and the old process has exited.
+// Where a crash must not cost an IDENTIFY, run the shards in a natsipc
+// Fleet, whose members resume a dead member's shards from checkpoints.
 //
 // Failures are typed: ErrNotHeld, ErrStaleLease and ErrBadLease are
 // *ipc.Error values that travel between the processes (test them with
