@@ -31,7 +31,7 @@ func TestOversizedCallFailsAlone(t *testing.T) {
 	leaktest.Check(t)
 	u := startServer(t, &ipc.Server{Router: sizedRouter(t), Secret: secret})
 	c := dial(t, ipc.ClientConfig{URL: u, MaxMessage: 64 << 10})
-	ctx := ctxTimeout(t, 10*time.Second)
+	ctx := ctxTimeout(t, 60*time.Second) // megabytes each way, under -race on a loaded machine
 	if err := c.Call(ctx, "sized", map[string]int{"N": 100 << 10}, nil); !errors.Is(err, ipc.ErrTooLarge) {
 		t.Fatalf("a 100 KiB reply to a client taking 64 KiB: %v, want ErrTooLarge", err)
 	}
