@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ipcord/ipcord/ipc"
 )
@@ -84,6 +85,22 @@ func BenchmarkCallRaw(b *testing.B) {
 	for b.Loop() {
 		if err := c.Call(ctx, "ping", args, &out); err != nil {
 			once.Do(func() { b.Fatal(err) })
+		}
+	}
+}
+
+// BenchmarkCallDeadline is BenchmarkCall with a context of its own per
+// call, as `ipcord bench` makes them: a call waits on it.
+func BenchmarkCallDeadline(b *testing.B) {
+	c := benchPair(b, ipc.Native)
+	var out pingResult
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := c.Call(ctx, "ping", pingArgs{N: 1}, &out)
+		cancel()
+		if err != nil {
+			b.Fatal(err)
 		}
 	}
 }

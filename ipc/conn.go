@@ -1,10 +1,12 @@
 package ipc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -123,6 +125,18 @@ type conn struct {
 
 	handlers sync.WaitGroup
 
+	// Who reads the socket (see conn_read.go). reader, released, leads,
+	// dozing and leadCtx are under mu; rdl and the decoder belong to the
+	// reader.
+	reader     readerKind
+	released   time.Time       // when a call last left the reading to nobody
+	leads      uint64          // calls that have taken the reading, ever
+	dozing     bool            // the lingering loop looks less often: kick it
+	rdl        time.Time       // the read deadline the reader last set on the socket
+	kick       chan struct{}   // makes the read loop look at once
+	lastServed atomic.Int64    // when a request was last read (sinceEpoch)
+	leadCtx    context.Context // the context of the call reading
+
 	active    atomic.Int32 // calls in flight either way, for write batching
 	readAny   atomic.Bool
 	pingTimer atomic.Pointer[time.Timer]
@@ -150,7 +164,11 @@ func newConn(cfg *connConfig, nc net.Conn, role wsproto.Role) *conn {
 		pending: make(map[uint64]chan reply),
 		inbound: make(map[uint64]*handlerContext),
 		done:    make(chan struct{}),
+		kick:    make(chan struct{}, 1),
 		nextID:  1,
+		// The loop reads from start on; a call made before (once a
+		// Server has published the connection) waits for it.
+		reader: readerLoop,
 	}
 	return c
 }
@@ -195,6 +213,23 @@ func (c *conn) readMessage() (wsproto.Message, error) {
 // has already been closed and failed, and ok is false. The payload is
 // valid until the next call. Every dialect's read loop is built on it.
 func (c *conn) nextText() (payload []byte, ok bool) {
+	payload, st := c.readText(false)
+	return payload, st == readOK
+}
+
+// readStatus is how readText ended.
+type readStatus int8
+
+const (
+	readOK      readStatus = iota // a text message
+	readEnded                     // the connection ended
+	readTimeout                   // the socket's read deadline passed (soft only)
+)
+
+// readText is nextText where soft makes the socket's read deadline end
+// the wait (readTimeout) instead of the connection: the native readers
+// use the deadline to stop reading (see conn_read.go).
+func (c *conn) readText(soft bool) (payload []byte, st readStatus) {
 	for {
 		m, ok, err := c.next()
 		if err != nil {
@@ -203,7 +238,7 @@ func (c *conn) nextText() (payload []byte, ok bool) {
 				c.closeWith(ce.Code, ce.Reason)
 			}
 			c.fail(err)
-			return nil, false
+			return nil, readEnded
 		}
 		if !ok {
 			// The next read may wait: first write the replies held for
@@ -214,19 +249,22 @@ func (c *conn) nextText() (payload []byte, ok bool) {
 				c.readAny.Store(true)
 			}
 			if err != nil {
+				if soft && errors.Is(err, os.ErrDeadlineExceeded) {
+					return nil, readTimeout // what arrived stays in the decoder
+				}
 				c.fail(fmt.Errorf("%w: %w", ErrConnectionLost, err))
-				return nil, false
+				return nil, readEnded
 			}
 			continue
 		}
 		switch m.Op {
 		case wsproto.OpText:
-			return m.Payload, true
+			return m.Payload, readOK
 		case wsproto.OpBinary:
 			// Reserved for a future encoding named in hello.enc.
 			c.closeWith(int(wsproto.CloseUnsupportedData), "binary messages are not supported")
 			c.fail(&CloseError{Code: int(wsproto.CloseUnsupportedData), Reason: "peer sent a binary message"})
-			return nil, false
+			return nil, readEnded
 		case wsproto.OpPing:
 			c.writeControl(wsproto.OpPong, m.Payload)
 		case wsproto.OpClose:
@@ -237,7 +275,7 @@ func (c *conn) nextText() (payload []byte, ok bool) {
 			}
 			c.closeWith(int(code), "")
 			c.fail(&CloseError{Code: int(m.CloseCode), Reason: m.CloseReason})
-			return nil, false
+			return nil, readEnded
 		}
 	}
 }
@@ -245,20 +283,29 @@ func (c *conn) nextText() (payload []byte, ok bool) {
 // readLoop reads native frames until the connection ends, or until the
 // watchdog hands the reading to another loop because a handler this one
 // ran got stuck. Fast routes' handlers run here (see inline.go), the
-// others on workers.
+// others on workers. While calls read the socket themselves, the loop
+// waits (see conn_read.go).
 func (c *conn) readLoop() {
 	for {
-		payload, ok := c.nextText()
-		if !ok {
+		payload, st := c.readText(true)
+		switch st {
+		case readEnded:
 			return
+		case readTimeout:
+			// A deadline a call left on the socket, or its late interrupt.
+			c.setReadDeadline(time.Time{})
+			continue
 		}
-		t, run, err := c.handle(payload)
+		f, err := wire.Decode(payload)
 		if err != nil {
-			c.closeWith(int(wsproto.CloseInvalidPayload), truncateReason(err.Error()))
-			c.fail(err)
+			c.protocolError(err)
 			return
 		}
+		t, run := c.dispatch(&f)
 		if !run {
+			if (f.Type == wire.TypeResult || f.Type == wire.TypeError) && c.leaveReading() && !c.linger() {
+				return
+			}
 			continue
 		}
 		if t.stat.Inline() {
@@ -271,6 +318,12 @@ func (c *conn) readLoop() {
 	}
 }
 
+// protocolError ends the connection over a frame that is not ipcord.v1.
+func (c *conn) protocolError(err error) {
+	c.closeWith(int(wsproto.CloseInvalidPayload), truncateReason(err.Error()))
+	c.fail(err)
+}
+
 func truncateReason(s string) string {
 	if len(s) > 120 {
 		return s[:120]
@@ -278,17 +331,12 @@ func truncateReason(s string) string {
 	return s
 }
 
-// handle processes one text message from the read loop. It returns the
-// request to run when the message is one that should run.
-func (c *conn) handle(payload []byte) (t task, run bool, err error) {
-	f, err := wire.Decode(payload)
-	if err != nil {
-		return t, false, err
-	}
+// dispatch processes one frame read by whoever reads the connection. It
+// returns the request to run when the frame is one that should run.
+func (c *conn) dispatch(f *wire.Frame) (t task, run bool) {
 	switch f.Type {
 	case wire.TypeRequest:
-		t, run = c.serve(&f)
-		return t, run, nil
+		return c.serve(f)
 	case wire.TypeResult:
 		c.deliver(f.ID, reply{data: append([]byte(nil), f.Data...)})
 	case wire.TypeError:
@@ -308,7 +356,7 @@ func (c *conn) handle(payload []byte) (t task, run bool, err error) {
 			c.writeFrame(wire.AppendError(nil, f.ID, CodeUnsupported, "unknown frame type"))
 		}
 	}
-	return t, false, nil
+	return t, false
 }
 
 // deliver hands a reply to the call waiting for it; a reply nobody waits for
@@ -327,6 +375,7 @@ func (c *conn) deliver(id uint64, r reply) {
 // the peer's answer, then the socket.
 func (c *conn) close(code int, reason string) {
 	c.closeWith(code, reason)
+	c.kickLoop() // the peer's answer needs a reader
 	t := time.NewTimer(time.Second)
 	defer t.Stop()
 	select {

@@ -39,14 +39,12 @@ func (c *conn) call(ctx context.Context, route string, args []byte, timeout time
 	c.mu.Unlock()
 
 	var timeoutMS int64
-	var expired <-chan time.Time
+	var deadline time.Time
 	if timeout > 0 {
-		t := timerPool.Get().(*time.Timer)
-		t.Reset(timeout)
-		defer func() { t.Stop(); timerPool.Put(t) }()
-		expired = t.C
+		deadline = time.Now().Add(timeout)
 		timeoutMS = timeout.Milliseconds()
 	} else if dl, ok := ctx.Deadline(); ok {
+		deadline = dl
 		timeoutMS = max(time.Until(dl).Milliseconds(), 1)
 	}
 	c.callingBack(ctx)
@@ -65,6 +63,24 @@ func (c *conn) call(ctx context.Context, route string, args []byte, timeout time
 		return nil, errNotSent
 	}
 
+	c.mu.Lock()
+	if _, waiting := c.pending[id]; waiting && c.reader == readerNone {
+		// Nobody reads: this call does, until its reply arrives (see
+		// conn_read.go).
+		c.reader, c.leadCtx = readerCall, ctx
+		c.leads++
+		c.mu.Unlock()
+		return c.lead(ctx, id, ch, deadline)
+	}
+	c.mu.Unlock()
+
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := timerPool.Get().(*time.Timer)
+		t.Reset(time.Until(deadline))
+		defer func() { t.Stop(); timerPool.Put(t) }()
+		expired = t.C
+	}
 	select {
 	case r := <-ch:
 		replyPool.Put(ch)

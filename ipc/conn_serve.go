@@ -60,6 +60,7 @@ func (c *conn) serve(f *wire.Frame) (t task, run bool) {
 		return t, false
 	}
 	start := time.Now()
+	c.lastServed.Store(sinceEpoch(start))
 	hc := transport.NewContext(Request{}, start.Add(timeout), nil)
 	c.inbound[id] = hc
 	c.running++
