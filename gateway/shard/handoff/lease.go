@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/ipcord/ipcord/gateway"
@@ -14,6 +15,11 @@ const (
 	RouteRelease = "ipcord.handoff.release"
 	RouteCommit  = "ipcord.handoff.commit"
 	RouteAbort   = "ipcord.handoff.abort"
+	// RouteBegin opens a takeover, RouteRenew keeps it alive and
+	// RouteFinish ends it (see Source.HoldTimeout).
+	RouteBegin  = "ipcord.handoff.begin"
+	RouteRenew  = "ipcord.handoff.renew"
+	RouteFinish = "ipcord.handoff.finish"
 )
 
 // Error codes a Source answers with; the sentinels match them with
@@ -35,6 +41,12 @@ var (
 	// ErrBadLease: a request or a lease that cannot be right (a negative
 	// shard or seq, a session without an id, a shard count that differs).
 	ErrBadLease = &ipc.Error{Code: CodeBadLease}
+	// ErrHoldLost: the successor lost its hold on the takeover (its
+	// renewals went unanswered for half the Source's HoldTimeout, or the
+	// Source had already given up on it) before the Source acknowledged
+	// the finish, so it stopped the shards it had taken and the Source
+	// resumes them. TakeOver's error matches it.
+	ErrHoldLost = errors.New("handoff: the takeover's hold on the source was lost; the shards taken went back")
 	// ErrWrongShard: the Source answered a release with the session of
 	// another shard than the one asked for. TakeOver aborts that lease.
 	ErrWrongShard = fmt.Errorf("handoff: lease for a shard not asked for: %w", ErrBadLease)
@@ -53,6 +65,26 @@ type Offer struct {
 // ShardArgs are the arguments of RouteRelease.
 type ShardArgs struct {
 	Shard int `json:"shard"`
+	// Takeover is the token RouteBegin gave; a release under a takeover
+	// keeps the session at the Source past the commit, until RouteFinish.
+	// Empty: the commit ends the Source's responsibility.
+	Takeover string `json:"takeover,omitempty"`
+}
+
+// Takeover is what RouteBegin answers: a takeover the Source holds open
+// while the successor renews it.
+type Takeover struct {
+	// Token names the takeover in RouteRelease, RouteRenew and
+	// RouteFinish.
+	Token string `json:"token"`
+	// HoldMS is the Source's HoldTimeout in milliseconds: it resumes the
+	// committed shards that long after the last renewal it got.
+	HoldMS int64 `json:"hold_ms"`
+}
+
+// TakeoverArgs are the arguments of RouteRenew and RouteFinish.
+type TakeoverArgs struct {
+	Token string `json:"token"`
 }
 
 // LeaseArgs are the arguments of RouteCommit and RouteAbort.
@@ -73,6 +105,8 @@ type Lease struct {
 	State json.RawMessage `json:"state,omitempty"`
 	// Token names this lease in the commit or abort that ends it.
 	Token string `json:"token"`
+	// Takeover is the takeover the lease belongs to, if any.
+	Takeover string `json:"takeover,omitempty"`
 }
 
 // DecodeLease parses a Lease and checks it can be resumed: a shard in

@@ -36,6 +36,13 @@ type Source struct {
 	// commit before the Source resumes it itself; DefaultLendTimeout if 0.
 	// The successor must get its shard going within it.
 	LendTimeout time.Duration
+	// HoldTimeout is how long a takeover (RouteBegin) stays open without
+	// a renewal from its successor. Until the successor's RouteFinish the
+	// Source keeps the session of every shard committed under it; when
+	// the renewals stop for HoldTimeout (the successor died or lost its
+	// connection), it resumes those shards itself from the seq it handed
+	// over. DefaultHoldTimeout if 0.
+	HoldTimeout time.Duration
 	// Logger receives each move at info level and failures at warn; nil
 	// is silent.
 	Logger *slog.Logger
@@ -43,6 +50,7 @@ type Source struct {
 	mu        sync.Mutex
 	lent      map[int]*loan
 	committed map[string]bool // tokens of committed leases, so a repeated commit succeeds
+	takeovers map[string]*takeover
 	moved     bool
 	emptied   chan struct{}
 	wg        sync.WaitGroup // reclaims in progress
@@ -66,6 +74,9 @@ func (s *Source) Register(r *ipc.Router) error {
 		RouteRelease: ipc.Func(s.release),
 		RouteCommit:  ipc.Func(s.commit),
 		RouteAbort:   ipc.Func(s.abort),
+		RouteBegin:   ipc.Func(func(ctx context.Context, _ struct{}) (Takeover, error) { return s.begin(), nil }),
+		RouteRenew:   ipc.Func(s.renew),
+		RouteFinish:  ipc.Func(s.finish),
 	})
 }
 
@@ -75,12 +86,13 @@ func (s *Source) init() {
 	if s.lent == nil {
 		s.lent = map[int]*loan{}
 		s.committed = map[string]bool{}
+		s.takeovers = map[string]*takeover{}
 		s.emptied = make(chan struct{})
 	}
 }
 
-// Emptied is closed once shards have moved and none is left here, running
-// or lent: the process can exit. Register must have been called.
+// Emptied is closed once shards have moved and none is left here, running,
+// lent, or kept for a takeover not yet finished: the process can exit. Register must have been called.
 func (s *Source) Emptied() <-chan struct{} {
 	s.init()
 	return s.emptied
@@ -119,6 +131,10 @@ func (s *Source) release(ctx context.Context, a ShardArgs) (Lease, error) {
 	// neither a second release nor Emptied sees it as gone meanwhile.
 	lo := &loan{}
 	s.mu.Lock()
+	if a.Takeover != "" && !s.touchLocked(a.Takeover) {
+		s.mu.Unlock()
+		return Lease{}, staleTakeover(a.Takeover)
+	}
 	if _, ok := s.lent[a.Shard]; ok {
 		s.mu.Unlock()
 		return Lease{}, &ipc.Error{Code: CodeNotHeld, Message: fmt.Sprintf("shard %d is already being moved", a.Shard)}
@@ -136,7 +152,7 @@ func (s *Source) release(ctx context.Context, a ShardArgs) (Lease, error) {
 		}
 		return Lease{}, err
 	}
-	l := Lease{Shard: a.Shard, ShardCount: s.Manager.ShardCount(), Session: sess, Token: newToken()}
+	l := Lease{Shard: a.Shard, ShardCount: s.Manager.ShardCount(), Session: sess, Token: newToken(), Takeover: a.Takeover}
 	if s.Export != nil {
 		l.State = s.Export(a.Shard)
 	}
@@ -147,7 +163,13 @@ func (s *Source) release(ctx context.Context, a ShardArgs) (Lease, error) {
 	s.mu.Lock()
 	lo.lease = l
 	lo.timer = time.AfterFunc(timeout, func() { s.takeBack(a.Shard, l.Token, "lease timed out") })
+	lapsed := a.Takeover != "" && !s.touchLocked(a.Takeover)
 	s.mu.Unlock()
+	if lapsed {
+		// The takeover lapsed while the shard stopped: nobody will commit.
+		s.takeBack(a.Shard, l.Token, "takeover lapsed")
+		return Lease{}, staleTakeover(a.Takeover)
+	}
 	s.log().Info("handoff: shard released", "shard", a.Shard, "seq", sess.Seq, "stopped_in", time.Since(start))
 	return l, nil
 }
@@ -165,19 +187,30 @@ func (s *Source) commit(ctx context.Context, a LeaseArgs) (struct{}, error) {
 	if lo == nil || lo.lease.Token == "" || lo.lease.Token != a.Token {
 		return struct{}{}, &ipc.Error{Code: CodeStaleLease, Message: fmt.Sprintf("no current lease of shard %d with that token", a.Shard)}
 	}
+	if tk := lo.lease.Takeover; tk != "" && !s.keepLocked(tk, lo.lease) {
+		// The takeover lapsed: the loan is being taken back.
+		return struct{}{}, staleTakeover(tk)
+	}
 	lo.timer.Stop()
 	delete(s.lent, a.Shard)
 	s.committed[a.Token] = true
 	s.moved = true
 	s.log().Info("handoff: shard moved", "shard", a.Shard)
-	if len(s.lent) == 0 && len(s.Manager.Shards()) == 0 {
-		select {
-		case <-s.emptied:
-		default:
-			close(s.emptied)
-		}
-	}
+	s.checkEmptyLocked()
 	return struct{}{}, nil
+}
+
+// checkEmptyLocked closes emptied once shards moved and nothing is left
+// here: no shard running, lent, or kept for an unfinished takeover.
+func (s *Source) checkEmptyLocked() {
+	if !s.moved || len(s.lent) > 0 || s.keepingLocked() || len(s.Manager.Shards()) > 0 {
+		return
+	}
+	select {
+	case <-s.emptied:
+	default:
+		close(s.emptied)
+	}
 }
 
 func (s *Source) abort(ctx context.Context, a LeaseArgs) (struct{}, error) {

@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,7 +31,10 @@ type Options struct {
 	// having delivered nothing, and TakeOver reports the shard as failed.
 	// A fleet takes the shard's lease here, so that a shard another
 	// member took meanwhile stays with that member instead of running
-	// twice. It gets ResumeTimeout, whatever TakeOver's ctx does.
+	// twice. It gets ResumeTimeout, whatever TakeOver's ctx does. With a
+	// Claim, TakeOver opens no takeover at the Source: the claim records
+	// the new owner, whose own recovery (a fleet's checkpoints) covers
+	// its crash, so the commit ends the Source's responsibility.
 	Claim func(ctx context.Context, shard int) error
 	// Import receives the state the Source's Export gave for a shard,
 	// before the shard's first event reaches the handler. With Parallel
@@ -66,9 +70,13 @@ type Moved struct {
 // reached over an authenticated ipc connection) into m, which must be
 // running (it waits for m.Run to size its shards): each shard is released
 // there, resumed here from the last event the Source handled, and
-// delivered to m's handler only once the Source has let it go. It returns
-// the shards that moved, and the failures joined: a shard that failed to
-// move stays with (or went back to) the Source.
+// delivered to m's handler only once the Source has let it go. The moves
+// happen under a takeover the Source holds open while TakeOver renews it;
+// the last call finishes it, and only then are the shards m's alone (see
+// the package doc). It returns the shards that moved, and the failures
+// joined: a shard that failed to move stays with (or went back to) the
+// Source, and when the hold on the takeover is lost every shard goes
+// back (nothing moved, an error matching ErrHoldLost).
 func TakeOver(ctx context.Context, from ipc.Caller, m *shard.Manager, opts *Options) ([]Moved, error) {
 	var o Options
 	if opts != nil {
@@ -91,7 +99,17 @@ func TakeOver(ctx context.Context, from ipc.Caller, m *shard.Manager, opts *Opti
 		}
 		ids = offer.Shards
 	}
+	// The moves stop when the hold on the takeover is lost.
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	t := &taker{o: o, from: from, m: m}
+	if o.Claim == nil {
+		h, err := begin(ctx, from, m, o.Logger, cancel)
+		if err != nil {
+			return nil, err
+		}
+		t.hold = h
+	}
 	var (
 		mu    sync.Mutex
 		moved []Moved
@@ -102,18 +120,18 @@ func TakeOver(ctx context.Context, from ipc.Caller, m *shard.Manager, opts *Opti
 	for _, id := range ids {
 		select {
 		case sem <- struct{}{}:
-		case <-ctx.Done():
+		case <-mctx.Done():
 		}
-		if ctx.Err() != nil {
+		if mctx.Err() != nil {
 			mu.Lock()
-			errs = append(errs, ctx.Err())
+			errs = append(errs, cmp.Or(t.hold.err(), ctx.Err()))
 			mu.Unlock()
 			break
 		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			mv, err := t.move(ctx, id)
+			mv, err := t.move(mctx, id)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -124,6 +142,12 @@ func TakeOver(ctx context.Context, from ipc.Caller, m *shard.Manager, opts *Opti
 		}()
 	}
 	wg.Wait()
+	if t.hold != nil {
+		if err := t.hold.finish(); err != nil {
+			// Every shard taken went back to the Source.
+			return nil, errors.Join(append(errs, err)...)
+		}
+	}
 	return moved, errors.Join(errs...)
 }
 
@@ -131,13 +155,14 @@ type taker struct {
 	o    Options
 	from ipc.Caller
 	m    *shard.Manager
+	hold *holder // nil: the commit ends the Source's responsibility
 }
 
 // move takes one shard.
 func (t *taker) move(ctx context.Context, id int) (Moved, error) {
 	start := time.Now()
 	var raw json.RawMessage
-	if err := t.from.Call(ctx, RouteRelease, ShardArgs{Shard: id}, &raw); err != nil {
+	if err := t.call(ctx, RouteRelease, ShardArgs{Shard: id, Takeover: t.hold.tokenOf()}, &raw); err != nil {
 		return Moved{}, fmt.Errorf("release: %w", err)
 	}
 	l, err := DecodeLease(raw)
@@ -188,27 +213,57 @@ func (t *taker) move(ctx context.Context, id int) (Moved, error) {
 		t.o.Import(id, l.State)
 	}
 	a.Deliver()
+	if t.hold != nil && !t.hold.keep(id) {
+		// The hold was lost meanwhile: the Source resumes this one too.
+		t.hold.giveBack(id)
+		return Moved{}, t.hold.err()
+	}
 	st := a.Shard().Status()
 	mv := Moved{Shard: id, Seq: l.Session.Seq, Resumed: st.Identifies == 0, Deaf: time.Since(start)}
 	t.o.Logger.Debug("handoff: shard taken", "shard", id, "seq", mv.Seq, "resumed", mv.Resumed, "deaf", mv.Deaf)
 	return mv, nil
 }
 
+// call calls the Source, counting an answer as a renewal of the hold.
+func (t *taker) call(ctx context.Context, route string, args, out any) error {
+	sent := time.Now()
+	err := t.from.Call(ctx, route, args, out)
+	if err == nil && t.hold != nil {
+		t.hold.answered(sent)
+	}
+	return err
+}
+
 // commit ends the lease. A refusal (ErrStaleLease) means the Source took
 // the shard back. A commit whose fate is unknown (no reply, the connection
-// lost, the Source shutting down) is retried until the resume timeout,
-// since the Source remembers committed leases; when the Source stays
-// unreachable it has died, and the shard is ours. ctx does not cut a
-// commit short: that would leave the shard with nobody.
+// lost, the Source shutting down) is retried, since the Source remembers
+// committed leases. Under a takeover it is retried until the hold is
+// lost, which gives the shard back. Without one, it is retried until the
+// resume timeout: when the Source stays unreachable it has died, and the
+// shard is ours. ctx does not cut a commit short: that would leave the
+// shard with nobody.
 func (t *taker) commit(ctx context.Context, l Lease) error {
 	deadline := time.Now().Add(t.o.ResumeTimeout)
 	wait := 20 * time.Millisecond
 	for {
+		if t.hold != nil {
+			if err := t.hold.err(); err != nil {
+				return err
+			}
+			deadline = t.hold.deadline()
+		}
 		cctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
-		err := t.from.Call(cctx, RouteCommit, LeaseArgs{Shard: l.Shard, Token: l.Token}, nil)
+		err := t.call(cctx, RouteCommit, LeaseArgs{Shard: l.Shard, Token: l.Token}, nil)
 		cancel()
 		if err == nil || refused(err) {
 			return err
+		}
+		if t.hold != nil {
+			t.hold.failed(err)
+			if time.Now().Add(wait).After(deadline) {
+				t.hold.unanswered(fmt.Errorf("commit: %w", err))
+				return t.hold.err()
+			}
 		}
 		if time.Now().Add(wait).After(deadline) {
 			t.o.Logger.Warn("handoff: the source did not answer the commit; keeping the shard", "shard", l.Shard, "err", err)

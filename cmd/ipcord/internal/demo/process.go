@@ -190,10 +190,16 @@ func RunProcess(ctx context.Context, cfg ProcessConfig) error {
 			deaf = max(deaf, mv.Deaf)
 		}
 		fmt.Fprintf(cfg.Out, "ipcord bot: took over %d shards in %v (longest deaf %v)\n", len(moved), time.Since(start).Round(time.Millisecond), deaf.Round(time.Microsecond))
+		from.Close()
+		if errors.Is(err, handoff.ErrHoldLost) {
+			// Every shard taken went back: this generation has nothing to run.
+			stop()
+			<-ran
+			return fmt.Errorf("demo: the deploy failed and generation %d keeps every shard: %w", p.gen-1, err)
+		}
 		if err != nil {
 			fmt.Fprintf(cfg.Out, "ipcord bot: some shards stayed with the previous generation: %v\n", err)
 		}
-		from.Close()
 	}
 	select {
 	case <-ctx.Done():
