@@ -1,0 +1,128 @@
+package zstdstream
+
+// sequences decodes nseq sequences from the bitstream src and executes
+// them into dst, taking literals from lits; the literals left over follow.
+// It returns the block's output size.
+//
+// lits may lie at the end of dst. That is safe because the output is
+// checked, before each match, to stay within MaxBlockSize counting every
+// literal of the block: the write position then never passes the next
+// unread literal.
+func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error) {
+	var br backReader
+	if err := br.init(src); err != nil {
+		return 0, err
+	}
+	llT, ofT, mlT := d.seq[kindLL], d.seq[kindOF], d.seq[kindML]
+	llMask, ofMask, mlMask := uint32(len(llT)-1), uint32(len(ofT)-1), uint32(len(mlT)-1)
+	llS := br.get(logOf(len(llT)))
+	ofS := br.get(logOf(len(ofT)))
+	mlS := br.get(logOf(len(mlT)))
+	br.refill()
+
+	rep := d.rep
+	w := 0          // output written
+	lp := 0         // literals used
+	matched := 0    // match bytes written
+	limit := min(MaxBlockSize, len(dst)) - len(lits)
+	if limit < 0 {
+		return 0, errorf("%d literals do not fit a block", len(lits))
+	}
+	held := d.hist.n
+	for i := 0; i < nseq; i++ {
+		lc, oc, mc := llT[llS&llMask], ofT[ofS&ofMask], mlT[mlS&mlMask]
+		of := oc.base + br.get(oc.extra)
+		if oc.extra > 24 {
+			br.refill()
+		}
+		ml := mc.base + br.get(mc.extra)
+		ll := lc.base + br.get(lc.extra)
+		br.refill()
+		if i != nseq-1 {
+			llS = uint32(lc.next) + br.get(lc.nbits)
+			mlS = uint32(mc.next) + br.get(mc.nbits)
+			ofS = uint32(oc.next) + br.get(oc.nbits)
+			br.refill()
+		}
+
+		// The offset: a new one, or one of the three repeat offsets.
+		var off uint32
+		if of > 3 {
+			off = of - 3
+			rep[2], rep[1], rep[0] = rep[1], rep[0], off
+		} else {
+			idx := of - 1
+			if ll == 0 {
+				idx++
+			}
+			switch idx {
+			case 0:
+				off = rep[0]
+			case 1:
+				off = rep[1]
+				rep[1], rep[0] = rep[0], off
+			case 2:
+				off = rep[2]
+				rep[2], rep[1], rep[0] = rep[1], rep[0], off
+			default:
+				off = rep[0] - 1
+				if off == 0 {
+					return 0, errorf("repeat offset of 0")
+				}
+				rep[2], rep[1], rep[0] = rep[1], rep[0], off
+			}
+		}
+
+		// The literals, then the match.
+		if int(ll) > len(lits)-lp {
+			return 0, errorf("sequence past the literals")
+		}
+		if int(ml) > limit-matched {
+			return 0, errorf("block output over %d bytes", MaxBlockSize)
+		}
+		w += copy(dst[w:], lits[lp:lp+int(ll)])
+		lp += int(ll)
+		matched += int(ml)
+		o, n := int(off), int(ml)
+		if o > w {
+			// From the history, then from this block's start.
+			back := o - w
+			if back > held {
+				return 0, errorf("offset %d before the stream's start", o)
+			}
+			k := min(n, back)
+			d.hist.copyBack(dst[w:w+k], back)
+			w += k
+			n -= k
+		}
+		if n > 0 {
+			from := w - o
+			if o >= n {
+				w += copy(dst[w:w+n], dst[from:from+n])
+			} else {
+				// Overlapping: the copy repeats the last o bytes; each
+				// round doubles what can be copied at once.
+				end := w + n
+				for w < end {
+					w += copy(dst[w:end], dst[from:w])
+				}
+			}
+		}
+	}
+	if !br.finished() {
+		return 0, errorf("sequences bitstream not consumed exactly")
+	}
+	w += copy(dst[w:], lits[lp:])
+	d.rep = rep
+	return w, nil
+}
+
+// logOf returns the log of a table size, a power of 2.
+func logOf(n int) uint8 {
+	l := uint8(0)
+	for n > 1 {
+		n >>= 1
+		l++
+	}
+	return l
+}

@@ -1,0 +1,105 @@
+package zstdstream
+
+// seqCell is one state of a sequence code's decoding table, with the
+// code's value already looked up: the value is base plus extra bits read
+// from the stream.
+type seqCell struct {
+	base  uint32
+	next  uint16
+	nbits uint8
+	extra uint8
+}
+
+// Largest accuracy logs and codes of the three sequence tables
+// (RFC 8878, 3.1.1.3.2.2).
+const (
+	maxLLLog  = 9
+	maxMLLog  = 9
+	maxOFLog  = 8
+	maxLLCode = 35
+	maxMLCode = 52
+	maxOFCode = 31
+)
+
+// seqKind is a sequence field: literal length, offset or match length.
+type seqKind int
+
+const (
+	kindLL seqKind = iota
+	kindOF
+	kindML
+)
+
+var (
+	maxCode = [3]int{maxLLCode, maxOFCode, maxMLCode}
+	maxLog  = [3]int{maxLLLog, maxOFLog, maxMLLog}
+)
+
+// Literal length codes 16 to 35 and match length codes 32 to 52 (the
+// smaller codes are their value, plus 3 for match lengths).
+var (
+	llBase  = [20]uint32{16, 18, 20, 22, 24, 28, 32, 40, 48, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536}
+	llExtra = [20]uint8{1, 1, 1, 1, 2, 2, 3, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	mlBase  = [21]uint32{35, 37, 39, 41, 43, 47, 51, 59, 67, 83, 99, 131, 259, 515, 1027, 2051, 4099, 8195, 16387, 32771, 65539}
+	mlExtra = [21]uint8{1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+)
+
+// codeValue returns the base and extra bits of a code.
+func codeValue(k seqKind, code uint8) (uint32, uint8) {
+	switch k {
+	case kindLL:
+		if code < 16 {
+			return uint32(code), 0
+		}
+		return llBase[code-16], llExtra[code-16]
+	case kindML:
+		if code < 32 {
+			return uint32(code) + 3, 0
+		}
+		return mlBase[code-32], mlExtra[code-32]
+	}
+	return 1 << code, code
+}
+
+// The predefined distributions (RFC 8878, 3.1.1.3.2.2).
+var (
+	llDefault = []int16{4, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 2, 1, 1, 1, 1, 1, -1, -1, -1, -1}
+	mlDefault = []int16{1, 4, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1}
+	ofDefault = []int16{1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1}
+)
+
+// The predefined tables, built once.
+var predefined = [3][]seqCell{
+	kindLL: mustSeqTable(kindLL, llDefault, 6),
+	kindOF: mustSeqTable(kindOF, ofDefault, 5),
+	kindML: mustSeqTable(kindML, mlDefault, 6),
+}
+
+func mustSeqTable(k seqKind, norm []int16, log int) []seqCell {
+	t := make([]seqCell, 1<<log)
+	if err := buildSeqTable(t, k, norm, log); err != nil {
+		panic("zstdstream: predefined table: " + err.Error())
+	}
+	return t
+}
+
+// buildSeqTable fills t (1<<log cells) for the sequence field k.
+func buildSeqTable(t []seqCell, k seqKind, norm []int16, log int) error {
+	var cells [1 << maxLLLog]fseCell
+	if err := buildFSE(cells[:], norm, log); err != nil {
+		return err
+	}
+	for i, c := range cells[:1<<log] {
+		base, extra := codeValue(k, c.sym)
+		t[i] = seqCell{base: base, next: c.next, nbits: c.nbits, extra: extra}
+	}
+	return nil
+}
+
+// rleSeqTable sets t[0] to the one-state table of a field whose every
+// code is code.
+func rleSeqTable(t []seqCell, k seqKind, code uint8) []seqCell {
+	base, extra := codeValue(k, code)
+	t[0] = seqCell{base: base, extra: extra}
+	return t[:1]
+}
