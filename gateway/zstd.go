@@ -2,27 +2,20 @@ package gateway
 
 import (
 	"fmt"
-	"io"
 
-	"github.com/ipcord/ipcord/internal/twopart"
-	"github.com/klauspost/compress/zstd"
+	"github.com/ipcord/ipcord/gateway/internal/zstdstream"
 )
 
 // zstdMaxBlock is the largest output of one zstd block.
-const zstdMaxBlock = 128 << 10
+const zstdMaxBlock = zstdstream.MaxBlockSize
 
 // zstdInflater inflates a zstd-stream: one zstd frame for the whole
-// connection, each message ending on a flushed block.
-//
-// klauspost/compress/zstd decodes a stream synchronously (no goroutines)
-// with concurrency 1, and its Read returns after one block once it has
-// output. Reading a message with more than one block's worth of free
-// space each time means the decoder never holds output back and never asks
-// for a byte past the message; asking would hit the end of our input, an
-// error it keeps.
+// connection, each message ending on a flushed block. It decodes with
+// zstdstream, block by block into the message's buffer; between messages
+// it holds the stream's history, which grows only as output arrives, and
+// its entropy tables.
 type zstdInflater struct {
-	dec    *zstd.Decoder
-	src    twopart.Reader
+	dec    *zstdstream.Decoder
 	out    []byte
 	spill  spill // the part of a large message past keepCap
 	max    int
@@ -34,25 +27,14 @@ func newZstdInflater(max, window int) *zstdInflater {
 	return &zstdInflater{max: max, window: window}
 }
 
+// reset prepares for a new connection: a new stream, no history.
 func (z *zstdInflater) reset() error {
 	z.out = z.out[:0]
-	z.src.Reset(nil, nil)
 	z.broken = false
 	if z.dec == nil {
-		dec, err := zstd.NewReader(&z.src,
-			zstd.WithDecoderConcurrency(1),
-			zstd.WithDecoderMaxWindow(uint64(max(z.window, zstd.MinWindowSize))),
-			zstd.WithDecoderLowmem(true),
-		)
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrDecompress, err)
-		}
-		z.dec = dec
-		return nil
+		z.dec = &zstdstream.Decoder{MaxWindow: z.window}
 	}
-	if err := z.dec.Reset(&z.src); err != nil {
-		return fmt.Errorf("%w: %v", ErrDecompress, err)
-	}
+	z.dec.Reset()
 	return nil
 }
 
@@ -68,21 +50,18 @@ func (z *zstdInflater) inflate(p []byte) ([]byte, error) {
 	if cap(z.out) > keepCap+zstdMaxBlock {
 		z.out = nil // a huge message grew it; see keepCap
 	}
-	z.src.Reset(p, nil)
 	// Output goes to z.out up to keepCap, then to chunks (see spill): a
 	// bomb stops at the limit, holding about the limit.
-	for z.src.Remaining() > 0 {
-		before := z.src.Remaining()
-		n, err := z.dec.Read(z.spill.space(&z.out, zstdMaxBlock+1))
-		z.spill.wrote(&z.out, n)
-		if err != nil && err != io.EOF {
-			return nil, z.fail(fmt.Errorf("%w: %v", ErrDecompress, err))
+	for len(p) > 0 {
+		space := z.spill.space(&z.out, zstdMaxBlock)
+		n, used, err := z.dec.Decode(space, p)
+		if err != nil {
+			return nil, z.fail(fmt.Errorf("%w: %w", ErrDecompress, err))
 		}
+		z.spill.wrote(&z.out, n)
+		p = p[used:]
 		if z.spill.len(z.out, 0) > z.max {
 			return nil, z.fail(fmt.Errorf("%w: message over %d bytes", ErrMessageTooBig, z.max))
-		}
-		if n == 0 && z.src.Remaining() == before {
-			return nil, z.fail(fmt.Errorf("%w: decoder made no progress", ErrDecompress))
 		}
 	}
 	z.spill.join(&z.out, 0, 0)
@@ -93,7 +72,6 @@ func (z *zstdInflater) inflate(p []byte) ([]byte, error) {
 // decoder and its history stay, as the stream needs them.
 func (z *zstdInflater) compact() {
 	z.out = nil
-	z.src.Reset(nil, nil)
 }
 
 // fail marks the stream broken (the next message starts a new decoder
@@ -106,8 +84,5 @@ func (z *zstdInflater) fail(err error) error {
 }
 
 func (z *zstdInflater) close() {
-	if z.dec != nil {
-		z.dec.Close()
-		z.dec = nil
-	}
+	z.dec = nil
 }

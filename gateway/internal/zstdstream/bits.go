@@ -54,8 +54,20 @@ func leadingZeros8(b byte) int {
 }
 
 // refill loads the next bytes, so that at least 57 bits are readable, or
-// all that are left.
+// all that are left. Callers read at most 64 bits between refills, so
+// used is at most 64 here.
 func (r *backReader) refill() {
+	if r.off >= 8 {
+		r.off -= int(r.used >> 3)
+		r.used &= 7
+		r.val = binary.LittleEndian.Uint64(r.in[r.off:])
+		return
+	}
+	r.refillStart()
+}
+
+// refillStart is refill near the stream's start.
+func (r *backReader) refillStart() {
 	if r.off == 0 {
 		return
 	}

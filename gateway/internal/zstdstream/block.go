@@ -90,7 +90,7 @@ func (d *Decoder) literals(dst, src []byte) ([]byte, int, error) {
 		if len(src) < hdr+1 {
 			return nil, 0, errorf("truncated RLE literals")
 		}
-		lits := dst[len(dst)-size:]
+		lits := dst[len(dst)-copyMargin-size : len(dst)-copyMargin]
 		for i := range lits {
 			lits[i] = src[hdr]
 		}
@@ -139,7 +139,7 @@ func (d *Decoder) literals(dst, src []byte) ([]byte, int, error) {
 	} else if !d.hufSet {
 		return nil, 0, errorf("treeless literals without an earlier tree")
 	}
-	lits := dst[len(dst)-regen:]
+	lits := dst[len(dst)-copyMargin-regen : len(dst)-copyMargin]
 	var err error
 	if streams == 1 {
 		err = d.huf.decode1(lits, in)

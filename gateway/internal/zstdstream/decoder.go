@@ -6,9 +6,15 @@ import (
 	"fmt"
 )
 
-// MaxBlockSize is the most output one block makes, and so the least space
-// Decode needs.
+// MaxBlockSize is the most output one block makes.
 const MaxBlockSize = 128 << 10
+
+// OutputSpace is the least room Decode needs for a block's output: the
+// most a block makes, and a margin that lets short copies move 16 bytes at
+// once, past their end, without reaching literals not yet used.
+const OutputSpace = MaxBlockSize + 2*copyMargin
+
+const copyMargin = 32
 
 // ErrCorrupt is the error of a stream that is not valid zstd.
 var ErrCorrupt = errors.New("zstdstream: corrupt stream")
@@ -75,7 +81,7 @@ func (d *Decoder) Reset() {
 
 // Decode decodes the unit at the start of src: a frame header or a
 // checksum (no output), a skippable frame (none either) or a block, whose
-// output goes to dst[:n]. dst must have room for MaxBlockSize bytes; its
+// output goes to dst[:n]. dst must have room for OutputSpace bytes; its
 // contents past n are scratch. used is the number of bytes of src the unit
 // took, at least 1 unless err is set. A unit must lie whole in src.
 func (d *Decoder) Decode(dst, src []byte) (n, used int, err error) {
@@ -90,8 +96,8 @@ func (d *Decoder) Decode(dst, src []byte) (n, used int, err error) {
 		d.state = stateFrame
 		return 0, 4, nil
 	}
-	if len(dst) < MaxBlockSize {
-		return 0, 0, fmt.Errorf("zstdstream: Decode needs %d bytes of space, has %d", MaxBlockSize, len(dst))
+	if len(dst) < OutputSpace {
+		return 0, 0, fmt.Errorf("zstdstream: Decode needs %d bytes of space, has %d", OutputSpace, len(dst))
 	}
 	if len(src) < 3 {
 		return 0, 0, errorf("truncated block header")

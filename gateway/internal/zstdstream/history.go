@@ -55,6 +55,12 @@ func (h *history) copyBack(dst []byte, dist int) {
 	if p < 0 {
 		p += h.size
 	}
+	at := p % histChunk
+	if len(dst) <= 16 && at+16 <= histChunk && p+len(dst) <= h.size {
+		// Short, and in one chunk: 16 bytes at once (see OutputSpace).
+		copy16(dst[:16:16], h.chunks[p/histChunk][at:at+16])
+		return
+	}
 	for len(dst) > 0 {
 		c := h.chunks[p/histChunk]
 		at := p % histChunk

@@ -1,13 +1,16 @@
 package zstdstream
 
+import "encoding/binary"
+
 // sequences decodes nseq sequences from the bitstream src and executes
 // them into dst, taking literals from lits; the literals left over follow.
 // It returns the block's output size.
 //
-// lits may lie at the end of dst. That is safe because the output is
-// checked, before each match, to stay within MaxBlockSize counting every
-// literal of the block: the write position then never passes the next
-// unread literal.
+// lits may lie near the end of dst (copyMargin before it). That is safe
+// because the output is checked, before each match, to stay within
+// MaxBlockSize counting every literal of the block: the write position
+// then stays at least copyMargin before the next unread literal, even
+// when a short copy writes 16 bytes.
 func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error) {
 	var br backReader
 	if err := br.init(src); err != nil {
@@ -18,31 +21,37 @@ func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error)
 	llS := br.get(logOf(len(llT)))
 	ofS := br.get(logOf(len(ofT)))
 	mlS := br.get(logOf(len(mlT)))
-	br.refill()
 
 	rep := d.rep
-	w := 0          // output written
-	lp := 0         // literals used
-	matched := 0    // match bytes written
-	limit := min(MaxBlockSize, len(dst)) - len(lits)
-	if limit < 0 {
+	w := 0       // output written
+	lp := 0      // literals used
+	matched := 0 // match bytes written
+	limit := MaxBlockSize - len(lits)
+	if limit < 0 || len(dst) < OutputSpace {
 		return 0, errorf("%d literals do not fit a block", len(lits))
 	}
 	held := d.hist.n
 	for i := 0; i < nseq; i++ {
 		lc, oc, mc := llT[llS&llMask], ofT[ofS&ofMask], mlT[mlS&mlMask]
-		of := oc.base + br.get(oc.extra)
-		if oc.extra > 24 {
+		// After a refill 57 bits are readable: the states take 26, so
+		// extra bits up to 31 need no second refill.
+		br.refill()
+		var of, ml, ll uint32
+		if oc.extra+mc.extra+lc.extra <= 31 {
+			of = oc.base + br.get(oc.extra)
+			ml = mc.base + br.get(mc.extra)
+			ll = lc.base + br.get(lc.extra)
+		} else {
+			of = oc.base + br.get(oc.extra)
+			br.refill()
+			ml = mc.base + br.get(mc.extra)
+			ll = lc.base + br.get(lc.extra)
 			br.refill()
 		}
-		ml := mc.base + br.get(mc.extra)
-		ll := lc.base + br.get(lc.extra)
-		br.refill()
 		if i != nseq-1 {
 			llS = uint32(lc.next) + br.get(lc.nbits)
 			mlS = uint32(mc.next) + br.get(mc.nbits)
 			ofS = uint32(oc.next) + br.get(oc.nbits)
-			br.refill()
 		}
 
 		// The offset: a new one, or one of the three repeat offsets.
@@ -74,14 +83,20 @@ func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error)
 		}
 
 		// The literals, then the match.
-		if int(ll) > len(lits)-lp {
+		n := int(ll)
+		if n > len(lits)-lp {
 			return 0, errorf("sequence past the literals")
 		}
 		if int(ml) > limit-matched {
 			return 0, errorf("block output over %d bytes", MaxBlockSize)
 		}
-		w += copy(dst[w:], lits[lp:lp+int(ll)])
-		lp += int(ll)
+		if n <= 16 && lp+16 <= cap(lits) {
+			copy16(dst[w:w+16], lits[lp:lp+16])
+		} else {
+			copy(dst[w:], lits[lp:lp+n])
+		}
+		w += n
+		lp += n
 		matched += int(ml)
 		o, n := int(off), int(ml)
 		if o > w {
@@ -94,18 +109,30 @@ func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error)
 			d.hist.copyBack(dst[w:w+k], back)
 			w += k
 			n -= k
+			if n == 0 {
+				continue
+			}
 		}
-		if n > 0 {
-			from := w - o
-			if o >= n {
-				w += copy(dst[w:w+n], dst[from:from+n])
-			} else {
-				// Overlapping: the copy repeats the last o bytes; each
-				// round doubles what can be copied at once.
-				end := w + n
-				for w < end {
-					w += copy(dst[w:end], dst[from:w])
-				}
+		from := w - o
+		switch {
+		case o >= 16 && n <= 16:
+			copy16(dst[w:w+16], dst[from:from+16])
+			w += n
+		case o >= n:
+			w += copy(dst[w:w+n], dst[from:from+n])
+		case o >= 8:
+			// Overlapping, each 8 bytes from 8 or more before them.
+			end := w + n
+			for ; w < end; w, from = w+8, from+8 {
+				binary.LittleEndian.PutUint64(dst[w:w+8], binary.LittleEndian.Uint64(dst[from:from+8]))
+			}
+			w = end
+		default:
+			// The last o bytes repeated; each round doubles what can be
+			// copied at once.
+			end := w + n
+			for w < end {
+				w += copy(dst[w:end], dst[from:w])
 			}
 		}
 	}
@@ -115,6 +142,14 @@ func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error)
 	w += copy(dst[w:], lits[lp:])
 	d.rep = rep
 	return w, nil
+}
+
+// copy16 copies 16 bytes, all read before any is written.
+func copy16(dst, src []byte) {
+	a := binary.LittleEndian.Uint64(src[:8])
+	b := binary.LittleEndian.Uint64(src[8:16])
+	binary.LittleEndian.PutUint64(dst[:8], a)
+	binary.LittleEndian.PutUint64(dst[8:16], b)
 }
 
 // logOf returns the log of a table size, a power of 2.

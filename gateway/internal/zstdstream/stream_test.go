@@ -81,7 +81,7 @@ func TestStreamMatchesKlauspost(t *testing.T) {
 				}
 				recs := encodeStream(t, msgs, zstd.WithEncoderLevel(level), zstd.WithWindowSize(window))
 				var d Decoder
-				space := make([]byte, MaxBlockSize)
+				space := make([]byte, OutputSpace)
 				for i, rec := range recs {
 					got, err := decodeMessage(&d, rec, space)
 					if err != nil {
