@@ -6,8 +6,8 @@ import (
 	"github.com/ipcord/ipcord/gateway/internal/zstdstream"
 )
 
-// zstdMaxBlock is the largest output of one zstd block.
-const zstdMaxBlock = zstdstream.MaxBlockSize
+// zstdMaxBlock is the room the decoder needs for one zstd block's output.
+const zstdMaxBlock = zstdstream.OutputSpace
 
 // zstdInflater inflates a zstd-stream: one zstd frame for the whole
 // connection, each message ending on a flushed block. It decodes with

@@ -57,32 +57,36 @@ func leadingZeros8(b byte) int {
 // all that are left. Callers read at most 64 bits between refills, so
 // used is at most 64 here.
 func (r *backReader) refill() {
-	if r.off >= 8 {
-		r.off -= int(r.used >> 3)
-		r.used &= 7
-		r.val = binary.LittleEndian.Uint64(r.in[r.off:])
-		return
+	r.off, r.used, r.val = refill(r.in, r.off, r.used, r.val)
+}
+
+// refill is backReader.refill on the reader's fields, for hot loops that
+// hold them in local variables (registers) rather than in a struct.
+func refill(in []byte, off int, used uint, val uint64) (int, uint, uint64) {
+	if off >= 8 {
+		off -= int(used >> 3)
+		return off, used & 7, binary.LittleEndian.Uint64(in[off:])
 	}
-	r.refillStart()
+	return refillStart(in, off, used, val)
 }
 
 // refillStart is refill near the stream's start.
-func (r *backReader) refillStart() {
-	if r.off == 0 {
-		return
+func refillStart(in []byte, off int, used uint, val uint64) (int, uint, uint64) {
+	if off == 0 {
+		return off, used, val
 	}
-	k := int(r.used >> 3)
-	if k > r.off {
-		k = r.off
-	}
-	r.off -= k
-	r.used -= uint(k) << 3
-	r.val = binary.LittleEndian.Uint64(r.in[r.off:])
+	k := min(int(used>>3), off)
+	off -= k
+	return off, used - uint(k)<<3, binary.LittleEndian.Uint64(in[off:])
 }
 
 // get reads n bits, n ≤ 32; up to 57 bits are readable after a refill.
+// The shifts are masked to spare the compiler's code for shifts of 64 or
+// more: in a valid stream used is below 64 whenever n > 0 (there are bits
+// left to read), and for n = 0 the two right shifts make 64; in a corrupt
+// one the bits read are garbage, and finished or overflow tells.
 func (r *backReader) get(n uint8) uint32 {
-	v := r.val << r.used >> 1 >> (63 - n)
+	v := r.val << (r.used & 63) >> 1 >> ((63 - n) & 63)
 	r.used += uint(n)
 	return uint32(v)
 }

@@ -72,11 +72,18 @@ const (
 	stateChecksum                 // next: the frame's checksum
 )
 
-// Reset makes d start a new stream, letting go of its history.
+// Reset makes d start a new stream. It keeps the memory its history
+// holds, which the new stream reuses as its output arrives; Release lets
+// go of it.
 func (d *Decoder) Reset() {
 	d.state = stateFrame
-	d.hist.reset(0)
-	d.hist.chunks = nil
+	d.hist.n = 0
+}
+
+// Release makes d start a new stream and lets go of its history.
+func (d *Decoder) Release() {
+	d.state = stateFrame
+	d.hist.release()
 }
 
 // Decode decodes the unit at the start of src: a frame header or a

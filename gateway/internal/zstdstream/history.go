@@ -13,16 +13,25 @@ type history struct {
 	n      int // bytes held, at most size
 }
 
-// reset empties the history for a frame with the given window, letting go
-// of the chunks.
+// reset empties the history for a frame with the given window. It keeps
+// the chunks already allocated that the window still covers: a stream
+// that starts again (a new frame, a reconnection) fills them again as its
+// output arrives, and what they held is never read (n is 0).
 func (h *history) reset(window int) {
-	clear(h.chunks)
 	n := (window + histChunk - 1) / histChunk
-	if cap(h.chunks) < n || cap(h.chunks) > 2*n+16 {
-		h.chunks = make([]*[histChunk]byte, n)
+	if n <= cap(h.chunks) {
+		clear(h.chunks[n:cap(h.chunks)])
+		h.chunks = h.chunks[:n]
+	} else {
+		h.chunks = append(h.chunks[:cap(h.chunks)], make([]*[histChunk]byte, n-cap(h.chunks))...)
 	}
-	h.chunks = h.chunks[:n]
 	h.size, h.pos, h.n = window, 0, 0
+}
+
+// release lets go of the chunks.
+func (h *history) release() {
+	h.chunks = nil
+	h.size, h.pos, h.n = 0, 0, 0
 }
 
 // write appends p.
@@ -54,12 +63,6 @@ func (h *history) copyBack(dst []byte, dist int) {
 	p := h.pos - dist
 	if p < 0 {
 		p += h.size
-	}
-	at := p % histChunk
-	if len(dst) <= 16 && at+16 <= histChunk && p+len(dst) <= h.size {
-		// Short, and in one chunk: 16 bytes at once (see OutputSpace).
-		copy16(dst[:16:16], h.chunks[p/histChunk][at:at+16])
-		return
 	}
 	for len(dst) > 0 {
 		c := h.chunks[p/histChunk]

@@ -2,6 +2,7 @@ package zstdstream
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/bits"
 )
 
@@ -48,14 +49,18 @@ func (h *huffTable) read(src []byte) (int, error) {
 		}
 	}
 	// The last symbol's weight is what completes the sum to a power of 2.
-	sum := 0
+	// rank[x] counts the cells of the codes of weight x.
+	var rank [16]int
 	for _, x := range w[:n] {
-		if x > maxHuffBits {
+		rank[x] += 1 << x
+	}
+	rank[0] = 0
+	sum := 0
+	for x := 1; x < 16; x++ {
+		if x > maxHuffBits && rank[x] != 0 {
 			return 0, errorf("Huffman weight %d", x)
 		}
-		if x > 0 {
-			sum += 1 << (x - 1)
-		}
+		sum += rank[x] >> 1
 	}
 	if sum == 0 || n >= 256 {
 		return 0, errorf("bad Huffman weights")
@@ -68,33 +73,30 @@ func (h *huffTable) read(src []byte) (int, error) {
 	if left&(left-1) != 0 {
 		return 0, errorf("Huffman weights do not complete a tree")
 	}
-	w[n] = uint8(bits.Len(uint(left)))
+	last := bits.Len(uint(left))
+	w[n] = uint8(last)
+	rank[last] += 1 << last
 	n++
 	// Codes are handed out in order of weight, then of symbol, the
-	// lightest (longest) first; a code of b bits fills 1<<(log-b) cells.
-	var start [maxHuffBits + 2]int
-	for _, x := range w[:n] {
-		if x > 0 {
-			start[x] += 1 << (x - 1)
-		}
-	}
+	// lightest (longest) first; a code of weight x fills 1<<(x-1) cells.
 	pos := 0
 	for x := 1; x <= log; x++ {
-		c := start[x]
-		start[x] = pos
+		c := rank[x] >> 1
+		rank[x] = pos
 		pos += c
 	}
+	cells := h.cells[:1<<log]
 	for s, x := range w[:n] {
 		if x == 0 {
 			continue
 		}
 		e := uint16(s) | uint16(log+1-int(x))<<8
-		p := start[x]
+		p := rank[x]
 		end := p + 1<<(x-1)
-		for i := p; i < end; i++ {
-			h.cells[i] = e
+		rank[x] = end
+		for i := range cells[p:end] {
+			cells[p+i] = e
 		}
-		start[x] = end
 	}
 	h.log = uint8(log)
 	return used, nil
@@ -119,29 +121,35 @@ func fseWeights(w *[256]uint8, src []byte) (int, error) {
 	mask := uint32(1<<log - 1)
 	s1 := br.get(uint8(log)) & mask
 	s2 := br.get(uint8(log)) & mask
+	// rem counts the bits left; the weights end when a state update reads
+	// past the stream's start. Each update reads at most 6 bits, so a
+	// refill every 8 updates keeps the reads within val.
+	rem := br.remaining()
 	n := 0
 	for {
-		if n > 253 {
+		if n > 252 {
 			return 0, errorf("too many Huffman weights")
+		}
+		if n&7 == 0 {
+			br.refill()
 		}
 		c := cells[s1]
 		w[n] = c.sym
-		n++
-		br.refill()
 		s1 = (uint32(c.next) + br.get(c.nbits)) & mask
-		if br.overflow() {
-			w[n] = cells[s2].sym
-			return n + 1, nil
+		rem -= int(c.nbits)
+		if rem < 0 {
+			w[n+1] = cells[s2].sym
+			return n + 2, nil
 		}
 		c = cells[s2]
-		w[n] = c.sym
-		n++
-		br.refill()
+		w[n+1] = c.sym
 		s2 = (uint32(c.next) + br.get(c.nbits)) & mask
-		if br.overflow() {
-			w[n] = cells[s1].sym
-			return n + 1, nil
+		rem -= int(c.nbits)
+		if rem < 0 {
+			w[n+2] = cells[s1].sym
+			return n + 3, nil
 		}
+		n += 2
 	}
 }
 
@@ -151,23 +159,32 @@ func (h *huffTable) decode1(out, in []byte) error {
 	if err := br.init(in); err != nil {
 		return err
 	}
-	shift := 64 - uint(h.log)
+	off, used, val := br.off, br.used, br.val
+	shift := (64 - uint(h.log)) & 63
 	cells := &h.cells
-	i := 0
-	for ; i+4 <= len(out); i += 4 {
-		br.refill()
-		for k := 0; k < 4; k++ {
-			e := cells[(br.val<<br.used>>shift)&(1<<maxHuffBits-1)]
-			out[i+k] = byte(e)
-			br.used += uint(e >> 8)
-		}
+	const m = 1<<maxHuffBits - 1
+	// Four symbols (44 bits at most) per refill. The shifts by used are
+	// masked, as in backReader.get.
+	for len(out) >= 4 {
+		off, used, val = refill(in, off, used, val)
+		e0 := cells[val<<(used&63)>>shift&m]
+		used += uint(e0 >> 8)
+		e1 := cells[val<<(used&63)>>shift&m]
+		used += uint(e1 >> 8)
+		e2 := cells[val<<(used&63)>>shift&m]
+		used += uint(e2 >> 8)
+		e3 := cells[val<<(used&63)>>shift&m]
+		used += uint(e3 >> 8)
+		out[0], out[1], out[2], out[3] = byte(e0), byte(e1), byte(e2), byte(e3)
+		out = out[4:]
 	}
-	br.refill()
-	for ; i < len(out); i++ {
-		e := cells[(br.val<<br.used>>shift)&(1<<maxHuffBits-1)]
+	off, used, val = refill(in, off, used, val)
+	for i := range out {
+		e := cells[val<<(used&63)>>shift&m]
+		used += uint(e >> 8)
 		out[i] = byte(e)
-		br.used += uint(e >> 8)
 	}
+	br.off, br.used, br.val = off, used, val
 	if !br.finished() {
 		return errorf("Huffman stream not consumed exactly")
 	}
@@ -191,62 +208,66 @@ func (h *huffTable) decode4(out, in []byte) error {
 	if 3*seg >= len(out) {
 		return errorf("four Huffman streams for %d literals", len(out))
 	}
-	var br [4]backReader
-	ins := [4][]byte{in[:n1], in[n1 : n1+n2], in[n1+n2 : n1+n2+n3], in[n1+n2+n3:]}
-	for k := range br {
-		if err := br[k].init(ins[k]); err != nil {
-			return err
-		}
+	in0, in1, in2, in3 := in[:n1], in[n1:n1+n2], in[n1+n2:n1+n2+n3], in[n1+n2+n3:]
+	var b0, b1, b2, b3 backReader
+	if err := errors.Join(b0.init(in0), b1.init(in1), b2.init(in2), b3.init(in3)); err != nil {
+		return err
 	}
 	o0, o1, o2, o3 := out[:seg], out[seg:2*seg], out[2*seg:3*seg], out[3*seg:]
-	shift := 64 - uint(h.log)
+	shift := (64 - uint(h.log)) & 63
 	cells := &h.cells
 	const m = 1<<maxHuffBits - 1
-	// The last stream is the shortest: while it has 4 symbols to go, all do.
+	// The last stream is the shortest: while it has 4 symbols to go, all
+	// do. Two symbols per stream and refill keeps the four readers'
+	// state in registers.
+	off0, u0, v0 := b0.off, b0.used, b0.val
+	off1, u1, v1 := b1.off, b1.used, b1.val
+	off2, u2, v2 := b2.off, b2.used, b2.val
+	off3, u3, v3 := b3.off, b3.used, b3.val
 	i := 0
-	if len(o3) >= 4 {
-		b0, b1, b2, b3 := &br[0], &br[1], &br[2], &br[3]
-		o0, o1, o2 := o0[:len(o3)], o1[:len(o3)], o2[:len(o3)] // hints for bounds checks
-		for ; i+4 <= len(o3); i += 4 {
-			b0.refill()
-			b1.refill()
-			b2.refill()
-			b3.refill()
-			v0, u0 := b0.val, b0.used
-			v1, u1 := b1.val, b1.used
-			v2, u2 := b2.val, b2.used
-			v3, u3 := b3.val, b3.used
-			for k := i; k < i+4; k++ {
-				e0 := cells[(v0<<u0>>shift)&m]
-				e1 := cells[(v1<<u1>>shift)&m]
-				e2 := cells[(v2<<u2>>shift)&m]
-				e3 := cells[(v3<<u3>>shift)&m]
-				u0 += uint(e0 >> 8)
-				u1 += uint(e1 >> 8)
-				u2 += uint(e2 >> 8)
-				u3 += uint(e3 >> 8)
-				o0[k] = byte(e0)
-				o1[k] = byte(e1)
-				o2[k] = byte(e2)
-				o3[k] = byte(e3)
-			}
-			b0.used, b1.used, b2.used, b3.used = u0, u1, u2, u3
+	for ; i+2 <= len(o3); i += 2 {
+		off0, u0, v0 = refill(in0, off0, u0, v0)
+		off1, u1, v1 = refill(in1, off1, u1, v1)
+		off2, u2, v2 = refill(in2, off2, u2, v2)
+		off3, u3, v3 = refill(in3, off3, u3, v3)
+		for k := range 2 {
+			e0 := cells[v0<<(u0&63)>>shift&m]
+			e1 := cells[v1<<(u1&63)>>shift&m]
+			e2 := cells[v2<<(u2&63)>>shift&m]
+			e3 := cells[v3<<(u3&63)>>shift&m]
+			u0 += uint(e0 >> 8)
+			u1 += uint(e1 >> 8)
+			u2 += uint(e2 >> 8)
+			u3 += uint(e3 >> 8)
+			o0[i+k] = byte(e0)
+			o1[i+k] = byte(e1)
+			o2[i+k] = byte(e2)
+			o3[i+k] = byte(e3)
 		}
-		o0, o1, o2 = out[:seg], out[seg:2*seg], out[2*seg:3*seg]
 	}
-	for k, o := range [4][]byte{o0, o1, o2, o3} {
-		b := &br[k]
-		for j := i; j < len(o); j++ {
-			if j&3 == 0 {
-				b.refill()
-			}
-			e := cells[(b.val<<b.used>>shift)&m]
-			o[j] = byte(e)
-			b.used += uint(e >> 8)
+	b0.off, b0.used, b0.val = off0, u0, v0
+	b1.off, b1.used, b1.val = off1, u1, v1
+	b2.off, b2.used, b2.val = off2, u2, v2
+	b3.off, b3.used, b3.val = off3, u3, v3
+	if err := errors.Join(h.tail(&b0, o0, i), h.tail(&b1, o1, i), h.tail(&b2, o2, i), h.tail(&b3, o3, i)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// tail decodes o[i:], the end of one of four streams.
+func (h *huffTable) tail(b *backReader, o []byte, i int) error {
+	shift := (64 - uint(h.log)) & 63
+	for j := i; j < len(o); j++ {
+		if (j-i)&3 == 0 {
+			b.refill()
 		}
-		if !b.finished() {
-			return errorf("Huffman stream %d not consumed exactly", k+1)
-		}
+		e := h.cells[b.val<<(b.used&63)>>shift&(1<<maxHuffBits-1)]
+		o[j] = byte(e)
+		b.used += uint(e >> 8)
+	}
+	if !b.finished() {
+		return errorf("Huffman stream not consumed exactly")
 	}
 	return nil
 }

@@ -31,27 +31,34 @@ func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error)
 		return 0, errorf("%d literals do not fit a block", len(lits))
 	}
 	held := d.hist.n
+	// The reader's fields in locals, which the compiler keeps in registers.
+	in, off, used, val := br.in, br.off, br.used, br.val
+	get := func(n uint8) uint32 {
+		v := val << (used & 63) >> 1 >> ((63 - n) & 63) // see backReader.get
+		used += uint(n)
+		return uint32(v)
+	}
 	for i := 0; i < nseq; i++ {
 		lc, oc, mc := llT[llS&llMask], ofT[ofS&ofMask], mlT[mlS&mlMask]
 		// After a refill 57 bits are readable: the states take 26, so
 		// extra bits up to 31 need no second refill.
-		br.refill()
+		off, used, val = refill(in, off, used, val)
 		var of, ml, ll uint32
 		if oc.extra+mc.extra+lc.extra <= 31 {
-			of = oc.base + br.get(oc.extra)
-			ml = mc.base + br.get(mc.extra)
-			ll = lc.base + br.get(lc.extra)
+			of = oc.base + get(oc.extra)
+			ml = mc.base + get(mc.extra)
+			ll = lc.base + get(lc.extra)
 		} else {
-			of = oc.base + br.get(oc.extra)
-			br.refill()
-			ml = mc.base + br.get(mc.extra)
-			ll = lc.base + br.get(lc.extra)
-			br.refill()
+			of = oc.base + get(oc.extra)
+			off, used, val = refill(in, off, used, val)
+			ml = mc.base + get(mc.extra)
+			ll = lc.base + get(lc.extra)
+			off, used, val = refill(in, off, used, val)
 		}
 		if i != nseq-1 {
-			llS = uint32(lc.next) + br.get(lc.nbits)
-			mlS = uint32(mc.next) + br.get(mc.nbits)
-			ofS = uint32(oc.next) + br.get(oc.nbits)
+			llS = uint32(lc.next) + get(lc.nbits)
+			mlS = uint32(mc.next) + get(mc.nbits)
+			ofS = uint32(oc.next) + get(oc.nbits)
 		}
 
 		// The offset: a new one, or one of the three repeat offsets.
@@ -106,7 +113,17 @@ func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error)
 				return 0, errorf("offset %d before the stream's start", o)
 			}
 			k := min(n, back)
-			d.hist.copyBack(dst[w:w+k], back)
+			h := &d.hist
+			p := h.pos - back
+			if p < 0 {
+				p += h.size
+			}
+			if at := p % histChunk; k <= 16 && at+16 <= histChunk && p+k <= h.size {
+				// Short, and in one chunk: 16 bytes at once.
+				copy16(dst[w:w+16], h.chunks[p/histChunk][at:at+16])
+			} else {
+				h.copyBack(dst[w:w+k], back)
+			}
 			w += k
 			n -= k
 			if n == 0 {
@@ -136,6 +153,7 @@ func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error)
 			}
 		}
 	}
+	br.off, br.used, br.val = off, used, val
 	if !br.finished() {
 		return 0, errorf("sequences bitstream not consumed exactly")
 	}
