@@ -2,6 +2,7 @@ package zstdstream
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -93,5 +94,117 @@ func TestStreamMatchesKlauspost(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Corrupted streams fail with the package's errors, never a panic, and
+// never make more than a block per unit.
+func TestCorruptStreams(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var msgs [][]byte
+	for range 6 {
+		msgs = append(msgs, sample(r, 200+r.IntN(5000)))
+	}
+	var streams [][][]byte
+	for _, level := range []zstd.EncoderLevel{zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBestCompression} {
+		streams = append(streams, encodeStream(t, msgs, zstd.WithEncoderLevel(level), zstd.WithWindowSize(64<<10)))
+	}
+	space := make([]byte, OutputSpace)
+	failed := 0
+	for i := range 3000 {
+		recs := streams[i%len(streams)]
+		mutated := make([][]byte, len(recs))
+		for j, rec := range recs {
+			mutated[j] = bytes.Clone(rec)
+		}
+		for range 1 + r.IntN(3) {
+			m := mutated[r.IntN(len(mutated))]
+			m[r.IntN(len(m))] ^= byte(1 + r.IntN(255))
+		}
+		var d Decoder
+		for _, m := range mutated {
+			var err error
+			for len(m) > 0 && err == nil {
+				var n, used int
+				n, used, err = d.Decode(space, m)
+				if err == nil && (n > MaxBlockSize || used <= 0 || used > len(m)) {
+					t.Fatalf("Decode made %d bytes from %d of %d", n, used, len(m))
+				}
+				m = m[used:]
+			}
+			if err != nil {
+				if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrWindowTooLarge) && !errors.Is(err, ErrUnsupported) {
+					t.Fatalf("untyped error %v", err)
+				}
+				failed++
+				break
+			}
+		}
+	}
+	if failed < 1000 {
+		t.Fatalf("only %d of 3000 corrupted streams failed", failed)
+	}
+}
+
+// A frame declaring a window over MaxWindow fails with ErrWindowTooLarge;
+// one needing a dictionary with ErrUnsupported.
+func TestFrameHeaderErrors(t *testing.T) {
+	space := make([]byte, OutputSpace)
+	d := Decoder{MaxWindow: 1 << 20}
+	big := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 11 << 3} // a 2 MiB window
+	if _, _, err := d.Decode(space, big); !errors.Is(err, ErrWindowTooLarge) {
+		t.Fatalf("2 MiB window: %v", err)
+	}
+	d.Reset()
+	dict := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x01, 10 << 3, 7} // dictionary 7
+	if _, _, err := d.Decode(space, dict); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("dictionary: %v", err)
+	}
+	d.Reset()
+	if _, _, err := d.Decode(space, []byte("not zstd")); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("garbage: %v", err)
+	}
+}
+
+// Raw and RLE blocks, a skippable frame between two frames, and a frame's
+// checksum are decoded or skipped.
+func TestFrames(t *testing.T) {
+	h := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x04, 0} // checksum, a 1 KiB window
+	var s []byte
+	s = append(s, h...)
+	s = append(s, 5<<3|0<<1, 0, 0) // raw, 5 bytes
+	s = append(s, "hello"...)
+	s = append(s, 3<<3|1<<1|1, 0, 0, '!')                   // RLE, 3 bytes, last
+	s = append(s, 1, 2, 3, 4)                               // the checksum, not checked
+	s = append(s, 0x5a, 0x2a, 0x4d, 0x18, 2, 0, 0, 0, 9, 9) // skippable, 2 bytes
+	s = append(s, h[:4]...)
+	s = append(s, 0x20, 2) // single segment, content size 2
+	s = append(s, 2<<3|1, 0, 0, 'o', 'k')
+	var d Decoder
+	got, err := decodeMessage(&d, s, make([]byte, OutputSpace))
+	if err != nil || string(got) != "hello!!!ok" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// The history holds what the stream has output, in 16 KiB chunks, not the
+// window it declares.
+func TestHistoryGrowsLazily(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	msgs := [][]byte{sample(r, 20_000), sample(r, 20_000)}
+	recs := encodeStream(t, msgs, zstd.WithWindowSize(1<<20))
+	var d Decoder
+	space := make([]byte, OutputSpace)
+	for i, rec := range recs {
+		if _, err := decodeMessage(&d, rec, space); err != nil {
+			t.Fatal(err)
+		}
+		if want := (20_000*(i+1) + histChunk - 1) / histChunk * histChunk; d.Held() != want {
+			t.Fatalf("after message %d the history holds %d bytes, want %d", i, d.Held(), want)
+		}
+	}
+	d.Release()
+	if d.Held() != 0 {
+		t.Fatalf("after Release the history holds %d bytes", d.Held())
 	}
 }
