@@ -108,3 +108,25 @@ func cpuNow() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkDecodeOnly is zstdstream alone, for profiles.
+func BenchmarkDecodeOnly(b *testing.B) {
+	c := benchCorpus()
+	space := make([]byte, zstdstream.OutputSpace)
+	var d zstdstream.Decoder
+	b.SetBytes(int64(c.Plain))
+	for b.Loop() {
+		decodeAll(b, &d, space, c.Zstd)
+	}
+}
+
+// BenchmarkDecodeOnlyKlauspost is klauspost's decoder alone, for profiles.
+func BenchmarkDecodeOnlyKlauspost(b *testing.B) {
+	c := benchCorpus()
+	k := newKlauspostAll(b)
+	defer k.dec.Close()
+	b.SetBytes(int64(c.Plain))
+	for b.Loop() {
+		k.run(b, c.Zstd)
+	}
+}

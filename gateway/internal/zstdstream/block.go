@@ -156,18 +156,10 @@ func (d *Decoder) literals(dst, src []byte) ([]byte, int, error) {
 // mode and description at the start of src, and returns the description's
 // size.
 func (d *Decoder) seqTable(k seqKind, mode uint8, src []byte) (int, error) {
-	var own []seqCell
-	switch k {
-	case kindLL:
-		own = d.own.ll[:]
-	case kindOF:
-		own = d.own.of[:]
-	default:
-		own = d.own.ml[:]
-	}
+	own := &d.own[k]
 	switch mode {
 	case 0:
-		d.seq[k] = predefined[k]
+		d.seq[k], d.seqLog[k] = predefined[k], predefinedLog[k]
 		return 0, nil
 	case 1:
 		if len(src) == 0 {
@@ -176,7 +168,8 @@ func (d *Decoder) seqTable(k seqKind, mode uint8, src []byte) (int, error) {
 		if int(src[0]) > maxCode[k] {
 			return 0, errorf("sequence code %d", src[0])
 		}
-		d.seq[k] = rleSeqTable(own, k, src[0])
+		rleSeqTable(own, k, src[0])
+		d.seq[k], d.seqLog[k] = own, 0
 		return 1, nil
 	case 2:
 		var norm [256]int16
@@ -187,7 +180,7 @@ func (d *Decoder) seqTable(k seqKind, mode uint8, src []byte) (int, error) {
 		if err := buildSeqTable(own, k, norm[:nsym], log); err != nil {
 			return 0, err
 		}
-		d.seq[k] = own[:1<<log]
+		d.seq[k], d.seqLog[k] = own, uint8(log)
 		return n, nil
 	}
 	if d.seq[k] == nil {

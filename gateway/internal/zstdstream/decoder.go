@@ -51,14 +51,11 @@ type Decoder struct {
 	huf    huffTable
 	hufSet bool // huf holds the frame's last Huffman table
 
-	// The sequence tables in use (for Repeat mode), pointing at
-	// predefined tables or into own.
-	seq [3][]seqCell
-	own struct {
-		ll [1 << maxLLLog]seqCell
-		of [1 << maxOFLog]seqCell
-		ml [1 << maxMLLog]seqCell
-	}
+	// The sequence tables in use (for Repeat mode), predefined ones or
+	// own, and their logs.
+	seq    [3]*seqTable
+	seqLog [3]uint8
+	own    [3]seqTable
 }
 
 // DefaultMaxWindow is the window cap of a Decoder whose MaxWindow is 0.
@@ -230,7 +227,7 @@ func (d *Decoder) frameHeader(src []byte) (int, error) {
 	d.checksum = fhd&0x04 != 0
 	d.rep = [3]uint32{1, 4, 8}
 	d.hufSet = false
-	d.seq = [3][]seqCell{}
+	d.seq = [3]*seqTable{}
 	d.state = stateBlock
 	return i, nil
 }

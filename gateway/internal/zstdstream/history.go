@@ -7,7 +7,7 @@ const histChunk = 16 << 10
 // of chunks allocated as output first reaches them, so that a connection
 // holds what it has received (up to the window) rounded up to a chunk.
 type history struct {
-	chunks []*[histChunk]byte
+	chunks [][]byte // each nil or histChunk bytes; slices, not array pointers, so that reading one needs no nil check that touches its first line
 	size   int // the window
 	pos    int // where the next byte goes, in [0, size)
 	n      int // bytes held, at most size
@@ -23,7 +23,7 @@ func (h *history) reset(window int) {
 		clear(h.chunks[n:cap(h.chunks)])
 		h.chunks = h.chunks[:n]
 	} else {
-		h.chunks = append(h.chunks[:cap(h.chunks)], make([]*[histChunk]byte, n-cap(h.chunks))...)
+		h.chunks = append(h.chunks[:cap(h.chunks)], make([][]byte, n-cap(h.chunks))...)
 	}
 	h.size, h.pos, h.n = window, 0, 0
 }
@@ -43,7 +43,7 @@ func (h *history) write(p []byte) {
 	for len(p) > 0 {
 		c := h.chunks[h.pos/histChunk]
 		if c == nil {
-			c = new([histChunk]byte)
+			c = make([]byte, histChunk)
 			h.chunks[h.pos/histChunk] = c
 		}
 		at := h.pos % histChunk

@@ -50,13 +50,20 @@ func (h *huffTable) read(src []byte) (int, error) {
 	}
 	// The last symbol's weight is what completes the sum to a power of 2.
 	// rank[x] counts the cells of the codes of weight x.
-	var rank [16]int
-	for _, x := range w[:n] {
-		rank[x] += 1 << x
+	// Two counts, for even and odd symbols, make two independent chains.
+	var rank, odd [16]int
+	i := 0
+	for ; i+1 < n; i += 2 {
+		rank[w[i]&15]++
+		odd[w[i+1]&15]++
+	}
+	if i < n {
+		rank[w[i]&15]++
 	}
 	rank[0] = 0
 	sum := 0
 	for x := 1; x < 16; x++ {
+		rank[x] = (rank[x] + odd[x]) << x
 		if x > maxHuffBits && rank[x] != 0 {
 			return 0, errorf("Huffman weight %d", x)
 		}
@@ -94,8 +101,13 @@ func (h *huffTable) read(src []byte) (int, error) {
 		p := rank[x]
 		end := p + 1<<(x-1)
 		rank[x] = end
-		for i := range cells[p:end] {
-			cells[p+i] = e
+		c := cells[p:end]
+		for len(c) >= 4 {
+			c[0], c[1], c[2], c[3] = e, e, e, e
+			c = c[4:]
+		}
+		for i := range c {
+			c[i] = e
 		}
 	}
 	h.log = uint8(log)
@@ -163,18 +175,20 @@ func (h *huffTable) decode1(out, in []byte) error {
 	shift := (64 - uint(h.log)) & 63
 	cells := &h.cells
 	const m = 1<<maxHuffBits - 1
-	// Four symbols (44 bits at most) per refill. The shifts by used are
-	// masked, as in backReader.get.
+	// Four symbols (44 bits at most) per refill. bits holds the unread
+	// bits at its top, so that the next symbol's lookup waits only on the
+	// last one's shift.
 	for len(out) >= 4 {
 		off, used, val = refill(in, off, used, val)
-		e0 := cells[val<<(used&63)>>shift&m]
-		used += uint(e0 >> 8)
-		e1 := cells[val<<(used&63)>>shift&m]
-		used += uint(e1 >> 8)
-		e2 := cells[val<<(used&63)>>shift&m]
-		used += uint(e2 >> 8)
-		e3 := cells[val<<(used&63)>>shift&m]
-		used += uint(e3 >> 8)
+		bits := val << (used & 63) // see backReader.get for the mask
+		e0 := cells[bits>>shift&m]
+		bits <<= e0 >> 8 & 63
+		e1 := cells[bits>>shift&m]
+		bits <<= e1 >> 8 & 63
+		e2 := cells[bits>>shift&m]
+		bits <<= e2 >> 8 & 63
+		e3 := cells[bits>>shift&m]
+		used += uint(e0>>8) + uint(e1>>8) + uint(e2>>8) + uint(e3>>8)
 		out[0], out[1], out[2], out[3] = byte(e0), byte(e1), byte(e2), byte(e3)
 		out = out[4:]
 	}
@@ -230,11 +244,16 @@ func (h *huffTable) decode4(out, in []byte) error {
 		off1, u1, v1 = refill(in1, off1, u1, v1)
 		off2, u2, v2 = refill(in2, off2, u2, v2)
 		off3, u3, v3 = refill(in3, off3, u3, v3)
+		x0, x1, x2, x3 := v0<<(u0&63), v1<<(u1&63), v2<<(u2&63), v3<<(u3&63)
 		for k := range 2 {
-			e0 := cells[v0<<(u0&63)>>shift&m]
-			e1 := cells[v1<<(u1&63)>>shift&m]
-			e2 := cells[v2<<(u2&63)>>shift&m]
-			e3 := cells[v3<<(u3&63)>>shift&m]
+			e0 := cells[x0>>shift&m]
+			e1 := cells[x1>>shift&m]
+			e2 := cells[x2>>shift&m]
+			e3 := cells[x3>>shift&m]
+			x0 <<= e0 >> 8 & 63
+			x1 <<= e1 >> 8 & 63
+			x2 <<= e2 >> 8 & 63
+			x3 <<= e3 >> 8 & 63
 			u0 += uint(e0 >> 8)
 			u1 += uint(e1 >> 8)
 			u2 += uint(e2 >> 8)

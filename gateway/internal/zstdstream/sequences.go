@@ -2,44 +2,86 @@ package zstdstream
 
 import "encoding/binary"
 
+// seq is a decoded sequence: literals to copy, then a match.
+type seq struct {
+	ll, ml, off uint32
+}
+
+// seqBatch is how many sequences are decoded before they are executed:
+// two short loops, each with few enough live values to stay in registers,
+// run faster than one that does both.
+const seqBatch = 64
+
 // sequences decodes nseq sequences from the bitstream src and executes
 // them into dst, taking literals from lits; the literals left over follow.
 // It returns the block's output size.
-//
-// lits may lie near the end of dst (copyMargin before it). That is safe
-// because the output is checked, before each match, to stay within
-// MaxBlockSize counting every literal of the block: the write position
-// then stays at least copyMargin before the next unread literal, even
-// when a short copy writes 16 bytes.
 func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error) {
-	var br backReader
-	if err := br.init(src); err != nil {
+	var sd seqDecoder
+	if err := sd.init(d, src); err != nil {
 		return 0, err
 	}
-	llT, ofT, mlT := d.seq[kindLL], d.seq[kindOF], d.seq[kindML]
-	llMask, ofMask, mlMask := uint32(len(llT)-1), uint32(len(ofT)-1), uint32(len(mlT)-1)
-	llS := br.get(logOf(len(llT)))
-	ofS := br.get(logOf(len(ofT)))
-	mlS := br.get(logOf(len(mlT)))
-
-	rep := d.rep
-	w := 0       // output written
-	lp := 0      // literals used
-	matched := 0 // match bytes written
-	limit := MaxBlockSize - len(lits)
-	if limit < 0 || len(dst) < OutputSpace {
+	ex := executor{dst: dst, lits: lits, hist: &d.hist, budget: MaxBlockSize - len(lits)}
+	if ex.budget < 0 || len(dst) < OutputSpace {
 		return 0, errorf("%d literals do not fit a block", len(lits))
 	}
-	held := d.hist.n
+	var batch [seqBatch]seq
+	for nseq > 0 {
+		n := min(nseq, seqBatch)
+		nseq -= n
+		if err := sd.decode(batch[:n], nseq == 0); err != nil {
+			return 0, err
+		}
+		if err := ex.run(batch[:n]); err != nil {
+			return 0, err
+		}
+	}
+	if !sd.br.finished() {
+		return 0, errorf("sequences bitstream not consumed exactly")
+	}
+	d.rep = sd.rep
+	ex.w += copy(dst[ex.w:], lits[ex.lp:])
+	return ex.w, nil
+}
+
+// seqDecoder reads sequences from a block's bitstream.
+type seqDecoder struct {
+	br            backReader
+	tables        [3]*seqTable
+	llS, ofS, mlS uint32
+	rep           [3]uint32
+}
+
+func (sd *seqDecoder) init(d *Decoder, src []byte) error {
+	if err := sd.br.init(src); err != nil {
+		return err
+	}
+	sd.tables = d.seq
+	sd.llS = sd.br.get(d.seqLog[kindLL])
+	sd.ofS = sd.br.get(d.seqLog[kindOF])
+	sd.mlS = sd.br.get(d.seqLog[kindML])
+	sd.rep = d.rep
+	return nil
+}
+
+// decode fills out with the next sequences; last says whether they end
+// the block (the last one updates no state).
+func (sd *seqDecoder) decode(out []seq, last bool) error {
+	llT, ofT, mlT := sd.tables[kindLL], sd.tables[kindOF], sd.tables[kindML]
+	// A state is below its table's size: the initial one has log bits,
+	// and the cells' next and nbits keep it so. The mask is for the
+	// compiler.
+	const mask = uint32(len(seqTable{}) - 1)
+	llS, ofS, mlS := sd.llS, sd.ofS, sd.mlS
+	rep0, rep1, rep2 := sd.rep[0], sd.rep[1], sd.rep[2]
 	// The reader's fields in locals, which the compiler keeps in registers.
-	in, off, used, val := br.in, br.off, br.used, br.val
+	in, off, used, val := sd.br.in, sd.br.off, sd.br.used, sd.br.val
 	get := func(n uint8) uint32 {
 		v := val << (used & 63) >> 1 >> ((63 - n) & 63) // see backReader.get
 		used += uint(n)
 		return uint32(v)
 	}
-	for i := 0; i < nseq; i++ {
-		lc, oc, mc := llT[llS&llMask], ofT[ofS&ofMask], mlT[mlS&mlMask]
+	for i := range out {
+		lc, oc, mc := llT[llS&mask], ofT[ofS&mask], mlT[mlS&mask]
 		// After a refill 57 bits are readable: the states take 26, so
 		// extra bits up to 31 need no second refill.
 		off, used, val = refill(in, off, used, val)
@@ -55,17 +97,15 @@ func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error)
 			ll = lc.base + get(lc.extra)
 			off, used, val = refill(in, off, used, val)
 		}
-		if i != nseq-1 {
+		if !last || i != len(out)-1 {
 			llS = uint32(lc.next) + get(lc.nbits)
 			mlS = uint32(mc.next) + get(mc.nbits)
 			ofS = uint32(oc.next) + get(oc.nbits)
 		}
 
 		// The offset: a new one, or one of the three repeat offsets.
-		var off uint32
 		if of > 3 {
-			off = of - 3
-			rep[2], rep[1], rep[0] = rep[1], rep[0], off
+			rep0, rep1, rep2 = of-3, rep0, rep1
 		} else {
 			idx := of - 1
 			if ll == 0 {
@@ -73,54 +113,75 @@ func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error)
 			}
 			switch idx {
 			case 0:
-				off = rep[0]
 			case 1:
-				off = rep[1]
-				rep[1], rep[0] = rep[0], off
+				rep0, rep1 = rep1, rep0
 			case 2:
-				off = rep[2]
-				rep[2], rep[1], rep[0] = rep[1], rep[0], off
+				rep0, rep1, rep2 = rep2, rep0, rep1
 			default:
-				off = rep[0] - 1
-				if off == 0 {
-					return 0, errorf("repeat offset of 0")
+				if rep0 == 1 {
+					return errorf("repeat offset of 0")
 				}
-				rep[2], rep[1], rep[0] = rep[1], rep[0], off
+				rep0, rep1, rep2 = rep0-1, rep0, rep1
 			}
 		}
+		out[i] = seq{ll: ll, ml: ml, off: rep0}
+	}
+	sd.llS, sd.ofS, sd.mlS = llS, ofS, mlS
+	sd.rep = [3]uint32{rep0, rep1, rep2}
+	sd.br.off, sd.br.used, sd.br.val = off, used, val
+	return nil
+}
 
-		// The literals, then the match.
-		n := int(ll)
+// executor writes a block's output from its sequences.
+//
+// lits may lie near the end of dst (copyMargin before it). That is safe
+// because the output is checked, before each match, to stay within
+// MaxBlockSize counting every literal of the block: the write position
+// then stays at least copyMargin before the next unread literal, even
+// when a short copy writes 16 bytes past its end.
+type executor struct {
+	dst, lits []byte
+	hist      *history
+	w         int // output written
+	lp        int // literals used
+	budget    int // match bytes the block may still make
+}
+
+func (ex *executor) run(seqs []seq) error {
+	dst, lits, w, lp, budget := ex.dst, ex.lits, ex.w, ex.lp, ex.budget
+	held := ex.hist.n
+	for _, s := range seqs {
+		n := int(s.ll)
 		if n > len(lits)-lp {
-			return 0, errorf("sequence past the literals")
+			return errorf("sequence past the literals")
 		}
-		if int(ml) > limit-matched {
-			return 0, errorf("block output over %d bytes", MaxBlockSize)
+		if int(s.ml) > budget {
+			return errorf("block output over %d bytes", MaxBlockSize)
 		}
-		if n <= 16 && lp+16 <= cap(lits) {
-			copy16(dst[w:w+16], lits[lp:lp+16])
+		budget -= int(s.ml)
+		if n <= wildMax && lp+n+16 <= cap(lits) {
+			wildCopy(dst[w:], lits[lp:cap(lits)], n)
 		} else {
 			copy(dst[w:], lits[lp:lp+n])
 		}
 		w += n
 		lp += n
-		matched += int(ml)
-		o, n := int(off), int(ml)
+		o, n := int(s.off), int(s.ml)
 		if o > w {
 			// From the history, then from this block's start.
 			back := o - w
 			if back > held {
-				return 0, errorf("offset %d before the stream's start", o)
+				return errorf("offset %d before the stream's start", o)
 			}
 			k := min(n, back)
-			h := &d.hist
+			h := ex.hist
 			p := h.pos - back
 			if p < 0 {
 				p += h.size
 			}
-			if at := p % histChunk; k <= 16 && at+16 <= histChunk && p+k <= h.size {
-				// Short, and in one chunk: 16 bytes at once.
-				copy16(dst[w:w+16], h.chunks[p/histChunk][at:at+16])
+			if at := p % histChunk; k <= wildMax && at+k+16 <= histChunk && p+k <= h.size {
+				// Short, and in one chunk.
+				wildCopy(dst[w:], h.chunks[p/histChunk][at:], k)
 			} else {
 				h.copyBack(dst[w:w+k], back)
 			}
@@ -132,8 +193,9 @@ func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error)
 		}
 		from := w - o
 		switch {
-		case o >= 16 && n <= 16:
-			copy16(dst[w:w+16], dst[from:from+16])
+		case o >= 16 && n <= wildMax:
+			// Each 16 bytes read were written before (or were there).
+			wildCopy(dst[w:], dst[from:], n)
 			w += n
 		case o >= n:
 			w += copy(dst[w:w+n], dst[from:from+n])
@@ -153,13 +215,21 @@ func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error)
 			}
 		}
 	}
-	br.off, br.used, br.val = off, used, val
-	if !br.finished() {
-		return 0, errorf("sequences bitstream not consumed exactly")
+	ex.w, ex.lp, ex.budget = w, lp, budget
+	return nil
+}
+
+// wildMax is the longest copy made 16 bytes at a time; memmove is faster
+// past it.
+const wildMax = 128
+
+// wildCopy copies n bytes 16 at a time, so up to 15 bytes past n: dst and
+// src must have room for them, and where they overlap src must be 16 or
+// more bytes before dst.
+func wildCopy(dst, src []byte, n int) {
+	for i := 0; i < n; i += 16 {
+		copy16(dst[i:i+16], src[i:i+16])
 	}
-	w += copy(dst[w:], lits[lp:])
-	d.rep = rep
-	return w, nil
 }
 
 // copy16 copies 16 bytes, all read before any is written.
@@ -168,14 +238,4 @@ func copy16(dst, src []byte) {
 	b := binary.LittleEndian.Uint64(src[8:16])
 	binary.LittleEndian.PutUint64(dst[:8], a)
 	binary.LittleEndian.PutUint64(dst[8:16], b)
-}
-
-// logOf returns the log of a table size, a power of 2.
-func logOf(n int) uint8 {
-	l := uint8(0)
-	for n > 1 {
-		n >>= 1
-		l++
-	}
-	return l
 }

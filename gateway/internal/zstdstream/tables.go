@@ -1,5 +1,10 @@
 package zstdstream
 
+// seqTable is a sequence field's decoding table, sized for the largest
+// accuracy log, so that indexing it by a state masked to 9 bits needs no
+// bounds check; a table of a smaller log uses its first cells.
+type seqTable [1 << maxLLLog]seqCell
+
 // seqCell is one state of a sequence code's decoding table, with the
 // code's value already looked up: the value is base plus extra bits read
 // from the stream.
@@ -68,23 +73,26 @@ var (
 	ofDefault = []int16{1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1}
 )
 
-// The predefined tables, built once.
-var predefined = [3][]seqCell{
-	kindLL: mustSeqTable(kindLL, llDefault, 6),
-	kindOF: mustSeqTable(kindOF, ofDefault, 5),
-	kindML: mustSeqTable(kindML, mlDefault, 6),
-}
+// The predefined tables and their logs, built once.
+var (
+	predefined = [3]*seqTable{
+		kindLL: mustSeqTable(kindLL, llDefault, 6),
+		kindOF: mustSeqTable(kindOF, ofDefault, 5),
+		kindML: mustSeqTable(kindML, mlDefault, 6),
+	}
+	predefinedLog = [3]uint8{kindLL: 6, kindOF: 5, kindML: 6}
+)
 
-func mustSeqTable(k seqKind, norm []int16, log int) []seqCell {
-	t := make([]seqCell, 1<<log)
+func mustSeqTable(k seqKind, norm []int16, log int) *seqTable {
+	t := new(seqTable)
 	if err := buildSeqTable(t, k, norm, log); err != nil {
 		panic("zstdstream: predefined table: " + err.Error())
 	}
 	return t
 }
 
-// buildSeqTable fills t (1<<log cells) for the sequence field k.
-func buildSeqTable(t []seqCell, k seqKind, norm []int16, log int) error {
+// buildSeqTable fills t's first 1<<log cells for the sequence field k.
+func buildSeqTable(t *seqTable, k seqKind, norm []int16, log int) error {
 	var cells [1 << maxLLLog]fseCell
 	if err := buildFSE(cells[:], norm, log); err != nil {
 		return err
@@ -96,10 +104,9 @@ func buildSeqTable(t []seqCell, k seqKind, norm []int16, log int) error {
 	return nil
 }
 
-// rleSeqTable sets t[0] to the one-state table of a field whose every
-// code is code.
-func rleSeqTable(t []seqCell, k seqKind, code uint8) []seqCell {
+// rleSeqTable makes t the one-state table of a field whose every code is
+// code.
+func rleSeqTable(t *seqTable, k seqKind, code uint8) {
 	base, extra := codeValue(k, code)
 	t[0] = seqCell{base: base, extra: extra}
-	return t[:1]
 }
