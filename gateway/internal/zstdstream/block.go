@@ -90,7 +90,7 @@ func (d *Decoder) literals(dst, src []byte) ([]byte, int, error) {
 		if len(src) < hdr+1 {
 			return nil, 0, errorf("truncated RLE literals")
 		}
-		lits := dst[len(dst)-copyMargin-size : len(dst)-copyMargin]
+		lits := d.litSpace(dst, size)
 		for i := range lits {
 			lits[i] = src[hdr]
 		}
@@ -139,7 +139,7 @@ func (d *Decoder) literals(dst, src []byte) ([]byte, int, error) {
 	} else if !d.hufSet {
 		return nil, 0, errorf("treeless literals without an earlier tree")
 	}
-	lits := dst[len(dst)-copyMargin-regen : len(dst)-copyMargin]
+	lits := d.litSpace(dst, regen)
 	var err error
 	if streams == 1 {
 		err = d.huf.decode1(lits, in)
@@ -187,4 +187,14 @@ func (d *Decoder) seqTable(k seqKind, mode uint8, src []byte) (int, error) {
 		return 0, errorf("repeated sequence table without an earlier one")
 	}
 	return 0, nil
+}
+
+// litSpace returns where n literals are decoded: d.lits if they fit, else
+// the end of dst, copyMargin before it. Either way the slice's capacity
+// leaves room for wild copies past it.
+func (d *Decoder) litSpace(dst []byte, n int) []byte {
+	if n <= smallLits {
+		return d.lits[:n]
+	}
+	return dst[len(dst)-copyMargin-n : len(dst)-copyMargin]
 }

@@ -16,6 +16,9 @@ const OutputSpace = MaxBlockSize + 2*copyMargin
 
 const copyMargin = 32
 
+// smallLits is the most literals decoded into Decoder.lits.
+const smallLits = 4 << 10
+
 // ErrCorrupt is the error of a stream that is not valid zstd.
 var ErrCorrupt = errors.New("zstdstream: corrupt stream")
 
@@ -50,6 +53,11 @@ type Decoder struct {
 
 	huf    huffTable
 	hufSet bool // huf holds the frame's last Huffman table
+
+	// lits holds a block's literals when there are few (most blocks of a
+	// gateway stream), where they stay in the L1 cache; more go to the end
+	// of the output space. The margin is for wild copies.
+	lits [smallLits + copyMargin]byte
 
 	// The sequence tables in use (for Repeat mode), predefined ones or
 	// own, and their logs.
@@ -133,7 +141,10 @@ func (d *Decoder) Decode(dst, src []byte) (n, used int, err error) {
 		if len(src) < size {
 			return 0, 0, errorf("truncated compressed block")
 		}
-		if n, err = d.compressed(dst[:len(dst):len(dst)], src[:size]); err != nil {
+		// The literals of a large block go to the end of dst: no further
+		// than a block from the output, as it is read.
+		dst = dst[:OutputSpace:OutputSpace]
+		if n, err = d.compressed(dst, src[:size]); err != nil {
 			return 0, 0, err
 		}
 		used = 3 + size
