@@ -80,27 +80,42 @@ func (sd *seqDecoder) decode(out []seq, last bool) error {
 		used += uint(n)
 		return uint32(v)
 	}
+	// take reads n bits from the top of bits, which holds the unread bits
+	// at its top: one shift to read, one to drop (the masks as in get).
+	take := func(bits *uint64, n uint8) uint32 {
+		v := *bits >> 1 >> ((63 - n) & 63)
+		*bits <<= n & 63
+		return uint32(v)
+	}
 	for i := range out {
 		lc, oc, mc := llT[llS&mask], ofT[ofS&mask], mlT[mlS&mask]
 		// After a refill 57 bits are readable: the states take 26, so
 		// extra bits up to 31 need no second refill.
 		off, used, val = refill(in, off, used, val)
 		var of, ml, ll uint32
-		if oc.extra+mc.extra+lc.extra <= 31 {
-			of = oc.base + get(oc.extra)
-			ml = mc.base + get(mc.extra)
-			ll = lc.base + get(lc.extra)
+		if n := oc.extra + mc.extra + lc.extra; n <= 31 {
+			bits := val << (used & 63)
+			of = oc.base + take(&bits, oc.extra)
+			ml = mc.base + take(&bits, mc.extra)
+			ll = lc.base + take(&bits, lc.extra)
+			if !last || i != len(out)-1 {
+				llS = uint32(lc.next) + take(&bits, lc.nbits)
+				mlS = uint32(mc.next) + take(&bits, mc.nbits)
+				ofS = uint32(oc.next) + take(&bits, oc.nbits)
+				n += lc.nbits + mc.nbits + oc.nbits
+			}
+			used += uint(n)
 		} else {
 			of = oc.base + get(oc.extra)
 			off, used, val = refill(in, off, used, val)
 			ml = mc.base + get(mc.extra)
 			ll = lc.base + get(lc.extra)
 			off, used, val = refill(in, off, used, val)
-		}
-		if !last || i != len(out)-1 {
-			llS = uint32(lc.next) + get(lc.nbits)
-			mlS = uint32(mc.next) + get(mc.nbits)
-			ofS = uint32(oc.next) + get(oc.nbits)
+			if !last || i != len(out)-1 {
+				llS = uint32(lc.next) + get(lc.nbits)
+				mlS = uint32(mc.next) + get(mc.nbits)
+				ofS = uint32(oc.next) + get(oc.nbits)
+			}
 		}
 
 		// The offset: a new one, or one of the three repeat offsets.
