@@ -16,6 +16,34 @@ const maxHuffBits = 11
 type huffTable struct {
 	cells [1 << maxHuffBits]uint16
 	log   uint8
+
+	// pairs decodes two symbols per lookup when both codes fit in log
+	// bits, for large literal sections; allocated at the first.
+	pairs *[1 << maxHuffBits]uint32
+}
+
+// buildPairs fills h.pairs from h.cells: for each index, the symbol its
+// top bits give and, if the next code also lies within the log bits, that
+// one too. An entry holds the symbols in its two low bytes, the bits they
+// take in the third, and how many there are in the fourth.
+func (h *huffTable) buildPairs() {
+	if h.pairs == nil {
+		h.pairs = new([1 << maxHuffBits]uint32)
+	}
+	log := uint(h.log)
+	mask := 1<<log - 1
+	pairs := h.pairs[:1<<log]
+	for i := range pairs {
+		e1 := h.cells[i]
+		n1 := uint(e1 & 63)
+		e2 := h.cells[(i<<n1)&mask]
+		n2 := uint(e2 & 63)
+		if n1+n2 <= log {
+			pairs[i] = uint32(e1>>8) | uint32(e2>>8)<<8 | uint32(n1+n2)<<16 | 2<<24
+		} else {
+			pairs[i] = uint32(e1>>8) | uint32(n1)<<16 | 1<<24
+		}
+	}
 }
 
 // read reads a Huffman tree description (RFC 8878, 4.2.1) and builds the
@@ -236,6 +264,12 @@ func (h *huffTable) decode4(out, in []byte) error {
 	// The last stream is the shortest: while it has 4 symbols to go, all
 	// do. Two symbols per stream and refill keeps the four readers'
 	// state in registers.
+	if len(out) >= 4<<h.log {
+		// Enough literals to pay for a pair table.
+		h.buildPairs()
+		i0, i1, i2, i3 := h.pairs4(&b0, &b1, &b2, &b3, o0, o1, o2, o3, in0, in1, in2, in3)
+		return errors.Join(h.tail(&b0, o0, i0), h.tail(&b1, o1, i1), h.tail(&b2, o2, i2), h.tail(&b3, o3, i3))
+	}
 	off0, u0, v0 := b0.off, b0.used, b0.val
 	off1, u1, v1 := b1.off, b1.used, b1.val
 	off2, u2, v2 := b2.off, b2.used, b2.val
@@ -291,4 +325,51 @@ func (h *huffTable) tail(b *backReader, o []byte, i int) error {
 		return errorf("Huffman stream not consumed exactly")
 	}
 	return nil
+}
+
+// pairs4 is decode4's loop with the pair table, while every stream has 5
+// or more symbols to go (two lookups make up to 4, and a lookup writes 2
+// bytes); it returns where each stream stopped.
+func (h *huffTable) pairs4(b0, b1, b2, b3 *backReader, o0, o1, o2, o3, in0, in1, in2, in3 []byte) (i0, i1, i2, i3 int) {
+	shift := (64 - uint(h.log)) & 63
+	pairs := h.pairs
+	const m = 1<<maxHuffBits - 1
+	off0, u0, v0 := b0.off, b0.used, b0.val
+	off1, u1, v1 := b1.off, b1.used, b1.val
+	off2, u2, v2 := b2.off, b2.used, b2.val
+	off3, u3, v3 := b3.off, b3.used, b3.val
+	for i0+5 <= len(o0) && i1+5 <= len(o1) && i2+5 <= len(o2) && i3+5 <= len(o3) {
+		off0, u0, v0 = refill(in0, off0, u0, v0)
+		off1, u1, v1 = refill(in1, off1, u1, v1)
+		off2, u2, v2 = refill(in2, off2, u2, v2)
+		off3, u3, v3 = refill(in3, off3, u3, v3)
+		x0, x1, x2, x3 := v0<<(u0&63), v1<<(u1&63), v2<<(u2&63), v3<<(u3&63)
+		for range 2 {
+			e0 := pairs[x0>>shift&m]
+			e1 := pairs[x1>>shift&m]
+			e2 := pairs[x2>>shift&m]
+			e3 := pairs[x3>>shift&m]
+			x0 <<= e0 >> 16 & 63
+			x1 <<= e1 >> 16 & 63
+			x2 <<= e2 >> 16 & 63
+			x3 <<= e3 >> 16 & 63
+			u0 += uint(e0 >> 16 & 63)
+			u1 += uint(e1 >> 16 & 63)
+			u2 += uint(e2 >> 16 & 63)
+			u3 += uint(e3 >> 16 & 63)
+			binary.LittleEndian.PutUint16(o0[i0:i0+2], uint16(e0))
+			binary.LittleEndian.PutUint16(o1[i1:i1+2], uint16(e1))
+			binary.LittleEndian.PutUint16(o2[i2:i2+2], uint16(e2))
+			binary.LittleEndian.PutUint16(o3[i3:i3+2], uint16(e3))
+			i0 += int(e0 >> 24)
+			i1 += int(e1 >> 24)
+			i2 += int(e2 >> 24)
+			i3 += int(e3 >> 24)
+		}
+	}
+	b0.off, b0.used, b0.val = off0, u0, v0
+	b1.off, b1.used, b1.val = off1, u1, v1
+	b2.off, b2.used, b2.val = off2, u2, v2
+	b3.off, b3.used, b3.val = off3, u3, v3
+	return
 }
