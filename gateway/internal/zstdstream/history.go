@@ -8,9 +8,9 @@ const histChunk = 16 << 10
 // holds what it has received (up to the window) rounded up to a chunk.
 type history struct {
 	chunks [][]byte // each nil or histChunk bytes; slices, not array pointers, so that reading one needs no nil check that touches its first line
-	size   int // the window
-	pos    int // where the next byte goes, in [0, size)
-	n      int // bytes held, at most size
+	size   int      // the window
+	pos    int      // where the next byte goes, in [0, size)
+	n      int      // bytes held, at most size
 }
 
 // reset empties the history for a frame with the given window. It keeps

@@ -219,13 +219,13 @@ func (h *huffTable) decode1(out, in []byte) error {
 		bits <<= e2 & 63
 		e3 := cells[bits>>shift&m]
 		used += uint(e0&63) + uint(e1&63) + uint(e2&63) + uint(e3&63)
-		out[0], out[1], out[2], out[3] = byte(e0 >> 8), byte(e1 >> 8), byte(e2 >> 8), byte(e3 >> 8)
+		out[0], out[1], out[2], out[3] = byte(e0>>8), byte(e1>>8), byte(e2>>8), byte(e3>>8)
 		out = out[4:]
 	}
 	off, used, val = refill(in, off, used, val)
 	for i := range out {
 		e := cells[val<<(used&63)>>shift&m]
-		used += uint(e&63)
+		used += uint(e & 63)
 		out[i] = byte(e >> 8)
 	}
 	br.off, br.used, br.val = off, used, val
@@ -290,10 +290,10 @@ func (h *huffTable) decode4(out, in []byte) error {
 			x1 <<= e1 & 63
 			x2 <<= e2 & 63
 			x3 <<= e3 & 63
-			u0 += uint(e0&63)
-			u1 += uint(e1&63)
-			u2 += uint(e2&63)
-			u3 += uint(e3&63)
+			u0 += uint(e0 & 63)
+			u1 += uint(e1 & 63)
+			u2 += uint(e2 & 63)
+			u3 += uint(e3 & 63)
 			o0[i+k] = byte(e0 >> 8)
 			o1[i+k] = byte(e1 >> 8)
 			o2[i+k] = byte(e2 >> 8)
@@ -319,7 +319,7 @@ func (h *huffTable) tail(b *backReader, o []byte, i int) error {
 		}
 		e := h.cells[b.val<<(b.used&63)>>shift&(1<<maxHuffBits-1)]
 		o[j] = byte(e >> 8)
-		b.used += uint(e&63)
+		b.used += uint(e & 63)
 	}
 	if !b.finished() {
 		return errorf("Huffman stream not consumed exactly")
