@@ -165,19 +165,23 @@ func fseWeights(w *[256]uint8, src []byte) (int, error) {
 	s2 := br.get(uint8(log)) & mask
 	// rem counts the bits left; the weights end when a state update reads
 	// past the stream's start. Each update reads at most 6 bits, so a
-	// refill every 8 updates keeps the reads within val.
+	// refill every 8 updates keeps the reads within val. The reader's
+	// fields are in locals (registers), as the states' chain runs through
+	// them.
 	rem := br.remaining()
+	in, off, used, val := br.in, br.off, br.used, br.val
 	n := 0
 	for {
 		if n > 252 {
 			return 0, errorf("too many Huffman weights")
 		}
 		if n&7 == 0 {
-			br.refill()
+			off, used, val = refill(in, off, used, val)
 		}
 		c := cells[s1]
 		w[n] = c.sym
-		s1 = (uint32(c.next) + br.get(c.nbits)) & mask
+		s1 = (uint32(c.next) + uint32(val<<(used&63)>>1>>((63-c.nbits)&63))) & mask // as backReader.get
+		used += uint(c.nbits)
 		rem -= int(c.nbits)
 		if rem < 0 {
 			w[n+1] = cells[s2].sym
@@ -185,7 +189,8 @@ func fseWeights(w *[256]uint8, src []byte) (int, error) {
 		}
 		c = cells[s2]
 		w[n+1] = c.sym
-		s2 = (uint32(c.next) + br.get(c.nbits)) & mask
+		s2 = (uint32(c.next) + uint32(val<<(used&63)>>1>>((63-c.nbits)&63))) & mask
+		used += uint(c.nbits)
 		rem -= int(c.nbits)
 		if rem < 0 {
 			w[n+2] = cells[s1].sym
