@@ -80,13 +80,6 @@ func (sd *seqDecoder) decode(out []seq, last bool) error {
 		used += uint(n)
 		return uint32(v)
 	}
-	// take reads n bits from the top of bits, which holds the unread bits
-	// at its top: one shift to read, one to drop (the masks as in get).
-	take := func(bits *uint64, n uint8) uint32 {
-		v := *bits >> 1 >> ((63 - n) & 63)
-		*bits <<= n & 63
-		return uint32(v)
-	}
 	for i := range out {
 		lc, oc, mc := llT[llS&mask], ofT[ofS&mask], mlT[mlS&mask]
 		// After a refill 57 bits are readable: the states take 26, so
@@ -94,15 +87,24 @@ func (sd *seqDecoder) decode(out []seq, last bool) error {
 		off, used, val = refill(in, off, used, val)
 		var of, ml, ll uint32
 		if n := oc.extra + mc.extra + lc.extra; n <= 31 {
+			// Each field read from where the ones before it end, so that
+			// the reads do not wait on one another.
 			bits := val << (used & 63)
-			of = oc.base + take(&bits, oc.extra)
-			ml = mc.base + take(&bits, mc.extra)
-			ll = lc.base + take(&bits, lc.extra)
+			at := func(pos, n uint8) uint32 {
+				return uint32(bits << (pos & 63) >> 1 >> ((63 - n) & 63))
+			}
+			p1 := oc.extra
+			p2 := p1 + mc.extra
+			of = oc.base + at(0, oc.extra)
+			ml = mc.base + at(p1, mc.extra)
+			ll = lc.base + at(p2, lc.extra)
 			if !last || i != len(out)-1 {
-				llS = uint32(lc.next) + take(&bits, lc.nbits)
-				mlS = uint32(mc.next) + take(&bits, mc.nbits)
-				ofS = uint32(oc.next) + take(&bits, oc.nbits)
-				n += lc.nbits + mc.nbits + oc.nbits
+				p4 := n + lc.nbits
+				p5 := p4 + mc.nbits
+				llS = uint32(lc.next) + at(n, lc.nbits)
+				mlS = uint32(mc.next) + at(p4, mc.nbits)
+				ofS = uint32(oc.next) + at(p5, oc.nbits)
+				n = p5 + oc.nbits
 			}
 			used += uint(n)
 		} else {
@@ -258,8 +260,13 @@ func wildCopy(dst, src []byte, n int) {
 // 16 or more bytes before dst. Copying 32 bytes whatever the length up to
 // 32 spares the branch a loop's end mispredicts.
 func copy32(dst, src []byte) {
-	copy16(dst[:16], src[:16])
-	copy16(dst[16:32], src[16:32])
+	dst, src = dst[:32], src[:32]
+	a, b := binary.LittleEndian.Uint64(src), binary.LittleEndian.Uint64(src[8:])
+	binary.LittleEndian.PutUint64(dst, a)
+	binary.LittleEndian.PutUint64(dst[8:], b)
+	a, b = binary.LittleEndian.Uint64(src[16:]), binary.LittleEndian.Uint64(src[24:])
+	binary.LittleEndian.PutUint64(dst[16:], a)
+	binary.LittleEndian.PutUint64(dst[24:], b)
 }
 
 // copy16 copies 16 bytes, all read before any is written.
