@@ -16,12 +16,26 @@ import (
 // BenchmarkReceive measures the whole receive path: WebSocket frames in
 // (fed in 64 KiB reads), decompression, envelope scan, events out. MB/s are
 // of decompressed JSON.
+// receiveModes are the receive path's configurations: each compression,
+// and zstd-stream with Config.ZstdLowMemory.
+var receiveModes = []struct {
+	name   string
+	comp   gateway.Compression
+	lowMem bool
+}{
+	{"none", gateway.CompressNone, false},
+	{"zlib-stream", gateway.CompressZlib, false},
+	{"zstd-stream", gateway.CompressZstd, false},
+	{"zstd-stream-lowmem", gateway.CompressZstd, true},
+}
+
 func BenchmarkReceive(b *testing.B) {
 	c := benchCorpus()
-	for _, comp := range compressions {
-		b.Run(comp.String(), func(b *testing.B) {
+	for _, mode := range receiveModes {
+		comp := mode.comp
+		b.Run(mode.name, func(b *testing.B) {
 			stream := c.Stream(comp)
-			conn, err := gateway.New(gateway.Config{Token: "t", Compression: comp})
+			conn, err := gateway.New(gateway.Config{Token: "t", Compression: comp, ZstdLowMemory: mode.lowMem})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -54,13 +68,14 @@ func BenchmarkReceive(b *testing.B) {
 // uses), and, as a ceiling, one reader over the whole concatenated stream.
 func BenchmarkInflate(b *testing.B) {
 	c := benchCorpus()
-	for _, comp := range compressions[1:] {
-		b.Run(comp.String()+"/per-message", func(b *testing.B) {
+	for _, mode := range receiveModes[1:] {
+		comp := mode.comp
+		b.Run(mode.name+"/per-message", func(b *testing.B) {
 			recs := c.Zlib
 			if comp == gateway.CompressZstd {
 				recs = c.Zstd
 			}
-			inflate, reset := gateway.NewInflaterForTest(comp)
+			inflate, reset := gateway.NewInflaterForTest(comp, mode.lowMem)
 			b.SetBytes(int64(c.Plain))
 			b.ReportAllocs()
 			cpu := startCPU()
@@ -135,7 +150,7 @@ func BenchmarkReceiveRatio(b *testing.B) {
 				recs = c.Zstd
 			}
 			stream := c.Stream(comp)
-			inflate, reset := gateway.NewInflaterForTest(comp)
+			inflate, reset := gateway.NewInflaterForTest(comp, false)
 			conn, err := gateway.New(gateway.Config{Token: "t", Compression: comp})
 			if err != nil {
 				b.Fatal(err)

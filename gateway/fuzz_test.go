@@ -89,16 +89,18 @@ func FuzzZstdInflate(f *testing.F) {
 			return
 		}
 		cut := 1 + int(stream[0])*(len(stream)-1)/256
-		z := newZstdInflater(1<<20, 1<<20)
-		defer z.close()
-		for _, m := range [][]byte{stream[1:cut], stream[cut:]} {
-			out, err := z.inflate(m)
-			checkInflateErr(t, err)
-			if err != nil {
-				return
-			}
-			if len(out) > 1<<20 {
-				t.Fatalf("output of %d bytes over the limit", len(out))
+		for _, lowMem := range []bool{false, true} {
+			z := newZstdInflater(1<<20, 1<<20, lowMem)
+			defer z.close()
+			for _, m := range [][]byte{stream[1:cut], stream[cut:]} {
+				out, err := z.inflate(m)
+				checkInflateErr(t, err)
+				if err != nil {
+					break
+				}
+				if len(out) > 1<<20 {
+					t.Fatalf("output of %d bytes over the limit", len(out))
+				}
 			}
 		}
 	})

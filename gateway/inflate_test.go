@@ -185,28 +185,33 @@ func TestZlibInflateTooBig(t *testing.T) {
 	}
 }
 
+// zstdDecoders names the two zstd-stream decoders by Config.ZstdLowMemory.
+var zstdDecoders = map[string]bool{"klauspost": false, "lowmem": true}
+
 func TestZstdInflate(t *testing.T) {
 	want := loadSession(t)
-	for _, level := range []zstd.EncoderLevel{zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBestCompression} {
-		t.Run(level.String(), func(t *testing.T) {
-			recs := zstdStream(t, want, level)
-			z := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow)
-			defer z.close()
-			for round := 0; round < 2; round++ {
-				if err := z.reset(); err != nil {
-					t.Fatal(err)
-				}
-				for i, r := range recs {
-					got, err := z.inflate(r)
-					if err != nil {
-						t.Fatalf("round %d message %d: %v", round, i, err)
+	for name, lowMem := range zstdDecoders {
+		for _, level := range []zstd.EncoderLevel{zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBestCompression} {
+			t.Run(name+"/"+level.String(), func(t *testing.T) {
+				recs := zstdStream(t, want, level)
+				z := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow, lowMem)
+				defer z.close()
+				for round := 0; round < 2; round++ {
+					if err := z.reset(); err != nil {
+						t.Fatal(err)
 					}
-					if !bytes.Equal(got, want[i]) {
-						t.Fatalf("round %d message %d: got %d bytes, want %d", round, i, len(got), len(want[i]))
+					for i, r := range recs {
+						got, err := z.inflate(r)
+						if err != nil {
+							t.Fatalf("round %d message %d: %v", round, i, err)
+						}
+						if !bytes.Equal(got, want[i]) {
+							t.Fatalf("round %d message %d: got %d bytes, want %d", round, i, len(got), len(want[i]))
+						}
 					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -227,28 +232,30 @@ func TestZstdInflateCorrupt(t *testing.T) {
 		"skip header": {recs[1]},
 		"big window":  {bigWindow},
 	}
-	for name, in := range cases {
-		t.Run(name, func(t *testing.T) {
-			z := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow)
-			defer z.close()
-			var err error
-			for _, m := range in {
-				if _, err = z.inflate(m); err != nil {
-					break
+	for dec, lowMem := range zstdDecoders {
+		for name, in := range cases {
+			t.Run(dec+"/"+name, func(t *testing.T) {
+				z := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow, lowMem)
+				defer z.close()
+				var err error
+				for _, m := range in {
+					if _, err = z.inflate(m); err != nil {
+						break
+					}
 				}
-			}
-			if !errors.Is(err, ErrDecompress) {
-				t.Fatalf("err = %v, want ErrDecompress", err)
-			}
-			// A new connection gets a working inflater again.
-			if err := z.reset(); err != nil {
-				t.Fatal(err)
-			}
-			got, err := z.inflate(recs[0])
-			if err != nil || !bytes.Equal(got, msgs[0]) {
-				t.Fatalf("after reset: %v", err)
-			}
-		})
+				if !errors.Is(err, ErrDecompress) {
+					t.Fatalf("err = %v, want ErrDecompress", err)
+				}
+				// A new connection gets a working inflater again.
+				if err := z.reset(); err != nil {
+					t.Fatal(err)
+				}
+				got, err := z.inflate(recs[0])
+				if err != nil || !bytes.Equal(got, msgs[0]) {
+					t.Fatalf("after reset: %v", err)
+				}
+			})
+		}
 	}
 }
 
@@ -276,15 +283,17 @@ func TestInflatersShrink(t *testing.T) {
 	if cap(z.out) > keepCap {
 		t.Fatalf("zlib keeps a %d-byte buffer", cap(z.out))
 	}
-	zs := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow)
-	defer zs.close()
-	for i, r := range zstdStream(t, [][]byte{huge, small, small}, zstd.SpeedFastest) {
-		out, err := zs.inflate(r)
-		if err != nil || !bytes.Equal(out, [][]byte{huge, small, small}[i]) {
-			t.Fatalf("zstd message %d: %v", i, err)
+	for name, lowMem := range zstdDecoders {
+		zs := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow, lowMem)
+		defer zs.close()
+		for i, r := range zstdStream(t, [][]byte{huge, small, small}, zstd.SpeedFastest) {
+			out, err := zs.inflate(r)
+			if err != nil || !bytes.Equal(out, [][]byte{huge, small, small}[i]) {
+				t.Fatalf("zstd (%s) message %d: %v", name, i, err)
+			}
 		}
-	}
-	if cap(zs.out) > keepCap+zstdMaxBlock {
-		t.Fatalf("zstd keeps a %d-byte buffer", cap(zs.out))
+		if cap(zs.out) > keepCap+zstdMaxBlock {
+			t.Fatalf("zstd (%s) keeps a %d-byte buffer", name, cap(zs.out))
+		}
 	}
 }

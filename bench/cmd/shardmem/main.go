@@ -27,13 +27,13 @@ type contender struct{ lib, mode string }
 
 var contenders = []contender{
 	{"ipcord", "none"}, {"disgo", "none"}, {"discordgo", "none"},
-	{"ipcord", "zlib-stream"}, {"ipcord", "zstd-stream"},
+	{"ipcord", "zlib-stream"}, {"ipcord", "zstd-stream"}, {"ipcord", "zstd-stream-lowmem"},
 }
 
 func main() {
 	child := flag.Bool("child", false, "run one measurement (used by the parent)")
 	lib := flag.String("lib", "ipcord", "child: ipcord, disgo or discordgo")
-	mode := flag.String("mode", "none", "child: none, zlib-stream or zstd-stream")
+	mode := flag.String("mode", "none", "child: none, zlib-stream, zstd-stream or zstd-stream-lowmem (gateway.Config.ZstdLowMemory)")
 	url := flag.String("url", "", "child: the fake gateway's URL")
 	api := flag.String("api", "", "child: the fake's Get Gateway endpoint (discordgo)")
 	n := flag.Int("n", 1000, "shards")
