@@ -35,32 +35,23 @@ func FuzzDifferential(f *testing.F) {
 			closeAt = r.IntN(len(msgs) - 1)
 		}
 		recs := encodeFrames(t, msgs, closeAt, zstd.WithEncoderLevel(lvl), zstd.WithWindowSize(wsize))
-		var d Decoder
 		kd := newKlauspost(t)
 		defer kd.dec.Close()
-		space := make([]byte, OutputSpace)
-		for i, rec := range recs {
-			got, err := decodeMessage(&d, rec, space)
-			if err != nil {
-				t.Fatalf("message %d: %v", i, err)
-			}
-			if !bytes.Equal(got, msgs[i]) {
-				t.Fatalf("message %d: got %d bytes, want %d", i, len(got), len(msgs[i]))
-			}
+		checkMessages(t, recs, msgs, func(i int, got []byte) {
 			if i == closeAt+1 {
 				// klauspost's reader takes the end of a message after a
 				// frame's end for the end of the stream: a new frame needs
 				// a reset.
 				kd.dec.Reset(&kd.src)
 			}
-			theirs, err := kd.message(rec)
+			theirs, err := kd.message(recs[i])
 			if err != nil {
 				t.Fatalf("klauspost, message %d: %v", i, err)
 			}
 			if !bytes.Equal(got, theirs) {
 				t.Fatalf("message %d: klauspost gives %d bytes, zstdstream %d", i, len(theirs), len(got))
 			}
-		}
+		})
 	})
 }
 

@@ -120,26 +120,9 @@ func (sd *seqDecoder) decode(out []seq, last bool) error {
 			}
 		}
 
-		// The offset: a new one, or one of the three repeat offsets.
-		if of > 3 {
-			rep0, rep1, rep2 = of-3, rep0, rep1
-		} else {
-			idx := of - 1
-			if ll == 0 {
-				idx++
-			}
-			switch idx {
-			case 0:
-			case 1:
-				rep0, rep1 = rep1, rep0
-			case 2:
-				rep0, rep1, rep2 = rep2, rep0, rep1
-			default:
-				if rep0 == 1 {
-					return errorf("repeat offset of 0")
-				}
-				rep0, rep1, rep2 = rep0-1, rep0, rep1
-			}
+		var ok bool
+		if rep0, rep1, rep2, ok = repeat(of, ll, rep0, rep1, rep2); !ok {
+			return errorf("repeat offset of 0")
 		}
 		out[i] = seq{ll: ll, ml: ml, off: rep0}
 	}
@@ -147,6 +130,28 @@ func (sd *seqDecoder) decode(out []seq, last bool) error {
 	sd.rep = [3]uint32{rep0, rep1, rep2}
 	sd.br.off, sd.br.used, sd.br.val = off, used, val
 	return nil
+}
+
+// repeat resolves a sequence's offset value against the repeat offsets
+// (RFC 8878, 3.1.1.5) and returns them updated, the offset to use first;
+// ok is false for an offset of 0.
+func repeat(of, ll, rep0, rep1, rep2 uint32) (uint32, uint32, uint32, bool) {
+	if of > 3 {
+		return of - 3, rep0, rep1, true
+	}
+	idx := of - 1
+	if ll == 0 {
+		idx++
+	}
+	switch idx {
+	case 0:
+		return rep0, rep1, rep2, true
+	case 1:
+		return rep1, rep0, rep2, true
+	case 2:
+		return rep2, rep0, rep1, true
+	}
+	return rep0 - 1, rep0, rep1, rep0 != 1
 }
 
 // executor writes a block's output from its sequences.

@@ -28,6 +28,26 @@ func decodeMessage(d *Decoder, msg []byte, space []byte) ([]byte, error) {
 	return out, nil
 }
 
+// checkMessages decodes recs, a stream's messages, with one Decoder and
+// fails unless each gives msgs[i]; then calls also, if not nil.
+func checkMessages(t testing.TB, recs, msgs [][]byte, also func(i int, got []byte)) {
+	t.Helper()
+	var d Decoder
+	space := make([]byte, OutputSpace)
+	for i, rec := range recs {
+		got, err := decodeMessage(&d, rec, space)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if !bytes.Equal(got, msgs[i]) {
+			t.Fatalf("message %d: got %d bytes, want %d", i, len(got), len(msgs[i]))
+		}
+		if also != nil {
+			also(i, got)
+		}
+	}
+}
+
 // encodeStream compresses msgs as one frame with a flush after each, as
 // Discord's zstd-stream does, and returns each message's bytes.
 func encodeStream(t testing.TB, msgs [][]byte, opts ...zstd.EOption) [][]byte {
@@ -81,17 +101,7 @@ func TestStreamMatchesKlauspost(t *testing.T) {
 					msgs = append(msgs, sample(r, n))
 				}
 				recs := encodeStream(t, msgs, zstd.WithEncoderLevel(level), zstd.WithWindowSize(window))
-				var d Decoder
-				space := make([]byte, OutputSpace)
-				for i, rec := range recs {
-					got, err := decodeMessage(&d, rec, space)
-					if err != nil {
-						t.Fatalf("message %d: %v", i, err)
-					}
-					if !bytes.Equal(got, msgs[i]) {
-						t.Fatalf("message %d: got %d bytes, want %d", i, len(got), len(msgs[i]))
-					}
-				}
+				checkMessages(t, recs, msgs, nil)
 			})
 		}
 	}
@@ -206,5 +216,30 @@ func TestHistoryGrowsLazily(t *testing.T) {
 	d.Release()
 	if d.Held() != 0 {
 		t.Fatalf("after Release the history holds %d bytes", d.Held())
+	}
+}
+
+// The repeat offsets follow RFC 8878's worked example (3.1.1.5).
+func TestRepeatOffsets(t *testing.T) {
+	r := [3]uint32{1, 4, 8}
+	for _, step := range []struct{ of, ll, r0, r1, r2 uint32 }{
+		{1114, 11, 1111, 1, 4},
+		{1, 22, 1111, 1, 4},
+		{2225, 22, 2222, 1111, 1},
+		{1114, 111, 1111, 2222, 1111},
+		{3336, 33, 3333, 1111, 2222},
+		{2, 22, 1111, 3333, 2222},
+		{3, 33, 2222, 1111, 3333},
+		{3, 0, 2221, 2222, 1111},
+		{1, 0, 2222, 2221, 1111},
+	} {
+		var ok bool
+		r[0], r[1], r[2], ok = repeat(step.of, step.ll, r[0], r[1], r[2])
+		if want := [3]uint32{step.r0, step.r1, step.r2}; !ok || r != want {
+			t.Fatalf("offset value %d, literal length %d: %v, want %v", step.of, step.ll, r, want)
+		}
+	}
+	if _, _, _, ok := repeat(3, 0, 1, 4, 8); ok {
+		t.Fatal("repeat offset 1 - 1 accepted")
 	}
 }
