@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/ipcord/ipcord/internal/leaktest"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -88,6 +89,7 @@ func sample(r *rand.Rand, n int) []byte {
 }
 
 func TestStreamMatchesKlauspost(t *testing.T) {
+	leaktest.Check(t) // klauspost's encoders, synchronous at concurrency 1
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, level := range []zstd.EncoderLevel{zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBetterCompression, zstd.SpeedBestCompression} {
 		for _, window := range []int{1 << 10, 32 << 10, 1 << 20} {
