@@ -121,11 +121,15 @@ func (z *zstdInflater) inflate(p []byte) ([]byte, error) {
 	return z.out, nil
 }
 
-// compact drops the output buffer (up to a block and a message); the
-// decoder and its history stay, as the stream needs them.
+// compact drops the output buffer (up to a block and a message) and
+// zstdstream's scratch space; the decoder and its history stay, as the
+// stream needs them.
 func (z *zstdInflater) compact() {
 	z.out = nil
 	z.src.Reset(nil, nil)
+	if z.own != nil {
+		z.own.Compact()
+	}
 }
 
 // fail marks the stream broken (the next message starts a new decoder

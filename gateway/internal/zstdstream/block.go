@@ -194,6 +194,9 @@ func (d *Decoder) seqTable(k seqKind, mode uint8, src []byte) (int, error) {
 // leaves room for wild copies past it.
 func (d *Decoder) litSpace(dst []byte, n int) []byte {
 	if n <= smallLits {
+		if d.lits == nil {
+			d.lits = new([smallLits + copyMargin]byte)
+		}
 		return d.lits[:n]
 	}
 	return dst[len(dst)-copyMargin-n : len(dst)-copyMargin]

@@ -56,8 +56,9 @@ type Decoder struct {
 
 	// lits holds a block's literals when there are few (most blocks of a
 	// gateway stream), where they stay in the L1 cache; more go to the end
-	// of the output space. The margin is for wild copies.
-	lits [smallLits + copyMargin]byte
+	// of the output space. The margin is for wild copies. Allocated at
+	// the first block, dropped by Compact.
+	lits *[smallLits + copyMargin]byte
 
 	// The sequence tables in use (for Repeat mode), predefined ones or
 	// own, and their logs.
@@ -241,6 +242,14 @@ func (d *Decoder) frameHeader(src []byte) (int, error) {
 	d.seq = [3]*seqTable{}
 	d.state = stateBlock
 	return i, nil
+}
+
+// Compact lets go of the scratch space a block needs only while it is
+// decoded (the literal array, the Huffman pair table: 12 KiB); the next
+// block takes it again. For a stream that has gone quiet.
+func (d *Decoder) Compact() {
+	d.lits = nil
+	d.huf.pairs = nil
 }
 
 // Held returns the bytes of history d holds, the memory that lasts between

@@ -245,3 +245,27 @@ func TestRepeatOffsets(t *testing.T) {
 		t.Fatal("repeat offset 1 - 1 accepted")
 	}
 }
+
+// Compact lets go of the scratch space, and the stream goes on after it.
+func TestCompact(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	msgs := [][]byte{sample(r, 50_000), sample(r, 2000), sample(r, 50_000)}
+	recs := encodeStream(t, msgs, zstd.WithWindowSize(1<<20))
+	var d Decoder
+	space := make([]byte, OutputSpace)
+	scratch := false
+	for i, rec := range recs {
+		got, err := decodeMessage(&d, rec, space)
+		if err != nil || !bytes.Equal(got, msgs[i]) {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		scratch = scratch || d.lits != nil
+		d.Compact()
+		if d.lits != nil || d.huf.pairs != nil {
+			t.Fatalf("message %d: Compact kept the scratch space", i)
+		}
+	}
+	if !scratch {
+		t.Fatal("no message used the literal array")
+	}
+}
