@@ -94,10 +94,10 @@ type Config struct {
 	// with ErrDecompress. DefaultZstdMaxWindow if 0.
 	ZstdMaxWindow int
 	// ZstdLowMemory decodes zstd-stream with ipcord's own decoder, which
-	// holds between messages only the history the stream has used (a
-	// quiet shard that has received 40 KiB holds about 60 KiB in all)
+	// holds between messages only the history the stream has output plus
+	// about 20 KiB (a quiet shard that has received 42 KB: 75 KiB),
 	// instead of the declared window plus 448 KiB (1.5 MiB for a 1 MiB
-	// window), for about 10–20% more CPU per decompressed byte. For bots
+	// window), for about 15% more CPU per decompressed byte. For bots
 	// with many shards. See BENCHMARKS.md.
 	ZstdLowMemory bool
 
