@@ -4,13 +4,14 @@
 // into the caller's buffer and keeps, between messages, only what the
 // stream needs: the history the frame's window lets later blocks refer to,
 // grown in 16 KiB pieces as output arrives (an idle connection that has
-// received 40 KiB holds about 40 KiB, not the declared window), and the
-// entropy tables a later block may repeat (about 15 KiB).
+// received 40 KiB holds 48 KiB, not the declared window), and the entropy
+// tables a later block may repeat (about 17 KiB).
 //
-// No buffer is kept for literals: raw literals are read where they lie in
-// the input, and Huffman-coded ones are decoded into the end of the
-// caller's output space, which the block's output then overwrites from the
-// front no faster than it consumes them.
+// No block-sized buffer is kept for literals: raw literals are read where
+// they lie in the input, up to 4 KiB of Huffman-coded ones are decoded
+// into a small array (dropped by Compact), and more into the end of the
+// caller's output space, which the block's output then overwrites from
+// the front no faster than it consumes them.
 //
 // Content checksums are skipped, not verified: a WebSocket over TLS has
 // already checked the bytes, and the checksum covers a frame that on a
