@@ -90,6 +90,7 @@ var (
 type conn struct {
 	cfg        *connConfig
 	nc         net.Conn
+	sock       sock // nc, or a faster way to read and write it
 	role       wsproto.Role
 	dec        wsproto.Decoder
 	peer       string      // the remote side's identifier
@@ -157,6 +158,7 @@ func newConn(cfg *connConfig, nc net.Conn, role wsproto.Role) *conn {
 	c := &conn{
 		cfg:  cfg,
 		nc:   nc,
+		sock: newSock(nc),
 		role: role,
 		// Every protocol on this port is JSON in text messages: invalid
 		// UTF-8 fails the connection (1007) at the fragment carrying it.
@@ -190,7 +192,7 @@ func (c *conn) readMessage() (wsproto.Message, error) {
 			return m, err
 		}
 		if !ok {
-			if _, err := c.dec.ReadFrom(c.nc); err != nil {
+			if _, err := c.dec.ReadFrom(c.sock); err != nil {
 				return m, err
 			}
 			continue
@@ -244,7 +246,7 @@ func (c *conn) readText(soft bool) (payload []byte, st readStatus) {
 			// The next read may wait: first write the replies held for
 			// the requests served since the last one.
 			c.flushHeld()
-			n, err := c.dec.ReadFrom(c.nc)
+			n, err := c.dec.ReadFrom(c.sock)
 			if n > 0 {
 				c.readAny.Store(true)
 			}

@@ -100,7 +100,7 @@ func (c *conn) flushLocked() {
 		c.wbuf, c.spare = c.spare[:0], nil
 		c.wmu.Unlock()
 		c.refreshWriteDeadline()
-		_, err := c.nc.Write(buf)
+		_, err := c.sock.Write(buf)
 		c.wmu.Lock()
 		if cap(buf) <= 256<<10 {
 			c.spare = buf[:0] // keep one modest buffer; let a huge one go

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package ipc
+
+import "net"
+
+func newSock(nc net.Conn) sock { return nc }
