@@ -14,14 +14,18 @@ import (
 // sleeps because the process was idle; woken so, it looks again every
 // 20 µs for as long as the process stays busy. A process that answers one
 // call at a time goes idle between calls, so every call paid for that
-// wake-up and a few more ticks: about half a context switch per call on
-// each side, and on a 2-core VM 5–10 µs of CPU (BENCHMARKS.md, "ipc
-// (native protocol)"). A read or write of a non-blocking socket never
-// blocks, so it needs none of what entersyscall prepares for (handing the
-// P to another thread): a rawSock makes the same system calls raw, through
-// the socket's syscall.RawConn, which still parks the goroutine in the
-// runtime's poller when the socket has nothing to read or no room, and
-// still honours deadlines and Close.
+// wake-up and the ticks after it, on each side: with the two processes on
+// two CPUs, 2 more context switches and 2 more system calls per call
+// (futex, nanosleep, sched_yield) than the 1 switch a call needs, and a
+// fifth of each side's CPU time (BENCHMARKS.md, "ipc (native protocol)").
+// A read or write of a non-blocking socket never blocks, so it needs none
+// of what entersyscall prepares for (handing the P to another thread): a
+// rawSock makes the same system calls raw, through the socket's
+// syscall.RawConn, which still parks the goroutine in the runtime's poller
+// when the socket has nothing to read or no room, and still honours
+// deadlines and Close. Sysmon still wakes at the process's next timer
+// (a connection keeps a few) or its next other system call, and from then
+// on watches as usual while the process is busy.
 //
 // A raw call keeps its P busy until it returns, so one is bounded to
 // rawMax bytes: a longer write goes through net.Conn, a read asks for at
