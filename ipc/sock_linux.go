@@ -15,9 +15,9 @@ import (
 // 20 µs for as long as the process stays busy. A process that answers one
 // call at a time goes idle between calls, so every call paid for that
 // wake-up and the ticks after it, on each side: with the two processes on
-// two CPUs, 2 more context switches and 2 more system calls per call
-// (futex, nanosleep, sched_yield) than the 1 switch a call needs, and a
-// fifth of each side's CPU time (BENCHMARKS.md, "ipc (native protocol)").
+// two CPUs, 2 more context switches per call than the 1 a call needs, 2.3
+// more system calls (futex, nanosleep, sched_yield), and a quarter of each
+// side's CPU time (BENCHMARKS.md, "ipc (native protocol)").
 // A read or write of a non-blocking socket never blocks, so it needs none
 // of what entersyscall prepares for (handing the P to another thread): a
 // rawSock makes the same system calls raw, through the socket's
