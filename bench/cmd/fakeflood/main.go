@@ -12,13 +12,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/ipcord/ipcord/bench/internal/fakeproc"
+	"github.com/ipcord/ipcord/bench/internal/spread"
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/gateway/shard"
 )
@@ -79,21 +79,20 @@ func main() {
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, c := range cells {
 		ts := results[c]
-		col := func(f func(trial) float64, format string) string {
+		col := func(f func(trial) float64, prec int) string {
 			v := make([]float64, len(ts))
 			for i, t := range ts {
 				v[i] = f(t)
 			}
-			slices.Sort(v)
-			return fmt.Sprintf(format+" ("+format+"–"+format+")", v[len(v)/2], v[0], v[len(v)-1])
+			return spread.Of(v).Format(prec, "")
 		}
 		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", c.mode, c.placement,
-			col(func(t trial) float64 { return t.rate() }, "%.0f"),
-			col(func(t trial) float64 { return t.shardBusy() }, "%.0f"),
-			col(func(t trial) float64 { return t.shardRunnable() }, "%.0f"),
-			col(func(t trial) float64 { return t.fakeBusy() }, "%.0f"),
-			col(func(t trial) float64 { return t.shardCPU.Seconds() * 1e6 / float64(t.n) }, "%.1f"),
-			col(func(t trial) float64 { return t.fakeCPU.Seconds() * 1e6 / float64(t.n) }, "%.1f"))
+			col(func(t trial) float64 { return t.rate() }, 0),
+			col(func(t trial) float64 { return t.shardBusy() }, 0),
+			col(func(t trial) float64 { return t.shardRunnable() }, 0),
+			col(func(t trial) float64 { return t.fakeBusy() }, 0),
+			col(func(t trial) float64 { return t.shardCPU.Seconds() * 1e6 / float64(t.n) }, 1),
+			col(func(t trial) float64 { return t.fakeCPU.Seconds() * 1e6 / float64(t.n) }, 1))
 	}
 }
 

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/ipcord/ipcord/bench/internal/fakeproc"
+	"github.com/ipcord/ipcord/bench/internal/spread"
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/gateway/shard"
 	"github.com/ipcord/ipcord/rest"
@@ -39,9 +39,8 @@ func main() {
 		fmt.Printf("round %d: %d shards READY in %.2f s\n", r+1, *n, d.Seconds())
 		times = append(times, d.Seconds())
 	}
-	slices.Sort(times)
-	fmt.Printf("%d shards, max_concurrency %d: median %.2f s (range %.2f–%.2f s) over %d rounds\n",
-		*n, *mc, times[len(times)/2], times[0], times[len(times)-1], len(times))
+	fmt.Printf("%d shards, max_concurrency %d: median (range) %s over %d rounds\n",
+		*n, *mc, spread.Of(times).Format(2, " s"), len(times))
 }
 
 func round(bin string, n, mc int) (time.Duration, error) {

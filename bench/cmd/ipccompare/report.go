@@ -3,7 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
+
+	"github.com/ipcord/ipcord/bench/internal/spread"
 )
 
 type key struct {
@@ -13,27 +14,6 @@ type key struct {
 
 // results holds every round's measurement, in round order.
 type results map[key][]measurement
-
-// spread is the median of some values and their range.
-type spread struct{ med, lo, hi float64 }
-
-func spreadOf(v []float64) spread {
-	if len(v) == 0 {
-		return spread{}
-	}
-	v = slices.Sorted(slices.Values(v))
-	med := v[len(v)/2]
-	if len(v)%2 == 0 {
-		med = (v[len(v)/2-1] + v[len(v)/2]) / 2
-	}
-	return spread{med, v[0], v[len(v)-1]}
-}
-
-func (s spread) format(prec int) string { return s.formatUnit(prec, "") }
-
-func (s spread) formatUnit(prec int, unit string) string {
-	return fmt.Sprintf("%.*f%s (%.*f–%.*f)", prec, s.med, unit, prec, s.lo, prec, s.hi)
-}
 
 func (r results) each(k key, f func(measurement) float64) []float64 {
 	var v []float64
@@ -69,9 +49,9 @@ func (r results) print(w io.Writer, cfg config, contenders []contender) {
 			for _, c := range contenders {
 				k := key{p.name, c.name, conc}
 				fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", p.name, conc, c.name,
-					spreadOf(r.each(k, rps)).format(0), spreadOf(r.each(k, p50)).format(1), spreadOf(r.each(k, p99)).format(1),
-					spreadOf(r.each(k, cpu)).format(1), spreadOf(r.each(k, cs)).format(2),
-					spreadOf(r.each(k, ccpu)).format(1), spreadOf(r.each(k, ccs)).format(2))
+					spread.Of(r.each(k, rps)).Format(0, ""), spread.Of(r.each(k, p50)).Format(1, ""), spread.Of(r.each(k, p99)).Format(1, ""),
+					spread.Of(r.each(k, cpu)).Format(1, ""), spread.Of(r.each(k, cs)).Format(2, ""),
+					spread.Of(r.each(k, ccpu)).Format(1, ""), spread.Of(r.each(k, ccs)).Format(2, ""))
 			}
 		}
 	}
@@ -85,7 +65,7 @@ func (r results) print(w io.Writer, cfg config, contenders []contender) {
 				}
 				k, e := key{p.name, c.name, conc}, key{p.name, "wsecho", conc}
 				fmt.Fprintf(w, "| %s | %d | %s | %s | %s |\n", p.name, conc, c.name,
-					spreadOf(r.ratios(k, e, p50)).formatUnit(2, "×"), spreadOf(r.ratios(k, e, rps)).formatUnit(2, "×"))
+					spread.Of(r.ratios(k, e, p50)).Format(2, "×"), spread.Of(r.ratios(k, e, rps)).Format(2, "×"))
 			}
 		}
 	}

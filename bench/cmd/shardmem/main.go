@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/ipcord/ipcord/bench/internal/spread"
 )
 
 // result is what a child reports: per-shard costs and how long the shards
@@ -93,10 +94,10 @@ func run(cs []contender, n, rounds int, idle time.Duration) error {
 			return v
 		}
 		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", c.lib, c.mode,
-			kib(pick(func(r result) float64 { return r.HeapPerShard })),
-			kib(pick(func(r result) float64 { return r.RSSPerShard })),
-			plain(pick(func(r result) float64 { return r.GoroutinesPer }), "%.1f"),
-			plain(pick(func(r result) float64 { return r.ReadyMS / 1000 }), "%.1f s"))
+			spread.Of(pick(func(r result) float64 { return r.HeapPerShard })).Scale(1024).Format(1, " KiB"),
+			spread.Of(pick(func(r result) float64 { return r.RSSPerShard })).Scale(1024).Format(1, " KiB"),
+			spread.Of(pick(func(r result) float64 { return r.GoroutinesPer })).Format(1, ""),
+			spread.Of(pick(func(r result) float64 { return r.ReadyMS / 1000 })).Format(1, " s"))
 	}
 	return nil
 }
@@ -123,25 +124,4 @@ func runChild(exe string, c contender, n int, idle time.Duration) (result, error
 		return r, fmt.Errorf("child: %s", r.Err)
 	}
 	return r, nil
-}
-
-func median(v []float64) (med, lo, hi float64) {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	m := len(s) / 2
-	med = s[m]
-	if len(s)%2 == 0 {
-		med = (s[m-1] + s[m]) / 2
-	}
-	return med, s[0], s[len(s)-1]
-}
-
-func kib(v []float64) string {
-	m, lo, hi := median(v)
-	return fmt.Sprintf("%.1f KiB (%.1f–%.1f)", m/1024, lo/1024, hi/1024)
-}
-
-func plain(v []float64, format string) string {
-	m, lo, hi := median(v)
-	return fmt.Sprintf(format+" ("+format+"–"+format+")", m, lo, hi)
 }
