@@ -48,6 +48,21 @@ func (g *Gateway) Received() []Received {
 	return g.received.all()
 }
 
+// CountReceived returns how many of the payloads clients have sent so far
+// (as Received keeps them) match reports true for: the IDENTIFYs a bot
+// sent, say, with func(r Received) bool { return r.Op == 2 }.
+func (g *Gateway) CountReceived(match func(Received) bool) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, r := range g.received.items {
+		if match(r) {
+			n++
+		}
+	}
+	return n
+}
+
 // Connections returns a copy of what is known of every accepted connection.
 func (g *Gateway) Connections() []ConnInfo {
 	g.mu.Lock()

@@ -73,6 +73,11 @@ func TestGatewayHelloIdentifyReady(t *testing.T) {
 	if len(got) != 2 || got[0].Op != opIdentify || got[0].Shard != 0 || got[0].Conn != 1 || got[0].Listener != MainListener || got[1].Op != opHeartbeat || string(got[1].Data) != "3" {
 		t.Fatalf("Received = %+v", got)
 	}
+	for op, want := range map[int]int{opIdentify: 1, opHeartbeat: 1, opResume: 0} {
+		if n := g.CountReceived(func(r Received) bool { return r.Op == op }); n != want {
+			t.Errorf("CountReceived(op %d) = %d, want %d", op, n, want)
+		}
+	}
 	si, ok := g.Session(0)
 	if !ok || si.ID != r.SessionID || si.Seq != 4 || si.Conn != 1 {
 		t.Fatalf("Session = %+v, %v", si, ok)

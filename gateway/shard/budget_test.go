@@ -106,11 +106,5 @@ func TestIdentifyBudgetGuard(t *testing.T) {
 }
 
 func identifies(g *discordtest.Gateway) int {
-	n := 0
-	for _, r := range g.Received() {
-		if r.Op == 2 {
-			n++
-		}
-	}
-	return n
+	return g.CountReceived(func(r discordtest.Received) bool { return r.Op == 2 })
 }

@@ -101,12 +101,7 @@ func TestIdentifyLimiterSharesTheBudget(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	identifies := 0
-	for _, r := range g.Received() {
-		if r.Op == 2 {
-			identifies++
-		}
-	}
+	identifies := g.CountReceived(func(r discordtest.Received) bool { return r.Op == 2 })
 	if identifies != left-reserve {
 		t.Errorf("%d IDENTIFYs reached Discord with %d starts left and a reserve of %d", identifies, left, reserve)
 	}

@@ -86,13 +86,7 @@ func newFleetWorld(t *testing.T, shards int) *fleetWorld {
 
 // identifies counts the IDENTIFYs the gateway received.
 func (w *fleetWorld) identifies() int {
-	n := 0
-	for _, r := range w.g.Received() {
-		if r.Op == 2 {
-			n++
-		}
-	}
-	return n
+	return w.g.CountReceived(func(r discordtest.Received) bool { return r.Op == 2 })
 }
 
 func (w *fleetWorld) join(t *testing.T, name string) *member {

@@ -263,13 +263,7 @@ func (w *world) gens(sh int) []int {
 
 // identifies counts the IDENTIFYs the fake received.
 func (w *world) identifies() int {
-	n := 0
-	for _, r := range w.g.Received() {
-		if r.Op == 2 {
-			n++
-		}
-	}
-	return n
+	return w.g.CountReceived(func(r discordtest.Received) bool { return r.Op == 2 })
 }
 
 // waitRunning waits until m runs every shard of ids and each is ready.

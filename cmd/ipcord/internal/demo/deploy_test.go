@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ipcord/ipcord/cmd/ipcord/internal/demo"
+	"github.com/ipcord/ipcord/discordtest"
 	"github.com/ipcord/ipcord/internal/leaktest"
 )
 
@@ -91,12 +92,7 @@ func TestConsoleDeploy(t *testing.T) {
 			}
 		}
 	}
-	identifies := 0
-	for _, r := range d.Fake().Gateway().Received() {
-		if r.Op == 2 {
-			identifies++
-		}
-	}
+	identifies := d.Fake().Gateway().CountReceived(func(r discordtest.Received) bool { return r.Op == 2 })
 	if identifies != shards {
 		t.Errorf("fake Discord got %d IDENTIFYs, want the first %d only", identifies, shards)
 	}
