@@ -65,7 +65,7 @@ func (r *backReader) refill() {
 func refill(in []byte, off int, used uint, val uint64) (int, uint, uint64) {
 	if off >= 8 {
 		off -= int(used >> 3)
-		return off, used & 7, binary.LittleEndian.Uint64(in[off:])
+		return off, used & 7, binary.LittleEndian.Uint64(in[off : off+8])
 	}
 	return refillStart(in, off, used, val)
 }

@@ -159,7 +159,11 @@ func (d *Decoder) seqTable(k seqKind, mode uint8, src []byte) (int, error) {
 	own := &d.own[k]
 	switch mode {
 	case 0:
-		d.seq[k], d.seqLog[k] = predefined[k], predefinedLog[k]
+		if d.seq[k] != predefined[k] {
+			log := predefinedLog[k]
+			copy(own[:1<<log], predefined[k][:1<<log])
+			d.seq[k], d.seqLog[k] = predefined[k], log
+		}
 		return 0, nil
 	case 1:
 		if len(src) == 0 {

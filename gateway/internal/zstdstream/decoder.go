@@ -60,8 +60,9 @@ type Decoder struct {
 	// the first block, dropped by Compact.
 	lits *[smallLits + copyMargin]byte
 
-	// The sequence tables in use (for Repeat mode), predefined ones or
-	// own, and their logs.
+	// The sequence tables in use, in own, one pointer for the decoding
+	// loop; seq says what own[k] holds (for Repeat mode): nothing (nil),
+	// a copy of the predefined table, or own[k]'s own.
 	seq    [3]*seqTable
 	seqLog [3]uint8
 	own    [3]seqTable

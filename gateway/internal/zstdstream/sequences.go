@@ -46,7 +46,7 @@ func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error)
 // seqDecoder reads sequences from a block's bitstream.
 type seqDecoder struct {
 	br            backReader
-	tables        [3]*seqTable
+	tables        *[3]seqTable
 	llS, ofS, mlS uint32
 	rep           [3]uint32
 }
@@ -55,7 +55,7 @@ func (sd *seqDecoder) init(d *Decoder, src []byte) error {
 	if err := sd.br.init(src); err != nil {
 		return err
 	}
-	sd.tables = d.seq
+	sd.tables = &d.own
 	sd.llS = sd.br.get(d.seqLog[kindLL])
 	sd.ofS = sd.br.get(d.seqLog[kindOF])
 	sd.mlS = sd.br.get(d.seqLog[kindML])
@@ -66,7 +66,7 @@ func (sd *seqDecoder) init(d *Decoder, src []byte) error {
 // decode fills out with the next sequences; last says whether they end
 // the block (the last one updates no state).
 func (sd *seqDecoder) decode(out []seq, last bool) error {
-	llT, ofT, mlT := sd.tables[kindLL], sd.tables[kindOF], sd.tables[kindML]
+	t := sd.tables
 	// A state is below its table's size: the initial one has log bits,
 	// and the cells' next and nbits keep it so. The mask is for the
 	// compiler.
@@ -81,42 +81,42 @@ func (sd *seqDecoder) decode(out []seq, last bool) error {
 		return uint32(v)
 	}
 	for i := range out {
-		lc, oc, mc := llT[llS&mask], ofT[ofS&mask], mlT[mlS&mask]
+		lc, oc, mc := t[kindLL][llS&mask], t[kindOF][ofS&mask], t[kindML][mlS&mask]
 		// After a refill 57 bits are readable: the states take 26, so
 		// extra bits up to 31 need no second refill.
 		off, used, val = refill(in, off, used, val)
 		var of, ml, ll uint32
-		if n := oc.extra + mc.extra + lc.extra; n <= 31 {
+		if n := oc.extra() + mc.extra() + lc.extra(); n <= 31 {
 			// Each field read from where the ones before it end, so that
 			// the reads do not wait on one another.
 			bits := val << (used & 63)
 			at := func(pos, n uint8) uint32 {
 				return uint32(bits << (pos & 63) >> 1 >> ((63 - n) & 63))
 			}
-			p1 := oc.extra
-			p2 := p1 + mc.extra
-			of = oc.base + at(0, oc.extra)
-			ml = mc.base + at(p1, mc.extra)
-			ll = lc.base + at(p2, lc.extra)
+			p1 := oc.extra()
+			p2 := p1 + mc.extra()
+			of = oc.base() + at(0, oc.extra())
+			ml = mc.base() + at(p1, mc.extra())
+			ll = lc.base() + at(p2, lc.extra())
 			if !last || i != len(out)-1 {
-				p4 := n + lc.nbits
-				p5 := p4 + mc.nbits
-				llS = uint32(lc.next) + at(n, lc.nbits)
-				mlS = uint32(mc.next) + at(p4, mc.nbits)
-				ofS = uint32(oc.next) + at(p5, oc.nbits)
-				n = p5 + oc.nbits
+				p4 := n + lc.nbits()
+				p5 := p4 + mc.nbits()
+				llS = lc.next() + at(n, lc.nbits())
+				mlS = mc.next() + at(p4, mc.nbits())
+				ofS = oc.next() + at(p5, oc.nbits())
+				n = p5 + oc.nbits()
 			}
 			used += uint(n)
 		} else {
-			of = oc.base + get(oc.extra)
+			of = oc.base() + get(oc.extra())
 			off, used, val = refill(in, off, used, val)
-			ml = mc.base + get(mc.extra)
-			ll = lc.base + get(lc.extra)
+			ml = mc.base() + get(mc.extra())
+			ll = lc.base() + get(lc.extra())
 			off, used, val = refill(in, off, used, val)
 			if !last || i != len(out)-1 {
-				llS = uint32(lc.next) + get(lc.nbits)
-				mlS = uint32(mc.next) + get(mc.nbits)
-				ofS = uint32(oc.next) + get(oc.nbits)
+				llS = lc.next() + get(lc.nbits())
+				mlS = mc.next() + get(mc.nbits())
+				ofS = oc.next() + get(oc.nbits())
 			}
 		}
 

@@ -7,13 +7,27 @@ type seqTable [1 << maxLLLog]seqCell
 
 // seqCell is one state of a sequence code's decoding table, with the
 // code's value already looked up: the value is base plus extra bits read
-// from the stream.
-type seqCell struct {
-	base  uint32
-	next  uint16
-	nbits uint8
-	extra uint8
+// from the stream. Its fields are packed in one word, which the decoding
+// loop loads at once and takes apart in registers: as a struct, each
+// field was a load of its own, and their addresses took registers the
+// loop then lacked.
+type seqCell uint64
+
+func makeSeqCell(base uint32, next uint16, nbits, extra uint8) seqCell {
+	return seqCell(base) | seqCell(next)<<32 | seqCell(nbits)<<48 | seqCell(extra)<<56
 }
+
+// base is the value of the cell's code without its extra bits.
+func (c seqCell) base() uint32 { return uint32(c) }
+
+// next is the base of the next state.
+func (c seqCell) next() uint32 { return uint32(c>>32) & 0xFFFF }
+
+// nbits is the number of bits read for the next state.
+func (c seqCell) nbits() uint8 { return uint8(c >> 48) }
+
+// extra is the number of extra bits of the value.
+func (c seqCell) extra() uint8 { return uint8(c >> 56) }
 
 // Largest accuracy logs and codes of the three sequence tables
 // (RFC 8878, 3.1.1.3.2.2).
@@ -99,7 +113,7 @@ func buildSeqTable(t *seqTable, k seqKind, norm []int16, log int) error {
 	}
 	for i, c := range cells[:1<<log] {
 		base, extra := codeValue(k, c.sym)
-		t[i] = seqCell{base: base, next: c.next, nbits: c.nbits, extra: extra}
+		t[i] = makeSeqCell(base, c.next, c.nbits, extra)
 	}
 	return nil
 }
@@ -108,5 +122,5 @@ func buildSeqTable(t *seqTable, k seqKind, norm []int16, log int) error {
 // code.
 func rleSeqTable(t *seqTable, k seqKind, code uint8) {
 	base, extra := codeValue(k, code)
-	t[0] = seqCell{base: base, extra: extra}
+	t[0] = makeSeqCell(base, 0, 0, extra)
 }
