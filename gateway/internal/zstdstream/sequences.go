@@ -64,7 +64,9 @@ func (sd *seqDecoder) init(d *Decoder, src []byte) error {
 }
 
 // decode fills out with the next sequences; last says whether they end
-// the block (the last one updates no state).
+// the block. The last sequence updates no state: the loop reads the
+// states' bits all the same, and gives them back after it, which spares
+// it a test per sequence.
 func (sd *seqDecoder) decode(out []seq, last bool) error {
 	t := sd.tables
 	// A state is below its table's size: the initial one has log bits,
@@ -80,8 +82,9 @@ func (sd *seqDecoder) decode(out []seq, last bool) error {
 		used += uint(n)
 		return uint32(v)
 	}
+	var lc, oc, mc seqCell
 	for i := range out {
-		lc, oc, mc := t[kindLL][llS&mask], t[kindOF][ofS&mask], t[kindML][mlS&mask]
+		lc, oc, mc = t[kindLL][llS&mask], t[kindOF][ofS&mask], t[kindML][mlS&mask]
 		// After a refill 57 bits are readable: the states take 26, so
 		// extra bits up to 31 need no second refill.
 		off, used, val = refill(in, off, used, val)
@@ -98,26 +101,21 @@ func (sd *seqDecoder) decode(out []seq, last bool) error {
 			of = oc.base() + at(0, oc.extra())
 			ml = mc.base() + at(p1, mc.extra())
 			ll = lc.base() + at(p2, lc.extra())
-			if !last || i != len(out)-1 {
-				p4 := n + lc.nbits()
-				p5 := p4 + mc.nbits()
-				llS = lc.next() + at(n, lc.nbits())
-				mlS = mc.next() + at(p4, mc.nbits())
-				ofS = oc.next() + at(p5, oc.nbits())
-				n = p5 + oc.nbits()
-			}
-			used += uint(n)
+			p4 := n + lc.nbits()
+			p5 := p4 + mc.nbits()
+			llS = lc.next() + at(n, lc.nbits())
+			mlS = mc.next() + at(p4, mc.nbits())
+			ofS = oc.next() + at(p5, oc.nbits())
+			used += uint(p5 + oc.nbits())
 		} else {
 			of = oc.base() + get(oc.extra())
 			off, used, val = refill(in, off, used, val)
 			ml = mc.base() + get(mc.extra())
 			ll = lc.base() + get(lc.extra())
 			off, used, val = refill(in, off, used, val)
-			if !last || i != len(out)-1 {
-				llS = lc.next() + get(lc.nbits())
-				mlS = mc.next() + get(mc.nbits())
-				ofS = oc.next() + get(oc.nbits())
-			}
+			llS = lc.next() + get(lc.nbits())
+			mlS = mc.next() + get(mc.nbits())
+			ofS = oc.next() + get(oc.nbits())
 		}
 
 		var ok bool
@@ -125,6 +123,11 @@ func (sd *seqDecoder) decode(out []seq, last bool) error {
 			return errorf("repeat offset of 0")
 		}
 		out[i] = seq{ll: ll, ml: ml, off: rep0}
+	}
+	if last {
+		// used may wrap below 0 after a refill: remaining reads it as
+		// an int, which makes the count right.
+		used -= uint(lc.nbits()) + uint(mc.nbits()) + uint(oc.nbits())
 	}
 	sd.llS, sd.ofS, sd.mlS = llS, ofS, mlS
 	sd.rep = [3]uint32{rep0, rep1, rep2}
