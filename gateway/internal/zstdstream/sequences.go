@@ -20,10 +20,10 @@ func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error)
 	if err := sd.init(d, src); err != nil {
 		return 0, err
 	}
-	ex := executor{dst: dst, lits: lits, hist: &d.hist, budget: MaxBlockSize - len(lits)}
-	if ex.budget < 0 || len(dst) < OutputSpace {
+	if len(lits) > MaxBlockSize || len(dst) < OutputSpace {
 		return 0, errorf("%d literals do not fit a block", len(lits))
 	}
+	ex := executor{dst: (*[OutputSpace]byte)(dst), lits: lits, hist: &d.hist, budget: MaxBlockSize - len(lits)}
 	var batch [seqBatch]seq
 	for nseq > 0 {
 		n := min(nseq, seqBatch)
@@ -165,11 +165,12 @@ func repeat(of, ll, rep0, rep1, rep2 uint32) (uint32, uint32, uint32, bool) {
 // then stays at least copyMargin before the next unread literal, even
 // when a short copy writes 16 bytes past its end.
 type executor struct {
-	dst, lits []byte
-	hist      *history
-	w         int // output written
-	lp        int // literals used
-	budget    int // match bytes the block may still make
+	dst    *[OutputSpace]byte // an array: its bounds are constants, which spares the loop registers
+	lits   []byte
+	hist   *history
+	w      int // output written
+	lp     int // literals used
+	budget int // match bytes the block may still make
 }
 
 func (ex *executor) run(seqs []seq) error {
