@@ -28,10 +28,11 @@ func (d *Decoder) sequences(dst, lits []byte, nseq int, src []byte) (int, error)
 	for nseq > 0 {
 		n := min(nseq, seqBatch)
 		nseq -= n
-		if err := sd.decode(batch[:n], nseq == 0); err != nil {
+		nlits, nmatch, err := sd.decode(batch[:n], nseq == 0)
+		if err != nil {
 			return 0, err
 		}
-		if err := ex.run(batch[:n]); err != nil {
+		if err := ex.run(batch[:n], nlits, nmatch); err != nil {
 			return 0, err
 		}
 	}
@@ -63,18 +64,18 @@ func (sd *seqDecoder) init(d *Decoder, src []byte) error {
 	return nil
 }
 
-// decode fills out with the next sequences; last says whether they end
-// the block. The last sequence updates no state: the loop reads the
-// states' bits all the same, and gives them back after it, which spares
-// it a test per sequence.
-func (sd *seqDecoder) decode(out []seq, last bool) error {
+// decode fills out with the next sequences and returns their literal
+// and match bytes; last says whether they end the block. The last
+// sequence updates no state: the loop reads the states' bits all the
+// same, and gives them back after it, which spares it a test per
+// sequence.
+func (sd *seqDecoder) decode(out []seq, last bool) (nlits, nmatch int, err error) {
 	t := sd.tables
 	// A state is below its table's size: the initial one has log bits,
 	// and the cells' next and nbits keep it so. The mask is for the
 	// compiler.
 	const mask = uint32(len(seqTable{}) - 1)
 	llS, ofS, mlS := sd.llS, sd.ofS, sd.mlS
-	rep0, rep1, rep2 := sd.rep[0], sd.rep[1], sd.rep[2]
 	// The reader's fields in locals, which the compiler keeps in registers.
 	in, off, used, val := sd.br.in, sd.br.off, sd.br.used, sd.br.val
 	get := func(n uint8) uint32 {
@@ -117,12 +118,7 @@ func (sd *seqDecoder) decode(out []seq, last bool) error {
 			mlS = mc.next() + get(mc.nbits())
 			ofS = oc.next() + get(oc.nbits())
 		}
-
-		var ok bool
-		if rep0, rep1, rep2, ok = repeat(of, ll, rep0, rep1, rep2); !ok {
-			return errorf("repeat offset of 0")
-		}
-		out[i] = seq{ll: ll, ml: ml, off: rep0}
+		out[i] = seq{ll: ll, ml: ml, off: of}
 	}
 	if last {
 		// used may wrap below 0 after a refill: remaining reads it as
@@ -130,9 +126,28 @@ func (sd *seqDecoder) decode(out []seq, last bool) error {
 		used -= uint(lc.nbits()) + uint(mc.nbits()) + uint(oc.nbits())
 	}
 	sd.llS, sd.ofS, sd.mlS = llS, ofS, mlS
-	sd.rep = [3]uint32{rep0, rep1, rep2}
 	sd.br.off, sd.br.used, sd.br.val = off, used, val
-	return nil
+	return sd.offsets(out)
+}
+
+// offsets resolves the offset values of decoded sequences into offsets
+// and sums their literal and match bytes. It is a loop of its own, after
+// the decoding, as the repeat offsets would take three more registers in
+// a loop that has none to spare.
+func (sd *seqDecoder) offsets(out []seq) (nlits, nmatch int, err error) {
+	rep0, rep1, rep2 := sd.rep[0], sd.rep[1], sd.rep[2]
+	for i := range out {
+		s := &out[i]
+		var ok bool
+		if rep0, rep1, rep2, ok = repeat(s.off, s.ll, rep0, rep1, rep2); !ok {
+			return 0, 0, errorf("repeat offset of 0")
+		}
+		s.off = rep0
+		nlits += int(s.ll)
+		nmatch += int(s.ml)
+	}
+	sd.rep = [3]uint32{rep0, rep1, rep2}
+	return nlits, nmatch, nil
 }
 
 // repeat resolves a sequence's offset value against the repeat offsets
@@ -160,10 +175,10 @@ func repeat(of, ll, rep0, rep1, rep2 uint32) (uint32, uint32, uint32, bool) {
 // executor writes a block's output from its sequences.
 //
 // lits may lie near the end of dst (copyMargin before it). That is safe
-// because the output is checked, before each match, to stay within
-// MaxBlockSize counting every literal of the block: the write position
-// then stays at least copyMargin before the next unread literal, even
-// when a short copy writes 16 bytes past its end.
+// because the output is checked, before each batch of sequences, to stay
+// within MaxBlockSize counting every literal of the block: the write
+// position then stays at least copyMargin before the next unread literal,
+// even when a short copy writes past its end.
 type executor struct {
 	dst    *[OutputSpace]byte // an array: its bounds are constants, which spares the loop registers
 	lits   []byte
@@ -173,18 +188,21 @@ type executor struct {
 	budget int // match bytes the block may still make
 }
 
-func (ex *executor) run(seqs []seq) error {
-	dst, lits, w, lp, budget := ex.dst, ex.lits, ex.w, ex.lp, ex.budget
+// run executes seqs, which take nlits literals and make nmatch bytes of
+// matches. Checking the totals once, before the loop, checks every
+// sequence: the positions only grow.
+func (ex *executor) run(seqs []seq, nlits, nmatch int) error {
+	if nlits > len(ex.lits)-ex.lp {
+		return errorf("sequence past the literals")
+	}
+	if nmatch > ex.budget {
+		return errorf("block output over %d bytes", MaxBlockSize)
+	}
+	ex.budget -= nmatch
+	dst, lits, w, lp := ex.dst, ex.lits, ex.w, ex.lp
 	held := ex.hist.n
 	for _, s := range seqs {
 		n := int(s.ll)
-		if n > len(lits)-lp {
-			return errorf("sequence past the literals")
-		}
-		if int(s.ml) > budget {
-			return errorf("block output over %d bytes", MaxBlockSize)
-		}
-		budget -= int(s.ml)
 		if n <= 32 && lp+32 <= cap(lits) {
 			copy32(dst[w:w+32], lits[lp:lp+32])
 		} else if n <= wildMax && lp+n+16 <= cap(lits) {
@@ -248,7 +266,7 @@ func (ex *executor) run(seqs []seq) error {
 			}
 		}
 	}
-	ex.w, ex.lp, ex.budget = w, lp, budget
+	ex.w, ex.lp = w, lp
 	return nil
 }
 
