@@ -204,7 +204,7 @@ func (ex *executor) run(seqs []seq, nlits, nmatch int) error {
 	for _, s := range seqs {
 		n := int(s.ll)
 		if n <= 32 && lp+32 <= cap(lits) {
-			copy32(dst[w:w+32], lits[lp:lp+32])
+			copy32((*[32]byte)(dst[w:w+32]), (*[32]byte)(lits[lp:lp+32]))
 		} else if n <= wildMax && lp+n+16 <= cap(lits) {
 			wildCopy(dst[w:], lits[lp:cap(lits)], n)
 		} else {
@@ -226,7 +226,7 @@ func (ex *executor) run(seqs []seq, nlits, nmatch int) error {
 				p += h.size
 			}
 			if at := p % histChunk; k <= 32 && at+32 <= histChunk && p+k <= h.size {
-				copy32(dst[w:w+32], h.chunks[p/histChunk][at:at+32])
+				copy32((*[32]byte)(dst[w:w+32]), (*[32]byte)(h.chunks[p/histChunk][at:at+32]))
 			} else if k <= wildMax && at+k+16 <= histChunk && p+k <= h.size {
 				// Short, and in one chunk.
 				wildCopy(dst[w:], h.chunks[p/histChunk][at:], k)
@@ -242,7 +242,7 @@ func (ex *executor) run(seqs []seq, nlits, nmatch int) error {
 		from := w - o
 		switch {
 		case o >= 16 && n <= 32:
-			copy32(dst[w:w+32], dst[from:from+32])
+			copy32((*[32]byte)(dst[w:w+32]), (*[32]byte)(dst[from:from+32]))
 			w += n
 		case o >= 16 && n <= wildMax:
 			// Each 16 bytes read were written before (or were there).
@@ -279,27 +279,20 @@ const wildMax = 128
 // more bytes before dst.
 func wildCopy(dst, src []byte, n int) {
 	for i := 0; i < n; i += 16 {
-		copy16(dst[i:i+16], src[i:i+16])
+		copy16((*[16]byte)(dst[i:i+16]), (*[16]byte)(src[i:i+16]))
 	}
 }
 
 // copy32 copies 32 bytes, 16 at a time: where they overlap, src must be
 // 16 or more bytes before dst. Copying 32 bytes whatever the length up to
-// 32 spares the branch a loop's end mispredicts.
-func copy32(dst, src []byte) {
-	dst, src = dst[:32], src[:32]
-	a, b := binary.LittleEndian.Uint64(src), binary.LittleEndian.Uint64(src[8:])
-	binary.LittleEndian.PutUint64(dst, a)
-	binary.LittleEndian.PutUint64(dst[8:], b)
-	a, b = binary.LittleEndian.Uint64(src[16:]), binary.LittleEndian.Uint64(src[24:])
-	binary.LittleEndian.PutUint64(dst[16:], a)
-	binary.LittleEndian.PutUint64(dst[24:], b)
+// 32 spares the branch a loop's end mispredicts. Array pointers leave
+// the bounds checks to the caller's conversion, one per slice.
+func copy32(dst, src *[32]byte) {
+	*(*[16]byte)(dst[:16]) = *(*[16]byte)(src[:16])
+	*(*[16]byte)(dst[16:]) = *(*[16]byte)(src[16:])
 }
 
 // copy16 copies 16 bytes, all read before any is written.
-func copy16(dst, src []byte) {
-	a := binary.LittleEndian.Uint64(src[:8])
-	b := binary.LittleEndian.Uint64(src[8:16])
-	binary.LittleEndian.PutUint64(dst[:8], a)
-	binary.LittleEndian.PutUint64(dst[8:16], b)
+func copy16(dst, src *[16]byte) {
+	*dst = *src
 }
