@@ -61,6 +61,9 @@ const (
 // until its reply arrives, ctx ends or deadline (zero: none) passes.
 func (c *conn) lead(ctx context.Context, id uint64, ch chan reply, deadline time.Time) ([]byte, error) {
 	c.armReadDeadline(deadline)
+	if c.hint != nil {
+		c.hint.expectSoon(true)
+	}
 	if err := ctx.Err(); err != nil {
 		// Checked after the deadline is set: from here on, an interrupt
 		// is never overwritten by it.

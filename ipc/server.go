@@ -72,6 +72,14 @@ type Server struct {
 	// WriteTimeout bounds one write to a client; a client that does not
 	// take its data in time is dropped. Default 10 s.
 	WriteTimeout time.Duration
+	// BusyPoll is how long, on Linux, a read that finds a plain TCP or
+	// Unix socket empty polls it before waiting in the runtime's poller,
+	// while messages have been arriving within that time. Replies and
+	// requests that come back to back then skip waking an idle CPU, which
+	// costs 25–30 µs on a virtual machine. Default 200 µs, at most one
+	// connection of the process at a time; negative never polls, for a
+	// process that must not spend CPU waiting.
+	BusyPoll time.Duration
 	// CallTimeout is the deadline of calls made without one: calls from
 	// this server, and requests arriving without timeout_ms. Default 30 s.
 	CallTimeout time.Duration
@@ -153,6 +161,7 @@ func (s *Server) init() {
 			defaultTimeout: s.CallTimeout,
 			maxTimeout:     s.MaxRequestTimeout,
 			dialectTimeout: s.DialectTimeout,
+			busyPoll:       s.BusyPoll,
 			workers:        newWorkers(256),
 			compress:       newCompressor(s.Compression),
 		}.withDefaults()

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 )
 
 // Reading and writing a socket without waking the runtime's monitor.
@@ -44,6 +45,7 @@ type rawSock struct {
 	rbuf []byte
 	rn   int
 	rerr error
+	spin spinner
 	wbuf []byte
 	wn   int
 	werr error
@@ -51,7 +53,7 @@ type rawSock struct {
 
 // newSock returns a rawSock for a plain TCP or Unix socket, else nc. (A
 // TLS connection, or a net.Conn wrapping a socket, is used as it is.)
-func newSock(nc net.Conn) sock {
+func newSock(nc net.Conn, busyPoll time.Duration) sock {
 	var sc syscall.Conn
 	switch c := nc.(type) {
 	case *net.TCPConn:
@@ -67,8 +69,11 @@ func newSock(nc net.Conn) sock {
 	}
 	s := &rawSock{nc: nc, rc: rc}
 	s.readFn, s.writeFn = s.read, s.write
+	s.spin.limit = busyPoll
 	return s
 }
+
+func (s *rawSock) expectSoon(soon bool) { s.spin.quiet.Store(!soon) }
 
 // Read reads what the socket holds, up to rawMax bytes, waiting for
 // something when it holds nothing; it returns io.EOF when the peer has
@@ -78,7 +83,9 @@ func (s *rawSock) Read(b []byte) (int, error) {
 		return s.nc.Read(b)
 	}
 	s.rbuf, s.rn, s.rerr = b[:min(len(b), rawMax)], 0, nil
+	s.spin.begin()
 	err := s.rc.Read(s.readFn)
+	s.spin.done()
 	s.rbuf = nil
 	switch {
 	case err != nil:
@@ -99,9 +106,13 @@ func (s *rawSock) read(fd uintptr) bool {
 		switch err {
 		case nil:
 			s.rn = n
+			s.spin.got()
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
+			if s.spin.empty() {
+				continue
+			}
 			return false
 		default:
 			s.rerr = os.NewSyscallError("read", err)

@@ -42,8 +42,8 @@ func tcpPair(t *testing.T) (a, b *net.TCPConn) {
 // TLS connection, a wrapper) as it is.
 func TestSockIsRawForPlainSockets(t *testing.T) {
 	a, _ := tcpPair(t)
-	if _, ok := newSock(a).(*rawSock); !ok {
-		t.Errorf("newSock(*net.TCPConn) = %T, want *rawSock", newSock(a))
+	if _, ok := newSock(a, defaultBusyPoll).(*rawSock); !ok {
+		t.Errorf("newSock(*net.TCPConn) = %T, want *rawSock", newSock(a, defaultBusyPoll))
 	}
 	u1, u2, err := unixPair()
 	if err != nil {
@@ -51,12 +51,12 @@ func TestSockIsRawForPlainSockets(t *testing.T) {
 	}
 	defer u1.Close()
 	defer u2.Close()
-	if _, ok := newSock(u1).(*rawSock); !ok {
-		t.Errorf("newSock(*net.UnixConn) = %T, want *rawSock", newSock(u1))
+	if _, ok := newSock(u1, defaultBusyPoll).(*rawSock); !ok {
+		t.Errorf("newSock(*net.UnixConn) = %T, want *rawSock", newSock(u1, defaultBusyPoll))
 	}
 	type wrapped struct{ net.Conn }
 	w := wrapped{a}
-	if s := newSock(w); s != sock(w) {
+	if s := newSock(w, defaultBusyPoll); s != sock(w) {
 		t.Errorf("newSock(wrapper) = %T, want the wrapper itself", s)
 	}
 }
@@ -85,7 +85,7 @@ func unixPair() (*net.UnixConn, *net.UnixConn, error) {
 func TestSockCarriesEverySize(t *testing.T) {
 	leaktest.Check(t)
 	a, b := tcpPair(t)
-	sa, sb := newSock(a), newSock(b)
+	sa, sb := newSock(a, defaultBusyPoll), newSock(b, defaultBusyPoll)
 	for _, n := range []int{1, 100, rawMax - 1, rawMax, rawMax + 1, 3 << 20} {
 		msg := bytes.Repeat([]byte{byte(n)}, n)
 		msg[0], msg[n-1] = 'a', 'z'
@@ -127,14 +127,14 @@ func TestSockErrorsAreNetConns(t *testing.T) {
 	buf := make([]byte, 64)
 
 	a, b := tcpPair(t)
-	sa := newSock(a)
+	sa := newSock(a, defaultBusyPoll)
 	b.Close()
 	if n, err := sa.Read(buf); n != 0 || err != io.EOF {
 		t.Errorf("read after the peer closed = %d, %v; want io.EOF", n, err)
 	}
 
 	a, b = tcpPair(t)
-	sa = newSock(a)
+	sa = newSock(a, defaultBusyPoll)
 	a.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 	if _, err := sa.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) || !isOp(err, "read") {
 		t.Errorf("read past the deadline: %v; want a read *net.OpError matching os.ErrDeadlineExceeded", err)
@@ -156,7 +156,7 @@ func TestSockErrorsAreNetConns(t *testing.T) {
 	}
 
 	a, b = tcpPair(t)
-	sa = newSock(a)
+	sa = newSock(a, defaultBusyPoll)
 	readErr := make(chan error, 1)
 	go func() {
 		_, err := sa.Read(buf)
@@ -174,7 +174,7 @@ func TestSockErrorsAreNetConns(t *testing.T) {
 	// A reset (the peer closed with unread bytes, and linger 0) is the
 	// system's error.
 	a, b = tcpPair(t)
-	sa = newSock(a)
+	sa = newSock(a, defaultBusyPoll)
 	b.SetLinger(0)
 	b.Close()
 	var rerr error

@@ -2,6 +2,9 @@
 
 package ipc
 
-import "net"
+import (
+	"net"
+	"time"
+)
 
-func newSock(nc net.Conn) sock { return nc }
+func newSock(nc net.Conn, _ time.Duration) sock { return nc }

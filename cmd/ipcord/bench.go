@@ -35,12 +35,13 @@ type benchReport struct {
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench", "[--url URL | --discover HOST:PORT] --secret S [--route ping] [--args JSON] [--n 20000] [--concurrency 32] [--conns 1] [--max-duration 1m] [--json]")
+	fs := newFlags(e, "bench", "[--url URL | --discover HOST:PORT] --secret S [--route ping] [--args JSON] [--n 20000] [--concurrency 32] [--conns 1] [--interval D] [--max-duration 1m] [--busy-poll D] [--json]")
 	fs.About(`Calls ROUTE --n times, --concurrency at once over --conns connections, and
 reports calls/s and the latency's median and 99th percentile. On a terminal it
 shows progress on stderr. It exits 1 when any call failed (the report counts
 them by error code) or when --max-duration (or Ctrl-C) stopped it before --n
-calls.`)
+calls. --interval paces each of the --concurrency callers: it waits that long
+after each call, for measuring what a steady trickle of calls costs.`)
 	cf := addClientFlags(fs)
 	route := fs.String("route", "ping", "route to call")
 	argsJSON := fs.String("args", `{"n":1}`, "arguments of every call, as JSON")
@@ -48,6 +49,8 @@ calls.`)
 	conc := fs.Int("concurrency", 32, "calls in flight at once")
 	conns := fs.Int("conns", 1, "connections the calls are spread over")
 	maxDur := fs.Duration("max-duration", time.Minute, "stop after this long even if calls remain")
+	interval := fs.Duration("interval", 0, "pause of each caller after each call")
+	busyPoll := fs.Duration("busy-poll", 0, busyPollUsage)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	pos, err := fs.Parse(args)
 	if err != nil {
@@ -62,6 +65,8 @@ calls.`)
 		return fs.Fail("--concurrency %d: want at least 1", *conc)
 	case *conns < 1:
 		return fs.Fail("--conns %d: want at least 1", *conns)
+	case *interval < 0:
+		return fs.Fail("--interval %v: want 0 or more", *interval)
 	case *maxDur <= 0:
 		return fs.Fail("--max-duration %v: want a positive duration", *maxDur)
 	case !json.Valid([]byte(*argsJSON)):
@@ -69,14 +74,14 @@ calls.`)
 	}
 	clients := make([]*ipc.Client, *conns)
 	for i := range clients {
-		c, err := cf.dial(ctx, e, fmt.Sprintf("ipcord-bench-%d-%d", time.Now().UnixNano(), i))
+		c, err := cf.dial(ctx, e, fmt.Sprintf("ipcord-bench-%d-%d", time.Now().UnixNano(), i), func(c *ipc.ClientConfig) { c.BusyPoll = *busyPoll })
 		if err != nil {
 			return reportCallError(err)
 		}
 		defer c.Close()
 		clients[i] = c
 	}
-	b := &benchRun{n: *n, route: *route, args: json.RawMessage(*argsJSON), timeout: *cf.timeout}
+	b := &benchRun{n: *n, route: *route, args: json.RawMessage(*argsJSON), timeout: *cf.timeout, interval: *interval}
 	var stopProgress func()
 	if isTerminal(e.stderr) {
 		stopProgress = b.showProgress(e.stderr, 250*time.Millisecond)
@@ -114,10 +119,11 @@ calls.`)
 
 // benchRun is one load run: workers take call numbers from next until n.
 type benchRun struct {
-	n       int
-	route   string
-	args    json.RawMessage
-	timeout time.Duration
+	n        int
+	route    string
+	args     json.RawMessage
+	timeout  time.Duration
+	interval time.Duration // each worker's pause after each call
 
 	next, made, failed atomic.Int64
 }
@@ -154,6 +160,12 @@ func (b *benchRun) run(ctx context.Context, clients []*ipc.Client, conc int, max
 				if err != nil {
 					b.failed.Add(1)
 					codes[w][errorCode(err)]++
+				}
+				if b.interval > 0 {
+					select {
+					case <-time.After(b.interval):
+					case <-ctx.Done():
+					}
 				}
 			}
 		})

@@ -117,6 +117,24 @@ func TestBenchJSON(t *testing.T) {
 	}
 }
 
+// --interval paces the calls; --busy-poll -1s (never poll) still calls.
+func TestBenchInterval(t *testing.T) {
+	leaktest.Check(t)
+	url := startServe(t, serveURL)[1]
+	e, out, errb := testEnv(nil)
+	start := time.Now()
+	code := runMain(context.Background(), e, []string{"bench", "--url", url, "--secret", "s3", "--n", "5", "--concurrency", "1",
+		"--interval", "20ms", "--busy-poll", "-1s", "--json"})
+	took := time.Since(start)
+	var r benchReport
+	if err := json.Unmarshal([]byte(out.String()), &r); err != nil || code != 0 {
+		t.Fatalf("exit %d, %v: %q %q", code, err, out, errb)
+	}
+	if r.Requests != 5 || r.Errors != 0 || took < 100*time.Millisecond {
+		t.Fatalf("report %+v after %v; want 5 calls, each followed by 20 ms", r, took)
+	}
+}
+
 func TestUnknownCommand(t *testing.T) {
 	e, _, errb := testEnv(nil)
 	if code := runMain(context.Background(), e, []string{"nope"}); code != 2 || !strings.Contains(errb.String(), `unknown command "nope"`) {

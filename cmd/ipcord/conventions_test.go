@@ -60,6 +60,7 @@ func TestUsageErrorsSayWhatIsWrong(t *testing.T) {
 		{[]string{"call", "--timeout", "soon", "ping"}, `invalid value "soon" for flag -timeout`},
 		{[]string{"call", "--all", "ping"}, "--all and --cluster need --nats URL"},
 		{[]string{"bench", "--n", "0"}, "--n 0: want 1 to 10,000,000 calls"},
+		{[]string{"bench", "--interval", "-1s"}, "--interval -1s: want 0 or more"},
 		{[]string{"bench", "--args", "{"}, "--args is not valid JSON"},
 		{[]string{"bench", "ping"}, `unexpected argument "ping" (the route is --route)`},
 		{[]string{"serve", "--nats", "nats://127.0.0.1:1"}, "--nats needs --cluster NAME"},

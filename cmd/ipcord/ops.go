@@ -62,4 +62,6 @@ func (o *ops) serve(e *env, addr string) (stop func(), err error) {
 }
 
 // metricsAddrUsage is the help of every --metrics-addr flag.
+const busyPollUsage = "how long a read polls an empty socket before parking (0: ipc's default, 200µs; negative, e.g. -1s: never)"
+
 const metricsAddrUsage = "serve Prometheus metrics at /metrics and a health check at /healthz on this address"

@@ -25,6 +25,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	tlsKey := fs.String("tls-key", "", "private key (PEM) of --tls-cert")
 	dialectTimeout := fs.Duration("dialect-timeout", 30*time.Second, "deadline of requests from the Python dialects, which carry none")
 	metricsAddr := fs.String("metrics-addr", "", metricsAddrUsage)
+	busyPoll := fs.Duration("busy-poll", 0, busyPollUsage)
 	nf := addNATSFlags(fs, "with --nats: the cluster name this process joins as (required)")
 	if _, err := fs.Parse(args); err != nil {
 		return err
@@ -54,7 +55,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	srv := &ipc.Server{Router: cmdline.DiagnosticRouter(nil), Secret: s, Name: *name, TLS: ipc.TLS{CertFile: *tlsCert, KeyFile: *tlsKey},
-		DialectTimeout: *dialectTimeout}
+		DialectTimeout: *dialectTimeout, BusyPoll: *busyPoll}
 	// Forwarding lets `ipcord call --client ID` reach the clients (bots)
 	// connected here, whatever dialect they speak.
 	if err := srv.Router.Handle(ipc.ForwardRoute, ipc.Forwarder(srv)); err != nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -16,6 +17,8 @@ func main() {
 	concs := flag.String("conc", "1,32", "calls in flight, comma-separated")
 	places := flag.String("placement", "unpinned,same,split", "thread placements, comma-separated: unpinned, same, split")
 	base := flag.String("base", "", "also measure ipcord built at this git revision")
+	interval := flag.Duration("interval", 0, "each client of the working tree and the echo pauses this long after each call (a steady trickle instead of a flood; not passed to -base and -bin builds)")
+	noPoll := flag.Bool("busy-poll-off", false, "also measure ipcord with --busy-poll -1s on both sides")
 	var bins []string
 	flag.Func("bin", "also measure this ipcord binary, as NAME=PATH (repeatable)", func(s string) error {
 		if name, path, ok := strings.Cut(s, "="); !ok || name == "" || path == "" {
@@ -25,7 +28,7 @@ func main() {
 		return nil
 	})
 	flag.Parse()
-	cfg := config{rounds: *rounds, n: *n, base: *base, bins: bins}
+	cfg := config{rounds: *rounds, n: *n, base: *base, bins: bins, interval: *interval, noPoll: *noPoll}
 	for _, s := range strings.Split(*concs, ",") {
 		c, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || c < 1 {
@@ -54,6 +57,8 @@ type config struct {
 	places    []placement
 	base      string
 	bins      []string // NAME=PATH
+	interval  time.Duration
+	noPoll    bool
 }
 
 // placement is where the two processes of one measurement may run: the
@@ -96,6 +101,17 @@ func run(cfg config) error {
 		server: []string{wsecho, "serve", "--addr", "127.0.0.1:0"},
 		client: []string{wsecho, "bench"},
 	}}
+	if cfg.noPoll {
+		c := ipcordContender("ipcord-nopoll", ipcord)
+		c.server = append(c.server, "--busy-poll", "-1s")
+		c.client = append(c.client, "--busy-poll", "-1s")
+		contenders = append(contenders, c)
+	}
+	if cfg.interval > 0 {
+		for i := range contenders {
+			contenders[i].client = append(contenders[i].client, "--interval", cfg.interval.String())
+		}
+	}
 	if cfg.base != "" {
 		bin, err := buildAt(dir, cfg.base)
 		if err != nil {

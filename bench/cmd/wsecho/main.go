@@ -86,6 +86,7 @@ func bench(ctx context.Context, args []string) error {
 	conc := fs.Int("concurrency", 32, "messages in flight")
 	msg := fs.String("msg", `{"t":"req","id":1,"route":"ping","args":{"n":1},"timeout_ms":5000}`, "message to echo")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	interval := fs.Duration("interval", 0, "pause before each message after the first, once its slot is won")
 	fs.Parse(args)
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -106,12 +107,15 @@ func bench(ctx context.Context, args []string) error {
 	werr := make(chan error, 1)
 	start := time.Now()
 	go func() {
-		for range *n {
+		for i := range *n {
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
 				werr <- ctx.Err()
 				return
+			}
+			if i > 0 && *interval > 0 {
+				time.Sleep(*interval)
 			}
 			stamps <- time.Now()
 			if err := c.Write(ctx, websocket.MessageText, payload); err != nil {
