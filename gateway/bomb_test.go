@@ -53,16 +53,16 @@ func zstdBomb(size int) []byte {
 
 // bombProbe is one of issue 13's probes.
 type bombProbe struct {
-	name   string
-	comp   gateway.Compression
-	msg    func() []byte
-	lowMem bool // Config.ZstdLowMemory
+	name string
+	comp gateway.Compression
+	msg  func() []byte
+	fast bool // Config.ZstdFastDecoder
 }
 
 var bombProbes = []bombProbe{
 	{"zlib 1 MB", gateway.CompressZlib, func() []byte { return zlibBomb(1 << 20) }, false},
 	{"zstd 115 KB", gateway.CompressZstd, func() []byte { return zstdBomb(115 << 10) }, false},
-	{"zstd 115 KB low memory", gateway.CompressZstd, func() []byte { return zstdBomb(115 << 10) }, true},
+	{"zstd 115 KB klauspost", gateway.CompressZstd, func() []byte { return zstdBomb(115 << 10) }, true},
 }
 
 // A decompression bomb fails with ErrMessageTooBig, and memory stays
@@ -105,7 +105,7 @@ func runBomb(t testing.TB, p bombProbe, maxMessage int) (bombResult, error) {
 		return bombResult{}, err
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "IPCORD_BOMB="+path, "IPCORD_BOMB_COMP="+strconv.Itoa(int(p.comp)), "IPCORD_BOMB_LOWMEM="+strconv.FormatBool(p.lowMem),
+	cmd.Env = append(os.Environ(), "IPCORD_BOMB="+path, "IPCORD_BOMB_COMP="+strconv.Itoa(int(p.comp)), "IPCORD_BOMB_FAST="+strconv.FormatBool(p.fast),
 		"IPCORD_BOMB_MAX="+strconv.Itoa(maxMessage))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -135,8 +135,8 @@ func bombChild() bool {
 	}
 	comp, _ := strconv.Atoi(os.Getenv("IPCORD_BOMB_COMP"))
 	max, _ := strconv.Atoi(os.Getenv("IPCORD_BOMB_MAX"))
-	lowMem, _ := strconv.ParseBool(os.Getenv("IPCORD_BOMB_LOWMEM"))
-	c, err := gateway.New(gateway.Config{Token: "t", Compression: gateway.Compression(comp), MaxMessage: max, ZstdLowMemory: lowMem})
+	fast, _ := strconv.ParseBool(os.Getenv("IPCORD_BOMB_FAST"))
+	c, err := gateway.New(gateway.Config{Token: "t", Compression: gateway.Compression(comp), MaxMessage: max, ZstdFastDecoder: fast})
 	if err != nil {
 		fmt.Println("bomb:", err)
 		os.Exit(1)

@@ -93,13 +93,15 @@ type Config struct {
 	// ZstdMaxWindow caps the zstd window; a stream asking for more fails
 	// with ErrDecompress. DefaultZstdMaxWindow if 0.
 	ZstdMaxWindow int
-	// ZstdLowMemory decodes zstd-stream with ipcord's own decoder, which
-	// holds between messages only the history the stream has output plus
-	// about 20 KiB (a quiet shard that has received 42 KB: 75 KiB),
-	// instead of the declared window plus 448 KiB (1.5 MiB for a 1 MiB
-	// window), for about 15% more CPU per decompressed byte. For bots
-	// with many shards. See BENCHMARKS.md.
-	ZstdLowMemory bool
+	// ZstdFastDecoder decodes zstd-stream with klauspost/compress/zstd
+	// instead of ipcord's own decoder: about 10% less CPU per decompressed
+	// byte (a few percent of the whole receive path), but it holds the
+	// declared window plus 448 KiB per connection from the first message
+	// (1.5 MiB for a 1 MiB window), where ipcord's holds only the history
+	// the stream has output plus about 20 KiB (a quiet shard that has
+	// received 42 KB: 75 KiB). For a bot with few shards and many events
+	// per shard. See BENCHMARKS.md.
+	ZstdFastDecoder bool
 
 	// MinHeartbeatInterval is the floor for HELLO's heartbeat_interval: a
 	// shorter one is raised to it. DefaultMinHeartbeatInterval if 0; tests

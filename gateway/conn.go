@@ -156,7 +156,7 @@ func (c *Conn) Connect() (Dial, error) {
 		c.zlib.reset()
 	case CompressZstd:
 		if c.zstd == nil {
-			c.zstd = newZstdInflater(c.cfg.maxMessage(), c.zstdWindow(), c.cfg.ZstdLowMemory)
+			c.zstd = newZstdInflater(c.cfg.maxMessage(), c.zstdWindow(), c.cfg.ZstdFastDecoder)
 		}
 		if err := c.zstd.reset(); err != nil {
 			return Dial{}, err

@@ -2,15 +2,15 @@ package gateway
 
 // NewInflaterForTest exposes the per-message inflaters to the external
 // tests and benchmarks: inflate takes one WebSocket message, reset starts
-// a new connection's stream (as Conn.Connect does). zstdLowMem picks
-// zstdstream for zstd-stream (Config.ZstdLowMemory).
-func NewInflaterForTest(comp Compression, zstdLowMem bool) (inflate func(p []byte) (out []byte, ok bool, err error), reset func()) {
+// a new connection's stream (as Conn.Connect does). zstdFast picks
+// klauspost's decoder for zstd-stream (Config.ZstdFastDecoder).
+func NewInflaterForTest(comp Compression, zstdFast bool) (inflate func(p []byte) (out []byte, ok bool, err error), reset func()) {
 	switch comp {
 	case CompressZlib:
 		z := newZlibInflater(DefaultMaxMessage)
 		return z.inflate, z.reset
 	case CompressZstd:
-		z := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow, zstdLowMem)
+		z := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow, zstdFast)
 		reset = func() {
 			if err := z.reset(); err != nil {
 				panic(err)

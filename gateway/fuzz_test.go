@@ -89,8 +89,8 @@ func FuzzZstdInflate(f *testing.F) {
 			return
 		}
 		cut := 1 + int(stream[0])*(len(stream)-1)/256
-		for _, lowMem := range []bool{false, true} {
-			z := newZstdInflater(1<<20, 1<<20, lowMem)
+		for _, fast := range []bool{false, true} {
+			z := newZstdInflater(1<<20, 1<<20, fast)
 			defer z.close()
 			for _, m := range [][]byte{stream[1:cut], stream[cut:]} {
 				out, err := z.inflate(m)

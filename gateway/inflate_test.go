@@ -185,16 +185,16 @@ func TestZlibInflateTooBig(t *testing.T) {
 	}
 }
 
-// zstdDecoders names the two zstd-stream decoders by Config.ZstdLowMemory.
-var zstdDecoders = map[string]bool{"klauspost": false, "lowmem": true}
+// zstdDecoders names the two zstd-stream decoders by Config.ZstdFastDecoder.
+var zstdDecoders = map[string]bool{"zstdstream": false, "klauspost": true}
 
 func TestZstdInflate(t *testing.T) {
 	want := loadSession(t)
-	for name, lowMem := range zstdDecoders {
+	for name, fast := range zstdDecoders {
 		for _, level := range []zstd.EncoderLevel{zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBestCompression} {
 			t.Run(name+"/"+level.String(), func(t *testing.T) {
 				recs := zstdStream(t, want, level)
-				z := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow, lowMem)
+				z := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow, fast)
 				defer z.close()
 				for round := 0; round < 2; round++ {
 					if err := z.reset(); err != nil {
@@ -232,10 +232,10 @@ func TestZstdInflateCorrupt(t *testing.T) {
 		"skip header": {recs[1]},
 		"big window":  {bigWindow},
 	}
-	for dec, lowMem := range zstdDecoders {
+	for dec, fast := range zstdDecoders {
 		for name, in := range cases {
 			t.Run(dec+"/"+name, func(t *testing.T) {
-				z := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow, lowMem)
+				z := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow, fast)
 				defer z.close()
 				var err error
 				for _, m := range in {
@@ -283,8 +283,8 @@ func TestInflatersShrink(t *testing.T) {
 	if cap(z.out) > keepCap {
 		t.Fatalf("zlib keeps a %d-byte buffer", cap(z.out))
 	}
-	for name, lowMem := range zstdDecoders {
-		zs := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow, lowMem)
+	for name, fast := range zstdDecoders {
+		zs := newZstdInflater(DefaultMaxMessage, DefaultZstdMaxWindow, fast)
 		defer zs.close()
 		for i, r := range zstdStream(t, [][]byte{huge, small, small}, zstd.SpeedFastest) {
 			out, err := zs.inflate(r)

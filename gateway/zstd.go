@@ -15,8 +15,8 @@ const zstdMaxBlock = zstdstream.OutputSpace
 
 // zstdDecoder decodes a zstd-stream a step at a time: from the start of
 // src into dst (room for zstdMaxBlock bytes), giving the output made and
-// the input taken. Two implement it: klauspost/compress/zstd, the default,
-// and zstdstream, when Config.ZstdLowMemory is set.
+// the input taken. Two implement it: zstdstream, the default, and
+// klauspost/compress/zstd, when Config.ZstdFastDecoder is set.
 type zstdDecoder interface {
 	decode(dst, src []byte) (n, used int, err error)
 	reset() error // a new stream, no history
@@ -32,12 +32,12 @@ type zstdInflater struct {
 	spill  spill // the part of a large message past keepCap
 	max    int
 	window int
-	lowMem bool
+	fast   bool // klauspost's decoder
 	broken bool
 }
 
-func newZstdInflater(max, window int, lowMem bool) *zstdInflater {
-	return &zstdInflater{max: max, window: window, lowMem: lowMem}
+func newZstdInflater(max, window int, fast bool) *zstdInflater {
+	return &zstdInflater{max: max, window: window, fast: fast}
 }
 
 // reset prepares for a new connection: a new stream, no history.
@@ -45,10 +45,10 @@ func (z *zstdInflater) reset() error {
 	z.out = z.out[:0]
 	z.broken = false
 	if z.dec == nil {
-		if z.lowMem {
-			z.dec = &ownZstd{d: zstdstream.Decoder{MaxWindow: z.window}}
-		} else {
+		if z.fast {
 			z.dec = &klauspostZstd{window: z.window}
+		} else {
+			z.dec = &ownZstd{d: zstdstream.Decoder{MaxWindow: z.window}}
 		}
 	}
 	if err := z.dec.reset(); err != nil {

@@ -28,13 +28,13 @@ type contender struct{ lib, mode string }
 
 var contenders = []contender{
 	{"ipcord", "none"}, {"disgo", "none"}, {"discordgo", "none"},
-	{"ipcord", "zlib-stream"}, {"ipcord", "zstd-stream"}, {"ipcord", "zstd-stream-lowmem"},
+	{"ipcord", "zlib-stream"}, {"ipcord", "zstd-stream"}, {"ipcord", "zstd-stream-klauspost"},
 }
 
 func main() {
 	child := flag.Bool("child", false, "run one measurement (used by the parent)")
 	lib := flag.String("lib", "ipcord", "child: ipcord, disgo or discordgo")
-	mode := flag.String("mode", "none", "child: none, zlib-stream, zstd-stream or zstd-stream-lowmem (gateway.Config.ZstdLowMemory)")
+	mode := flag.String("mode", "none", "child: none, zlib-stream, zstd-stream or zstd-stream-klauspost (gateway.Config.ZstdFastDecoder)")
 	url := flag.String("url", "", "child: the fake gateway's URL")
 	api := flag.String("api", "", "child: the fake's Get Gateway endpoint (discordgo)")
 	n := flag.Int("n", 1000, "shards")

@@ -76,10 +76,10 @@ func snapshot() (heap, rss int64, goroutines int) {
 }
 
 func runIpcord(mode, url string, n int, onReady func()) (func(), error) {
-	comp := map[string]gateway.Compression{"none": gateway.CompressNone, "zlib-stream": gateway.CompressZlib, "zstd-stream": gateway.CompressZstd, "zstd-stream-lowmem": gateway.CompressZstd}[mode]
+	comp := map[string]gateway.Compression{"none": gateway.CompressNone, "zlib-stream": gateway.CompressZlib, "zstd-stream": gateway.CompressZstd, "zstd-stream-klauspost": gateway.CompressZstd}[mode]
 	m, err := shard.NewManager(shard.ManagerConfig{
 		Shard: shard.Config{
-			Gateway: gateway.Config{Token: "token", URL: url, Compression: comp, Intents: gateway.IntentGuilds, ZstdLowMemory: mode == "zstd-stream-lowmem"},
+			Gateway: gateway.Config{Token: "token", URL: url, Compression: comp, Intents: gateway.IntentGuilds, ZstdFastDecoder: mode == "zstd-stream-klauspost"},
 			Handler: func(ctx context.Context, ev shard.Event) {
 				if ev.Name == "READY" {
 					onReady()
