@@ -35,15 +35,16 @@ import (
 //
 // A read deadline that passes, or a Close, during a poll is noticed when
 // the poll ends, at most BusyPoll later.
-// polling is set while one reader of the process polls.
-var polling atomic.Bool
+
+// pollHeld is set while one reader of the process polls.
+var pollHeld atomic.Bool
 
 // spinner is one reading direction's polling state.
 type spinner struct {
 	limit   time.Duration // 0: never poll
 	miss    uint8         // polls in a row that ended with nothing
 	skip    uint16        // reads left to park without polling
-	polling bool          // this read polls (and holds the process's polling), until end
+	polling bool          // this read polls (and holds pollHeld), until end
 	found   bool          // and found data
 	parked  bool          // this read has gone to the poller
 	share   bool          // give the P and the CPU away between polls
@@ -65,7 +66,7 @@ func (s *spinner) empty() bool {
 			s.parked = true
 			return false
 		}
-		if s.limit <= 0 || s.skip > 0 || !polling.CompareAndSwap(false, true) {
+		if s.limit <= 0 || s.skip > 0 || !pollHeld.CompareAndSwap(false, true) {
 			s.skip -= min(s.skip, 1)
 			s.parked = true
 			return false
@@ -102,5 +103,5 @@ func (s *spinner) done() {
 
 func (s *spinner) stop() {
 	s.polling = false
-	polling.Store(false)
+	pollHeld.Store(false)
 }

@@ -16,7 +16,7 @@ import (
 // waitPolling waits until some reader of the process polls.
 func waitPolling(t *testing.T) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !polling.Load(); {
+	for deadline := time.Now().Add(10 * time.Second); !pollHeld.Load(); {
 		if time.Now().After(deadline) {
 			t.Fatal("no reader started polling")
 		}
@@ -52,7 +52,7 @@ func TestBusyPollTakesWhatArrivesWhilePolling(t *testing.T) {
 		if sa.spin.parked || sa.spin.miss != 0 || sa.spin.skip != 0 {
 			t.Errorf("GOMAXPROCS=%d: parked %v, miss %d, skip %d; want a poll that found the message", procs, sa.spin.parked, sa.spin.miss, sa.spin.skip)
 		}
-		if polling.Load() {
+		if pollHeld.Load() {
 			t.Errorf("GOMAXPROCS=%d: the process's polling is still held after the read", procs)
 		}
 	}
@@ -158,7 +158,7 @@ func TestBusyPollBounds(t *testing.T) {
 	if took := time.Since(start); took < limit {
 		t.Errorf("the polling read returned after %v, before its poll ended (%v): the deadline interrupts polls after all; fix the docs", took, limit)
 	}
-	if polling.Load() {
+	if pollHeld.Load() {
 		t.Error("the process's polling is still held after the polling read ended")
 	}
 
@@ -199,10 +199,10 @@ func TestBusyPollOnlyWhereAMessageIsExpected(t *testing.T) {
 	err := r.Handle("wait", HandlerFunc(func(ctx context.Context, _ *Request) (any, error) {
 		// The client is calling: its read polls (the server never does).
 		deadline := time.Now().Add(10 * time.Second)
-		for !polling.Load() && time.Now().Before(deadline) {
+		for !pollHeld.Load() && time.Now().Before(deadline) {
 			runtime.Gosched()
 		}
-		sawPoll <- polling.Load()
+		sawPoll <- pollHeld.Load()
 		return 1, nil
 	}))
 	if err == nil {
