@@ -2,7 +2,7 @@ module github.com/ipcord/ipcord
 
 go 1.26.0
 
-toolchain go1.26.10
+toolchain go1.26.11
 
 require (
 	filippo.io/edwards25519 v1.2.0

@@ -2,7 +2,7 @@ module github.com/ipcord/ipcord/e2e
 
 go 1.26.0
 
-toolchain go1.26.10
+toolchain go1.26.11
 
 require (
 	github.com/chromedp/chromedp v0.23.0

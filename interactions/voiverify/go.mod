@@ -2,7 +2,7 @@ module github.com/ipcord/ipcord/interactions/voiverify
 
 go 1.26.0
 
-toolchain go1.26.10
+toolchain go1.26.11
 
 require github.com/ipcord/ipcord v0.0.0
 
