@@ -184,6 +184,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	}
 
 	backoff := c.backoff()
+	var last lastFailure
 	for {
 		p, err := c.connect(ctx)
 		if err == nil {
@@ -199,11 +200,24 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 			return nil, err
 		}
 		c.conf.logger.Debug("ipc: connect failed", "url", c.cfg.URL, "err", err)
+		last.note(ctx, err)
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: %w (last attempt: %w)", ErrNotConnected, ctx.Err(), err)
+			return nil, fmt.Errorf("%w: %w (last attempt: %w)", ErrNotConnected, ctx.Err(), last.err)
 		case <-time.After(backoff()):
 		}
+	}
+}
+
+// lastFailure is the attempt error a retry loop reports when its context
+// ends: the latest attempt that failed for a reason of its own. An attempt
+// begun just before the deadline fails with a timeout that the context's
+// end caused, which would hide why the attempts failed.
+type lastFailure struct{ err error }
+
+func (l *lastFailure) note(ctx context.Context, err error) {
+	if l.err == nil || ctx.Err() == nil {
+		l.err = err
 	}
 }
 

@@ -68,6 +68,7 @@ func (s *seqClient) warm(ctx context.Context) error {
 		return nil
 	}
 	backoff := s.c.backoff()
+	var last lastFailure
 	for {
 		sc, err := s.connect(ctx)
 		if err == nil {
@@ -81,9 +82,10 @@ func (s *seqClient) warm(ctx context.Context) error {
 		if err := s.c.failFast(err); err != nil {
 			return err
 		}
+		last.note(ctx, err)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %w (last attempt: %w)", ErrNotConnected, ctx.Err(), err)
+			return fmt.Errorf("%w: %w (last attempt: %w)", ErrNotConnected, ctx.Err(), last.err)
 		case <-time.After(backoff()):
 		}
 	}
@@ -243,6 +245,7 @@ func (s *seqClient) call(ctx context.Context, route string, args []byte) ([]byte
 // across calls, close the client.
 func (s *seqClient) connectWaiting(ctx context.Context) (*seqConn, error) {
 	backoff := s.c.backoff()
+	var last lastFailure
 	for {
 		sc, err := s.connect(ctx)
 		if err == nil {
@@ -268,6 +271,7 @@ func (s *seqClient) connectWaiting(ctx context.Context) (*seqConn, error) {
 		if gaveUp := s.c.failedAttempt(s.failures, err); gaveUp != nil {
 			return nil, gaveUp
 		}
+		last.note(ctx, err)
 		t := time.NewTimer(backoff())
 		select {
 		case <-t.C:
@@ -276,7 +280,7 @@ func (s *seqClient) connectWaiting(ctx context.Context) (*seqConn, error) {
 			return nil, s.c.Err()
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("%w: %w (last attempt: %w)", ErrNotConnected, contextError(ctx), err)
+			return nil, fmt.Errorf("%w: %w (last attempt: %w)", ErrNotConnected, contextError(ctx), last.err)
 		}
 	}
 }

@@ -32,6 +32,7 @@ type zonisClient struct {
 func dialZonis(ctx context.Context, c *Client) (*zonisClient, error) {
 	zc := &zonisClient{c: c, ready: make(chan struct{}), stop: make(chan struct{})}
 	backoff := c.backoff()
+	var last lastFailure
 	for {
 		z, err := zc.connect(ctx)
 		if err == nil {
@@ -46,9 +47,10 @@ func dialZonis(ctx context.Context, c *Client) (*zonisClient, error) {
 		if err := c.failFast(err); err != nil {
 			return nil, err
 		}
+		last.note(ctx, err)
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: %w (last attempt: %w)", ErrNotConnected, ctx.Err(), err)
+			return nil, fmt.Errorf("%w: %w (last attempt: %w)", ErrNotConnected, ctx.Err(), last.err)
 		case <-time.After(backoff()):
 		}
 	}
