@@ -6,9 +6,10 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ipcord/ipcord/internal/cputime"
 )
 
 // BenchmarkGatewayDispatch measures dispatches per second pushed through
@@ -94,7 +95,7 @@ func benchGateway(b *testing.B, send func(g *Gateway, n int) error) {
 			b.ReportAllocs()
 			b.SetBytes(size)
 			b.ResetTimer()
-			start, cpu0 := time.Now(), cpuTime()
+			start, cpu0 := time.Now(), cputime.Process()
 			if err := send(g, b.N); err != nil {
 				b.Fatal(err)
 			}
@@ -102,14 +103,7 @@ func benchGateway(b *testing.B, send func(g *Gateway, n int) error) {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "dispatches/s")
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/dispatch")
+			b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(b.N), "cpu-µs/dispatch")
 		})
 	}
-}
-
-// cpuTime is the user and system CPU time the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

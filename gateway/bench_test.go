@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/gateway/internal/corpus"
+	"github.com/ipcord/ipcord/internal/cputime"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -158,18 +159,18 @@ func BenchmarkReceiveRatio(b *testing.B) {
 			var tInflate, tReceive time.Duration
 			b.SetBytes(int64(2 * c.Plain))
 			for i := 0; i < b.N; i++ {
-				t0 := cpuNow()
+				t0 := cputime.Process()
 				reset()
 				for _, r := range recs {
 					if _, _, err := inflate(r); err != nil {
 						b.Fatal(err)
 					}
 				}
-				t1 := cpuNow()
+				t1 := cputime.Process()
 				if _, err := corpus.Replay(conn, stream, nil); err != nil {
 					b.Fatal(err)
 				}
-				t2 := cpuNow()
+				t2 := cputime.Process()
 				tInflate += t1 - t0
 				tReceive += t2 - t1
 			}

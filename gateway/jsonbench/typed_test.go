@@ -12,6 +12,7 @@ import (
 	"github.com/ipcord/ipcord/discord"
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/gateway/internal/corpus"
+	"github.com/ipcord/ipcord/internal/cputime"
 	jsoniter "github.com/json-iterator/go"
 )
 
@@ -108,8 +109,8 @@ func BenchmarkTypedDecode(b *testing.B) {
 		b.Run(lib.name, func(b *testing.B) {
 			b.SetBytes(int64(c.Plain))
 			b.ReportAllocs()
-			start := cpuNow()
-			defer func() { reportCPU(b, c.Plain, cpuNow()-start) }()
+			start := cputime.Process()
+			defer func() { reportCPU(b, c.Plain, cputime.Process()-start) }()
 			for i := 0; i < b.N; i++ {
 				for _, d := range ds {
 					if err := lib.unmarshal(d.data, target(d.name)); err != nil {
@@ -150,8 +151,8 @@ func BenchmarkPipeline(b *testing.B) {
 			}
 			b.SetBytes(int64(c.Plain))
 			b.ReportAllocs()
-			start := cpuNow()
-			defer func() { reportCPU(b, c.Plain, cpuNow()-start) }()
+			start := cputime.Process()
+			defer func() { reportCPU(b, c.Plain, cputime.Process()-start) }()
 			for i := 0; i < b.N; i++ {
 				if _, err := corpus.Replay(conn, stream, decode); err != nil {
 					b.Fatal(err)

@@ -12,13 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ipcord/ipcord/discordtest"
 	"github.com/ipcord/ipcord/gateway"
 	"github.com/ipcord/ipcord/gateway/shard"
+	"github.com/ipcord/ipcord/internal/cputime"
 )
 
 type corpusEvent struct {
@@ -54,12 +54,6 @@ func corpus() ([]corpusEvent, error) {
 	return out, nil
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkShardEvents pushes the recorded dispatches through one shard
 // over loopback from a discordtest.Gateway in another process, so the CPU
 // time measured here (per 1,000 events) is the shard's alone: reading,
@@ -91,7 +85,7 @@ func BenchmarkShardEvents(b *testing.B) {
 			<-reached // READY
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0, t0 := cpuTime(), time.Now()
+			cpu0, t0 := cputime.Process(), time.Now()
 			target.Store(int64(b.N) + 1)
 			fmt.Fprintln(fake.in, b.N)
 			select {
@@ -99,7 +93,7 @@ func BenchmarkShardEvents(b *testing.B) {
 			case <-time.After(time.Minute):
 				b.Fatalf("only %d of %d events arrived", n.Load()-1, b.N)
 			}
-			wall, cpu := time.Since(t0), cpuTime()-cpu0
+			wall, cpu := time.Since(t0), cputime.Process()-cpu0
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/wall.Seconds(), "events/s")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-ms/1000ev")

@@ -2,16 +2,15 @@ package zstdstream_test
 
 import (
 	"io"
-	"syscall"
-	"time"
-
-	"github.com/ipcord/ipcord/internal/twopart"
-	"github.com/klauspost/compress/zstd"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ipcord/ipcord/gateway/internal/corpus"
 	"github.com/ipcord/ipcord/gateway/internal/zstdstream"
+	"github.com/ipcord/ipcord/internal/cputime"
+	"github.com/ipcord/ipcord/internal/twopart"
+	"github.com/klauspost/compress/zstd"
 )
 
 var benchCorpus = sync.OnceValue(corpus.Generate)
@@ -84,11 +83,11 @@ func BenchmarkDecode(b *testing.B) {
 	var ours, theirs time.Duration
 	b.SetBytes(int64(c.Plain))
 	for b.Loop() {
-		t0 := cpuNow()
+		t0 := cputime.Process()
 		n1 := decodeAll(b, &d, space, c.Zstd)
-		t1 := cpuNow()
+		t1 := cputime.Process()
 		n2 := k.run(b, c.Zstd)
-		t2 := cpuNow()
+		t2 := cputime.Process()
 		if n1 != c.Plain || n2 != c.Plain {
 			b.Fatalf("%d and %d bytes, want %d", n1, n2, c.Plain)
 		}
@@ -99,14 +98,6 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportMetric(mb/ours.Seconds(), "ours-cpu-MB/s")
 	b.ReportMetric(mb/theirs.Seconds(), "klauspost-cpu-MB/s")
 	b.ReportMetric(theirs.Seconds()/ours.Seconds(), "speed-ratio")
-}
-
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkDecodeOnly is zstdstream alone, for profiles.
