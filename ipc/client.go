@@ -83,13 +83,8 @@ type ClientConfig struct {
 	MaxInFlight int
 	// WriteTimeout bounds one write. Default 10 s.
 	WriteTimeout time.Duration
-	// BusyPoll is how long, on Linux, a read that finds a plain TCP or
-	// Unix socket empty polls it before waiting in the runtime's poller,
-	// while messages have been arriving within that time. Replies and
-	// requests that come back to back then skip waking an idle CPU, which
-	// costs 25–30 µs on a virtual machine. Default 200 µs, at most one
-	// connection of the process at a time; negative never polls, for a
-	// process that must not spend CPU waiting.
+	// BusyPoll: how long a read polls an empty socket before parking, as
+	// on Server (default 200 µs; negative never polls).
 	BusyPoll time.Duration
 	// Logger receives diagnostics. Nil logs nothing.
 	Logger *slog.Logger
